@@ -1,0 +1,270 @@
+"""Every setting of speakerd, declared once with its default and help, and the loader.
+
+Staff edit ``config.yaml`` by hand over SSH, so a mistake must be reported with
+the file, the line and the setting's full name, all mistakes at once, and never
+echo a secret. :func:`load` either returns a frozen :class:`Config` or raises
+:class:`ConfigError` listing every fault as ``FILE:LINE: field.path: reason``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from dataclasses import MISSING, dataclass
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from speakerd.errors import ConfigError
+from speakerd.schema import Problem, Secret, parse, setting
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PATHS = ("/etc/speakerd/config.yaml", "config.yaml")
+PRIORITIES = ("low", "normal", "high", "critical")
+
+
+def _http_url(value):
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"must be an http:// or https:// address (got {value!r})")
+
+
+def _regex(value):
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"not a valid regular expression: {exc}") from None
+
+
+def _regexes(values):
+    for value in values:
+        _regex(value)
+
+
+def _listen(value):
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"must be HOST:PORT, e.g. 127.0.0.1:8080 (got {value!r})")
+
+
+def _not_blank(value):
+    if not value.strip():
+        raise ValueError("must not be empty")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlatformConfig:
+    url: str = setting("http://127.0.0.1:8808", "Base address of the shop platform's API (the part before /v1/messages).", check=_http_url)
+    token: Secret = setting(Secret(""), "Bearer token the platform issued to this device. Never logged or shown.")
+    poll_interval: float = setting(5.0, "Seconds between polls (with long_poll on: pause after an empty answer).", minimum=0.2, maximum=3600)
+    long_poll: float = setting(0.0, "Seconds the platform may hold a poll open until news arrives; 0 turns long-poll off.", minimum=0, maximum=300)
+    timeout: float = setting(10.0, "Seconds to wait for the platform's answer, on top of long_poll.", minimum=0.5, maximum=300)
+    batch_size: int = setting(100, "Most messages asked for in one poll.", minimum=1, maximum=10000)
+    retry_max: float = setting(300.0, "Longest pause between retries while the platform fails; retries start at poll_interval and double.", minimum=1, maximum=86400)
+    max_content: int = setting(4000, "Longest message content accepted, in characters; longer ones are kept aside in quarantine.", minimum=100, maximum=1_000_000)
+
+
+@dataclass(frozen=True, kw_only=True)
+class StorageConfig:
+    path: str = setting("speakerd.db", "SQLite database file. A relative path is taken inside $STATE_DIRECTORY (set by systemd) or else beside this config file.", check=_not_blank)
+    retention_days: int = setting(90, "Days a message is kept before it expires.", minimum=1, maximum=36500)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LogConfig:
+    level: Literal["debug", "info", "warning", "error"] = setting("info", "How much the daemon writes to its log (journalctl -u speakerd).")
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutputSwitch:
+    enabled: bool = setting(True, "Switch this output on or off.")
+
+
+@dataclass(frozen=True, kw_only=True)
+class WebConfig:
+    enabled: bool = setting(True, "Serve the settings page.")
+    listen: str = setting("127.0.0.1:8080", "HOST:PORT the settings page listens on; 0.0.0.0:8080 opens it to the office network.", check=_listen)
+
+
+@dataclass(frozen=True, kw_only=True)
+class HealthConfig:
+    enabled: bool = setting(True, "Watch the link to the platform and raise technical alerts.")
+    fail_after: float = setting(60.0, "Seconds without a good answer from the platform before it counts as down.", minimum=1)
+    remind_every: float = setting(900.0, "Seconds between reminders while the platform stays down.", minimum=10)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClassifyConfig:
+    fallback: str = setting("notice", "Category of a message that no type, keyword or pattern places.")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Category:
+    name: str = setting(MISSING, "What staff hear and read for this category, e.g. 订单.", check=_not_blank)
+    types: tuple[str, ...] = setting((), "Platform event types of this category; 'order.*' matches a whole family.")
+    keywords: tuple[str, ...] = setting((), "Words in the content that place a message without a known type here.")
+    patterns: tuple[str, ...] = setting((), "Regular expressions tried on the content, after the keywords.", check=_regexes)
+    priority: Literal["low", "normal", "high", "critical"] = setting("normal", "low, normal, high or critical: the order in which outputs handle waiting messages.")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Staff:
+    id: str = setting(MISSING, "Staff number, e.g. \"003\"; spoken digit by digit.", check=_not_blank)
+    name: str = setting(MISSING, "Full name.", check=_not_blank)
+    on_duty: bool = setting(True, "Whether messages are assigned to this person now.")
+    lead: bool = setting(False, "Department lead (receives escalations and digests).")
+    push: tuple[Secret, ...] = setting((), "Where this person's phone and PC are reached, as apprise URLs, in order of preference.")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Department:
+    name: str = setting(MISSING, "Name spoken and shown, e.g. 财务部.", check=_not_blank)
+    staff: tuple[Staff, ...] = setting((), "Members; messages rotate among those on duty.")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Subsystem:
+    name: str = setting(MISSING, "Name of this business unit, e.g. 线上商城.", check=_not_blank)
+    departments: dict[str, Department] = setting(MISSING, "Departments of this unit, by id (ids are unique across units).")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Match:
+    category: tuple[str, ...] = setting((), "Categories this route takes (any of them); empty takes all.")
+    app: tuple[str, ...] = setting((), "Platform apps (wechat-mall, pos, taobao, ...) this route takes; empty takes all.")
+    type: tuple[str, ...] = setting((), "Event types this route takes; 'order.*' matches a family; empty takes all.")
+    tier: tuple[str, ...] = setting((), "User tiers (vip, ...) this route takes; empty takes all.")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Route:
+    match: Match = setting(factory=Match, help="Conditions a message must meet, all of them.")
+    department: str | None = setting(None, "Department that receives what this route takes; a child route inherits its parent's.")
+    continue_: bool = setting(False, "Go on to the next sibling route after this one matched, so a second department is told too.", key="continue")
+    routes: tuple[Route, ...] = setting((), "Child routes, tried in order; the first that matches wins.")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Config:
+    platform: PlatformConfig = setting(factory=PlatformConfig, help="The shop platform this device listens to.")
+    storage: StorageConfig = setting(factory=StorageConfig, help="Where messages are kept.")
+    log: LogConfig = setting(factory=LogConfig, help="The daemon's own log.")
+    speech: OutputSwitch = setting(factory=OutputSwitch, help="Chime and spoken sentence in the office.")
+    display: OutputSwitch = setting(factory=OutputSwitch, help="The OLED panel.")
+    push: OutputSwitch = setting(factory=OutputSwitch, help="Notifications to staff phones and PCs.")
+    gpio: OutputSwitch = setting(factory=OutputSwitch, help="Buttons and status LED.")
+    web: WebConfig = setting(factory=WebConfig, help="The local settings page.")
+    health: HealthConfig = setting(factory=HealthConfig, help="Watching the link to the platform.")
+    classify: ClassifyConfig = setting(factory=ClassifyConfig, help="How a message gets its category.")
+    categories: dict[str, Category] = setting(factory=dict, help="What messages are about, by id.")
+    subsystems: dict[str, Subsystem] = setting(factory=dict, help="Business units, their departments and staff.")
+    route: Route = setting(factory=Route, help="Which department each message goes to (a tree; see docs/routing.md).")
+
+    def departments(self):
+        """Every department by id, with the id of the subsystem it belongs to."""
+        return {dep_id: (sub_id, dep) for sub_id, sub in self.subsystems.items() for dep_id, dep in sub.departments.items()}
+
+    def staff(self):
+        """Every staff member by id, with their department id."""
+        return {s.id: (dep_id, s) for dep_id, (_, dep) in self.departments().items() for s in dep.staff}
+
+
+def _cross_check(cfg, builder):
+    """Faults that involve more than one setting: ids that must exist or be unique.
+
+    Existence is checked against the ids *written* in the file, so that one
+    faulty category does not also make every route naming it look wrong.
+    """
+    problems = []
+    line_of = builder.line_of
+    categories = builder.declared("categories.", 1)
+    departments = {p.split(".")[3] for p in builder.lines if p.startswith("subsystems.") and p.count(".") >= 3 and ".departments." in p}
+
+    def problem(path, reason):
+        problems.append(Problem(line_of(path), path, reason))
+
+    seen_deps, seen_staff = {}, {}
+    for sub_id, sub in cfg.subsystems.items():
+        for dep_id, dep in sub.departments.items():
+            path = f"subsystems.{sub_id}.departments.{dep_id}"
+            if dep_id in seen_deps:
+                problem(path, f"department id {dep_id!r} is already used in subsystem {seen_deps[dep_id]!r}; ids must be unique")
+            seen_deps.setdefault(dep_id, sub_id)
+            for i, person in enumerate(dep.staff):
+                if person.id in seen_staff:
+                    problem(f"{path}.staff[{i}].id", f"staff id {person.id!r} is already used in department {seen_staff[person.id]!r}")
+                seen_staff.setdefault(person.id, dep_id)
+    owners = {}
+    for cat_id, cat in cfg.categories.items():
+        for i, tp in enumerate(cat.types):
+            if tp in owners:
+                problem(f"categories.{cat_id}.types[{i}]", f"type {tp!r} is already in category {owners[tp]!r}")
+            owners.setdefault(tp, cat_id)
+    if cfg.classify.fallback not in categories:
+        problem("classify.fallback", f"unknown category {cfg.classify.fallback!r}; {_known(categories)}")
+    if cfg.route.department is None:
+        problem("route.department", "the top route needs a department: it takes every message no other route takes")
+    for path, route in _walk_routes(cfg.route, "route"):
+        if route.department is not None and route.department not in departments:
+            problem(f"{path}.department", f"unknown department {route.department!r}; {_known(departments)}")
+        for i, cat in enumerate(route.match.category):
+            if cat not in categories:
+                problem(f"{path}.match.category[{i}]", f"unknown category {cat!r}; {_known(categories)}")
+    return problems
+
+
+def _walk_routes(route, path):
+    yield path, route
+    for i, child in enumerate(route.routes):
+        yield from _walk_routes(child, f"{path}.routes[{i}]")
+
+
+def _known(ids):
+    return "known: " + (", ".join(sorted(ids)) if ids else "none defined")
+
+
+def parse_text(text, source="config.yaml"):
+    """Validate YAML text; return a :class:`Config` or raise :class:`ConfigError`."""
+    cfg, builder = parse(text, Config, source)
+    problems = list(builder.problems)
+    if cfg is not MISSING:
+        problems += _cross_check(cfg, builder)
+    if problems:
+        problems.sort(key=lambda p: p.line)
+        raise ConfigError(p.format(source) for p in problems)
+    return cfg
+
+
+def load(path):
+    """Read and validate the config file at ``path``."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([f"{path}: no such file"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}"]) from None
+    return parse_text(text, str(path))
+
+
+def default_path(explicit=None):
+    """The config file to use: -c, then $SPEAKERD_CONFIG, then the first of DEFAULT_PATHS that exists."""
+    if explicit:
+        return Path(explicit)
+    if os.environ.get("SPEAKERD_CONFIG"):
+        return Path(os.environ["SPEAKERD_CONFIG"])
+    for candidate in DEFAULT_PATHS:
+        if Path(candidate).exists():
+            return Path(candidate)
+    return Path(DEFAULT_PATHS[-1])
+
+
+def database_path(cfg, config_path):
+    """Where the database lives: absolute as given, else in the state directory or beside the config."""
+    path = Path(cfg.storage.path).expanduser()
+    if path.is_absolute():
+        return path
+    base = os.environ.get("STATE_DIRECTORY") or str(Path(config_path).resolve().parent)
+    return Path(base.split(":")[0]) / path

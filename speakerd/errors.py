@@ -1,0 +1,30 @@
+"""One root exception, so callers can catch everything speakerd raises on purpose."""
+
+
+class SpeakerdError(Exception):
+    """Base of every error speakerd raises deliberately."""
+
+
+class ConfigError(SpeakerdError, ValueError):
+    """The configuration file cannot be used; ``problems`` holds one line per fault."""
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class PlatformError(SpeakerdError):
+    """The platform could not give us a usable answer.
+
+    ``kind`` is one of :data:`speakerd.platform.FAILURE_KINDS`, so the health
+    watchdog can tell staff *which* failure it is without parsing text.
+    """
+
+    def __init__(self, kind, reason):
+        self.kind = kind
+        self.reason = reason
+        super().__init__(f"{kind}: {reason}")
+
+
+class OutputError(SpeakerdError):
+    """An output could not deliver a notice now; the dispatcher retries later."""

@@ -1,0 +1,253 @@
+"""Turns a YAML node tree into frozen dataclasses, collecting every fault with its line.
+
+The dataclasses in :mod:`speakerd.config` *are* the schema: their type hints say
+what each value may be and :func:`setting` attaches the default, the help text
+and the constraints. This module knows nothing about speakerd's settings; it
+only knows how to read a YAML node as a given type and say precisely, with
+file and line, why it cannot.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import types
+import typing
+from dataclasses import MISSING, dataclass, field
+
+import yaml
+
+
+class Secret(str):
+    """A string that never shows itself in a repr, an error or a page."""
+
+    def __repr__(self):
+        return "'********'" if self else "''"
+
+    def masked(self):
+        return "********" if self else ""
+
+
+def setting(default=MISSING, help="", *, factory=None, minimum=None, maximum=None, check=None, key=None):
+    """Declare one setting: default, help text and constraints, in one place."""
+    metadata = {"help": help, "minimum": minimum, "maximum": maximum, "check": check, "key": key}
+    if factory is not None:
+        return field(default_factory=factory, metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int
+    path: str
+    reason: str
+
+    def format(self, source):
+        return f"{source}:{self.line}: {self.path or '(top level)'}: {self.reason}"
+
+
+def yaml_key(f: dataclasses.Field) -> str:
+    return f.metadata.get("key") or f.name
+
+
+class Builder:
+    """Reads one YAML document as a dataclass; remembers the line of every path it saw."""
+
+    def __init__(self):
+        self.problems: list[Problem] = []
+        self.lines: dict[str, int] = {}
+        self._loader = yaml.SafeLoader("")
+
+    def problem(self, line, path, reason):
+        self.problems.append(Problem(line, path, reason))
+
+    def declared(self, prefix, depth):
+        """Keys written in the file at ``prefix.<key>`` (``depth`` dots below the top), faulty or not."""
+        return {p.split(".")[depth] for p in self.lines if p.startswith(prefix) and p.count(".") >= depth}
+
+    def line_of(self, path):
+        """The line of ``path`` or of its nearest ancestor that was seen."""
+        while path and path not in self.lines:
+            path = path.rpartition(".")[0] if "." in path else ""
+        return self.lines.get(path, 1)
+
+    def build(self, tp, node, path):
+        """Return ``node`` read as ``tp``, or ``MISSING`` after recording why it cannot be."""
+        self.lines.setdefault(path, node.start_mark.line + 1)
+        origin = typing.get_origin(tp)
+        if dataclasses.is_dataclass(tp):
+            return self._dataclass(tp, node, path)
+        if origin in (typing.Union, types.UnionType):
+            return self._optional(tp, node, path)
+        if origin is tuple:
+            return self._sequence(typing.get_args(tp)[0], node, path)
+        if origin is dict:
+            return self._mapping(typing.get_args(tp)[1], node, path)
+        if origin is typing.Literal:
+            return self._choice(typing.get_args(tp), node, path)
+        return self._scalar(tp, node, path)
+
+    def _expect(self, node, node_type, path, what):
+        if isinstance(node, node_type):
+            return True
+        self.problem(node.start_mark.line + 1, path, f"must be {what}, not {_describe(node)}")
+        return False
+
+    def _dataclass(self, cls, node, path):
+        if not self._expect(node, yaml.MappingNode, path, "a section of settings"):
+            return MISSING
+        fields = {yaml_key(f): f for f in dataclasses.fields(cls) if f.init}
+        hints = typing.get_type_hints(cls)
+        values, seen = {}, set()
+        for key_node, value_node in node.value:
+            key = key_node.value
+            sub = f"{path}.{key}" if path else key
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                self.problem(line, sub, "appears twice in the same section; keep one")
+                continue
+            seen.add(key)
+            if key not in fields:
+                self.problem(line, sub, _unknown_key(key, fields))
+                continue
+            self.lines[sub] = line
+            f = fields[key]
+            value = self.build(hints[f.name], value_node, sub)
+            if value is not MISSING:
+                value = self._constrain(f, value, value_node, sub, hints[f.name])
+            if value is not MISSING:
+                values[f.name] = value
+        for key, f in fields.items():
+            if key not in seen and f.default is MISSING and f.default_factory is MISSING:
+                self.problem(node.start_mark.line + 1, f"{path}.{key}" if path else key, "required setting is missing")
+        try:
+            return cls(**values)
+        except TypeError:
+            return MISSING  # a value was faulty; the fault is recorded already
+
+    def _constrain(self, f, value, node, path, tp):
+        line = node.start_mark.line + 1
+        shown = "" if tp is Secret else f" (got {value!r})"
+        low, high, check = f.metadata.get("minimum"), f.metadata.get("maximum"), f.metadata.get("check")
+        if low is not None and value < low:
+            self.problem(line, path, f"must be at least {low}{shown}")
+            return MISSING
+        if high is not None and value > high:
+            self.problem(line, path, f"must be at most {high}{shown}")
+            return MISSING
+        if check is not None:
+            try:
+                check(value)
+            except ValueError as exc:
+                self.problem(line, path, str(exc))
+                return MISSING
+        return value
+
+    def _optional(self, tp, node, path):
+        if _is_null(node):
+            return None
+        inner = [a for a in typing.get_args(tp) if a is not type(None)]
+        return self.build(inner[0], node, path)
+
+    def _sequence(self, item_type, node, path):
+        if isinstance(node, yaml.ScalarNode) and not _is_null(node) and not dataclasses.is_dataclass(item_type):
+            nodes = [node]  # a single value where a list is expected is a list of one
+        elif _is_null(node):
+            nodes = []
+        elif self._expect(node, yaml.SequenceNode, path, "a list"):
+            nodes = node.value
+        else:
+            return MISSING
+        items = [self.build(item_type, n, f"{path}[{i}]") for i, n in enumerate(nodes)]
+        # Faulty items are recorded already; keep the good ones so later checks still run.
+        return tuple(item for item in items if item is not MISSING)
+
+    def _mapping(self, value_type, node, path):
+        if _is_null(node):
+            return {}
+        if not self._expect(node, yaml.MappingNode, path, "a section"):
+            return MISSING
+        out = {}
+        for key_node, value_node in node.value:
+            key = key_node.value
+            sub = f"{path}.{key}"
+            if key in out:
+                self.problem(key_node.start_mark.line + 1, sub, "appears twice in the same section; keep one")
+                continue
+            self.lines[sub] = key_node.start_mark.line + 1
+            out[key] = self.build(value_type, value_node, sub)
+        return {key: value for key, value in out.items() if value is not MISSING}
+
+    def _choice(self, choices, node, path):
+        value = node.value if isinstance(node, yaml.ScalarNode) else None
+        if value in choices:
+            return value
+        self.problem(node.start_mark.line + 1, path, f"must be one of {', '.join(choices)} (got {_shown(node)})")
+        return MISSING
+
+    def _scalar(self, tp, node, path):
+        if not self._expect(node, yaml.ScalarNode, path, _WHAT.get(tp, "a value")):
+            return MISSING
+        if tp in (str, Secret):
+            # Raw text, so that `id: 003` stays "003" instead of becoming 3.
+            return tp(node.value)
+        value = self._loader.construct_object(node)
+        if tp is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if type(value) is not tp:
+            self.problem(node.start_mark.line + 1, path, f"must be {_WHAT[tp]} (got {_shown(node)})")
+            return MISSING
+        return value
+
+
+_WHAT = {int: "a whole number", float: "a number", bool: "true or false", str: "text", Secret: "text"}
+
+
+def _is_null(node):
+    return isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
+
+
+def _describe(node):
+    if isinstance(node, yaml.MappingNode):
+        return "a section"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    return "empty" if _is_null(node) else f"the value {node.value!r}"
+
+
+def _shown(node):
+    return repr(node.value) if isinstance(node, yaml.ScalarNode) else _describe(node)
+
+
+def _unknown_key(key, known):
+    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else f"; known settings here: {', '.join(known)}"
+    return "unknown setting" + hint
+
+
+def parse(text, cls, source):
+    """Read YAML ``text`` as ``cls``; return ``(value, builder)``. ``value`` is MISSING on faults."""
+    builder = Builder()
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        builder.problem(line, "", f"not valid YAML: {getattr(exc, 'problem', None) or exc}")
+        return MISSING, builder
+    if node is None:
+        node = yaml.compose("{}", Loader=yaml.SafeLoader)
+    return builder.build(cls, node, ""), builder
+
+
+def describe(cls, prefix=""):
+    """Yield ``(path, type_hint, field)`` for every setting, for docs and tests."""
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        if not f.init:
+            continue
+        path = f"{prefix}.{yaml_key(f)}" if prefix else yaml_key(f)
+        yield path, hints[f.name], f
+        tp = hints[f.name]
+        if dataclasses.is_dataclass(tp) and tp is not cls:
+            yield from describe(tp, path)
