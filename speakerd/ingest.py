@@ -1,0 +1,61 @@
+"""Turns one poll batch into stored, classified, routed messages with their outbox, atomically."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from speakerd import message as message_mod
+from speakerd.classify import Classifier
+from speakerd.config import PRIORITIES
+from speakerd.route import Router
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestResult:
+    new: list = field(default_factory=list)  # (message id, category, [Assignment])
+    duplicates: int = 0
+    quarantined: list = field(default_factory=list)  # (platform id or None, reason)
+
+
+class Ingest:
+    """Built per config, so a reload changes classification and routing of what comes next."""
+
+    def __init__(self, cfg, store):
+        self.store = store
+        self.categories = cfg.categories
+        self.classifier = Classifier(cfg.categories, cfg.classify.fallback)
+        self.router = Router(cfg)
+        self.max_content = cfg.platform.max_content
+
+    def __call__(self, batch, outputs) -> IngestResult:
+        """Store ``batch`` and advance the cursor in one transaction; raises StoreError."""
+        result = IngestResult()
+        with self.store.atomic():
+            for raw in batch.messages:
+                self._one(raw, outputs, result)
+            self.store.set_cursor(batch.next)
+        for platform_id, reason in result.quarantined:
+            logger.warning("quarantined message %s: %s", platform_id or "(no id)", reason)
+        return result
+
+    def _one(self, raw, outputs, result):
+        parsed = message_mod.parse(raw, self.max_content)
+        if isinstance(parsed, message_mod.Rejected):
+            if self.store.quarantine(raw, parsed.reason, parsed.platform_id):
+                result.quarantined.append((parsed.platform_id, parsed.reason))
+            return
+        if self.store.has_message(parsed.id):
+            result.duplicates += 1
+            return
+        verdict = self.classifier.classify(parsed)
+        priority = PRIORITIES.index(self.categories[verdict.category].priority)
+        self.store.add_message(parsed, verdict.category, verdict.reason, priority)
+        assignments = []
+        for department in self.router.departments_for(parsed, verdict.category):
+            assignment = self.router.assign(department, self.store.last_staff(department))
+            self.store.add_assignment(parsed.id, assignment, outputs, priority)
+            assignments.append(assignment)
+        result.new.append((parsed.id, verdict.category, assignments))

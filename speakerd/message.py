@@ -1,0 +1,164 @@
+"""One platform event, checked field by field before anything else trusts it.
+
+Real platforms send missing fields, numbers where text belongs, megabytes of
+content and markup. :func:`parse` never raises on such input: it returns a
+:class:`Message` or a :class:`Rejected` carrying the reason, so the caller can
+keep the bad one aside and go on with the next.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+MAX_ID = 128
+MAX_SHORT = 200  # type, app, user id/name/tier
+_MARKUP = re.compile(r"<\s*/?\s*[A-Za-z][A-Za-z0-9:-]*(\s[^<>]*)?/?\s*>|&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);")
+_ALLOWED_CONTROLS = {"\n", "\t"}
+
+
+@dataclass(frozen=True)
+class User:
+    id: str = ""
+    name: str = ""
+    tier: str = ""
+
+
+@dataclass(frozen=True)
+class Message:
+    id: str
+    content: str
+    type: str = ""
+    app: str = ""
+    created_at: str = ""
+    user: User = field(default_factory=User)
+    data: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Rejected:
+    reason: str
+    platform_id: str | None = None
+
+
+class _Bad(Exception):
+    pass
+
+
+def parse(raw, max_content=4000) -> Message | Rejected:
+    """Check one raw message from the platform; never raises."""
+    if not isinstance(raw, dict):
+        return Rejected(f"a message must be a JSON object, not {_json_kind(raw)}")
+    platform_id = _id_or_none(raw.get("id"))
+    try:
+        return Message(
+            id=_message_id(raw),
+            content=_content(raw, max_content),
+            type=_short(raw, "type"),
+            app=_short(raw, "app"),
+            created_at=_timestamp(raw),
+            user=_user(raw.get("user")),
+            data=_data(raw.get("data")),
+        )
+    except _Bad as exc:
+        return Rejected(str(exc), platform_id)
+
+
+def _json_kind(value):
+    return {dict: "an object", list: "a list", str: "text", bool: "true/false", type(None): "null"}.get(type(value), "a number")
+
+
+def _id_or_none(value):
+    if isinstance(value, str) and 0 < len(value) <= MAX_ID:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _message_id(raw):
+    if "id" not in raw or raw["id"] in (None, ""):
+        raise _Bad("missing id")
+    value = _id_or_none(raw["id"])
+    if value is None:
+        raise _Bad(f"id must be text or a whole number of at most {MAX_ID} characters, not {_json_kind(raw['id'])}")
+    _check_text(value, "id")
+    return value
+
+
+def _content(raw, limit):
+    value = raw.get("content")
+    if value is None or value == "":
+        raise _Bad("missing content")
+    if not isinstance(value, str):
+        raise _Bad(f"content must be text, not {_json_kind(value)}")
+    if len(value) > limit:
+        raise _Bad(f"content too long: {len(value)} characters, limit {limit} (platform.max_content)")
+    _check_text(value, "content")
+    if _MARKUP.search(value):
+        raise _Bad("content contains HTML/markup, which would be read out or shown verbatim")
+    if not value.strip():
+        raise _Bad("content is only white space")
+    return value.strip()
+
+
+def _check_text(value, name):
+    for position, char in enumerate(value):
+        if char in _ALLOWED_CONTROLS:
+            continue
+        if unicodedata.category(char) in ("Cc", "Cs") or char in "\u2028\u2029\ufffe\uffff":
+            raise _Bad(f"{name} contains control character U+{ord(char):04X} at position {position}")
+
+
+def _short(raw, name, container="message"):
+    value = raw.get(name)
+    if value is None:
+        return ""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise _Bad(f"{name} must be text, not {_json_kind(value)}")
+    if len(value) > MAX_SHORT:
+        raise _Bad(f"{name} too long: {len(value)} characters, limit {MAX_SHORT}")
+    _check_text(value, name)
+    return value.strip()
+
+
+def _timestamp(raw):
+    value = raw.get("created_at")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise _Bad(f"created_at must be an ISO 8601 time as text, not {_json_kind(value)}")
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise _Bad(f"created_at is not an ISO 8601 time: {value[:40]!r}") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.isoformat()
+
+
+def _user(value):
+    if value is None:
+        return User()
+    if not isinstance(value, dict):
+        raise _Bad(f"user must be an object, not {_json_kind(value)}")
+    return User(id=_short(value, "id"), name=_short(value, "name"), tier=_short(value, "tier"))
+
+
+def _data(value):
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _Bad(f"data must be an object, not {_json_kind(value)}")
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (ValueError, RecursionError):
+        raise _Bad("data cannot be stored as JSON") from None
+    if len(text) > 64_000:
+        raise _Bad(f"data too large: {len(text)} characters of JSON, limit 64000")
+    return value

@@ -1,0 +1,278 @@
+"""The device's memory: every message once, who got it, what each output did, and the cursor.
+
+Everything the daemon learns is written here before it acts on it, in one
+transaction per poll batch, so that a crash or a power cut at any point
+resumes where it stopped: a batch is either stored with its cursor or not at
+all (and fetched again), and an output's work is either marked done or done
+again. SQLite runs in WAL mode with ``synchronous=NORMAL``: a power cut may
+undo the last batch, but then it undoes its cursor too, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from speakerd.errors import SpeakerdError
+
+logger = logging.getLogger(__name__)
+
+migrations = Migrations("speakerd")
+MAX_RAW = 100_000  # characters of a quarantined body kept for inspection
+
+
+class StoreError(SpeakerdError):
+    """The database refused a write or read (disk full, locked, corrupt)."""
+
+
+@migrations()
+def m001_initial(db):
+    db["messages"].create(
+        {
+            "id": str, "received_at": str, "created_at": str, "type": str, "app": str,
+            "user_id": str, "user_name": str, "user_tier": str, "content": str, "data": str,
+            "category": str, "classified_by": str, "priority": int, "acked_at": str,
+        },
+        pk="id",
+    )
+    db["messages"].create_index(["received_at"])
+    db["assignments"].create(
+        {"message_id": str, "department": str, "subsystem": str, "staff_id": str, "assigned_at": str},
+        pk=("message_id", "department"),
+        foreign_keys=[("message_id", "messages", "id")],
+    )
+    db["assignments"].create_index(["department"])
+    db["outbox"].create(
+        {
+            "message_id": str, "department": str, "output": str, "priority": int, "state": str,
+            "attempts": int, "next_attempt": float, "last_error": str, "updated_at": str,
+        },
+        pk=("message_id", "department", "output"),
+        foreign_keys=[("message_id", "messages", "id")],
+    )
+    db["outbox"].create_index(["output", "state", "next_attempt"])
+    db["quarantine"].create(
+        {"id": int, "fingerprint": str, "platform_id": str, "reason": str, "raw": str, "received_at": str},
+        pk="id",
+    )
+    db["quarantine"].create_index(["fingerprint"], unique=True)
+    db["meta"].create({"key": str, "value": str}, pk="key")
+
+
+def now_iso():
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One output's work on one message for one department."""
+
+    message_id: str
+    department: str
+    output: str
+    attempts: int
+
+
+class Store:
+    """One connection, serialised by a lock: the daemon's threads are few and its writes small."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self._lock = threading.RLock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # isolation_level=None: no implicit transactions; atomic() opens each one explicitly.
+            conn = sqlite3.connect(str(self.path), timeout=10, check_same_thread=False, isolation_level=None)
+            self.db = Database(conn)
+            self.db.enable_wal()
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            migrations.apply(self.db)
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(_explain(exc, self.path)) from exc
+
+    def close(self):
+        with self._lock:
+            with contextlib.suppress(sqlite3.Error):
+                self.db.close()
+
+    @contextlib.contextmanager
+    def atomic(self):
+        """A transaction; sqlite errors become :class:`StoreError` with a reason a person can act on."""
+        with self._lock:
+            try:
+                with self.db.atomic():
+                    yield self
+            except sqlite3.Error as exc:
+                raise StoreError(_explain(exc, self.path)) from exc
+
+    def query(self, sql, params=()):
+        with self.atomic():
+            return list(self.db.query(sql, params))
+
+    # --- cursor and metadata -------------------------------------------------
+
+    def get_meta(self, key, default=None):
+        rows = self.query("select value from meta where key = ?", [key])
+        return rows[0]["value"] if rows else default
+
+    def set_meta(self, key, value):
+        with self.atomic():
+            self.db["meta"].upsert({"key": key, "value": value}, pk="key")
+
+    @property
+    def cursor(self):
+        return self.get_meta("cursor")
+
+    # --- ingest (called inside atomic()) -------------------------------------
+
+    def has_message(self, message_id):
+        return self.db.execute("select 1 from messages where id = ?", [message_id]).fetchone() is not None
+
+    def add_message(self, message, category, classified_by, priority):
+        self.db["messages"].insert(
+            {
+                "id": message.id, "received_at": now_iso(), "created_at": message.created_at,
+                "type": message.type, "app": message.app, "user_id": message.user.id,
+                "user_name": message.user.name, "user_tier": message.user.tier,
+                "content": message.content, "data": json.dumps(message.data, ensure_ascii=False),
+                "category": category, "classified_by": classified_by, "priority": priority,
+            }
+        )
+
+    def last_staff(self, department):
+        row = self.db.execute(
+            "select staff_id from assignments where department = ? and staff_id is not null order by rowid desc limit 1",
+            [department],
+        ).fetchone()
+        return row[0] if row else None
+
+    def add_assignment(self, message_id, assignment, outputs, priority):
+        self.db["assignments"].insert(
+            {
+                "message_id": message_id, "department": assignment.department,
+                "subsystem": assignment.subsystem, "staff_id": assignment.staff_id, "assigned_at": now_iso(),
+            }
+        )
+        for output in outputs:
+            self.db["outbox"].insert(
+                {
+                    "message_id": message_id, "department": assignment.department, "output": output,
+                    "priority": priority, "state": "pending", "attempts": 0, "next_attempt": 0.0,
+                    "last_error": None, "updated_at": now_iso(),
+                }
+            )
+
+    def quarantine(self, raw, reason, platform_id=None):
+        """Keep a bad message aside once (a platform that resends it is not stored twice)."""
+        text = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False, sort_keys=True, default=repr)
+        fingerprint = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        kept = text if len(text) <= MAX_RAW else text[:MAX_RAW] + f"… [{len(text) - MAX_RAW} more characters not kept]"
+        cur = self.db.execute(
+            "insert or ignore into quarantine (fingerprint, platform_id, reason, raw, received_at) values (?, ?, ?, ?, ?)",
+            [fingerprint, platform_id, reason, kept.encode("utf-8", "replace").decode("utf-8"), now_iso()],
+        )
+        return cur.rowcount == 1
+
+    def set_cursor(self, cursor):
+        self.db["meta"].upsert({"key": "cursor", "value": cursor}, pk="key")
+
+    # --- outbox --------------------------------------------------------------
+
+    def recover_interrupted(self):
+        """Work that was under way when the process died is owed again; return how much."""
+        with self.atomic():
+            cur = self.db.execute("update outbox set state = 'pending', updated_at = ? where state = 'sending'", [now_iso()])
+            return cur.rowcount
+
+    def claim(self, output, now=None):
+        """The most urgent job of ``output`` that is due, marked as under way; None when idle."""
+        now = time.time() if now is None else now
+        with self.atomic():
+            row = self.db.execute(
+                "select message_id, department, attempts from outbox where output = ? and state in ('pending', 'failed')"
+                " and next_attempt <= ? order by priority desc, rowid limit 1",
+                [output, now],
+            ).fetchone()
+            if row is None:
+                return None
+            self.db.execute(
+                "update outbox set state = 'sending', updated_at = ? where message_id = ? and department = ? and output = ?",
+                [now_iso(), row[0], row[1], output],
+            )
+            return Job(row[0], row[1], output, row[2])
+
+    def finish(self, job):
+        self._set_job(job, state="done", attempts=job.attempts + 1, last_error=None)
+
+    def fail(self, job, error, retry_at):
+        self._set_job(job, state="failed", attempts=job.attempts + 1, last_error=str(error)[:500], next_attempt=retry_at)
+
+    def _set_job(self, job, **values):
+        values["updated_at"] = now_iso()
+        with self.atomic():
+            self.db["outbox"].update((job.message_id, job.department, job.output), values)
+
+    def next_due(self, output):
+        """When ``output`` next has work to retry (epoch seconds), or None."""
+        rows = self.query(
+            "select min(next_attempt) as due from outbox where output = ? and state in ('pending', 'failed')", [output]
+        )
+        return rows[0]["due"]
+
+    def notice_row(self, message_id, department):
+        rows = self.query(
+            "select m.*, a.subsystem, a.department, a.staff_id from messages m join assignments a on a.message_id = m.id"
+            " where m.id = ? and a.department = ?",
+            [message_id, department],
+        )
+        return rows[0] if rows else None
+
+    # --- reading -------------------------------------------------------------
+
+    def messages(self, since=None, limit=100):
+        """Newest first, each with its assignments and per-output states."""
+        sql = (
+            "select m.id, m.received_at, m.created_at, m.type, m.app, m.category, m.content, m.acked_at,"
+            " a.department, a.staff_id,"
+            " (select group_concat(o.output || ':' || o.state, ' ') from outbox o"
+            "   where o.message_id = m.id and o.department = a.department) as outputs"
+            " from messages m left join assignments a on a.message_id = m.id"
+            " where (? is null or m.received_at >= ?) order by m.received_at desc, m.rowid desc limit ?"
+        )
+        return self.query(sql, [since, since, limit])
+
+    def quarantined(self, since=None, limit=100):
+        return self.query(
+            "select id, received_at, platform_id, reason, substr(raw, 1, 200) as raw from quarantine"
+            " where (? is null or received_at >= ?) order by id desc limit ?",
+            [since, since, limit],
+        )
+
+    def counts(self):
+        with self.atomic():
+            return {t: self.db[t].count for t in ("messages", "assignments", "outbox", "quarantine")}
+
+
+def _explain(exc, path):
+    text = str(exc)
+    if "disk is full" in text or "No space" in text:
+        return f"the disk holding {path} is full: free some space (messages wait on the platform meanwhile)"
+    if "locked" in text:
+        return f"the database {path} is locked by another program: stop it (e.g. an open sqlite3 shell)"
+    if "readonly" in text or "Permission denied" in text or "unable to open" in text:
+        return f"cannot write the database {path}: check that the directory exists and that speakerd may write to it"
+    if "malformed" in text or "not a database" in text:
+        return f"the database {path} is damaged: move it aside and restart to begin a new one"
+    return f"database error on {path}: {text}"
