@@ -1,0 +1,222 @@
+"""The ``speakerd`` command: argument parsing and printing only; the work is done elsewhere."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import re
+import sys
+import tempfile
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from speakerd import __version__
+from speakerd import config as config_mod
+from speakerd.errors import ConfigError
+from speakerd.store import Store, StoreError
+from speakerd.text import table
+
+logger = logging.getLogger("speakerd.cli")
+EXAMPLE_CONFIG = Path(__file__).with_name("example_config.yaml")
+
+
+def setup_logging(level="INFO"):
+    """Plain lines for journald (it adds the time), timestamps on a terminal."""
+    fmt = "%(levelname)s %(name)s: %(message)s" if os.environ.get("JOURNAL_STREAM") else "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    logging.basicConfig(level=level, format=fmt, stream=sys.stderr)
+    for noisy in ("apscheduler", "werkzeug", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _load_or_exit(path):
+    try:
+        return config_mod.load(path)
+    except ConfigError as exc:
+        print("\n".join(exc.problems), file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+# --- commands ----------------------------------------------------------------
+
+
+def cmd_run(args):
+    from speakerd.daemon import Daemon
+
+    path = config_mod.default_path(args.config)
+    cfg = _load_or_exit(path)
+    setup_logging(cfg.log.level.upper())
+    try:
+        code = Daemon(path, cfg).run()
+    except StoreError as exc:
+        logger.error("cannot start: %s", exc)
+        code = 1
+    _exit_now(code)
+
+
+def _exit_now(code):
+    """Leave without waiting for a long-poll still in flight: everything is saved and closed."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def cmd_check_config(args):
+    path = config_mod.default_path(args.config)
+    cfg = _load_or_exit(path)
+    print(
+        f"{path}: OK ({len(cfg.categories)} categories, {len(cfg.departments())} departments, "
+        f"{len(cfg.staff())} staff, platform {cfg.platform.url})"
+    )
+    return 0
+
+
+def cmd_stub(args):
+    from speakerd.stub import SCENARIOS, StubServer
+
+    setup_logging()
+    kwargs = {"count": args.count} if args.count is not None else {}
+    events = SCENARIOS[args.scenario](**kwargs)
+    server = StubServer(events, pace=args.pace, token=args.token, host=args.host, port=args.port)
+    print(f"platform stub on {server.url}/v1/messages: scenario {args.scenario!r}, {len(events)} events, one every {args.pace:g} s (Ctrl-C stops)")
+    try:
+        server._server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def cmd_demo(args):
+    from speakerd.daemon import Daemon
+    from speakerd.stub import StubServer
+    from speakerd.stub.scenarios import office
+
+    setup_logging()
+    workdir = Path(args.dir or tempfile.mkdtemp(prefix="speakerd-demo-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    stub = StubServer(office(args.count), pace=args.pace, token="demo-token", port=_free_or_zero(8808)).start()
+    text = re.sub(r"(?m)^(\s+url:\s*)http://127\.0\.0\.1:8808\s*$", lambda m: m.group(1) + stub.url, EXAMPLE_CONFIG.read_text(encoding="utf-8"))
+    config_path = workdir / "config.yaml"
+    config_path.write_text(text, encoding="utf-8")
+    print(
+        f"speakerd demo\n"
+        f"  platform stub : {stub.url} (office scenario: a new event every {args.pace:g} s)\n"
+        f"  config        : {config_path} (edit it while the demo runs: it reloads)\n"
+        f"  database      : {workdir / 'speakerd.db'}\n"
+        f"  watch         : one log line per routed message below; in another terminal:\n"
+        f"                  speakerd messages -c {config_path}\n"
+        f"  stop          : Ctrl-C\n",
+        flush=True,
+    )
+    try:
+        code = Daemon(config_path).run()
+    finally:
+        stub.stop()
+    print(f"demo stopped; its data stays in {workdir}", flush=True)
+    _exit_now(code)
+
+
+def _free_or_zero(port):
+    import socket
+
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return 0
+    return port
+
+
+def cmd_messages(args):
+    path = config_mod.default_path(args.config)
+    cfg = _load_or_exit(path)
+    db_path = config_mod.database_path(cfg, path)
+    if not db_path.exists():
+        print(f"no database at {db_path} yet: the daemon creates it when it first runs", file=sys.stderr)
+        return 1
+    try:
+        since = parse_since(args.since)
+    except ValueError as exc:
+        print(f"--since: {exc}", file=sys.stderr)
+        return 2
+    store = Store(db_path)
+    try:
+        rows = store.quarantined(since, args.limit) if args.quarantined else store.messages(since, args.limit)
+    finally:
+        store.close()
+    if args.format == "json":
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    elif args.quarantined:
+        print(table(rows, ["id", "received_at", "platform_id", "reason", "raw"]))
+    else:
+        print(table(rows, ["id", "received_at", "category", "department", "staff_id", "outputs", "content"]))
+    return 0
+
+
+def parse_since(text, now=None):
+    """'30m', '2h', '7d', 'today', or an ISO date/time → an ISO timestamp in UTC (None for None)."""
+    if text is None:
+        return None
+    now = now or datetime.now(timezone.utc)
+    match = re.fullmatch(r"(\d+)\s*([mhd])", text.strip())
+    if match:
+        unit = {"m": "minutes", "h": "hours", "d": "days"}[match.group(2)]
+        return (now - timedelta(**{unit: int(match.group(1))})).isoformat()
+    if text.strip() == "today":
+        local = now.astimezone()
+        return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(timezone.utc).isoformat()
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"{text!r} is not a time: use 30m, 2h, 7d, today or 2026-11-21T09:00") from None
+    if when.tzinfo is None:
+        when = when.astimezone()
+    return when.astimezone(timezone.utc).isoformat()
+
+
+# --- parser ------------------------------------------------------------------
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="speakerd", description="Tells shop staff about platform events: aloud, on a panel, on their phones.")
+    parser.add_argument("--version", action="version", version=f"speakerd {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name, func, help):
+        p = sub.add_parser(name, help=help, description=help)
+        p.set_defaults(func=func)
+        return p
+
+    def config_option(p):
+        p.add_argument("-c", "--config", metavar="FILE", help="config file (default: $SPEAKERD_CONFIG, /etc/speakerd/config.yaml, ./config.yaml)")
+
+    config_option(command("run", cmd_run, "run the daemon until SIGTERM; SIGHUP or a saved config file reloads it"))
+    config_option(command("check-config", cmd_check_config, "check a config file; print each fault as FILE:LINE: field: reason"))
+
+    p = command("stub", cmd_stub, "serve the platform stub (the shop platform's message API) for trying speakerd out")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8808, help="port to listen on (default 8808)")
+    p.add_argument("--scenario", choices=["office", "flash-sale", "empty"], default="office", help="which events to serve (default office)")
+    p.add_argument("--count", type=int, help="how many events the scenario makes")
+    p.add_argument("--pace", type=float, default=3.0, help="seconds between two events; 0 serves them all at once (default 3)")
+    p.add_argument("--token", default="demo-token", help="bearer token clients must send (default demo-token)")
+
+    p = command("demo", cmd_demo, "run the stub and the daemon together on loopback, for a first look")
+    p.add_argument("--dir", help="keep the demo's config and database here (default: a new temporary folder)")
+    p.add_argument("--pace", type=float, default=3.0, help="seconds between two events (default 3)")
+    p.add_argument("--count", type=int, default=120, help="how many events the office scenario makes (default 120)")
+
+    p = command("messages", cmd_messages, "list stored messages with their category, department, staff and output states")
+    config_option(p)
+    p.add_argument("--since", help="only messages received since: 30m, 2h, 7d, today or an ISO date/time")
+    p.add_argument("--limit", type=int, default=50, help="at most this many, newest first (default 50)")
+    p.add_argument("--format", choices=["table", "json"], default="table", help="table (default) or json")
+    p.add_argument("--quarantined", action="store_true", help="list the messages kept aside as malformed, with the reason")
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    return args.func(args) or 0

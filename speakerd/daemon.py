@@ -1,0 +1,261 @@
+"""Wires the parts together and keeps them running until told to stop.
+
+The only module that imports all the others. It polls the platform on an
+APScheduler job that plans its own next run (at once after news, after
+``poll_interval`` when idle, later and later while the platform fails),
+stores each batch through :class:`~speakerd.ingest.Ingest`, wakes the output
+workers, and reloads the config on SIGHUP or when the file changes.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import os
+import signal
+import threading
+import time
+from datetime import datetime, timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from speakerd import config as config_mod
+from speakerd.dispatch import OutputWorker
+from speakerd.errors import ConfigError, PlatformError
+from speakerd.health import LinkMonitor
+from speakerd.ingest import Ingest
+from speakerd.outputs import build_outputs
+from speakerd.platform import PlatformClient, safe_url
+from speakerd.store import Store, StoreError
+
+logger = logging.getLogger(__name__)
+
+CONFIG_CHECK_SECONDS = 2.0
+OUTPUT_SECTIONS = ("speech", "display", "push", "gpio")
+
+
+class State(enum.Enum):
+    NOT_STARTED = "not started"
+    RUNNING = "running"
+    STOPPING = "stopping"
+    STOPPED = "stopped"
+
+
+def _file_stamp(path):
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+class Daemon:
+    """``start()``/``stop()`` for tests and the demo; ``run()`` for the service, until SIGTERM."""
+
+    def __init__(self, config_path, cfg=None, outputs_factory=build_outputs, link_listeners=()):
+        self.config_path = str(config_path)
+        self.cfg = cfg or config_mod.load(self.config_path)
+        self._outputs_factory = outputs_factory
+        self._link_listeners = list(link_listeners)
+        self.state = State.NOT_STARTED
+        self._stop_requested = threading.Event()
+        self._reload_requested = threading.Event()
+        self._failures = 0
+        self._config_stamp = _file_stamp(self.config_path)
+        self._reload_lock = threading.Lock()
+        self.workers = []
+
+    # --- lifecycle -------------------------------------------------------------
+
+    def start(self):
+        cfg = self.cfg
+        apply_log_level(cfg)
+        self.store = Store(config_mod.database_path(cfg, self.config_path))
+        replayed = self.store.recover_interrupted()
+        if replayed:
+            logger.warning("%d deliveries were cut off by the last stop; doing them again", replayed)
+        self.link = LinkMonitor(cfg.health.fail_after, self._link_listeners)
+        self._build(cfg)
+        self._start_outputs(cfg)
+        self.scheduler = BackgroundScheduler(job_defaults={"misfire_grace_time": None, "coalesce": True})
+        self.scheduler.add_job(self._watch_config, "interval", seconds=CONFIG_CHECK_SECONDS, id="watch-config")
+        self.scheduler.start()
+        self.state = State.RUNNING
+        self._schedule_poll(0)
+        logger.info(
+            "speakerd running: platform %s, database %s, outputs %s",
+            safe_url(cfg.platform.url), self.store.path, ", ".join(w.output.name for w in self.workers),
+        )
+
+    def run(self):
+        """The service: start, handle signals, stop cleanly. Returns the exit code."""
+        self.start()
+        signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGINT, self._on_signal)
+        signal.signal(signal.SIGHUP, self._on_signal)
+        try:
+            while not self._stop_requested.is_set():
+                if self._reload_requested.wait(1.0):
+                    self._reload_requested.clear()
+                    self.reload()
+        finally:
+            self.stop()
+        return 0
+
+    def _on_signal(self, signum, frame):
+        if signum == signal.SIGHUP:
+            logger.info("SIGHUP: reloading %s", self.config_path)
+            self._reload_requested.set()
+        else:
+            logger.info("%s: stopping", signal.Signals(signum).name)
+            self._stop_requested.set()
+            self._reload_requested.set()
+
+    def request_stop(self):
+        self._stop_requested.set()
+        self._reload_requested.set()
+
+    def stop(self):
+        if self.state is not State.RUNNING:
+            return
+        self.state = State.STOPPING
+        self.scheduler.shutdown(wait=False)
+        self._stop_outputs()
+        self.client.close()
+        self.store.close()
+        self.state = State.STOPPED
+        logger.info("speakerd stopped")
+
+    # --- parts built from config ---------------------------------------------
+
+    def _build(self, cfg):
+        self.ingest = Ingest(cfg, self.store)
+        self.client = PlatformClient(cfg.platform.url, cfg.platform.token, cfg.platform.timeout)
+
+    def _start_outputs(self, cfg):
+        self.workers = [OutputWorker(o, self.store, lambda: self.cfg) for o in self._outputs_factory(cfg)]
+        for worker in self.workers:
+            worker.start()
+
+    def _stop_outputs(self):
+        for worker in reversed(self.workers):
+            worker.stop()
+            try:
+                worker.output.close()
+            except Exception:  # noqa: BLE001 - closing must go on for the others
+                logger.exception("closing output %s failed", worker.output.name)
+
+    def reload(self):
+        """Use the file's new settings, or keep the running ones and say why not."""
+        with self._reload_lock:
+            if self.state is State.RUNNING:
+                return self._reload()
+            return False
+
+    def _reload(self):
+        self._config_stamp = _file_stamp(self.config_path)
+        try:
+            new = config_mod.load(self.config_path)
+        except ConfigError as exc:
+            logger.error("config not reloaded, keeping the previous settings:\n  %s", "\n  ".join(exc.problems))
+            return False
+        old, self.cfg = self.cfg, new
+        apply_log_level(new)
+        if new.storage != old.storage:
+            logger.warning("storage settings changed: they take effect after a restart (systemctl restart speakerd)")
+        old_client = self.client
+        self._build(new)
+        old_client.close()
+        self.link.fail_after = new.health.fail_after
+        if any(getattr(new, s) != getattr(old, s) for s in OUTPUT_SECTIONS):
+            self._stop_outputs()
+            self._start_outputs(new)
+        logger.info("config reloaded from %s", self.config_path)
+        self._reschedule_poll_now()
+        return True
+
+    def _watch_config(self):
+        if _file_stamp(self.config_path) != self._config_stamp:
+            logger.info("%s changed on disk", self.config_path)
+            self.reload()
+
+    # --- polling -------------------------------------------------------------
+
+    def _schedule_poll(self, delay):
+        if self.state is not State.RUNNING:
+            return
+        # max_instances=2: the job plans its successor just before it returns, while
+        # APScheduler still counts it as running; with 1 an immediate re-poll is skipped.
+        self.scheduler.add_job(
+            self._poll_job, "date", run_date=datetime.now() + timedelta(seconds=delay),
+            id="poll", replace_existing=True, max_instances=2,
+        )
+
+    def _reschedule_poll_now(self):
+        job = self.scheduler.get_job("poll")
+        if job is not None:
+            job.modify(next_run_time=datetime.now(job.next_run_time.tzinfo) if job.next_run_time else None)
+
+    def _poll_job(self):
+        delay = self.cfg.platform.poll_interval
+        try:
+            delay = self.poll_once()
+        except Exception:  # noqa: BLE001 - the poll must go on whatever happened
+            logger.exception("unexpected error while polling")
+        finally:
+            self._schedule_poll(delay)
+
+    def poll_once(self):
+        """Fetch and store one batch; return the seconds to wait before the next poll."""
+        platform = self.cfg.platform
+        started = time.monotonic()
+        try:
+            batch = self.client.fetch(self.store.cursor, platform.batch_size, platform.long_poll)
+        except PlatformError as exc:
+            self._keep_garbage(exc)
+            self.link.failed(exc)
+            return self._backoff()
+        except StoreError as exc:
+            logger.error("cannot read the cursor: %s", exc)
+            return self._backoff()
+        if self.state is not State.RUNNING:
+            return 0
+        try:
+            result = self.ingest(batch, [w.output.name for w in self.workers])
+        except StoreError as exc:
+            logger.error("batch not stored, it will be fetched again: %s", exc)
+            return self._backoff()
+        self._failures = 0
+        self.link.ok()
+        if result.new:
+            for worker in self.workers:
+                worker.wake()
+            logger.info("stored %d new message(s), %d repeat(s) ignored, %d quarantined", len(result.new), result.duplicates, len(result.quarantined))
+        return self._next_delay(len(batch.messages), time.monotonic() - started)
+
+    def _next_delay(self, count, elapsed):
+        platform = self.cfg.platform
+        if count >= platform.batch_size:
+            return 0  # more is waiting: drain it
+        if platform.long_poll and (count or elapsed >= platform.long_poll / 2):
+            return 0  # the platform held the poll open as asked: ask again at once
+        return platform.poll_interval
+
+    def _backoff(self):
+        self._failures += 1
+        platform = self.cfg.platform
+        return min(platform.retry_max, platform.poll_interval * 2 ** (self._failures - 1))
+
+    def _keep_garbage(self, exc):
+        body = getattr(exc, "body", None)
+        if body is None:
+            return
+        try:
+            with self.store.atomic():
+                self.store.quarantine(body.decode("utf-8", "replace"), exc.reason)
+        except StoreError as store_exc:
+            logger.error("cannot keep the unreadable answer: %s", store_exc)
+
+
+def apply_log_level(cfg):
+    logging.getLogger("speakerd").setLevel(cfg.log.level.upper())

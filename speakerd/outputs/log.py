@@ -1,0 +1,20 @@
+"""Writes one log line per routed message: the output that always works."""
+
+import logging
+
+logger = logging.getLogger("speakerd.routed")
+
+
+class LogOutput:
+    name = "log"
+
+    def deliver(self, notice):
+        staff = f"{notice.staff_id} {notice.staff_name}" if notice.staff_id else "nobody on duty"
+        logger.info(
+            "%s %s [%s] -> %s/%s (%s), staff %s: %s",
+            notice.message_id, notice.category, notice.priority, notice.subsystem_name,
+            notice.department_name, notice.department, staff, notice.content[:80],
+        )
+
+    def close(self):
+        pass

@@ -1,0 +1,36 @@
+"""An output that remembers what it was given: for tests and for trying routes safely."""
+
+import threading
+
+from speakerd.errors import OutputError
+
+
+class RecordingOutput:
+    """Keeps every delivered notice; ``fail_next(n)`` makes the next n deliveries fail."""
+
+    def __init__(self, name="recording"):
+        self.name = name
+        self.notices = []
+        self.closed = False
+        self._failures = 0
+        self._changed = threading.Condition()
+
+    def fail_next(self, count=1):
+        with self._changed:
+            self._failures = count
+
+    def deliver(self, notice):
+        with self._changed:
+            if self._failures:
+                self._failures -= 1
+                raise OutputError(f"{self.name}: failing on purpose")
+            self.notices.append(notice)
+            self._changed.notify_all()
+
+    def wait_for(self, count, timeout=10):
+        """Wait until ``count`` notices arrived; return whether they did."""
+        with self._changed:
+            return self._changed.wait_for(lambda: len(self.notices) >= count, timeout)
+
+    def close(self):
+        self.closed = True

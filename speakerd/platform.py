@@ -1,0 +1,137 @@
+"""Talks to the shop platform's message API and names each way it can fail.
+
+Every failure becomes a :class:`PlatformError` whose ``kind`` says, in terms
+staff can act on, what went wrong; the text never contains the token.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+
+from speakerd import __version__
+from speakerd.errors import PlatformError
+
+logger = logging.getLogger(__name__)
+
+FAILURE_KINDS = {
+    "network": "no network on the device (no route or name lookup failed)",
+    "unreachable": "platform unreachable (connection refused or timed out)",
+    "server": "platform error (it answered with a server error)",
+    "auth": "credentials rejected: check platform.token",
+    "not_found": "wrong address: check platform.url",
+    "garbage": "platform answered with something that is not a message list",
+}
+MAX_BODY = 32 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Batch:
+    messages: list  # raw JSON values, checked later one by one
+    next: str
+
+
+def safe_url(url):
+    """The URL without any user:password part, for logs."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+class PlatformClient:
+    def __init__(self, url, token, timeout):
+        self.endpoint = url.rstrip("/") + "/v1/messages"
+        self.timeout = timeout
+        self._session = requests.Session()
+        self._session.headers["User-Agent"] = f"speakerd/{__version__}"
+        if token:
+            self._session.headers["Authorization"] = f"Bearer {token}"
+
+    def close(self):
+        self._session.close()
+
+    def fetch(self, after, limit, wait=0.0) -> Batch:
+        """One poll. Raises PlatformError; a body that is not JSON is returned as a garbage error too."""
+        params = {"limit": limit}
+        if after:
+            params["after"] = after
+        if wait:
+            params["wait"] = f"{wait:g}"
+        try:
+            response = self._session.get(self.endpoint, params=params, timeout=(self.timeout, self.timeout + wait), stream=True)
+            body = _read_limited(response)
+        except requests.exceptions.ConnectionError as exc:
+            raise PlatformError(_connection_kind(exc), _connection_reason(exc, self.endpoint)) from None
+        except requests.exceptions.Timeout:
+            raise PlatformError("unreachable", f"no answer from {safe_url(self.endpoint)} within {self.timeout + wait:g} s") from None
+        except requests.exceptions.RequestException as exc:
+            raise PlatformError("unreachable", f"request to {safe_url(self.endpoint)} failed: {type(exc).__name__}") from None
+        _check_status(response, self.endpoint)
+        return _parse_body(body)
+
+
+def _read_limited(response):
+    chunks, size = [], 0
+    for chunk in response.iter_content(65536):
+        size += len(chunk)
+        if size > MAX_BODY:
+            response.close()
+            raise PlatformError("garbage", f"answer larger than {MAX_BODY // (1024 * 1024)} MB")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _connection_kind(exc):
+    text = repr(exc)
+    if any(s in text for s in ("Name or service not known", "NameResolutionError", "Temporary failure in name resolution", "No address associated", "Network is unreachable", "No route to host")):
+        return "network"
+    return "unreachable"
+
+
+def _connection_reason(exc, endpoint):
+    text = repr(exc)
+    where = safe_url(endpoint)
+    if "Connection refused" in text:
+        return f"{where} refused the connection (is the platform running?)"
+    if "Network is unreachable" in text or "No route to host" in text:
+        return f"no route to {where}: check the device's network cable or Wi-Fi"
+    if _connection_kind(exc) == "network":
+        return f"cannot look up the host of {where}: check the device's network and DNS"
+    if "timed out" in text.lower():
+        return f"{where} did not accept the connection in time"
+    return f"cannot connect to {where}"
+
+
+def _check_status(response, endpoint):
+    code = response.status_code
+    if code in (401, 403):
+        raise PlatformError("auth", f"the platform refused the token (HTTP {code}): check platform.token")
+    if code == 404:
+        raise PlatformError("not_found", f"{safe_url(endpoint)} does not exist (HTTP 404): check platform.url")
+    if code >= 500:
+        raise PlatformError("server", f"the platform failed with HTTP {code}")
+    if code != 200:
+        raise PlatformError("garbage", f"unexpected HTTP {code} from the platform")
+
+
+def _parse_body(body):
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        error = PlatformError("garbage", f"the answer is not JSON ({type(exc).__name__} at byte {getattr(exc, 'start', getattr(exc, 'pos', 0))})")
+        error.body = body
+        raise error from None
+    if not isinstance(data, dict):
+        raise PlatformError("garbage", "the answer is not a JSON object")
+    messages, nxt = data.get("messages"), data.get("next")
+    if not isinstance(messages, list):
+        raise PlatformError("garbage", "the answer has no 'messages' list")
+    if not isinstance(nxt, str) or not nxt or len(nxt) > 1024:
+        raise PlatformError("garbage", "the answer has no usable 'next' cursor")
+    return Batch(messages=messages, next=nxt)
