@@ -60,6 +60,7 @@ class Daemon:
         self.state = State.NOT_STARTED
         self._stop_requested = threading.Event()
         self._reload_requested = threading.Event()
+        self._wake = threading.Event()
         self._failures = 0
         self._config_stamp = _file_stamp(self.config_path)
         self._reload_lock = threading.Lock()
@@ -90,12 +91,13 @@ class Daemon:
     def run(self):
         """The service: start, handle signals, stop cleanly. Returns the exit code."""
         self.start()
-        signal.signal(signal.SIGTERM, self._on_signal)
-        signal.signal(signal.SIGINT, self._on_signal)
-        signal.signal(signal.SIGHUP, self._on_signal)
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(signum, self._on_signal)
         try:
             while not self._stop_requested.is_set():
-                if self._reload_requested.wait(1.0):
+                self._wake.wait(1.0)
+                self._wake.clear()
+                if self._reload_requested.is_set() and not self._stop_requested.is_set():
                     self._reload_requested.clear()
                     self.reload()
         finally:
@@ -109,11 +111,11 @@ class Daemon:
         else:
             logger.info("%s: stopping", signal.Signals(signum).name)
             self._stop_requested.set()
-            self._reload_requested.set()
+        self._wake.set()
 
     def request_stop(self):
         self._stop_requested.set()
-        self._reload_requested.set()
+        self._wake.set()
 
     def stop(self):
         if self.state is not State.RUNNING:

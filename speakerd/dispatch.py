@@ -24,9 +24,9 @@ RETRY_MAX = 300.0
 IDLE_WAIT = 5.0
 
 
-def retry_delay(attempts, first=RETRY_FIRST, most=RETRY_MAX):
+def retry_delay(attempts):
     """2, 4, 8 … seconds, capped: the pause after the ``attempts``-th failure."""
-    return min(most, first * 2 ** max(0, attempts - 1))
+    return min(RETRY_MAX, RETRY_FIRST * 2 ** max(0, attempts - 1))
 
 
 def notice_from_row(row, cfg):
