@@ -1,0 +1,102 @@
+"""Fixtures named for what they give: a stub platform, a config file, a running daemon."""
+
+from __future__ import annotations
+
+import copy
+import logging
+from pathlib import Path
+
+import pytest
+import yaml
+
+from speakerd.daemon import Daemon
+from speakerd.outputs.recording import RecordingOutput
+from speakerd.store import Store
+from speakerd.stub import StubServer
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "config.yaml"
+
+
+def merge(base, overrides):
+    """Deep-merge ``overrides`` into a copy of ``base``."""
+    out = copy.deepcopy(base)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+@pytest.fixture
+def write_config(tmp_path):
+    """Write the shipped example with ``overrides`` merged in; returns the path."""
+
+    def write(overrides=None, name="config.yaml"):
+        data = merge(yaml.safe_load(EXAMPLE.read_text(encoding="utf-8")), overrides or {})
+        path = tmp_path / name
+        path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def stub():
+    """Start a stub platform on a free loopback port: ``stub(events, pace=0)``."""
+    servers = []
+
+    def start(events=(), pace=0.0, token="demo-token"):
+        server = StubServer(list(events), pace=pace, token=token).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def fast_platform(url, **extra):
+    """Platform settings that make tests quick: short polls and backoff."""
+    return {"platform": {"url": url, "token": "demo-token", "poll_interval": 0.2, "long_poll": 0, "timeout": 2, "retry_max": 1, **extra}}
+
+
+@pytest.fixture
+def recording():
+    return RecordingOutput()
+
+
+@pytest.fixture
+def run_daemon(recording):
+    """Start a daemon in this process on a config path, with ``recording`` as its only output."""
+    daemons = []
+
+    def start(config_path, outputs=None):
+        daemon = Daemon(config_path, outputs_factory=lambda cfg: outputs if outputs is not None else [recording])
+        daemon.start()
+        daemons.append(daemon)
+        return daemon
+
+    yield start
+    for daemon in daemons:
+        daemon.stop()
+
+
+@pytest.fixture
+def open_store():
+    stores = []
+
+    def open_(path):
+        store = Store(path)
+        stores.append(store)
+        return store
+
+    yield open_
+    for store in stores:
+        store.close()
+
+
+@pytest.fixture(autouse=True)
+def _speakerd_logs_at_info():
+    logging.getLogger("speakerd").setLevel(logging.INFO)

@@ -1,0 +1,207 @@
+import textwrap
+
+import pytest
+
+from speakerd import config
+from speakerd.errors import ConfigError
+from speakerd.schema import Secret
+
+from .conftest import EXAMPLE
+
+REST = """\
+subsystems:
+  hq:
+    name: 总部
+    departments:
+      tech: {name: 技术部, staff: [{id: "007", name: 吴昊}]}
+route:
+  department: tech
+"""
+MINIMAL = "categories:\n  notice: {name: 通知}\n" + REST
+
+
+def problems(text):
+    with pytest.raises(ConfigError) as info:
+        config.parse_text(textwrap.dedent(text), "cfg.yaml")
+    return info.value.problems
+
+
+def test_shipped_config_loads_and_routes_withdrawals_to_003():
+    cfg = config.load(EXAMPLE)
+    assert cfg.platform.url == "http://127.0.0.1:8808"
+    assert cfg.platform.token == "demo-token"
+    dep, person = cfg.staff()["003"]
+    assert dep == "finance" and person.name == "王芳"
+    assert cfg.route.routes[0].department == "finance"
+
+
+def test_minimal_config_takes_defaults():
+    cfg = config.parse_text(MINIMAL)
+    assert cfg.platform.poll_interval == 5.0
+    assert cfg.storage.retention_days == 90
+    assert all(getattr(cfg, s).enabled for s in ("speech", "display", "push", "gpio", "web", "health"))
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("platform:\n  poll_interval: 0\n", "cfg.yaml:2: platform.poll_interval: must be at least 0.2 (got 0.0)"),
+        ("platform:\n  poll_intervl: 3\n", "cfg.yaml:2: platform.poll_intervl: unknown setting; did you mean 'poll_interval'?"),
+        ("platform:\n  url: ftp://x\n", "cfg.yaml:2: platform.url: must be an http:// or https:// address (got 'ftp://x')"),
+        ("platform:\n  batch_size: lots\n", "cfg.yaml:2: platform.batch_size: must be a whole number (got 'lots')"),
+        ("platform:\n  long_poll: true\n", "cfg.yaml:2: platform.long_poll: must be a number (got 'true')"),
+        ("platform: [1, 2]\n", "cfg.yaml:1: platform: must be a section of settings, not a list"),
+        ("storage:\n  path: ''\n", "cfg.yaml:2: storage.path: must not be empty"),
+        ("log:\n  level: loud\n", "cfg.yaml:2: log.level: must be one of debug, info, warning, error (got 'loud')"),
+        ("web:\n  listen: 8080\n", "cfg.yaml:2: web.listen: must be HOST:PORT, e.g. 127.0.0.1:8080 (got '8080')"),
+        ("speech:\n  enabled: maybe\n", "cfg.yaml:2: speech.enabled: must be true or false (got 'maybe')"),
+        ("platform:\n  timeout: 1\n  timeout: 2\n", "cfg.yaml:3: platform.timeout: appears twice in the same section; keep one"),
+        ("platform:\n  url: [oops\n", "cfg.yaml:3: (top level): not valid YAML"),
+    ],
+)
+def test_broken_settings_name_file_line_and_field(text, expected):
+    found = problems(MINIMAL + text)
+    # MINIMAL takes 9 lines; shift the expected line accordingly.
+    file, line, rest = expected.split(":", 2)
+    shifted = f"{file}:{int(line) + 9}:{rest}"
+    assert any(p.startswith(shifted) for p in found), found
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            """\
+            categories:
+              notice: {name: 通知, priority: urgent}
+            """,
+            "cfg.yaml:2: categories.notice.priority: must be one of low, normal, high, critical (got 'urgent')",
+        ),
+        (
+            """\
+            categories:
+              notice: {name: 通知, patterns: ["(unclosed"]}
+            """,
+            "cfg.yaml:2: categories.notice.patterns: not a valid regular expression",
+        ),
+        (
+            """\
+            categories:
+              notice:
+                types: [a.b]
+            """,
+            "cfg.yaml:3: categories.notice.name: required setting is missing",
+        ),
+        (
+            """\
+            categories:
+              notice: {name: 通知, types: [x.y]}
+              other: {name: 其他, types: [x.y]}
+            """,
+            "cfg.yaml:3: categories.other.types[0]: type 'x.y' is already in category 'notice'",
+        ),
+    ],
+)
+def test_category_faults(text, expected):
+    body = textwrap.dedent(text) + REST
+    assert any(p.startswith(expected) for p in problems(body)), problems(body)
+
+
+def test_reference_and_uniqueness_faults_all_reported_at_once():
+    found = problems(
+        """\
+        categories:
+          notice: {name: 通知}
+        subsystems:
+          a:
+            name: A
+            departments:
+              d1: {name: D1, staff: [{id: "1", name: X}]}
+          b:
+            name: B
+            departments:
+              d1: {name: D1b, staff: [{id: "1", name: Y}]}
+        route:
+          department: ops
+          routes:
+            - match: {category: nope}
+              department: d1
+              contine: true
+        classify:
+          fallback: missing
+        """
+    )
+    assert found == [
+        "cfg.yaml:11: subsystems.b.departments.d1: department id 'd1' is already used in subsystem 'a'; ids must be unique",
+        "cfg.yaml:11: subsystems.b.departments.d1.staff[0].id: staff id '1' is already used in department 'd1'",
+        "cfg.yaml:13: route.department: unknown department 'ops'; known: d1",
+        "cfg.yaml:15: route.routes[0].match.category[0]: unknown category 'nope'; known: notice",
+        "cfg.yaml:17: route.routes[0].contine: unknown setting; did you mean 'continue'?",
+        "cfg.yaml:19: classify.fallback: unknown category 'missing'; known: notice",
+    ]
+
+
+def test_top_route_needs_a_department():
+    found = problems(MINIMAL.replace("route:\n  department: tech\n", "route: {}\n"))
+    assert any("route.department: the top route needs a department" in p for p in found)
+
+
+def test_unquoted_staff_id_keeps_its_leading_zeros():
+    cfg = config.parse_text(MINIMAL.replace('id: "007"', "id: 007"))
+    assert "007" in cfg.staff()
+
+
+def test_a_faulty_category_does_not_make_routes_naming_it_look_wrong():
+    found = problems(
+        MINIMAL.replace("notice: {name: 通知}", "notice: {name: 通知}\n  order: {name: 订单, priority: nope}")
+        + "  routes:\n    - match: {category: order}\n"
+    )
+    assert len(found) == 1 and "categories.order.priority" in found[0]
+
+
+def test_secret_is_never_echoed():
+    cfg = config.parse_text(MINIMAL + "platform:\n  token: s3cr3t-token\n")
+    assert isinstance(cfg.platform.token, Secret)
+    assert "s3cr3t" not in repr(cfg) and "s3cr3t" not in repr(cfg.platform)
+    found = problems(MINIMAL + "platform:\n  token: [s3cr3t-token]\n")
+    assert found and not any("s3cr3t" in p for p in found)
+
+
+def test_missing_and_unreadable_files(tmp_path):
+    with pytest.raises(ConfigError, match="no such file"):
+        config.load(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(ConfigError, match="cannot read"):
+        config.load(bad)
+
+
+def test_empty_file_says_what_is_missing(tmp_path):
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("")
+    with pytest.raises(ConfigError) as info:
+        config.load(empty)
+    assert any("route.department" in p for p in info.value.problems)
+
+
+def test_default_path_order(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SPEAKERD_CONFIG", raising=False)
+    monkeypatch.setattr(config, "DEFAULT_PATHS", (str(tmp_path / "etc.yaml"), "config.yaml"))
+    assert config.default_path("given.yaml").name == "given.yaml"
+    (tmp_path / "config.yaml").write_text("")
+    assert config.default_path() == config.Path("config.yaml")
+    (tmp_path / "etc.yaml").write_text("")
+    assert config.default_path() == tmp_path / "etc.yaml"
+    monkeypatch.setenv("SPEAKERD_CONFIG", "/from/env.yaml")
+    assert str(config.default_path()) == "/from/env.yaml"
+
+
+def test_database_path_uses_state_directory_then_config_dir(tmp_path, monkeypatch):
+    cfg = config.parse_text(MINIMAL)
+    monkeypatch.delenv("STATE_DIRECTORY", raising=False)
+    assert config.database_path(cfg, tmp_path / "c.yaml") == tmp_path / "speakerd.db"
+    monkeypatch.setenv("STATE_DIRECTORY", "/var/lib/speakerd")
+    assert str(config.database_path(cfg, tmp_path / "c.yaml")) == "/var/lib/speakerd/speakerd.db"
+    absolute = config.parse_text(MINIMAL + "storage:\n  path: /data/x.db\n")
+    assert str(config.database_path(absolute, tmp_path / "c.yaml")) == "/data/x.db"
