@@ -58,12 +58,12 @@ def _not_blank(value):
 class PlatformConfig:
     url: str = setting("http://127.0.0.1:8808", "Base address of the shop platform's API (the part before /v1/messages).", check=_http_url)
     token: Secret = setting(Secret(""), "Bearer token the platform issued to this device. Never logged or shown.")
-    poll_interval: float = setting(5.0, "Seconds between polls (with long_poll on: pause after an empty answer).", minimum=0.2, maximum=3600)
+    poll_interval: float = setting(5.0, "Seconds between polls; with long_poll on, the pause after an answer that came back early and empty.", minimum=0.2, maximum=3600)
     long_poll: float = setting(0.0, "Seconds the platform may hold a poll open until news arrives; 0 turns long-poll off.", minimum=0, maximum=300)
     timeout: float = setting(10.0, "Seconds to wait for the platform's answer, on top of long_poll.", minimum=0.5, maximum=300)
     batch_size: int = setting(100, "Most messages asked for in one poll.", minimum=1, maximum=10000)
     retry_max: float = setting(300.0, "Longest pause between retries while the platform fails; retries start at poll_interval and double.", minimum=1, maximum=86400)
-    max_content: int = setting(4000, "Longest message content accepted, in characters; longer ones are kept aside in quarantine.", minimum=100, maximum=1_000_000)
+    max_content: int = setting(4000, "Longest message content accepted, in characters; longer ones are kept aside in quarantine.", minimum=100, maximum=100_000)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,8 +114,8 @@ class Staff:
     id: str = setting(MISSING, "Staff number, e.g. \"003\"; spoken digit by digit.", check=_not_blank)
     name: str = setting(MISSING, "Full name.", check=_not_blank)
     on_duty: bool = setting(True, "Whether messages are assigned to this person now.")
-    lead: bool = setting(False, "Department lead (receives escalations and digests).")
-    push: tuple[Secret, ...] = setting((), "Where this person's phone and PC are reached, as apprise URLs, in order of preference.")
+    lead: bool = setting(False, "Marks the department's lead.")
+    push: tuple[Secret, ...] = setting((), "Where the push output reaches this person's phone and PC: apprise URLs, in order of preference. Kept secret.")
 
 
 @dataclass(frozen=True, kw_only=True)

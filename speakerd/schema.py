@@ -240,14 +240,52 @@ def parse(text, cls, source):
     return builder.build(cls, node, ""), builder
 
 
-def describe(cls, prefix=""):
-    """Yield ``(path, type_hint, field)`` for every setting, for docs and tests."""
+def describe(cls, prefix="", _seen=()):
+    """Yield ``(path, type_hint, field)`` for every setting, collections included, for docs and tests.
+
+    Items of a keyed section show as ``<id>``, items of a list as ``[]``; a
+    section that contains itself (routes) is listed once.
+    """
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
-        if not f.init:
-            continue
         path = f"{prefix}.{yaml_key(f)}" if prefix else yaml_key(f)
-        yield path, hints[f.name], f
         tp = hints[f.name]
-        if dataclasses.is_dataclass(tp) and tp is not cls:
-            yield from describe(tp, path)
+        yield path, tp, f
+        inner, suffix = _item_type(tp)
+        if dataclasses.is_dataclass(inner) and inner not in _seen and inner is not cls:
+            yield from describe(inner, path + suffix, (*_seen, cls))
+
+
+def _item_type(tp):
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin is dict:
+        return args[1], ".<id>"
+    if origin is tuple:
+        return args[0], "[]"
+    return tp, ""
+
+
+def type_name(tp):
+    """How a setting's type reads in the docs."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin is typing.Literal:
+        return "one of " + ", ".join(args)
+    if origin in (typing.Union, types.UnionType):
+        return type_name(next(a for a in args if a is not type(None))) + " (optional)"
+    if origin is tuple:
+        return "list of " + ("sections" if dataclasses.is_dataclass(args[0]) else type_name(args[0]))
+    if origin is dict:
+        return "sections by id"
+    if dataclasses.is_dataclass(tp):
+        return "section"
+    return {int: "whole number", float: "number", bool: "true/false", str: "text", Secret: "text, secret"}[tp]
+
+
+def default_text(f):
+    if f.default is not MISSING:
+        if isinstance(f.default, bool):
+            return "true" if f.default else "false"
+        if f.default in ((), None, ""):
+            return "—" if f.default is None or f.default == () else '""'
+        return f"{f.default:g}" if isinstance(f.default, float) else str(f.default)
+    return "required" if f.default_factory is MISSING else "—"

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Installs speakerd as a service on Raspberry Pi OS or Debian, from this checkout.
+# Safe to run again: it upgrades the program and keeps /etc/speakerd/config.yaml.
+#
+#   sudo scripts/install.sh               install, enable and start speakerd
+#   sudo scripts/install.sh --with-stub   also run the platform stub (for trying it out)
+#   sudo scripts/install.sh --no-start    install and enable only (e.g. when building an image)
+set -euo pipefail
+
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+PREFIX=/opt/speakerd
+CONF_DIR=/etc/speakerd
+UNIT_DIR=/etc/systemd/system
+APT_PACKAGES=(python3-venv python3-dev)
+WITH_STUB=no
+START=yes
+
+for arg in "$@"; do
+    case "$arg" in
+        --with-stub) WITH_STUB=yes ;;
+        --no-start) START=no ;;
+        -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+        *) echo "install.sh: unknown option $arg (try --help)" >&2; exit 2 ;;
+    esac
+done
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "install.sh: run as root: sudo $0 $*" >&2
+    exit 1
+fi
+
+say() { printf '==> %s\n' "$*"; }
+
+say "system packages: ${APT_PACKAGES[*]}"
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${APT_PACKAGES[@]}"
+
+say "service user 'speakerd'"
+for group in audio i2c gpio; do
+    getent group "$group" >/dev/null || groupadd --system "$group"
+done
+if ! id speakerd >/dev/null 2>&1; then
+    useradd --system --user-group --home-dir /var/lib/speakerd --no-create-home --shell /usr/sbin/nologin speakerd
+fi
+usermod -a -G audio,i2c,gpio speakerd
+
+say "program in $PREFIX/venv"
+[ -x "$PREFIX/venv/bin/python" ] || python3 -m venv "$PREFIX/venv"
+"$PREFIX/venv/bin/python" -m pip install -q --upgrade pip
+"$PREFIX/venv/bin/python" -m pip install -q --upgrade "$SRC"
+install -m 0644 "$SRC/README.md" "$PREFIX/README.md"
+ln -sf "$PREFIX/venv/bin/speakerd" /usr/local/bin/speakerd
+
+say "configuration in $CONF_DIR"
+install -d -m 0750 -o speakerd -g speakerd "$CONF_DIR"
+if [ -f "$CONF_DIR/config.yaml" ]; then
+    echo "    keeping your $CONF_DIR/config.yaml (the new example is $CONF_DIR/config.yaml.example)"
+    install -m 0640 -o speakerd -g speakerd "$SRC/config.yaml" "$CONF_DIR/config.yaml.example"
+else
+    install -m 0640 -o speakerd -g speakerd "$SRC/config.yaml" "$CONF_DIR/config.yaml"
+fi
+"$PREFIX/venv/bin/speakerd" check-config -c "$CONF_DIR/config.yaml"
+
+say "systemd units"
+install -m 0644 "$SRC/systemd/speakerd.service" "$UNIT_DIR/speakerd.service"
+install -m 0644 "$SRC/systemd/speakerd-stub.service" "$UNIT_DIR/speakerd-stub.service"
+systemctl daemon-reload
+units=(speakerd.service)
+[ "$WITH_STUB" = yes ] && units=(speakerd-stub.service "${units[@]}")
+systemctl enable "${units[@]}"
+if [ "$START" = yes ]; then
+    systemctl restart "${units[@]}"
+    say "running. Follow it with: journalctl -u speakerd -f"
+else
+    say "installed and enabled; it starts at the next boot"
+fi

@@ -1,0 +1,127 @@
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+
+import pytest
+import requests
+
+from speakerd.cli import main, parse_since
+from speakerd.ingest import Ingest
+from speakerd.platform import Batch
+
+from .conftest import EXAMPLE
+from .test_daemon import wait_until
+
+
+def test_check_config_ok_and_broken(tmp_path, capsys):
+    assert main(["check-config", "-c", str(EXAMPLE)]) == 0
+    assert "OK (9 categories, 7 departments, 10 staff" in capsys.readouterr().out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("platform:\n  token: [abc-secret]\n  timeout: 0\n")
+    with pytest.raises(SystemExit) as info:
+        main(["check-config", "-c", str(bad)])
+    assert info.value.code == 1
+    err = capsys.readouterr().err
+    assert f"{bad}:2: platform.token: must be text, not a list" in err
+    assert f"{bad}:3: platform.timeout: must be at least 0.5 (got 0.0)" in err
+    assert "abc-secret" not in err
+
+
+def test_check_config_uses_environment_variable(monkeypatch, capsys):
+    monkeypatch.setenv("SPEAKERD_CONFIG", str(EXAMPLE))
+    assert main(["check-config"]) == 0
+    assert str(EXAMPLE) in capsys.readouterr().out
+
+
+@pytest.fixture
+def filled(write_config, open_store):
+    from speakerd import config
+
+    path = write_config()
+    cfg = config.load(path)
+    store = open_store(config.database_path(cfg, path))
+    Ingest(cfg, store)(Batch([
+        {"id": "m-1", "type": "finance.withdrawal", "content": "张三申请提现5000元，请审核"},
+        {"id": "m-2", "content": 7},
+    ], "2"), ["log"])
+    return path
+
+
+def test_messages_table_and_json(filled, capsys):
+    assert main(["messages", "-c", str(filled)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["id", "received_at", "category", "department", "staff_id", "outputs", "content"]
+    assert out[1].split()[:1] == ["m-1"] and "finance" in out[1] and "003" in out[1] and "log:pending" in out[1]
+    assert main(["messages", "-c", str(filled), "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows[0]["id"] == "m-1" and rows[0]["staff_id"] == "003" and rows[0]["content"].startswith("张三申请提现")
+    assert main(["messages", "-c", str(filled), "--quarantined"]) == 0
+    assert "content must be text, not a number" in capsys.readouterr().out
+    assert main(["messages", "-c", str(filled), "--since", "2999-01-01"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 1
+
+
+def test_messages_without_database_says_so(write_config, capsys):
+    assert main(["messages", "-c", str(write_config())]) == 1
+    assert "no database at" in capsys.readouterr().err
+
+
+def test_parse_since():
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+    assert parse_since("30m", now) == "2026-11-23T11:30:00+00:00"
+    assert parse_since("2d", now) == "2026-11-21T12:00:00+00:00"
+    assert parse_since("2026-11-20T08:00+08:00") == "2026-11-20T00:00:00+00:00"
+    with pytest.raises(ValueError, match="use 30m, 2h"):
+        parse_since("yesterday-ish")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_stub_command_serves_the_api():
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "speakerd", "stub", "--port", str(port), "--pace", "0", "--count", "5"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}/v1/messages"
+        assert wait_until(lambda: _answers(url))
+        body = requests.get(url, headers={"Authorization": "Bearer demo-token"}, timeout=5).json()
+        assert len(body["messages"]) >= 5 and body["next"] == str(len(body["messages"]))
+        assert requests.get(url, timeout=5).status_code == 401
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def _answers(url):
+    try:
+        requests.get(url, timeout=1)
+        return True
+    except requests.ConnectionError:
+        return False
+
+
+def test_demo_runs_stub_and_daemon_and_stops_on_ctrl_c(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-m", "speakerd", "demo", "--dir", str(tmp_path), "--pace", "0.05", "--count", "12"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        assert wait_until(lambda: (tmp_path / "speakerd.db").exists(), timeout=20)
+        time.sleep(2)
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0
+    assert "platform stub : http://127.0.0.1:" in out
+    assert "speakerd.routed" in out and "staff" in out
+    assert f"its data stays in {tmp_path}" in out
+    assert "Traceback" not in out

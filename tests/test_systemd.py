@@ -1,0 +1,42 @@
+"""The unit files pass systemd's own checker, with ExecStart pointed at this install."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT
+
+UNITS = sorted((ROOT / "systemd").glob("*.service"))
+
+
+@pytest.fixture
+def analyze():
+    tool = shutil.which("systemd-analyze")
+    if tool is None:
+        if os.environ.get("CI"):
+            pytest.fail("systemd-analyze is missing: .ci/run must install systemd")
+        pytest.skip("systemd-analyze not installed")
+    return tool
+
+
+@pytest.mark.parametrize("unit", UNITS, ids=lambda p: p.name)
+def test_unit_verifies(unit, analyze, tmp_path):
+    here = Path(sys.executable).parent / "speakerd"
+    target = tmp_path / unit.name
+    target.write_text(unit.read_text().replace("/opt/speakerd/venv/bin/speakerd", str(here)))
+    result = subprocess.run([analyze, "verify", "--man=no", str(target)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "Unknown" not in result.stderr and "Invalid" not in result.stderr, result.stderr
+
+
+def test_daemon_unit_keeps_what_the_device_needs():
+    text = (ROOT / "systemd" / "speakerd.service").read_text()
+    for line in ("Restart=always", "After=network-online.target sound.target", "User=speakerd", "StateDirectory=speakerd",
+                 "ProtectSystem=strict", "DeviceAllow=char-alsa rw", "DeviceAllow=char-i2c rw",
+                 "DeviceAllow=char-gpiochip rw", "ExecReload=/bin/kill -HUP $MAINPID"):
+        assert line in text.splitlines(), line
+    assert "PrivateDevices=yes" not in text  # it would hide the sound card, the I2C bus and the GPIO chip
