@@ -148,11 +148,19 @@ def cmd_messages(args):
         store.close()
     if args.format == "json":
         print(json.dumps(rows, ensure_ascii=False, indent=2))
-    elif args.quarantined:
-        print(table(rows, ["id", "received_at", "platform_id", "reason", "raw"]))
+        return 0
+    for row in rows:
+        row["received"] = local_time(row["received_at"])
+    if args.quarantined:
+        print(table(rows, ["id", "received", "platform_id", "reason", "raw"]))
     else:
-        print(table(rows, ["id", "received_at", "category", "department", "staff_id", "outputs", "content"]))
+        print(table(rows, ["id", "received", "category", "department", "staff_id", "outputs", "content"]))
     return 0
+
+
+def local_time(iso):
+    """'2026-11-23T12:56:16.228+00:00' → '11-23 20:56:16' in the device's time zone."""
+    return datetime.fromisoformat(iso).astimezone().strftime("%m-%d %H:%M:%S")
 
 
 def parse_since(text, now=None):

@@ -232,7 +232,7 @@ class Daemon:
         if result.new:
             for worker in self.workers:
                 worker.wake()
-            logger.info("stored %d new message(s), %d repeat(s) ignored, %d quarantined", len(result.new), result.duplicates, len(result.quarantined))
+            logger.debug("stored %d new message(s), %d repeat(s) ignored, %d quarantined", len(result.new), result.duplicates, len(result.quarantined))
         return self._next_delay(len(batch.messages), time.monotonic() - started)
 
     def _next_delay(self, count, elapsed):

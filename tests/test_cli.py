@@ -55,7 +55,7 @@ def filled(write_config, open_store):
 def test_messages_table_and_json(filled, capsys):
     assert main(["messages", "-c", str(filled)]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].split() == ["id", "received_at", "category", "department", "staff_id", "outputs", "content"]
+    assert out[0].split() == ["id", "received", "category", "department", "staff_id", "outputs", "content"]
     assert out[1].split()[:1] == ["m-1"] and "finance" in out[1] and "003" in out[1] and "log:pending" in out[1]
     assert main(["messages", "-c", str(filled), "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
@@ -69,6 +69,20 @@ def test_messages_table_and_json(filled, capsys):
 def test_messages_without_database_says_so(write_config, capsys):
     assert main(["messages", "-c", str(write_config())]) == 1
     assert "no database at" in capsys.readouterr().err
+
+
+def test_local_time_is_shown_in_the_device_zone(monkeypatch):
+    import time as time_mod
+
+    from speakerd.cli import local_time
+
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time_mod.tzset()
+    try:
+        assert local_time("2026-11-23T12:56:16.228+00:00") == "11-23 20:56:16"
+    finally:
+        monkeypatch.delenv("TZ")
+        time_mod.tzset()
 
 
 def test_parse_since():
