@@ -98,9 +98,12 @@ class Store:
             self.db.enable_wal()
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
-            migrations.apply(self.db)
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(_explain(exc, self.path)) from exc
+        with self.atomic():
+            # Checked first so that a reader opening a current database writes nothing.
+            if migrations.pending(self.db):
+                migrations.apply(self.db)
 
     def close(self):
         with self._lock:
@@ -108,17 +111,34 @@ class Store:
                 self.db.close()
 
     @contextlib.contextmanager
-    def atomic(self):
-        """A transaction; sqlite errors become :class:`StoreError` with a reason a person can act on."""
+    def atomic(self, write=True):
+        """A transaction; sqlite errors become :class:`StoreError` with a reason a person can act on.
+
+        A write transaction takes the write lock at its start (BEGIN IMMEDIATE):
+        one that read first and asked for the lock later would fail at once,
+        without waiting, whenever another process had written in between.
+        Nested calls become savepoints of the outer transaction.
+        """
         with self._lock:
+            conn = self.db.conn
             try:
-                with self.db.atomic():
+                if conn.in_transaction:
+                    with self.db.atomic():
+                        yield self
+                    return
+                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                try:
                     yield self
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
             except sqlite3.Error as exc:
                 raise StoreError(_explain(exc, self.path)) from exc
 
     def query(self, sql, params=()):
-        with self.atomic():
+        with self.atomic(write=False):
             return list(self.db.query(sql, params))
 
     # --- cursor and metadata -------------------------------------------------
@@ -261,7 +281,7 @@ class Store:
         )
 
     def counts(self):
-        with self.atomic():
+        with self.atomic(write=False):
             return {t: self.db[t].count for t in ("messages", "assignments", "outbox", "quarantine")}
 
 

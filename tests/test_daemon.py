@@ -203,7 +203,8 @@ def expected_assignments(config_path, events):
 def test_kill_9_mid_batch_then_restart_stores_every_message_exactly_once(stub, write_config, tmp_path):
     events = flash_sale(3000)
     server = stub(events)
-    path = write_config(fast_platform(server.url, batch_size=50))
+    # Small batches: a run takes a few seconds, so each kill lands mid-way.
+    path = write_config(fast_platform(server.url, batch_size=10))
     routed = expected_assignments(path, events)  # some VIP orders go to two departments
     db_path = tmp_path / "speakerd.db"
     kills = 0

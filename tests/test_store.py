@@ -135,3 +135,32 @@ def test_damaged_database_is_explained(tmp_path):
     path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StoreError, match="damaged"):
         Store(path)
+
+
+def test_writer_that_read_first_waits_for_another_connection_instead_of_failing(tmp_path, open_store):
+    """Regression: a deferred transaction that read, then wrote after another
+    connection committed, failed at once with 'database is locked' (seen when
+    a reader opened the database while the daemon was storing a batch)."""
+    import threading
+
+    path = tmp_path / "s.db"
+    mine, other = open_store(path), open_store(path)
+    go, errors = threading.Event(), []
+
+    def other_writes():
+        go.wait(5)
+        try:
+            other.set_meta("other", "1")
+        except StoreError as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=other_writes)
+    thread.start()
+    with mine.atomic():
+        mine.db.execute("select count(*) from messages").fetchone()
+        go.set()
+        thread.join(0.3)  # the other connection tries to write meanwhile
+        mine.set_cursor("7")
+    thread.join(10)
+    assert errors == []
+    assert mine.cursor == "7" and other.get_meta("other") == "1"
