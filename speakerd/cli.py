@@ -163,6 +163,71 @@ def local_time(iso):
     return datetime.fromisoformat(iso).astimezone().strftime("%m-%d %H:%M:%S")
 
 
+STALE_AFTER = 35.0  # seconds without a heartbeat before the daemon counts as not running
+
+
+def cmd_status(args):
+    path = config_mod.default_path(args.config)
+    cfg = _load_or_exit(path)
+    db_path = config_mod.database_path(cfg, path)
+    if not db_path.exists():
+        print(f"speakerd: NOT RUNNING (no database at {db_path} yet)")
+        return 1
+    store = Store(db_path)
+    try:
+        beat = json.loads(store.get_meta("heartbeat") or "{}")
+        outages = store.outages(since=parse_since("today"))
+        waiting = store.query(
+            "select output, sum(state in ('pending', 'sending')) as waiting, sum(state = 'failed') as failing"
+            " from outbox group by output order by output"
+        )
+    finally:
+        store.close()
+    lines, verdict = status_lines(beat, outages, waiting)
+    print(f"speakerd: {verdict}")
+    print("\n".join(lines))
+    return 0 if verdict == "OK" else 1
+
+
+def status_lines(beat, outages, waiting, now=None):
+    """The report and its verdict: OK, UNHEALTHY or NOT RUNNING."""
+    import time
+
+    now = now or time.time()
+    age = now - beat.get("at", 0)
+    troubles = {t["subject"]: t for t in beat.get("troubles", [])}
+    if not beat or beat.get("stopped") or age > STALE_AFTER:
+        verdict = "NOT RUNNING"
+        daemon = "stopped" if beat.get("stopped") else ("never ran" if not beat else f"no sign of life for {age:.0f} s")
+    else:
+        verdict = "UNHEALTHY" if any(t["outage"] for t in troubles.values()) else "OK"
+        daemon = f"running (pid {beat['pid']}, checked {age:.0f} s ago)"
+    platform = troubles.get("platform")
+    if platform:
+        state = "DOWN" if platform["outage"] else "failing"
+        link = f"{state} since {local_time_epoch(platform['since'])} ({platform['kind']}: {platform['reason']})"
+    elif "platform" in beat.get("last_ok", {}):
+        link = f"OK, last good poll {now - beat['last_ok']['platform']:.0f} s ago"
+    else:
+        link = "no answer yet"
+    total = sum(_outage_seconds(o, now) for o in outages)
+    lines = [f"daemon     : {daemon}", f"platform   : {link} [{beat.get('platform', '?')}]",
+             f"outages today: {len(outages)} ({total / 60:.0f} min in all)"]
+    lines += [f"trouble    : {s}: {t['reason']}{' (outage)' if t['outage'] else ''}" for s, t in troubles.items() if s != "platform"]
+    lines += [f"output     : {w['output']}: {w['waiting'] or 0} waiting, {w['failing'] or 0} failing" for w in waiting]
+    return lines, verdict
+
+
+def _outage_seconds(outage, now):
+    start = datetime.fromisoformat(outage["started_at"]).timestamp()
+    end = datetime.fromisoformat(outage["ended_at"]).timestamp() if outage["ended_at"] else now
+    return end - start
+
+
+def local_time_epoch(epoch):
+    return datetime.fromtimestamp(epoch).strftime("%m-%d %H:%M:%S")
+
+
 def parse_since(text, now=None):
     """'30m', '2h', '7d', 'today', or an ISO date/time → an ISO timestamp in UTC (None for None)."""
     if text is None:
@@ -215,6 +280,8 @@ def build_parser():
     p.add_argument("--dir", help="keep the demo's config and database here (default: a new temporary folder)")
     p.add_argument("--pace", type=float, default=3.0, help="seconds between two events (default 3)")
     p.add_argument("--count", type=int, default=120, help="how many events the office scenario makes (default 120)")
+
+    config_option(command("status", cmd_status, "print the daemon's health (platform, outages today, outputs); exit 1 when unhealthy"))
 
     p = command("messages", cmd_messages, "list stored messages with their category, department, staff and output states")
     config_option(p)

@@ -90,9 +90,10 @@ class WebConfig:
 
 @dataclass(frozen=True, kw_only=True)
 class HealthConfig:
-    enabled: bool = setting(True, "Watch the link to the platform and raise technical alerts.")
-    fail_after: float = setting(60.0, "Seconds without a good answer from the platform before it counts as down.", minimum=1)
-    remind_every: float = setting(900.0, "Seconds between reminders while the platform stays down.", minimum=10)
+    enabled: bool = setting(True, "Raise a technical alert when the platform, the disk, the database or an output stays in trouble.")
+    fail_after: float = setting(60.0, "Seconds a trouble must last before it is an outage with an alert (shorter blips are only logged).", minimum=0.5)
+    remind_every: float = setting(900.0, "Seconds between reminders while an outage lasts.", minimum=1)
+    disk_min_free_mb: int = setting(200, "Free megabytes on the database's disk below which the disk counts as nearly full.", minimum=0)
 
 
 @dataclass(frozen=True, kw_only=True)

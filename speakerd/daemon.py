@@ -10,6 +10,7 @@ workers, and reloads the config on SIGHUP or when the file changes.
 from __future__ import annotations
 
 import enum
+import json
 import logging
 import os
 import signal
@@ -20,9 +21,10 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from speakerd import config as config_mod
-from speakerd.dispatch import OutputWorker
+from speakerd import watchdog
+from speakerd.dispatch import OutputWorker, notice_from_row
 from speakerd.errors import ConfigError, PlatformError
-from speakerd.health import LinkMonitor
+from speakerd.health import Health
 from speakerd.ingest import Ingest
 from speakerd.outputs import build_outputs
 from speakerd.platform import PlatformClient, safe_url
@@ -31,6 +33,9 @@ from speakerd.store import Store, StoreError
 logger = logging.getLogger(__name__)
 
 CONFIG_CHECK_SECONDS = 2.0
+TICK_SECONDS = 1.0
+HEARTBEAT_SECONDS = 10.0
+POLL_HANG_MARGIN = 30.0  # seconds past the poll's own timeouts before it counts as hung
 OUTPUT_SECTIONS = ("speech", "display", "push", "gpio")
 
 
@@ -52,11 +57,10 @@ def _file_stamp(path):
 class Daemon:
     """``start()``/``stop()`` for tests and the demo; ``run()`` for the service, until SIGTERM."""
 
-    def __init__(self, config_path, cfg=None, outputs_factory=build_outputs, link_listeners=()):
+    def __init__(self, config_path, cfg=None, outputs_factory=build_outputs):
         self.config_path = str(config_path)
         self.cfg = cfg or config_mod.load(self.config_path)
         self._outputs_factory = outputs_factory
-        self._link_listeners = list(link_listeners)
         self.state = State.NOT_STARTED
         self._stop_requested = threading.Event()
         self._reload_requested = threading.Event()
@@ -64,6 +68,8 @@ class Daemon:
         self._failures = 0
         self._config_stamp = _file_stamp(self.config_path)
         self._reload_lock = threading.Lock()
+        self._poll_started = None  # monotonic time of the poll under way, for the watchdog
+        self._last_heartbeat = 0.0
         self.workers = []
 
     # --- lifecycle -------------------------------------------------------------
@@ -75,14 +81,16 @@ class Daemon:
         replayed = self.store.recover_interrupted()
         if replayed:
             logger.warning("%d deliveries were cut off by the last stop; doing them again", replayed)
-        self.link = LinkMonitor(cfg.health.fail_after, self._link_listeners)
         self._build(cfg)
+        self.health = Health(self.store, self._announce, cfg.health.fail_after, cfg.health.remind_every)
         self._start_outputs(cfg)
         self.scheduler = BackgroundScheduler(job_defaults={"misfire_grace_time": None, "coalesce": True})
         self.scheduler.add_job(self._watch_config, "interval", seconds=CONFIG_CHECK_SECONDS, id="watch-config")
+        self.scheduler.add_job(self._tick, "interval", seconds=TICK_SECONDS, id="tick")
         self.scheduler.start()
         self.state = State.RUNNING
         self._schedule_poll(0)
+        watchdog.notify("READY=1")
         logger.info(
             "speakerd running: platform %s, database %s, outputs %s",
             safe_url(cfg.platform.url), self.store.path, ", ".join(w.output.name for w in self.workers),
@@ -121,9 +129,11 @@ class Daemon:
         if self.state is not State.RUNNING:
             return
         self.state = State.STOPPING
+        watchdog.notify("STOPPING=1")
         self.scheduler.shutdown(wait=False)
         self._stop_outputs()
         self.client.close()
+        self._write_heartbeat(stopped=True)
         self.store.close()
         self.state = State.STOPPED
         logger.info("speakerd stopped")
@@ -135,7 +145,7 @@ class Daemon:
         self.client = PlatformClient(cfg.platform.url, cfg.platform.token, cfg.platform.timeout)
 
     def _start_outputs(self, cfg):
-        self.workers = [OutputWorker(o, self.store, lambda: self.cfg) for o in self._outputs_factory(cfg)]
+        self.workers = [OutputWorker(o, self.store, lambda: self.cfg, self.health) for o in self._outputs_factory(cfg)]
         for worker in self.workers:
             worker.start()
 
@@ -168,7 +178,7 @@ class Daemon:
         old_client = self.client
         self._build(new)
         old_client.close()
-        self.link.fail_after = new.health.fail_after
+        self.health.fail_after, self.health.remind_every = new.health.fail_after, new.health.remind_every
         if any(getattr(new, s) != getattr(old, s) for s in OUTPUT_SECTIONS):
             self._stop_outputs()
             self._start_outputs(new)
@@ -210,25 +220,28 @@ class Daemon:
     def poll_once(self):
         """Fetch and store one batch; return the seconds to wait before the next poll."""
         platform = self.cfg.platform
-        started = time.monotonic()
+        started = self._poll_started = time.monotonic()
         try:
             batch = self.client.fetch(self.store.cursor, platform.batch_size, platform.long_poll)
         except PlatformError as exc:
             self._keep_garbage(exc)
-            self.link.failed(exc)
+            self.health.failing("platform", exc.kind, exc.reason)
             return self._backoff()
         except StoreError as exc:
-            logger.error("cannot read the cursor: %s", exc)
+            self.health.failing("database", "database", f"cannot read the cursor: {exc}")
             return self._backoff()
+        finally:
+            self._poll_started = None
+        self.health.ok("platform")
         if self.state is not State.RUNNING:
             return 0
         try:
             result = self.ingest(batch, [w.output.name for w in self.workers])
         except StoreError as exc:
-            logger.error("batch not stored, it will be fetched again: %s", exc)
+            self.health.failing("database", "database", f"batch not stored, it will be fetched again: {exc}")
             return self._backoff()
         self._failures = 0
-        self.link.ok()
+        self.health.ok("database")
         if result.new:
             for worker in self.workers:
                 worker.wake()
@@ -257,6 +270,59 @@ class Daemon:
                 self.store.quarantine(body.decode("utf-8", "replace"), exc.reason)
         except StoreError as store_exc:
             logger.error("cannot keep the unreadable answer: %s", store_exc)
+
+
+    # --- health ---------------------------------------------------------------
+
+    def _announce(self, raw):
+        """Hand a technical alert to every output: through the store, or straight on if the store fails."""
+        if not self.cfg.health.enabled:
+            return
+        try:
+            self.ingest.local(raw, [w.output.name for w in self.workers])
+        except StoreError:
+            for row in self.ingest.preview(raw):
+                notice = notice_from_row(row, self.cfg)
+                for worker in self.workers:
+                    threading.Thread(target=worker.deliver_now, args=(notice,), daemon=True).start()
+            return
+        for worker in self.workers:
+            worker.wake()
+
+    def _tick(self):
+        self._check_disk()
+        self.health.tick()
+        if time.monotonic() - self._last_heartbeat >= HEARTBEAT_SECONDS:
+            self._write_heartbeat()
+        if watchdog.interval() and self._polling_alive():
+            watchdog.notify("WATCHDOG=1")
+
+    def _polling_alive(self):
+        """False when a poll hangs past every timeout it was given: then systemd should restart us."""
+        started = self._poll_started
+        platform = self.cfg.platform
+        return started is None or time.monotonic() - started < platform.long_poll + platform.timeout * 2 + POLL_HANG_MARGIN
+
+    def _check_disk(self):
+        try:
+            st = os.statvfs(self.store.path.parent)
+        except OSError:
+            return
+        free_mb = st.f_bavail * st.f_frsize // (1024 * 1024)
+        if free_mb < self.cfg.health.disk_min_free_mb:
+            self.health.failing("disk", "disk_full", f"only {free_mb} MB free on the disk holding {self.store.path}")
+        else:
+            self.health.ok("disk")
+
+    def _write_heartbeat(self, stopped=False):
+        """What 'speakerd status' reads: the daemon's own view, refreshed every HEARTBEAT_SECONDS."""
+        self._last_heartbeat = time.monotonic()
+        beat = {"pid": os.getpid(), "at": time.time(), "stopped": stopped, "platform": safe_url(self.cfg.platform.url),
+                "outputs": [w.output.name for w in self.workers], **self.health.snapshot()}
+        try:
+            self.store.set_meta("heartbeat", json.dumps(beat))
+        except StoreError as exc:
+            logger.debug("heartbeat not written: %s", exc)
 
 
 def apply_log_level(cfg):

@@ -49,10 +49,11 @@ def notice_from_row(row, cfg):
 
 
 class OutputWorker:
-    def __init__(self, output, store, config_source):
+    def __init__(self, output, store, config_source, health=None):
         self.output = output
         self.store = store
         self._config = config_source  # callable returning the current Config
+        self._health = health
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._failing = False
@@ -99,7 +100,16 @@ class OutputWorker:
         if self._failing:
             logger.info("%s: delivering again", self.output.name)
             self._failing = False
+            if self._health:
+                self._health.ok(f"output:{self.output.name}")
         return True
+
+    def deliver_now(self, notice):
+        """Deliver outside the outbox, for alerts about the store itself; never raises."""
+        try:
+            self.output.deliver(notice)
+        except Exception as exc:  # noqa: BLE001
+            logger.error("%s: could not deliver %s: %s", self.output.name, notice.message_id, exc)
 
     def _failed(self, job, exc):
         delay = retry_delay(job.attempts + 1)
@@ -108,4 +118,6 @@ class OutputWorker:
         elif not self._failing:
             logger.warning("%s: cannot deliver %s: %s (retrying, next in %.0f s)", self.output.name, job.message_id, exc, delay)
         self._failing = True
+        if self._health:
+            self._health.failing(f"output:{self.output.name}", "output", f"{self.output.name}: {exc}")
         self.store.fail(job, exc, time.time() + delay)

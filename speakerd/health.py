@@ -1,61 +1,174 @@
-"""Knows whether the platform is answering, and tells listeners when that changes.
+"""Turns lasting trouble into one technical alert, reminders, and a recovery notice.
 
-The poller reports each poll's outcome here. A single failed poll is only
-logged; the platform counts as *down* once it has failed for
-``health.fail_after`` seconds, and *up* again at the next good answer. The
-technical-alert feature listens to these two transitions.
+Anything that can go wrong reports here under a *subject*: ``platform`` (each
+failed poll), ``disk`` (nearly full), ``database`` (a write refused) or
+``output:<name>`` (an output that cannot deliver). A trouble shorter than
+``health.fail_after`` is only logged. Once it lasts that long it becomes an
+outage: stored, announced once as a technical alert, reminded every
+``health.remind_every`` seconds, and closed with a recovery notice giving its
+length at the first good report. Alerts are platform-like messages of type
+``tech.*`` handed to ``announce``, so they are classified, routed (to the tech
+department in the shipped config) and delivered by every output, like any
+other message. Open outages survive a restart.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from typing import Protocol
+from dataclasses import dataclass
+from datetime import datetime, timezone
 
-from speakerd.platform import FAILURE_KINDS
+from speakerd.errors import SpeakerdError
 
 logger = logging.getLogger(__name__)
 
+# What staff hear and read for each kind of trouble: what is wrong, then what to do.
+KIND_TEXT = {
+    "network": ("设备没有网络（无法解析地址或没有路由）", "请检查网线或无线网络"),
+    "unreachable": ("连不上平台（连接被拒绝或超时）", "请检查平台服务是否在运行"),
+    "server": ("平台服务出错", "请联系平台的技术人员"),
+    "auth": ("平台拒绝了设备的令牌", "请检查配置中的 platform.token"),
+    "not_found": ("平台地址不对", "请检查配置中的 platform.url"),
+    "garbage": ("平台返回了无法识别的数据", "请联系平台的技术人员"),
+    "disk_full": ("设备存储空间快满了", "请清理设备的磁盘"),
+    "database": ("设备数据库写入失败", "请查看设备日志"),
+    "output": ("设备输出故障", "请查看设备日志"),
+}
 
-class LinkListener(Protocol):
-    def platform_down(self, kind: str, reason: str, since: float) -> None: ...
 
-    def platform_up(self, outage_seconds: float) -> None: ...
+def spoken_duration(seconds):
+    """3725 → '1小时2分钟'; under a minute → '不到1分钟'."""
+    minutes = int(seconds // 60)
+    if minutes < 1:
+        return "不到1分钟"
+    hours, minutes = divmod(minutes, 60)
+    return (f"{hours}小时" if hours else "") + (f"{minutes}分钟" if minutes or not hours else "")
 
 
-class LinkMonitor:
-    def __init__(self, fail_after, listeners=(), clock=time.time):
+def iso(epoch):
+    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass
+class Trouble:
+    subject: str
+    kind: str
+    reason: str
+    since: float
+    outage_id: int | None = None
+    last_alert: float = 0.0
+    reminders: int = 0
+
+
+class Health:
+    def __init__(self, store, announce, fail_after, remind_every, clock=time.time):
+        self.store = store
+        self.announce = announce  # callable(raw message dict)
         self.fail_after = fail_after
-        self.listeners = list(listeners)
+        self.remind_every = remind_every
         self._clock = clock
-        self.failing_since = None  # epoch seconds of the first failure in a row
-        self.down = False
-        self.last_ok = None
-        self.last_error = None
+        self._lock = threading.RLock()
+        self.troubles: dict[str, Trouble] = {}
+        self.last_ok: dict[str, float] = {}
+        for row in store.outages(open_only=True):
+            since = datetime.fromisoformat(row["started_at"]).timestamp()
+            self.troubles[row["subject"]] = Trouble(row["subject"], row["kind"], row["reason"], since, row["id"], clock())
 
-    def ok(self):
-        now = self._clock()
-        self.last_ok = now
-        if self.failing_since is None:
-            return
-        outage = now - self.failing_since
-        if self.down:
-            logger.warning("platform reachable again after %.0f s", outage)
-            for listener in self.listeners:
-                listener.platform_up(outage)
-        else:
-            logger.info("platform answering again")
-        self.failing_since, self.down, self.last_error = None, False, None
+    def failing(self, subject, kind, reason):
+        """``subject`` is in trouble now; raises an alert once it has lasted ``fail_after``."""
+        with self._lock:
+            trouble = self.troubles.get(subject)
+            if trouble is None:
+                trouble = self.troubles[subject] = Trouble(subject, kind, reason, self._clock())
+                logger.warning("%s: %s", subject, reason)
+            elif trouble.kind != kind:
+                logger.warning("%s: now %s", subject, reason)
+            trouble.kind, trouble.reason = kind, reason
+            self._check(trouble)
 
-    def failed(self, error):
+    def ok(self, subject):
+        """``subject`` works again; closes its outage with a recovery notice."""
+        with self._lock:
+            self.last_ok[subject] = self._clock()
+            trouble = self.troubles.pop(subject, None)
+            if trouble is None:
+                return
+            if trouble.outage_id is None:
+                logger.info("%s: working again", subject)
+                return
+            duration = self._clock() - trouble.since
+            if trouble.outage_id:
+                self._quietly(self.store.close_outage, trouble.outage_id, iso(self._clock()))
+            logger.warning("%s: working again after %.0f s", subject, duration)
+            self._announce(trouble, "recovered", f"技术通知：{_subject_words(subject)}已恢复正常，中断{spoken_duration(duration)}。", duration)
+
+    def tick(self):
+        """Called every second: outages start and reminders go out even while nothing reports."""
+        with self._lock:
+            for trouble in list(self.troubles.values()):
+                self._check(trouble)
+
+    def _check(self, trouble):
         now = self._clock()
-        if self.failing_since is None:
-            self.failing_since = now
-        if self.last_error is None or self.last_error.kind != error.kind:
-            logger.warning("platform poll failed: %s", error.reason)
-        self.last_error = error
-        if not self.down and now - self.failing_since >= self.fail_after:
-            self.down = True
-            logger.error("platform down for %.0f s: %s (%s)", now - self.failing_since, FAILURE_KINDS[error.kind], error.reason)
-            for listener in self.listeners:
-                listener.platform_down(error.kind, error.reason, self.failing_since)
+        if trouble.outage_id is None:
+            if now - trouble.since >= self.fail_after:
+                trouble.outage_id = self._record(trouble)
+                logger.error("%s: outage (%s) for %.0f s: %s", trouble.subject, trouble.kind, now - trouble.since, trouble.reason)
+                self._alert(trouble, "alert")
+        elif now - trouble.last_alert >= self.remind_every:
+            trouble.reminders += 1
+            self._alert(trouble, f"reminder-{trouble.reminders}")
+
+    def _record(self, trouble):
+        """Store the outage; 0 when the store itself is what fails (the alert still goes out)."""
+        return self._quietly(self.store.open_outage, trouble.subject, trouble.kind, trouble.reason, iso(trouble.since)) or 0
+
+    @staticmethod
+    def _quietly(func, *args):
+        try:
+            return func(*args)
+        except SpeakerdError as exc:
+            logger.error("cannot record the outage: %s", exc)
+            return None
+
+    def _alert(self, trouble, phase):
+        trouble.last_alert = self._clock()
+        what, todo = KIND_TEXT.get(trouble.kind, (trouble.reason, "请查看设备日志"))
+        lasted = spoken_duration(self._clock() - trouble.since)
+        prefix = "技术告警" if phase == "alert" else "技术告警提醒"
+        self._announce(trouble, phase, f"{prefix}：{what}，已持续{lasted}。{todo}。", self._clock() - trouble.since)
+
+    def _announce(self, trouble, phase, content, duration):
+        message = {
+            # Derived from the outage's start: the same after a restart, so never announced twice.
+            "id": f"tech-{trouble.subject}-{int(trouble.since)}-{phase}",
+            "type": f"tech.{trouble.subject.split(':')[0]}.{phase.split('-')[0]}",
+            "app": "speakerd",
+            "created_at": iso(self._clock()),
+            "content": content,
+            "data": {"subject": trouble.subject, "kind": trouble.kind, "reason": trouble.reason,
+                     "since": iso(trouble.since), "seconds": round(duration, 1)},
+        }
+        try:
+            self.announce(message)
+        except Exception:  # noqa: BLE001 - the log line below is then the only alert
+            logger.exception("could not hand on the technical alert: %s", content)
+
+    def snapshot(self):
+        """What ``speakerd status`` shows, as plain data."""
+        with self._lock:
+            return {
+                "troubles": [
+                    {"subject": t.subject, "kind": t.kind, "reason": t.reason, "since": t.since, "outage": t.outage_id is not None, "reminders": t.reminders}
+                    for t in self.troubles.values()
+                ],
+                "last_ok": dict(self.last_ok),
+            }
+
+
+def _subject_words(subject):
+    if subject.startswith("output:"):
+        return f"输出“{subject.split(':', 1)[1]}”"
+    return {"platform": "平台连接", "disk": "设备存储空间", "database": "设备数据库"}.get(subject, subject)

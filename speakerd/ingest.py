@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 
@@ -40,6 +41,29 @@ class Ingest:
         for platform_id, reason in result.quarantined:
             logger.warning("quarantined message %s: %s", platform_id or "(no id)", reason)
         return result
+
+    def local(self, raw, outputs) -> IngestResult:
+        """Store a message the device made itself (a technical alert); the cursor stays."""
+        result = IngestResult()
+        with self.store.atomic():
+            self._one(raw, outputs, result)
+        return result
+
+    def preview(self, raw):
+        """Where ``raw`` would go, as store-like rows, without touching the store (for when it fails)."""
+        parsed = message_mod.parse(raw, self.max_content)
+        if isinstance(parsed, message_mod.Rejected):
+            return []
+        category = self.classifier.classify(parsed).category
+        rows = []
+        for department in self.router.departments_for(parsed, category):
+            a = self.router.assign(department, None)
+            rows.append({
+                "id": parsed.id, "content": parsed.content, "category": category, "type": parsed.type, "app": parsed.app,
+                "user_name": parsed.user.name, "created_at": parsed.created_at, "data": json.dumps(parsed.data),
+                "department": a.department, "subsystem": a.subsystem, "staff_id": a.staff_id,
+            })
+        return rows
 
     def _one(self, raw, outputs, result):
         parsed = message_mod.parse(raw, self.max_content)

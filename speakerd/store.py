@@ -70,6 +70,15 @@ def m001_initial(db):
     db["meta"].create({"key": str, "value": str}, pk="key")
 
 
+@migrations()
+def m002_outages(db):
+    db["outages"].create(
+        {"id": int, "subject": str, "kind": str, "reason": str, "started_at": str, "ended_at": str},
+        pk="id",
+    )
+    db["outages"].create_index(["started_at"])
+
+
 def now_iso():
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
@@ -258,6 +267,25 @@ class Store:
             [message_id, department],
         )
         return rows[0] if rows else None
+
+    # --- outages -------------------------------------------------------------
+
+    def open_outage(self, subject, kind, reason, started_at):
+        with self.atomic():
+            return self.db["outages"].insert(
+                {"subject": subject, "kind": kind, "reason": reason, "started_at": started_at, "ended_at": None}
+            ).last_pk
+
+    def close_outage(self, outage_id, ended_at):
+        with self.atomic():
+            self.db["outages"].update(outage_id, {"ended_at": ended_at})
+
+    def outages(self, since=None, open_only=False):
+        return self.query(
+            "select * from outages where (? is null or started_at >= ? or ended_at is null or ended_at >= ?)"
+            " and (not ? or ended_at is null) order by id",
+            [since, since, since, open_only],
+        )
 
     # --- reading -------------------------------------------------------------
 

@@ -37,6 +37,6 @@ def test_daemon_unit_keeps_what_the_device_needs():
     text = (ROOT / "systemd" / "speakerd.service").read_text()
     for line in ("Restart=always", "After=network-online.target sound.target", "User=speakerd", "StateDirectory=speakerd",
                  "ProtectSystem=strict", "DeviceAllow=char-alsa rw", "DeviceAllow=char-i2c rw",
-                 "DeviceAllow=char-gpiochip rw", "ExecReload=/bin/kill -HUP $MAINPID"):
+                 "DeviceAllow=char-gpiochip rw", "ExecReload=/bin/kill -HUP $MAINPID", "Type=notify", "WatchdogSec=60"):
         assert line in text.splitlines(), line
     assert "PrivateDevices=yes" not in text  # it would hide the sound card, the I2C bus and the GPIO chip
