@@ -163,6 +163,29 @@ def local_time(iso):
     return datetime.fromisoformat(iso).astimezone().strftime("%m-%d %H:%M:%S")
 
 
+def cmd_push_test(args):
+    from speakerd import push_targets
+
+    path = config_mod.default_path(args.config)
+    cfg = _load_or_exit(path)
+    found = cfg.staff().get(args.staff_id)
+    if found is None:
+        print(f"no staff member {args.staff_id!r} in {path}; known: {', '.join(cfg.staff())}", file=sys.stderr)
+        return 1
+    department, person = found
+    if not person.push:
+        print(f"{person.id} {person.name} has no push targets: add them under push: in {path}", file=sys.stderr)
+        return 1
+    dep_name = cfg.departments()[department][1].name
+    title, body = f"测试｜{dep_name}", f"这是发给{person.name}的测试通知，收到说明推送正常。"
+    failures = 0
+    for i, url in enumerate(person.push, 1):
+        delivered, reason = push_targets.send(url, title, body, "normal", timeout=cfg.push.timeout)
+        print(f"{i}. {push_targets.mask(url)}: {'delivered' if delivered else 'FAILED: ' + reason}")
+        failures += not delivered
+    return 1 if failures else 0
+
+
 STALE_AFTER = 35.0  # seconds without a heartbeat before the daemon counts as not running
 
 
@@ -280,6 +303,10 @@ def build_parser():
     p.add_argument("--dir", help="keep the demo's config and database here (default: a new temporary folder)")
     p.add_argument("--pace", type=float, default=3.0, help="seconds between two events (default 3)")
     p.add_argument("--count", type=int, default=120, help="how many events the office scenario makes (default 120)")
+
+    p = command("push-test", cmd_push_test, "send a test notification to each push target of one staff member and say which worked")
+    p.add_argument("staff_id", metavar="STAFF_ID", help='the staff id, e.g. 003')
+    config_option(p)
 
     config_option(command("status", cmd_status, "print the daemon's health (platform, outages today, outputs); exit 1 when unhealthy"))
 

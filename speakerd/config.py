@@ -49,6 +49,15 @@ def _listen(value):
         raise ValueError(f"must be HOST:PORT, e.g. 127.0.0.1:8080 (got {value!r})")
 
 
+def _push_urls(values):
+    """Each target must be a URL apprise can use; the message shows the scheme only, never the secret."""
+    from speakerd.push_targets import invalid_targets
+
+    bad = invalid_targets(values)
+    if bad:
+        raise ValueError("; ".join(f"item {i + 1} ({scheme}://…) is not a push target apprise understands (see docs/push.md)" for i, scheme in bad))
+
+
 def _not_blank(value):
     if not value.strip():
         raise ValueError("must not be empty")
@@ -80,6 +89,13 @@ class LogConfig:
 @dataclass(frozen=True, kw_only=True)
 class OutputSwitch:
     enabled: bool = setting(True, "Switch this output on or off.")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PushConfig:
+    enabled: bool = setting(True, "Send each routed message to the phones and PCs of its person, department and unit.")
+    fallback_after: int = setting(3, "Failed attempts on one target before the next target of the same recipient is tried.", minimum=1, maximum=100)
+    timeout: float = setting(10.0, "Seconds a push service may take to answer.", minimum=1, maximum=120)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -116,19 +132,21 @@ class Staff:
     name: str = setting(MISSING, "Full name.", check=_not_blank)
     on_duty: bool = setting(True, "Whether messages are assigned to this person now.")
     lead: bool = setting(False, "Marks the department's lead.")
-    push: tuple[Secret, ...] = setting((), "Where the push output reaches this person's phone and PC: apprise URLs, in order of preference. Kept secret.")
+    push: tuple[Secret, ...] = setting((), "Where this person's phone and PC are reached: apprise URLs, in order of preference (the next is used when one keeps failing). Kept secret.", check=_push_urls)
 
 
 @dataclass(frozen=True, kw_only=True)
 class Department:
     name: str = setting(MISSING, "Name spoken and shown, e.g. 财务部.", check=_not_blank)
     staff: tuple[Staff, ...] = setting((), "Members; messages rotate among those on duty.")
+    push: tuple[Secret, ...] = setting((), "Group targets (a DingTalk or WeCom group robot, say) told of every message of this department, as apprise URLs. Kept secret.", check=_push_urls)
 
 
 @dataclass(frozen=True, kw_only=True)
 class Subsystem:
     name: str = setting(MISSING, "Name of this business unit, e.g. 线上商城.", check=_not_blank)
     departments: dict[str, Department] = setting(MISSING, "Departments of this unit, by id (ids are unique across units).")
+    push: tuple[Secret, ...] = setting((), "Group targets told of every message of this unit's departments, as apprise URLs. Kept secret.", check=_push_urls)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -154,7 +172,7 @@ class Config:
     log: LogConfig = setting(factory=LogConfig, help="The daemon's own log.")
     speech: OutputSwitch = setting(factory=OutputSwitch, help="Chime and spoken sentence in the office.")
     display: OutputSwitch = setting(factory=OutputSwitch, help="The OLED panel.")
-    push: OutputSwitch = setting(factory=OutputSwitch, help="Notifications to staff phones and PCs.")
+    push: PushConfig = setting(factory=PushConfig, help="Notifications to staff phones and PCs (see docs/push.md).")
     gpio: OutputSwitch = setting(factory=OutputSwitch, help="Buttons and status LED.")
     web: WebConfig = setting(factory=WebConfig, help="The local settings page.")
     health: HealthConfig = setting(factory=HealthConfig, help="Watching the link to the platform.")

@@ -145,7 +145,8 @@ class Daemon:
         self.client = PlatformClient(cfg.platform.url, cfg.platform.token, cfg.platform.timeout)
 
     def _start_outputs(self, cfg):
-        self.workers = [OutputWorker(o, self.store, lambda: self.cfg, self.health) for o in self._outputs_factory(cfg)]
+        outputs = self._outputs_factory(cfg, self.store, lambda: self.cfg)
+        self.workers = [OutputWorker(o, self.store, lambda: self.cfg, self.health) for o in outputs]
         for worker in self.workers:
             worker.start()
 

@@ -100,6 +100,7 @@ class OutputWorker:
         if self._failing:
             logger.info("%s: delivering again", self.output.name)
             self._failing = False
+            self.store.retry_now(self.output.name)  # the backlog flows now, in order
             if self._health:
                 self._health.ok(f"output:{self.output.name}")
         return True

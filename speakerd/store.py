@@ -79,6 +79,17 @@ def m002_outages(db):
     db["outages"].create_index(["started_at"])
 
 
+@migrations()
+def m003_push_log(db):
+    db["push_log"].create(
+        {
+            "message_id": str, "department": str, "recipient": str, "target_index": int, "target": str,
+            "state": str, "attempts": int, "fallbacks": int, "last_error": str, "updated_at": str, "sent_at": str,
+        },
+        pk=("message_id", "department", "recipient"),
+    )
+
+
 def now_iso():
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
@@ -267,6 +278,26 @@ class Store:
             [message_id, department],
         )
         return rows[0] if rows else None
+
+    # --- push ----------------------------------------------------------------
+
+    def push_state(self, message_id, department, recipient):
+        rows = self.query(
+            "select * from push_log where message_id = ? and department = ? and recipient = ?",
+            [message_id, department, recipient],
+        )
+        return rows[0] if rows else None
+
+    def save_push(self, message_id, department, recipient, **values):
+        """Record one recipient's push: written before the send ('sending') and after it."""
+        values.update(message_id=message_id, department=department, recipient=recipient, updated_at=now_iso())
+        with self.atomic():
+            self.db["push_log"].upsert(values, pk=("message_id", "department", "recipient"))
+
+    def retry_now(self, output):
+        """Make every failed job of ``output`` due now, so a backlog flows in order once it works again."""
+        with self.atomic():
+            self.db.execute("update outbox set next_attempt = 0 where output = ? and state = 'failed'", [output])
 
     # --- outages -------------------------------------------------------------
 

@@ -73,7 +73,7 @@ def run_daemon(recording):
     daemons = []
 
     def start(config_path, outputs=None):
-        daemon = Daemon(config_path, outputs_factory=lambda cfg: outputs if outputs is not None else [recording])
+        daemon = Daemon(config_path, outputs_factory=lambda cfg, store, current: outputs if outputs is not None else [recording])
         daemon.start()
         daemons.append(daemon)
         return daemon

@@ -48,8 +48,16 @@ class Output(Protocol):
         """Release the device or connection; safe to call twice."""
 
 
-def build_outputs(cfg):
-    """The outputs this config asks for, in the order they should act."""
-    from speakerd.outputs.log import LogOutput
+def build_outputs(cfg, store, current_config):
+    """The outputs this config asks for, in the order they should act.
 
-    return [LogOutput()]
+    ``current_config`` returns the config in force when a notice is delivered,
+    so an output sees staff and targets edited since it was built.
+    """
+    from speakerd.outputs.log import LogOutput
+    from speakerd.outputs.push import PushOutput
+
+    outputs = [LogOutput()]
+    if cfg.push.enabled:
+        outputs.append(PushOutput(store, current_config))
+    return outputs

@@ -1,0 +1,94 @@
+"""Pushes each routed message to the phones and PCs of its person, department and unit, via apprise.
+
+A notice has up to three recipients: the staff member it was assigned to, the
+department's group targets and the unit's group targets. Each recipient has
+targets in order of preference. Every attempt is recorded in the store's
+``push_log`` before it is sent, and a recipient already served is never sent
+the same message again, whatever restarts happen. A target that failed
+``push.fallback_after`` times in a row gives way to the recipient's next one;
+while any recipient is still owed, the output raises OutputError and the
+dispatcher retries the message later, with backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from speakerd import push_targets
+from speakerd.errors import OutputError
+
+logger = logging.getLogger(__name__)
+
+
+def recipients(notice, cfg):
+    """``[(key, label, [urls])]`` for a notice: the person, their department, their unit."""
+    out = []
+    staff = cfg.staff().get(notice.staff_id)
+    if staff:
+        out.append((f"staff:{notice.staff_id}", f"{notice.staff_id} {staff[1].name}", list(staff[1].push)))
+    department = cfg.departments().get(notice.department)
+    if department:
+        out.append((f"department:{notice.department}", department[1].name, list(department[1].push)))
+    subsystem = cfg.subsystems.get(notice.subsystem)
+    if subsystem:
+        out.append((f"subsystem:{notice.subsystem}", subsystem.name, list(subsystem.push)))
+    return [r for r in out if r[2]]
+
+
+def title_of(notice):
+    return f"{notice.category_name}｜{notice.department_name}"
+
+
+def body_of(notice):
+    who = f"{notice.staff_id} {notice.staff_name}" if notice.staff_id else "（无人值班）"
+    return f"{notice.content}\n负责人：{who}"
+
+
+class PushOutput:
+    name = "push"
+
+    def __init__(self, store, current_config):
+        self.store = store
+        self._config = current_config  # callable: targets come from the config in force now
+
+    def deliver(self, notice):
+        cfg = self._config()
+        owed = []
+        for key, label, urls in recipients(notice, cfg):
+            reason = self._serve(notice, key, label, urls, cfg.push)
+            if reason:
+                owed.append(reason)
+        if owed:
+            raise OutputError("; ".join(owed))
+
+    def _serve(self, notice, key, label, urls, settings):
+        """Push to one recipient unless already done; return why it is still owed, or None."""
+        state = self.store.push_state(notice.message_id, notice.department, key) or {}
+        if state.get("state") == "sent":
+            return None
+        index = min(state.get("target_index") or 0, len(urls) - 1)
+        attempts, fallbacks = state.get("attempts") or 0, state.get("fallbacks") or 0
+        shown = push_targets.mask(urls[index])
+        record = dict(target_index=index, target=shown, fallbacks=fallbacks)
+        self.store.save_push(notice.message_id, notice.department, key, state="sending", attempts=attempts, **record)
+        delivered, reason = push_targets.send(urls[index], title_of(notice), body_of(notice), notice.priority, timeout=settings.timeout)
+        if delivered:
+            self.store.save_push(notice.message_id, notice.department, key, state="sent", attempts=attempts + 1,
+                                 last_error=None, sent_at=_now(), **record)
+            return None
+        attempts += 1
+        if attempts >= settings.fallback_after and index + 1 < len(urls):
+            logger.warning("push to %s: %s failed %d times, falling back to %s", label, shown, attempts, push_targets.mask(urls[index + 1]))
+            record.update(target_index=index + 1, target=push_targets.mask(urls[index + 1]), fallbacks=fallbacks + 1)
+            attempts = 0
+        self.store.save_push(notice.message_id, notice.department, key, state="failed", attempts=attempts, last_error=reason, **record)
+        return f"{label} via {shown}: {reason}"
+
+    def close(self):
+        pass
+
+
+def _now():
+    from speakerd.store import now_iso
+
+    return now_iso()

@@ -1,0 +1,246 @@
+"""Push through apprise to a real HTTP receiver on loopback that speaks the services' request shapes."""
+
+import json
+import logging
+import socket
+import threading
+
+import pytest
+from flask import Flask, jsonify, request
+from werkzeug.serving import make_server
+
+from speakerd import push_targets
+from speakerd.cli import main
+
+from .conftest import fast_platform
+from .test_daemon import wait_until
+
+DING_TOKEN = "dingtoken0123456789abcdef"
+WITHDRAWAL = {"id": "m-w1", "type": "finance.withdrawal", "content": "张三申请提现5000元，请审核"}
+
+
+class Receiver:
+    """JSON webhook at /hook, ntfy at /, DingTalk at /robot/send; can be stopped and started on its port."""
+
+    def __init__(self, port=0):
+        self.got = []
+        self.port = port or _free_port()
+        self.lock = threading.Lock()
+        self._server = None
+
+    def app(self):
+        app = Flask("receiver")
+
+        @app.post("/hook")
+        def hook():
+            return self._keep("json", request.get_json())
+
+        @app.post("/")
+        def ntfy():
+            body = request.get_json()
+            body["X-Priority"] = request.headers.get("X-Priority")
+            return self._keep("ntfy", body)
+
+        @app.post("/robot/send")
+        def dingtalk():
+            body = request.get_json()
+            body["access_token"] = request.args.get("access_token")
+            self._keep("dingtalk", body)
+            return jsonify(errcode=0, errmsg="ok")
+
+        return app
+
+    def _keep(self, kind, body):
+        with self.lock:
+            self.got.append((kind, body))
+        return jsonify(ok=True)
+
+    def kinds(self, kind):
+        with self.lock:
+            return [b for k, b in self.got if k == kind]
+
+    def start(self):
+        self._server = make_server("127.0.0.1", self.port, self.app(), threaded=True)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self):
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def receiver(monkeypatch):
+    from apprise.plugins.dingtalk import NotifyDingTalk
+
+    r = Receiver().start()
+    # DingTalk's robot lives at a fixed address; send its requests to the receiver instead.
+    monkeypatch.setattr(NotifyDingTalk, "notify_url", f"http://127.0.0.1:{r.port}/robot/send?access_token={{token}}")
+    monkeypatch.setattr("speakerd.dispatch.RETRY_FIRST", 0.1)
+    yield r
+    if r._server:
+        r.stop()
+
+
+@pytest.fixture
+def real_daemon():
+    """A daemon with the outputs the config asks for (log and push), stopped at the end."""
+    from speakerd.daemon import Daemon
+
+    daemons = []
+
+    def start(path):
+        daemon = Daemon(path)
+        daemon.start()
+        daemons.append(daemon)
+        return daemon
+
+    yield start
+    for daemon in daemons:
+        daemon.stop()
+
+
+def with_targets(url, port, staff003=None, finance=None, tech007=None, **push):
+    cfg = fast_platform(url)
+    cfg["push"] = {"fallback_after": 2, "timeout": 2, **push}
+    hq = {"name": "总部", "departments": {
+        "finance": {"name": "财务部", "push": finance or [],
+                    "staff": [{"id": "003", "name": "王芳", "push": staff003 or [f"json://127.0.0.1:{port}/hook"]}]},
+        "tech": {"name": "技术部", "staff": [{"id": "007", "name": "吴昊", "push": tech007 or [f"ntfy://127.0.0.1:{port}/tech-alerts"]}]},
+    }}
+    cfg["subsystems"] = {"headquarters": hq}
+    cfg["route"] = {"department": "tech", "routes": [{"match": {"category": "finance"}, "department": "finance"}]}
+    return cfg
+
+
+def test_each_service_gets_title_body_and_priority(stub, write_config, real_daemon, receiver):
+    server = stub([WITHDRAWAL, {"id": "m-t1", "type": "tech.platform.alert", "content": "技术告警：连不上平台"}])
+    real_daemon(write_config(with_targets(server.url, receiver.port, finance=[f"dingtalk://{DING_TOKEN}/"])))
+    assert wait_until(lambda: receiver.kinds("json") and receiver.kinds("dingtalk") and receiver.kinds("ntfy"))
+    hook = receiver.kinds("json")[0]
+    assert hook["title"] == "财务｜财务部" and hook["message"].startswith("张三申请提现5000元，请审核\n负责人：003 王芳")
+    assert hook["priority"] == "high" and hook["type"] == "warning"
+    ding = receiver.kinds("dingtalk")[0]
+    assert ding["access_token"] == DING_TOKEN and ding["msgtype"] == "text"
+    assert ding["text"]["content"].startswith("财务｜财务部\r\n张三申请提现5000元")
+    ntfy = receiver.kinds("ntfy")[0]
+    assert ntfy["topic"] == "tech-alerts" and ntfy["title"] == "技术告警｜技术部" and ntfy["X-Priority"] == "max"
+
+
+def test_receiver_down_then_up_delivers_each_once_in_order(stub, write_config, real_daemon, receiver, caplog):
+    receiver.stop()
+    events = [{**WITHDRAWAL, "id": f"m-w{i}", "content": f"员工{i}申请提现{i}00元"} for i in range(1, 6)]
+    server = stub(events)
+    d = real_daemon(write_config(with_targets(server.url, receiver.port)))
+    assert wait_until(lambda: len(d.store.query("select * from push_log where state = 'failed'")) == 5)
+    receiver.start()
+    assert wait_until(lambda: len(receiver.kinds("json")) >= 5, timeout=20)
+    assert wait_until(lambda: d.store.query("select count(*) as n from push_log where state = 'sent'")[0]["n"] == 5)
+    d.stop()
+    contents = [b["message"].split("\n")[0] for b in receiver.kinds("json")]
+    assert contents == [e["content"] for e in events]
+    assert "cannot deliver" in caplog.text
+
+
+def test_restart_with_a_full_outbox_sends_each_once(stub, write_config, real_daemon, receiver):
+    receiver.stop()
+    events = [{**WITHDRAWAL, "id": f"m-w{i}"} for i in range(1, 4)]
+    server = stub(events)
+    path = write_config(with_targets(server.url, receiver.port))
+    first = real_daemon(path)
+    assert wait_until(lambda: len(first.store.query("select * from push_log where state = 'failed'")) == 3)
+    first.stop()
+    receiver.start()
+    second = real_daemon(path)
+    assert wait_until(lambda: len(receiver.kinds("json")) == 3)
+    assert wait_until(lambda: second.store.query("select count(*) as n from outbox where output = 'push' and state = 'done'")[0]["n"] == 3)
+    second.stop()
+    assert len(receiver.kinds("json")) == 3
+
+
+def test_falls_back_to_the_next_target_and_records_it(stub, write_config, real_daemon, receiver):
+    dead = f"json://127.0.0.1:{_free_port()}/dead"
+    server = stub([WITHDRAWAL])
+    d = real_daemon(write_config(with_targets(server.url, receiver.port, staff003=[dead, f"json://127.0.0.1:{receiver.port}/hook"])))
+    assert wait_until(lambda: len(receiver.kinds("json")) == 1, timeout=15)
+    assert wait_until(lambda: d.store.push_state("m-w1", "finance", "staff:003")["state"] == "sent")
+    row = d.store.push_state("m-w1", "finance", "staff:003")
+    assert (row["target_index"], row["fallbacks"]) == (1, 1)
+    assert row["target"] == f"json://127.0.0.1:{receiver.port}/h…"
+
+
+def test_secrets_of_targets_never_reach_logs_or_the_store(stub, write_config, real_daemon, receiver, caplog):
+    caplog.set_level(logging.DEBUG)
+    receiver.stop()
+    secret_user, secret_topic = "pushuser", "topic-s3cr3t-xyz"
+    staff = [f"json://{secret_user}:pw-s3cr3t@127.0.0.1:{receiver.port}/hook-s3cr3t", f"ntfy://127.0.0.1:{receiver.port}/{secret_topic}"]
+    server = stub([WITHDRAWAL])
+    d = real_daemon(write_config(with_targets(server.url, receiver.port, staff003=staff, finance=[f"dingtalk://{DING_TOKEN}/"])))
+    assert wait_until(lambda: len(d.store.query("select * from push_log where fallbacks = 1")) == 1, timeout=15)
+    stored = json.dumps(d.store.query("select * from push_log"), ensure_ascii=False)
+    outbox = json.dumps(d.store.query("select * from outbox"), ensure_ascii=False)
+    for secret in ("s3cr3t", DING_TOKEN, secret_user):
+        assert secret not in caplog.text and secret not in stored and secret not in outbox, secret
+
+
+@pytest.mark.parametrize(
+    "url, shown",
+    [
+        ("ntfy://ntfy.sh/secret-topic", "ntfy://ntfy.sh/s…"),
+        ("json://user:pass@10.0.0.2:8080/hook", "json://10.0.0.2:8080/h…"),
+        (f"dingtalk://{DING_TOKEN}/", "dingtalk://d…/"),
+        ("tgram://123456789:AAbbccddeeffgghhiijjkkllmmnnoopp/12345", "tgram://1…/1…/"),
+    ],
+)
+def test_mask(url, shown):
+    masked = push_targets.mask(url)
+    assert masked.startswith(shown.split("…")[0])
+    assert "secret" not in masked and "pass" not in masked and DING_TOKEN not in masked and "AAbb" not in masked
+
+
+def test_priority_is_shaped_per_service_and_the_users_choice_wins():
+    assert "priority=max" in push_targets.shaped("ntfy://h/t", "critical")
+    assert "priority=low" in push_targets.shaped("ntfy://h/t?priority=low", "critical")
+    assert "level=timeSensitive" in push_targets.shaped("bark://h/k", "high")
+    assert "%3Apriority=normal" in push_targets.shaped("json://h/p", "normal")
+    assert push_targets.shaped("dingtalk://t/", "critical") == "dingtalk://t/"
+
+
+def test_push_test_command(write_config, receiver, capsys):
+    dead = f"json://127.0.0.1:{_free_port()}/dead"
+    path = write_config(with_targets("http://127.0.0.1:9", receiver.port, staff003=[f"json://127.0.0.1:{receiver.port}/hook", dead]))
+    assert main(["push-test", "003", "-c", str(path)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"1. json://127.0.0.1:{receiver.port}/h…: delivered"
+    assert out[1].startswith("2. json://127.0.0.1:") and "FAILED" in out[1]
+    assert receiver.kinds("json")[0]["title"] == "测试｜财务部"
+    assert main(["push-test", "999", "-c", str(path)]) == 1
+    assert "no staff member '999'" in capsys.readouterr().err
+
+
+def test_invalid_target_names_the_staff_member_and_line(tmp_path):
+    from .test_config import problems
+
+    found = problems("""\
+categories:
+  notice: {name: 通知}
+subsystems:
+  hq:
+    name: 总部
+    departments:
+      tech:
+        name: 技术部
+        staff:
+          - id: "007"
+            name: 吴昊
+            push: ["ntfy://ntfy.sh/ok", "tgram://not-a-bot-token"]
+route:
+  department: tech
+""")
+    assert found == ["cfg.yaml:12: subsystems.hq.departments.tech.staff[0].push: item 2 (tgram://…) is not a push target apprise understands (see docs/push.md)"]
