@@ -79,10 +79,14 @@ def cmd_stub(args):
     setup_logging()
     kwargs = {"count": args.count} if args.count is not None else {}
     events = SCENARIOS[args.scenario](**kwargs)
-    server = StubServer(events, pace=args.pace, token=args.token, host=args.host, port=args.port)
+    try:
+        server = StubServer(events, pace=args.pace, token=args.token, host=args.host, port=args.port)
+    except OSError as exc:
+        print(f"stub: cannot listen on {args.host}:{args.port}: {exc.strerror or exc} (choose another --port)", file=sys.stderr)
+        return 1
     print(f"platform stub on {server.url}/v1/messages: scenario {args.scenario!r}, {len(events)} events, one every {args.pace:g} s (Ctrl-C stops)")
     try:
-        server._server.serve_forever()
+        server.serve_forever()
     except KeyboardInterrupt:
         pass
     return 0

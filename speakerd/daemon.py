@@ -84,6 +84,7 @@ class Daemon:
         self._build(cfg)
         self.health = Health(self.store, self._announce, cfg.health.fail_after, cfg.health.remind_every)
         self._start_outputs(cfg)
+        self.web = self._start_web(cfg)
         self.scheduler = BackgroundScheduler(job_defaults={"misfire_grace_time": None, "coalesce": True})
         self.scheduler.add_job(self._watch_config, "interval", seconds=CONFIG_CHECK_SECONDS, id="watch-config")
         self.scheduler.add_job(self._tick, "interval", seconds=TICK_SECONDS, id="tick")
@@ -132,6 +133,8 @@ class Daemon:
         watchdog.notify("STOPPING=1")
         self.scheduler.shutdown(wait=False)
         self._stop_outputs()
+        if self.web:
+            self.web.stop()
         self.client.close()
         self._write_heartbeat(stopped=True)
         self.store.close()
@@ -149,6 +152,20 @@ class Daemon:
         self.workers = [OutputWorker(o, self.store, lambda: self.cfg, self.health) for o in outputs]
         for worker in self.workers:
             worker.start()
+
+    def _start_web(self, cfg):
+        if not cfg.web.enabled:
+            return None
+        from speakerd.web import serve
+
+        try:
+            server = serve(self.store, cfg.web.listen)
+        except OSError as exc:
+            logger.error("web: cannot listen on %s (%s); the web page and acknowledge links are off until web.listen is fixed",
+                         cfg.web.listen, exc.strerror or exc)
+            return None
+        logger.info("web page on http://%s", cfg.web.listen)
+        return server
 
     def _stop_outputs(self):
         for worker in reversed(self.workers):
@@ -183,6 +200,10 @@ class Daemon:
         if any(getattr(new, s) != getattr(old, s) for s in OUTPUT_SECTIONS):
             self._stop_outputs()
             self._start_outputs(new)
+        if (new.web.enabled, new.web.listen) != (old.web.enabled, old.web.listen):
+            if self.web:
+                self.web.stop()
+            self.web = self._start_web(new)
         logger.info("config reloaded from %s", self.config_path)
         self._reschedule_poll_now()
         return True

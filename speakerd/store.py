@@ -90,6 +90,11 @@ def m003_push_log(db):
     )
 
 
+@migrations()
+def m004_acknowledged_via(db):
+    db["messages"].add_column("acked_via", str)
+
+
 def now_iso():
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
@@ -298,6 +303,28 @@ class Store:
         """Make every failed job of ``output`` due now, so a backlog flows in order once it works again."""
         with self.atomic():
             self.db.execute("update outbox set next_attempt = 0 where output = ? and state = 'failed'", [output])
+
+    # --- acknowledgement -----------------------------------------------------
+
+    def acknowledge(self, message_id, via):
+        """Mark a message handled; return 'done', 'already' or 'unknown'."""
+        with self.atomic():
+            row = self.db.execute("select acked_at from messages where id = ?", [message_id]).fetchone()
+            if row is None:
+                return "unknown"
+            if row[0]:
+                return "already"
+            self.db.execute("update messages set acked_at = ?, acked_via = ? where id = ?", [now_iso(), via, message_id])
+            return "done"
+
+    def secret(self, key, make):
+        """A device secret kept in the database, made on first use."""
+        with self.atomic():
+            value = self.get_meta(key)
+            if value is None:
+                value = make()
+                self.set_meta(key, value)
+            return value
 
     # --- outages -------------------------------------------------------------
 

@@ -27,7 +27,7 @@ def test_wal_and_migrations_are_applied_once(tmp_path, open_store):
     assert first.db.journal_mode == "wal"
     first.close()
     again = open_store(path)
-    assert [m.name for m in migrations.applied(again.db)] == ["m001_initial", "m002_outages", "m003_push_log"]
+    assert [m.name for m in migrations.applied(again.db)] == ["m001_initial", "m002_outages", "m003_push_log", "m004_acknowledged_via"]
 
 
 def test_batch_is_stored_once_with_cursor(store):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 
-from speakerd import push_targets
+from speakerd import ack, push_targets
 from speakerd.errors import OutputError
 
 logger = logging.getLogger(__name__)
@@ -53,15 +53,23 @@ class PushOutput:
 
     def deliver(self, notice):
         cfg = self._config()
+        link = self._ack_link(notice, cfg.web)
         owed = []
         for key, label, urls in recipients(notice, cfg):
-            reason = self._serve(notice, key, label, urls, cfg.push)
+            reason = self._serve(notice, key, label, urls, cfg.push, link)
             if reason:
                 owed.append(reason)
         if owed:
             raise OutputError("; ".join(owed))
 
-    def _serve(self, notice, key, label, urls, settings):
+    def _ack_link(self, notice, web):
+        """A signed link that acknowledges this message, when phones can reach the device."""
+        if not (web.enabled and web.public_url):
+            return None
+        token = ack.make_token(self.store.secret("ack_secret", ack.new_secret), notice.message_id, web.ack_link_hours * 3600)
+        return f"{web.public_url.rstrip('/')}/ack/{token}"
+
+    def _serve(self, notice, key, label, urls, settings, link):
         """Push to one recipient unless already done; return why it is still owed, or None."""
         state = self.store.push_state(notice.message_id, notice.department, key) or {}
         if state.get("state") == "sent":
@@ -71,7 +79,8 @@ class PushOutput:
         shown = push_targets.mask(urls[index])
         record = dict(target_index=index, target=shown, fallbacks=fallbacks)
         self.store.save_push(notice.message_id, notice.department, key, state="sending", attempts=attempts, **record)
-        delivered, reason = push_targets.send(urls[index], title_of(notice), body_of(notice), notice.priority, timeout=settings.timeout)
+        body = body_of(notice) + (f"\n确认已处理：{link}" if link else "")
+        delivered, reason = push_targets.send(urls[index], title_of(notice), body, notice.priority, click=link, timeout=settings.timeout)
         if delivered:
             self.store.save_push(notice.message_id, notice.department, key, state="sent", attempts=attempts + 1,
                                  last_error=None, sent_at=_now(), **record)
