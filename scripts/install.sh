@@ -11,7 +11,7 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 PREFIX=/opt/speakerd
 CONF_DIR=/etc/speakerd
 UNIT_DIR=/etc/systemd/system
-APT_PACKAGES=(python3-venv python3-dev)
+APT_PACKAGES=(python3-venv python3-dev fonts-wqy-microhei)
 WITH_STUB=no
 START=yes
 

@@ -190,6 +190,72 @@ def cmd_push_test(args):
     return 1 if failures else 0
 
 
+def cmd_stats(args):
+    from speakerd import stats
+
+    path = config_mod.default_path(args.config)
+    cfg = _load_or_exit(path)
+    db_path = config_mod.database_path(cfg, path)
+    if not db_path.exists():
+        print(f"no database at {db_path} yet: the daemon creates it when it first runs", file=sys.stderr)
+        return 1
+    try:
+        since, until = parse_day(args.since), parse_day(args.until)
+    except ValueError as exc:
+        print(f"--since/--until: {exc}", file=sys.stderr)
+        return 2
+    store = Store(db_path)
+    try:
+        rows = stats.report(store, args.by, since, until, cfg)
+        outages = stats.outages(store, since, until)
+    finally:
+        store.close()
+    if args.chart:
+        from speakerd import charts
+
+        charts.draw(rows, args.by, args.chart)
+        print(f"chart written to {args.chart}", file=sys.stderr)
+    print_report(rows, outages, args)
+    return 0
+
+
+def print_report(rows, outages, args):
+    if args.format == "json":
+        print(json.dumps({"by": args.by, "since": args.since, "until": args.until, "rows": rows, "outages": outages},
+                         ensure_ascii=False, indent=2))
+        return
+    columns = list(rows[0]) if rows else [args.by, "messages"]
+    if not any(r.get("name") for r in rows):
+        columns = [c for c in columns if c != "name"]
+    if args.format == "csv":
+        import csv
+
+        writer = csv.DictWriter(sys.stdout, columns, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        return
+    print(table(rows, columns))
+    for o in outages:
+        print(f"\noutages of {o['subject']}: {o['outages']}, {o['seconds'] / 60:.1f} min in all")
+
+
+def parse_day(text):
+    """'2026-11-01', 'today', '7d' (seven days ago) → a local day 'YYYY-MM-DD', or None."""
+    if text is None:
+        return None
+    text = text.strip()
+    today = datetime.now().astimezone()
+    match = re.fullmatch(r"(\d+)d", text)
+    if match:
+        return (today - timedelta(days=int(match.group(1)))).strftime("%Y-%m-%d")
+    if text == "today":
+        return today.strftime("%Y-%m-%d")
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").strftime("%Y-%m-%d")
+    except ValueError:
+        raise ValueError(f"{text!r} is not a day: use 2026-11-01, today or 7d") from None
+
+
 STALE_AFTER = 35.0  # seconds without a heartbeat before the daemon counts as not running
 
 
@@ -307,6 +373,15 @@ def build_parser():
     p.add_argument("--dir", help="keep the demo's config and database here (default: a new temporary folder)")
     p.add_argument("--pace", type=float, default=3.0, help="seconds between two events (default 3)")
     p.add_argument("--count", type=int, default=120, help="how many events the office scenario makes (default 120)")
+
+    p = command("stats", cmd_stats, "reports: messages, acknowledgement, time to acknowledge, orders and outages, by any key")
+    config_option(p)
+    p.add_argument("--by", choices=["total", "app", "category", "type", "month", "day", "hour", "subsystem", "department", "staff"],
+                   default="total", help="what to count by (default total)")
+    p.add_argument("--since", help="first day: 2026-11-01, today or 7d (seven days ago)")
+    p.add_argument("--until", help="last day, included")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table", help="table (default), csv or json")
+    p.add_argument("--chart", metavar="OUT", help="also draw the report as a chart, OUT.png or OUT.svg")
 
     p = command("push-test", cmd_push_test, "send a test notification to each push target of one staff member and say which worked")
     p.add_argument("staff_id", metavar="STAFF_ID", help='the staff id, e.g. 003')

@@ -78,7 +78,8 @@ class PlatformConfig:
 @dataclass(frozen=True, kw_only=True)
 class StorageConfig:
     path: str = setting("speakerd.db", "SQLite database file. A relative path is taken inside $STATE_DIRECTORY (set by systemd) or else beside this config file.", check=_not_blank)
-    retention_days: int = setting(90, "Days a message is kept before it expires.", minimum=1, maximum=36500)
+    retention_days: int = setting(90, "Days a message is kept before it expires (daily counts for reports are kept for good).", minimum=1, maximum=36500)
+    mask_after_days: int = setting(0, "Days after which phone and ID numbers in stored messages are masked (138****5678); 0 never masks.", minimum=0, maximum=36500)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,6 +90,16 @@ class LogConfig:
 @dataclass(frozen=True, kw_only=True)
 class OutputSwitch:
     enabled: bool = setting(True, "Switch this output on or off.")
+
+
+def _clock_time(value):
+    if value and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+        raise ValueError(f"must be a time of day as HH:MM, e.g. 09:00, or empty (got {value!r})")
+
+
+@dataclass(frozen=True, kw_only=True)
+class StatsConfig:
+    digest_at: str = setting("", "Time of day (HH:MM) of the daily digest to each department's lead: yesterday's counts and what is still unhandled; empty: no digest.", check=_clock_time)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -126,6 +137,7 @@ class Category:
     keywords: tuple[str, ...] = setting((), "Words in the content that place a message without a known type here.")
     patterns: tuple[str, ...] = setting((), "Regular expressions tried on the content, after the keywords.", check=_regexes)
     priority: Literal["low", "normal", "high", "critical"] = setting("normal", "low, normal, high or critical: the order in which outputs handle waiting messages.")
+    retention_days: int | None = setting(None, "Days messages of this category are kept; empty takes storage.retention_days.", minimum=1, maximum=36500)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -178,6 +190,7 @@ class Config:
     gpio: OutputSwitch = setting(factory=OutputSwitch, help="Buttons and status LED.")
     web: WebConfig = setting(factory=WebConfig, help="The local settings page.")
     health: HealthConfig = setting(factory=HealthConfig, help="Watching the link to the platform.")
+    stats: StatsConfig = setting(factory=StatsConfig, help="Reports and the daily digest (see docs/stats.md).")
     classify: ClassifyConfig = setting(factory=ClassifyConfig, help="How a message gets its category.")
     categories: dict[str, Category] = setting(factory=dict, help="What messages are about, by id.")
     subsystems: dict[str, Subsystem] = setting(factory=dict, help="Business units, their departments and staff.")

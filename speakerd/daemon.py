@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from speakerd import config as config_mod
-from speakerd import watchdog
+from speakerd import digest, expiry, watchdog
 from speakerd.dispatch import OutputWorker, notice_from_row
 from speakerd.errors import ConfigError, PlatformError
 from speakerd.health import Health
@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 CONFIG_CHECK_SECONDS = 2.0
 TICK_SECONDS = 1.0
 HEARTBEAT_SECONDS = 10.0
+EXPIRE_SECONDS = 3600.0
 POLL_HANG_MARGIN = 30.0  # seconds past the poll's own timeouts before it counts as hung
 OUTPUT_SECTIONS = ("speech", "display", "push", "gpio")
 
@@ -88,6 +89,9 @@ class Daemon:
         self.scheduler = BackgroundScheduler(job_defaults={"misfire_grace_time": None, "coalesce": True})
         self.scheduler.add_job(self._watch_config, "interval", seconds=CONFIG_CHECK_SECONDS, id="watch-config")
         self.scheduler.add_job(self._tick, "interval", seconds=TICK_SECONDS, id="tick")
+        self.scheduler.add_job(self._expire, "interval", seconds=EXPIRE_SECONDS, id="expire",
+                               next_run_time=datetime.now() + timedelta(seconds=60))
+        self._schedule_digest(cfg)
         self.scheduler.start()
         self.state = State.RUNNING
         self._schedule_poll(0)
@@ -200,6 +204,8 @@ class Daemon:
         if any(getattr(new, s) != getattr(old, s) for s in OUTPUT_SECTIONS):
             self._stop_outputs()
             self._start_outputs(new)
+        if new.stats != old.stats:
+            self._schedule_digest(new)
         if (new.web.enabled, new.web.listen) != (old.web.enabled, old.web.listen):
             if self.web:
                 self.web.stop()
@@ -293,6 +299,33 @@ class Daemon:
         except StoreError as store_exc:
             logger.error("cannot keep the unreadable answer: %s", store_exc)
 
+
+    # --- housekeeping and digest ------------------------------------------------
+
+    def _expire(self):
+        try:
+            expiry.expire(self.store, self.cfg)
+            expiry.mask_old(self.store, self.cfg)
+        except StoreError as exc:
+            self.health.failing("database", "database", f"expiry failed: {exc}")
+
+    def _schedule_digest(self, cfg):
+        if self.scheduler.get_job("digest"):
+            self.scheduler.remove_job("digest")
+        if cfg.stats.digest_at:
+            hour, minute = map(int, cfg.stats.digest_at.split(":"))
+            self.scheduler.add_job(self.send_digest, "cron", hour=hour, minute=minute, id="digest")
+
+    def send_digest(self, day=None):
+        """Yesterday's digest to each department's lead, through every output; return how many."""
+        sent = 0
+        for message, department, lead in digest.digests(self.store, self.cfg, day or digest.yesterday()):
+            result = self.ingest.local(message, [w.output.name for w in self.workers], to=(department, lead))
+            sent += len(result.new)
+        for worker in self.workers:
+            worker.wake()
+        logger.info("daily digest: %d department(s) told", sent)
+        return sent
 
     # --- health ---------------------------------------------------------------
 

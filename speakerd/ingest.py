@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from speakerd import message as message_mod
 from speakerd.classify import Classifier
 from speakerd.config import PRIORITIES
-from speakerd.route import Router
+from speakerd.route import Assignment, Router
 
 logger = logging.getLogger(__name__)
 
@@ -42,11 +42,14 @@ class Ingest:
             logger.warning("quarantined message %s: %s", platform_id or "(no id)", reason)
         return result
 
-    def local(self, raw, outputs) -> IngestResult:
-        """Store a message the device made itself (a technical alert); the cursor stays."""
+    def local(self, raw, outputs, to=None) -> IngestResult:
+        """Store a message the device made itself (an alert, a digest); the cursor stays.
+
+        ``to=(department, staff id)`` sends it there instead of where the routes would.
+        """
         result = IngestResult()
         with self.store.atomic():
-            self._one(raw, outputs, result)
+            self._one(raw, outputs, result, to)
         return result
 
     def preview(self, raw):
@@ -65,7 +68,7 @@ class Ingest:
             })
         return rows
 
-    def _one(self, raw, outputs, result):
+    def _one(self, raw, outputs, result, to=None):
         parsed = message_mod.parse(raw, self.max_content)
         if isinstance(parsed, message_mod.Rejected):
             if self.store.quarantine(raw, parsed.reason, parsed.platform_id):
@@ -78,8 +81,12 @@ class Ingest:
         priority = PRIORITIES.index(self.categories[verdict.category].priority)
         self.store.add_message(parsed, verdict.category, verdict.reason, priority)
         assignments = []
-        for department in self.router.departments_for(parsed, verdict.category):
+        departments = [to[0]] if to else self.router.departments_for(parsed, verdict.category)
+        for department in departments:
             assignment = self.router.assign(department, self.store.last_staff(department))
+            if to and to[1]:
+                assignment = Assignment(assignment.subsystem, department, to[1])
             self.store.add_assignment(parsed.id, assignment, outputs, priority)
+            self.store.tally(parsed, verdict.category, assignment, first=not assignments)
             assignments.append(assignment)
         result.new.append((parsed.id, verdict.category, assignments))

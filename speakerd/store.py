@@ -95,8 +95,29 @@ def m004_acknowledged_via(db):
     db["messages"].add_column("acked_via", str)
 
 
+TALLY_KEY = ("day", "hour", "app", "category", "type", "subsystem", "department", "staff_id")
+
+
+@migrations()
+def m005_tallies(db):
+    """Counts per local day and hour, kept at ingest and acknowledgement: reports read these, and they outlive expiry."""
+    db["tallies"].create(
+        {**{k: str for k in TALLY_KEY}, "hour": int, "messages": int, "assigned": int, "acked_messages": int, "acked_assigned": int},
+        pk=TALLY_KEY,
+    )
+    db["tallies"].create_index(["department", "day"])
+    db["tallies"].create_index(["staff_id", "day"])
+    db["messages"].add_column("masked_at", str)
+    db["messages"].create_index(["acked_at"])
+
+
+def now():
+    """The current time, in UTC; the one place tests replace to move the clock."""
+    return datetime.now(timezone.utc)
+
+
 def now_iso():
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return now().isoformat(timespec="milliseconds")
 
 
 @dataclass(frozen=True)
@@ -202,6 +223,18 @@ class Store:
             [department],
         ).fetchone()
         return row[0] if row else None
+
+    def tally(self, message, category, assignment, first):
+        """Count one assignment (and, for the message's first, the message) in its local day and hour."""
+        local = now().astimezone()
+        key = [local.strftime("%Y-%m-%d"), local.hour, message.app, category, message.type,
+               assignment.subsystem, assignment.department, assignment.staff_id or ""]
+        self.db.execute(
+            "insert into tallies (day, hour, app, category, type, subsystem, department, staff_id,"
+            " messages, assigned, acked_messages, acked_assigned) values (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 0, 0)"
+            " on conflict do update set messages = messages + excluded.messages, assigned = assigned + 1",
+            key + [1 if first else 0],
+        )
 
     def add_assignment(self, message_id, assignment, outputs, priority):
         self.db["assignments"].insert(
@@ -315,7 +348,20 @@ class Store:
             if row[0]:
                 return "already"
             self.db.execute("update messages set acked_at = ?, acked_via = ? where id = ?", [now_iso(), via, message_id])
+            self._tally_ack(message_id)
             return "done"
+
+    def _tally_ack(self, message_id):
+        """Count an acknowledgement in the tallies of the day and hour the message was received."""
+        message = self.db.execute("select received_at, app, category, type from messages where id = ?", [message_id]).fetchone()
+        local = datetime.fromisoformat(message[0]).astimezone()
+        rows = self.db.execute("select subsystem, department, staff_id from assignments where message_id = ? order by rowid", [message_id]).fetchall()
+        for i, (subsystem, department, staff_id) in enumerate(rows):
+            self.db.execute(
+                "update tallies set acked_messages = acked_messages + ?, acked_assigned = acked_assigned + 1"
+                " where day = ? and hour = ? and app = ? and category = ? and type = ? and subsystem = ? and department = ? and staff_id = ?",
+                [1 if i == 0 else 0, local.strftime("%Y-%m-%d"), local.hour, message[1], message[2], message[3], subsystem, department, staff_id or ""],
+            )
 
     def secret(self, key, make):
         """A device secret kept in the database, made on first use."""

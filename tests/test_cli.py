@@ -20,7 +20,7 @@ from .test_daemon import wait_until
 
 def test_check_config_ok_and_broken(tmp_path, capsys):
     assert main(["check-config", "-c", str(EXAMPLE)]) == 0
-    assert "OK (9 categories, 7 departments, 10 staff" in capsys.readouterr().out
+    assert "OK (10 categories, 7 departments, 10 staff" in capsys.readouterr().out
     bad = tmp_path / "bad.yaml"
     bad.write_text("platform:\n  token: [abc-secret]\n  timeout: 0\n")
     with pytest.raises(SystemExit) as info:

@@ -27,7 +27,9 @@ def test_wal_and_migrations_are_applied_once(tmp_path, open_store):
     assert first.db.journal_mode == "wal"
     first.close()
     again = open_store(path)
-    assert [m.name for m in migrations.applied(again.db)] == ["m001_initial", "m002_outages", "m003_push_log", "m004_acknowledged_via"]
+    names = [m.name for m in migrations.applied(again.db)]
+    assert names[0] == "m001_initial" and len(names) == len(set(names)) >= 5
+    assert migrations.pending(again.db) == []
 
 
 def test_batch_is_stored_once_with_cursor(store):

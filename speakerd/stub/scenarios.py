@@ -7,6 +7,7 @@ ones, so the ``office`` scenario does both on purpose.
 
 from __future__ import annotations
 
+import copy
 import random
 from datetime import datetime, timedelta, timezone
 
@@ -150,7 +151,7 @@ def office(count=120, seed=1, start=None):
     for i in range(count):
         events.append(m.rng.choices(makers, weights)[0](m))
         if i % 15 == 14:  # the platform resends an earlier event
-            events.append(dict(events[m.rng.randrange(len(events))]))
+            events.append(copy.deepcopy(events[m.rng.randrange(len(events))]))
         if i % 12 == 6 and bad:
             events.append(bad.pop(0))
     return events
