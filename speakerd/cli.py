@@ -133,13 +133,22 @@ def _free_or_zero(port):
     return port
 
 
-def cmd_messages(args):
+def _existing_database(args):
+    """``(cfg, database path)``, or None after saying there is no database yet."""
     path = config_mod.default_path(args.config)
     cfg = _load_or_exit(path)
     db_path = config_mod.database_path(cfg, path)
     if not db_path.exists():
         print(f"no database at {db_path} yet: the daemon creates it when it first runs", file=sys.stderr)
+        return None
+    return cfg, db_path
+
+
+def cmd_messages(args):
+    found = _existing_database(args)
+    if found is None:
         return 1
+    _, db_path = found
     try:
         since = parse_since(args.since)
     except ValueError as exc:
@@ -193,12 +202,10 @@ def cmd_push_test(args):
 def cmd_stats(args):
     from speakerd import stats
 
-    path = config_mod.default_path(args.config)
-    cfg = _load_or_exit(path)
-    db_path = config_mod.database_path(cfg, path)
-    if not db_path.exists():
-        print(f"no database at {db_path} yet: the daemon creates it when it first runs", file=sys.stderr)
+    found = _existing_database(args)
+    if found is None:
         return 1
+    cfg, db_path = found
     try:
         since, until = parse_day(args.since), parse_day(args.until)
     except ValueError as exc:

@@ -70,11 +70,15 @@ def recording():
 
 @pytest.fixture
 def run_daemon(recording):
-    """Start a daemon in this process on a config path, with ``recording`` as its only output."""
+    """Start a daemon in this process on a config path, with ``recording`` as its only output,
+    the given ``outputs``, or (``real_outputs=True``) those its config asks for."""
     daemons = []
 
-    def start(config_path, outputs=None):
-        daemon = Daemon(config_path, outputs_factory=lambda cfg, store, current: outputs if outputs is not None else [recording])
+    def start(config_path, outputs=None, real_outputs=False):
+        if real_outputs:
+            daemon = Daemon(config_path)
+        else:
+            daemon = Daemon(config_path, outputs_factory=lambda cfg, store, current: outputs if outputs is not None else [recording])
         daemon.start()
         daemons.append(daemon)
         return daemon

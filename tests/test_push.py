@@ -89,21 +89,9 @@ def receiver(monkeypatch):
 
 
 @pytest.fixture
-def real_daemon():
-    """A daemon with the outputs the config asks for (log and push), stopped at the end."""
-    from speakerd.daemon import Daemon
-
-    daemons = []
-
-    def start(path):
-        daemon = Daemon(path)
-        daemon.start()
-        daemons.append(daemon)
-        return daemon
-
-    yield start
-    for daemon in daemons:
-        daemon.stop()
+def real_daemon(run_daemon):
+    """A daemon with the outputs its config asks for (log and push)."""
+    return lambda path: run_daemon(path, real_outputs=True)
 
 
 def with_targets(url, port, staff003=None, finance=None, tech007=None, **push):

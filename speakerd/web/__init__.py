@@ -39,18 +39,21 @@ def create_app(store):
         return PAGE.format(body=body), status, {"Content-Type": "text/html; charset=utf-8", **HEADERS}
 
     def message_for(token):
-        message_id = ack.verify(store.secret("ack_secret", ack.new_secret), token)
+        """The message row the token names, or the page saying why it cannot be used."""
+        try:
+            message_id = ack.verify(store.secret("ack_secret", ack.new_secret), token)
+        except ack.AckError as exc:
+            return None, page(f"<p>{html.escape(str(exc))}</p>", 403)
         rows = store.query("select id, content, acked_at from messages where id = ?", [message_id])
         if not rows:
-            raise ack.AckError("这条消息已不在设备上")
-        return rows[0]
+            return None, page("<p>这条消息已不在设备上</p>", 404)
+        return rows[0], None
 
     @app.get("/ack/<token>")
     def ack_form(token):
-        try:
-            row = message_for(token)
-        except ack.AckError as exc:
-            return page(f"<p>{html.escape(str(exc))}</p>", 403)
+        row, refusal = message_for(token)
+        if refusal:
+            return refusal
         text = f'<p class="m">{html.escape(row["content"])}</p>'
         if row["acked_at"]:
             return page(text + "<p>这条消息已经确认过了。</p>")
@@ -58,10 +61,9 @@ def create_app(store):
 
     @app.post("/ack/<token>")
     def ack_done(token):
-        try:
-            row = message_for(token)
-        except ack.AckError as exc:
-            return page(f"<p>{html.escape(str(exc))}</p>", 403)
+        row, refusal = message_for(token)
+        if refusal:
+            return refusal
         outcome = store.acknowledge(row["id"], "push link")
         logger.info("message %s acknowledged from a push link (%s)", row["id"], outcome)
         return page("<p>已确认，谢谢。</p>" if outcome == "done" else "<p>这条消息已经确认过了。</p>")
