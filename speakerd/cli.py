@@ -14,7 +14,7 @@ from pathlib import Path
 
 from speakerd import __version__
 from speakerd import config as config_mod
-from speakerd.errors import ConfigError
+from speakerd.errors import ConfigError, OutputError
 from speakerd.store import Store, StoreError
 from speakerd.text import table
 
@@ -102,6 +102,10 @@ def cmd_demo(args):
     workdir.mkdir(parents=True, exist_ok=True)
     stub = StubServer(office(args.count), pace=args.pace, token="demo-token", port=_free_or_zero(8808)).start()
     text = re.sub(r"(?m)^(\s+url:\s*)http://127\.0\.0\.1:8808\s*$", lambda m: m.group(1) + stub.url, EXAMPLE_CONFIG.read_text(encoding="utf-8"))
+    sound = "the sound card"
+    if not _has_sound_card():
+        sound = f"WAV files in {workdir / 'audio'} (no sound card found)"
+        text = re.sub(r"(?m)^(\s+device:\s*)default\b", lambda m: m.group(1) + f"wav:{workdir / 'audio'}", text)
     config_path = workdir / "config.yaml"
     config_path.write_text(text, encoding="utf-8")
     print(
@@ -109,6 +113,7 @@ def cmd_demo(args):
         f"  platform stub : {stub.url} (office scenario: a new event every {args.pace:g} s)\n"
         f"  config        : {config_path} (edit it while the demo runs: it reloads)\n"
         f"  database      : {workdir / 'speakerd.db'}\n"
+        f"  announcements : {sound}\n"
         f"  watch         : one log line per routed message below; in another terminal:\n"
         f"                  speakerd messages -c {config_path}\n"
         f"  stop          : Ctrl-C\n",
@@ -120,6 +125,15 @@ def cmd_demo(args):
         stub.stop()
     print(f"demo stopped; its data stays in {workdir}", flush=True)
     _exit_now(code)
+
+
+def _has_sound_card():
+    try:
+        from speakerd.speech.audio import list_devices
+
+        return any(name != "null" for _, name, _ in list_devices())
+    except Exception:  # noqa: BLE001 - no PortAudio, no ALSA: no sound card
+        return False
 
 
 def _free_or_zero(port):
@@ -263,6 +277,44 @@ def parse_day(text):
         raise ValueError(f"{text!r} is not a day: use 2026-11-01, today or 7d") from None
 
 
+def cmd_say(args):
+    from speakerd.speech import SpeechOutput, audio, text
+
+    if args.list_devices:
+        try:
+            for index, name, default in audio.list_devices():
+                print(f"{index:3d}  {name}{'  (default)' if default else ''}")
+        except OSError as exc:
+            print(f"no audio system: {exc} (install libportaudio2)", file=sys.stderr)
+            return 1
+        return 0
+    if not args.text:
+        print("say: give the TEXT to speak (or --list-devices)", file=sys.stderr)
+        return 2
+    setup_logging("WARNING")
+    path = config_mod.default_path(args.config)
+    cfg = _load_or_exit(path) if path.exists() else config_mod.parse_text(EXAMPLE_CONFIG.read_text(encoding="utf-8"))
+    settings = cfg.speech
+    if args.wav:
+        import dataclasses
+
+        settings = dataclasses.replace(settings, device=f"wav:{tempfile.mkdtemp(prefix='speakerd-say-')}", volume=1.0)
+    cache = config_mod.database_path(cfg, path).parent / "voice-cache"
+    output = SpeechOutput(settings, lambda: cfg, cache, warm=False)
+    spoken = args.text if args.lang == "en" else text.cut(text.normalize(args.text), settings.max_chars)
+    try:
+        engines = output.say(spoken, "en" if args.lang == "en" else None)
+    except OutputError as exc:
+        print(f"say: {exc}", file=sys.stderr)
+        return 1
+    if args.wav:
+        Path(settings.device[4:], "say.wav").replace(args.wav)
+        print(f"wrote {args.wav} ({' '.join(engines)}): {spoken}")
+    else:
+        print(f"said ({' '.join(engines)}): {spoken}")
+    return 0
+
+
 STALE_AFTER = 35.0  # seconds without a heartbeat before the daemon counts as not running
 
 
@@ -389,6 +441,13 @@ def build_parser():
     p.add_argument("--until", help="last day, included")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table", help="table (default), csv or json")
     p.add_argument("--chart", metavar="OUT", help="also draw the report as a chart, OUT.png or OUT.svg")
+
+    p = command("say", cmd_say, "speak TEXT with the configured voices, or write it to a WAV file")
+    p.add_argument("text", nargs="?", metavar="TEXT", help="what to say; Chinese and English may be mixed")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh", help="zh (default: Chinese, English words by the English voice) or en")
+    p.add_argument("--wav", metavar="OUT", help="write exactly what would be played (without chime) to this WAV file")
+    p.add_argument("--list-devices", action="store_true", help="list the sound devices speech.device may name")
+    config_option(p)
 
     p = command("push-test", cmd_push_test, "send a test notification to each push target of one staff member and say which worked")
     p.add_argument("staff_id", metavar="STAFF_ID", help='the staff id, e.g. 003')

