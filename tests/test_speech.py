@@ -183,3 +183,37 @@ def test_no_sound_device_is_logged_once_and_nothing_is_lost(stub, write_config, 
     assert failed == 3  # kept, to be played when a speaker is back
     assert log.count("cannot open sound device") == 1  # said once, not for every retry
     assert "speakerd say --list-devices" in log
+
+
+def test_announcement_cut_off_by_a_crash_is_played_again_and_a_finished_one_is_not(stub, write_config, tmp_path):
+    import signal
+
+    from .test_daemon import count_rows
+
+    long_text = "客户李四在微信商城提交了订单，金额一千二百八十元，请订单部尽快确认发货，并在今天下午六点前回复客户。" * 3
+    server = stub([
+        {"id": "m-short", "type": "order.paid", "content": "客户张三已支付订单"},
+        {"id": "m-long", "type": "order.paid", "content": long_text},
+    ])
+    cfg = fast_platform(server.url)
+    cfg["speech"] = {"enabled": True, "max_chars": 1000}
+    path, db, log = write_config(cfg), tmp_path / "speakerd.db", tmp_path / "daemon.log"
+    env = alsa_config(tmp_path)
+    speaking = "select count(*) as n from outbox where output = 'speech' and message_id = 'm-long' and state = 'sending'"
+    first = start_daemon(path, env)
+    try:
+        assert wait_until(lambda: "spoke m-short" in log.read_text() and count_rows(db, speaking) == 1, timeout=90, interval=0.01)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+    assert "spoke m-long" not in log.read_text()  # it was cut off
+    second = start_daemon(path, env)  # start_daemon begins a new log
+    try:
+        assert wait_until(lambda: "spoke m-long" in log.read_text(), timeout=90)
+    finally:
+        second.terminate()
+        second.wait(30)
+    again = log.read_text()
+    assert "deliveries were cut off by the last stop" in again
+    assert again.count("spoke m-long") == 1 and "spoke m-short" not in again
+    assert count_rows(db, "select count(*) as n from outbox where output = 'speech' and state = 'done'") == 2

