@@ -72,21 +72,21 @@ def _add_ack_times(store, by, since, until, rows):
     if since or until:
         window += " and assigned_at >= ? and assigned_at < ?"
         bounds = [_day_start(since or FIRST_DAY), _day_start(_next_day(until) if until else LAST_DAY)]
+    def at(key, rank, n=1):
+        """The ``n`` times to acknowledge from ``rank`` on, in ascending order."""
+        return [r["s"] for r in store.query(
+            f"select ack_seconds as s from assignments where {column} = ? and {window} order by ack_seconds limit ? offset ?",
+            [key, *bounds, n, rank])]
+
     for item in rows:
         key = item[by]
         count = store.query(f"select count(*) as n from assignments where {column} = ? and {window}", [key, *bounds])[0]["n"]
-
-        def at(rank, n=1):
-            return [r["s"] for r in store.query(
-                f"select ack_seconds as s from assignments where {column} = ? and {window} order by ack_seconds limit ? offset ?",
-                [key, *bounds, n, rank])]
-
         if not count:
             item["ack_median_s"] = item["ack_p90_s"] = None
             continue
-        middle = at((count - 1) // 2, 2 if count % 2 == 0 else 1)
+        middle = at(key, (count - 1) // 2, 2 if count % 2 == 0 else 1)
         item["ack_median_s"] = round(sum(middle) / len(middle), 1)
-        item["ack_p90_s"] = round(at(int(-(-count * 9 // 10)) - 1)[0], 1)
+        item["ack_p90_s"] = round(at(key, -(-count * 9 // 10) - 1)[0], 1)
 
 
 def _add_orders(store, by, key, since, until, rows):

@@ -211,7 +211,7 @@ def test_kill_9_mid_batch_then_restart_stores_every_message_exactly_once(stub, w
     for _ in range(4):
         proc = start_process(path)
         before = count_rows(db_path, "select count(*) as n from messages")
-        wait_until(lambda: count_rows(db_path, "select count(*) as n from messages") > before + 100, timeout=20, interval=0.02)
+        wait_until(lambda before=before: count_rows(db_path, "select count(*) as n from messages") > before + 100, timeout=20, interval=0.02)
         proc.kill()
         proc.wait(10)
         kills += 1

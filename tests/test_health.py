@@ -1,6 +1,5 @@
 """Technical alerts: one per outage, reminders, a recovery notice, and nothing lost meanwhile."""
 
-import json
 import os
 import socket
 import threading
