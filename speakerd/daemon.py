@@ -126,10 +126,6 @@ class Daemon:
             self._stop_requested.set()
         self._wake.set()
 
-    def request_stop(self):
-        self._stop_requested.set()
-        self._wake.set()
-
     def stop(self):
         if self.state is not State.RUNNING:
             return
@@ -195,8 +191,8 @@ class Daemon:
             return False
         old, self.cfg = self.cfg, new
         apply_log_level(new)
-        if new.storage != old.storage:
-            logger.warning("storage settings changed: they take effect after a restart (systemctl restart speakerd)")
+        if new.storage.path != old.storage.path:
+            logger.warning("storage.path changed: it takes effect after a restart (systemctl restart speakerd)")
         old_client = self.client
         self._build(new)
         old_client.close()

@@ -276,3 +276,16 @@ def test_log_output_writes_one_line_per_routed_message(stub, write_config, run_d
     assert wait_until(lambda: "m-7" in caplog.text)
     line = next(r.getMessage() for r in caplog.records if r.name == "speakerd.routed")
     assert line.startswith("m-7 finance [high] -> 总部/财务部 (finance), staff 003 王芳: 张三申请提现5000元")
+
+
+def test_only_a_new_database_path_asks_for_a_restart(stub, write_config, run_daemon, caplog):
+    server = stub([])
+    path = write_config(fast_platform(server.url))
+    daemon = run_daemon(path)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("retention_days: 90", "retention_days: 30"), encoding="utf-8")
+    assert daemon.reload() and daemon.cfg.storage.retention_days == 30
+    assert "takes effect after a restart" not in caplog.text
+    path.write_text(text.replace("path: speakerd.db", "path: other.db"), encoding="utf-8")
+    assert daemon.reload()
+    assert "storage.path changed: it takes effect after a restart" in caplog.text
