@@ -68,6 +68,9 @@ def end_to_end(events, batch):
     with tempfile.TemporaryDirectory() as tmp, StubServer(events) as stub:
         data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
         data["platform"].update(url=stub.url, batch_size=batch, long_poll=0, poll_interval=1)
+        # Ingest alone: no voices loaded; push stays on with no targets (its outbox rows are still made).
+        data["speech"]["enabled"] = False
+        data["web"]["enabled"] = False
         path = Path(tmp) / "config.yaml"
         path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
         db = Path(tmp) / "speakerd.db"
@@ -89,7 +92,7 @@ def end_to_end(events, batch):
                 proc.wait(30)
     print(f"burst end to end    : {len(events):,} events stored in {stored:.2f} s ({len(events) / stored:,.0f} messages/s, "
           f"batches of {batch}, includes process start)")
-    print(f"outbox drained      : {routed:,} deliveries of the log output done after {delivered:.2f} s")
+    print(f"outbox drained      : {routed:,} deliveries (log and push outputs) done after {delivered:.2f} s")
     print(f"daemon memory       : RSS {rss / 1024:.1f} MiB after the burst, peak {peak / 1024:.1f} MiB")
 
 
