@@ -128,6 +128,7 @@ class SpeechConfig:
     device: str = setting("default", "Sound output: default (the system's), a device name or number from 'speakerd say --list-devices', or wav:FOLDER to write each announcement to a WAV file instead.")
     volume: float = setting(0.8, "Loudness, from 0 to 1.", check=_volume)
     max_chars: int = setting(120, "Longest spoken sentence, in characters; longer ones end with 详情请看屏幕.", minimum=20, maximum=2000)
+    stale_after: int = setting(30, "Minutes after which an announcement that could not be played (no speaker) is dropped instead of played late; 0 plays it however late.", minimum=0)
     voices: VoicesConfig = setting(factory=VoicesConfig, help="Which engine speaks each language (see docs/speech.md).")
 
 

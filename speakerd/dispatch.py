@@ -44,7 +44,7 @@ def notice_from_row(row, cfg):
         subsystem=subsystem_id, subsystem_name=sub.name if sub else subsystem_id,
         staff_id=row["staff_id"], staff_name=person.name if person else None,
         type=row["type"] or "", app=row["app"] or "", user_name=row["user_name"] or "",
-        created_at=row["created_at"] or "", data=json.loads(row["data"] or "{}"),
+        created_at=row["created_at"] or "", received_at=row.get("received_at") or "", data=json.loads(row["data"] or "{}"),
     )
 
 

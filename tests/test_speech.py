@@ -216,3 +216,25 @@ def test_announcement_cut_off_by_a_crash_is_played_again_and_a_finished_one_is_n
     assert "deliveries were cut off by the last stop" in again
     assert again.count("spoke m-long") == 1 and "spoke m-short" not in again
     assert count_rows(db, "select count(*) as n from outbox where output = 'speech' and state = 'done'") == 2
+
+
+def test_announcements_that_waited_too_long_are_not_played(tmp_path, caplog):
+    """A speaker unplugged over the weekend must not read out Friday's orders on Monday."""
+    import logging
+    from datetime import datetime, timedelta, timezone
+
+    from speakerd import config
+    from speakerd.speech import SpeechOutput
+
+    from .conftest import EXAMPLE
+
+    caplog.set_level(logging.INFO)
+    cfg = config.parse_text(EXAMPLE.read_text(encoding="utf-8").replace("device: default", f"device: wav:{tmp_path}"))
+    output = SpeechOutput(cfg.speech, lambda: cfg, tmp_path / "cache", warm=False)
+    old = (datetime.now(timezone.utc) - timedelta(minutes=cfg.speech.stale_after + 1)).isoformat()
+    output.deliver(notice(message_id="m-old", category="member", received_at=old))
+    assert not (tmp_path / "m-old.wav").exists()
+    assert "not announcing m-old: it waited 31 min (speech.stale_after is 30)" in caplog.text
+    fresh = datetime.now(timezone.utc).isoformat()
+    output.deliver(notice(message_id="m-new", category="member", content="新会员", received_at=fresh))
+    assert (tmp_path / "m-new.wav").exists()

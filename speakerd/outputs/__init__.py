@@ -35,6 +35,7 @@ class Notice:
     app: str = ""
     user_name: str = ""
     created_at: str = ""
+    received_at: str = ""  # when the device stored it, UTC ISO
     data: dict = field(default_factory=dict)
 
 

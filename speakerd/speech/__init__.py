@@ -17,6 +17,7 @@ import logging
 import re
 import queue
 import threading
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -131,7 +132,7 @@ class SpeechOutput:
     def deliver(self, notice):
         category = self._config().categories.get(notice.category)
         mode = category.announce if category else "both"
-        if mode == "none":
+        if mode == "none" or self._stale(notice):
             return
         spoken = spoken_text(notice, category, self.settings.max_chars)
         self.sink.open(OUTPUT_RATE)
@@ -142,6 +143,17 @@ class SpeechOutput:
         finally:
             self.sink.close(notice.message_id)
         logger.info("spoke %s [%s]: %s", notice.message_id, " ".join(engines) or mode, spoken)
+
+    def _stale(self, notice):
+        """Whether the announcement waited so long (a speaker was missing) that it is better left unsaid."""
+        limit = self.settings.stale_after
+        if not limit or not notice.received_at:
+            return False
+        waited = (datetime.now(timezone.utc) - datetime.fromisoformat(notice.received_at)).total_seconds() / 60
+        if waited <= limit:
+            return False
+        logger.info("not announcing %s: it waited %d min (speech.stale_after is %d)", notice.message_id, waited, limit)
+        return True
 
     def _chime(self, category, priority):
         choice = (category.chime if category else "") or chimes.BY_PRIORITY.get(priority, "ding")
