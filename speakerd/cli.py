@@ -322,6 +322,40 @@ def cmd_say(args):
     return 0
 
 
+def cmd_panel(args):
+    from speakerd.dispatch import notice_from_row
+    from speakerd.panel import screens
+
+    found = _existing_database(args)
+    if found is None:
+        return 1
+    cfg, db_path = found
+    store = Store(db_path)
+    try:
+        latest = store.query("select m.*, a.subsystem, a.department, a.staff_id from messages m join assignments a"
+                             " on a.message_id = m.id order by m.received_at desc, a.rowid limit 1")
+        waiting = store.waiting_by_department()
+        beat = json.loads(store.get_meta("heartbeat") or "{}")
+    finally:
+        store.close()
+    names = {dep_id: dep.name for dep_id, (_, dep) in cfg.departments().items()}
+    platform = next((t for t in beat.get("troubles", []) if t["subject"] == "platform" and t["outage"]), None)
+    state = screens.PanelState(
+        waiting={names.get(d, d): n for d, n in waiting.items()},
+        platform_ok=platform is None, down_since=platform["since"] if platform else None,
+    )
+    if latest:
+        state.latest = notice_from_row(latest[0], cfg)
+        state.latest_at = datetime.fromisoformat(latest[0]["received_at"]).timestamp()
+    from speakerd.daemon import _address
+
+    state.address = _address()
+    image = screens.enlarged(screens.frame(state, datetime.now().timestamp()), args.scale)
+    image.save(args.snapshot)
+    print(f"wrote {args.snapshot} ({image.width}×{image.height})")
+    return 0
+
+
 STALE_AFTER = 35.0  # seconds without a heartbeat before the daemon counts as not running
 
 
@@ -455,6 +489,11 @@ def build_parser():
     p.add_argument("--wav", metavar="OUT", help="write exactly what would be played (without chime) to this WAV file")
     p.add_argument("--list-devices", action="store_true", help="list the sound devices speech.device may name")
     p.add_argument("--list-voices", action="store_true", help="list the voices per language, in auto order, with their licences")
+    config_option(p)
+
+    p = command("panel", cmd_panel, "render what the OLED panel shows now to a PNG file")
+    p.add_argument("--snapshot", metavar="OUT.png", required=True, help="where to write the picture")
+    p.add_argument("--scale", type=int, default=4, help="pixels per panel pixel (default 4: 512×256)")
     config_option(p)
 
     p = command("push-test", cmd_push_test, "send a test notification to each push target of one staff member and say which worked")

@@ -88,8 +88,24 @@ class LogConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
-class OutputSwitch:
-    enabled: bool = setting(True, "Switch this output on or off.")
+class DisplayConfig:
+    enabled: bool = setting(True, "Show messages and the device's state on the OLED panel.")
+    driver: Literal["auto", "ssd1306", "sh1106", "emulator"] = setting("auto", "Panel chip; auto tries an SSD1306 on the I2C bus and draws on the emulator (for snapshots and the web page) when there is none.")
+    i2c_port: int = setting(1, "I2C bus number (/dev/i2c-N); 1 on a Raspberry Pi.", minimum=0, maximum=20)
+    address: int = setting(0x3C, "I2C address of the panel: 60 (0x3C) or 61 (0x3D).", minimum=3, maximum=119)
+    rotate: int = setting(0, "Turn the picture: 0, 1, 2 or 3 quarter turns.", minimum=0, maximum=3)
+    dim_after: float = setting(300.0, "Seconds without news or a button press before the panel dims (OLEDs burn in).", minimum=5)
+
+
+@dataclass(frozen=True, kw_only=True)
+class GpioConfig:
+    enabled: bool = setting(True, "Read the buttons and drive the status LED.")
+    ack_pin: int = setting(17, "BCM pin of the acknowledge button (wired to ground).", minimum=0, maximum=27)
+    replay_pin: int = setting(27, "BCM pin of the replay button.", minimum=0, maximum=27)
+    mute_pin: int = setting(22, "BCM pin of the mute button.", minimum=0, maximum=27)
+    led_pin: int = setting(23, "BCM pin of the status LED (through a resistor to ground).", minimum=0, maximum=27)
+    mute_minutes: float = setting(30.0, "Minutes the mute button silences speech.", minimum=1, maximum=1440)
+    long_press: float = setting(2.0, "Seconds a press must last to count as a long press.", minimum=0.5, maximum=10)
 
 
 def _clock_time(value):
@@ -211,9 +227,9 @@ class Config:
     storage: StorageConfig = setting(factory=StorageConfig, help="Where messages are kept.")
     log: LogConfig = setting(factory=LogConfig, help="The daemon's own log.")
     speech: SpeechConfig = setting(factory=SpeechConfig, help="Chime and spoken sentence in the office (see docs/speech.md).")
-    display: OutputSwitch = setting(factory=OutputSwitch, help="The OLED panel (not driven by this version yet).")
+    display: DisplayConfig = setting(factory=DisplayConfig, help="The OLED panel (see docs/panel.md).")
     push: PushConfig = setting(factory=PushConfig, help="Notifications to staff phones and PCs (see docs/push.md).")
-    gpio: OutputSwitch = setting(factory=OutputSwitch, help="Buttons and status LED (not driven by this version yet).")
+    gpio: GpioConfig = setting(factory=GpioConfig, help="Buttons and status LED (see docs/panel.md).")
     web: WebConfig = setting(factory=WebConfig, help="The local settings page.")
     health: HealthConfig = setting(factory=HealthConfig, help="Watching the link to the platform.")
     stats: StatsConfig = setting(factory=StatsConfig, help="Reports and the daily digest (see docs/stats.md).")

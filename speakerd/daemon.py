@@ -58,8 +58,9 @@ def _file_stamp(path):
 class Daemon:
     """``start()``/``stop()`` for tests and the demo; ``run()`` for the service, until SIGTERM."""
 
-    def __init__(self, config_path, cfg=None, outputs_factory=build_outputs):
+    def __init__(self, config_path, cfg=None, outputs_factory=build_outputs, pin_factory=None):
         self.config_path = str(config_path)
+        self._pin_factory = pin_factory
         self.cfg = cfg or config_mod.load(self.config_path)
         self._outputs_factory = outputs_factory
         self.state = State.NOT_STARTED
@@ -85,6 +86,7 @@ class Daemon:
         self._build(cfg)
         self.health = Health(self.store, self._announce, cfg.health.fail_after, cfg.health.remind_every)
         self._start_outputs(cfg)
+        self.controls, self.led = self._start_gpio(cfg)
         self.web = self._start_web(cfg)
         self.scheduler = BackgroundScheduler(job_defaults={"misfire_grace_time": None, "coalesce": True})
         self.scheduler.add_job(self._watch_config, "interval", seconds=CONFIG_CHECK_SECONDS, id="watch-config")
@@ -133,6 +135,9 @@ class Daemon:
         watchdog.notify("STOPPING=1")
         self.scheduler.shutdown(wait=False)
         self._stop_outputs()
+        for part in (self.controls, self.led):
+            if part:
+                part.close()
         if self.web:
             self.web.stop()
         self.client.close()
@@ -150,8 +155,40 @@ class Daemon:
     def _start_outputs(self, cfg):
         outputs = self._outputs_factory(cfg, self.store, lambda: self.cfg)
         self.workers = [OutputWorker(o, self.store, lambda: self.cfg, self.health) for o in outputs]
+        if self.output("display"):
+            self.output("display").status = self._panel_status
         for worker in self.workers:
             worker.start()
+
+    def output(self, name):
+        """The running output called ``name``, or None."""
+        return next((w.output for w in self.workers if w.output.name == name), None)
+
+    def _start_gpio(self, cfg):
+        if not cfg.gpio.enabled:
+            return None, None
+        from speakerd import gpio
+
+        factory = self._pin_factory or gpio.default_pin_factory()
+        if factory is None:
+            return None, None
+        try:
+            return gpio.Controls(cfg.gpio, factory, ButtonActions(self)), gpio.StatusLed(cfg.gpio.led_pin, factory)
+        except Exception as exc:  # noqa: BLE001 - a pin in use or not allowed: the rest goes on
+            logger.error("gpio: cannot use the pins (%s); buttons and LED are off", exc)
+            return None, None
+
+    def _panel_status(self):
+        names = {dep_id: dep.name for dep_id, (_, dep) in self.cfg.departments().items()}
+        platform = self.health.troubles.get("platform")
+        speech = self.output("speech")
+        return {
+            "waiting": {names.get(d, d): n for d, n in self.store.waiting_by_department().items()},
+            "platform_ok": platform is None or platform.outage_id is None,
+            "down_since": platform.since if platform else None,
+            "address": _address(),
+            "muted_until": speech.muted_until if speech else 0.0,
+        }
 
     def _start_web(self, cfg):
         if not cfg.web.enabled:
@@ -347,6 +384,14 @@ class Daemon:
             self._write_heartbeat()
         if watchdog.interval() and self._polling_alive():
             watchdog.notify("WATCHDOG=1")
+        if self.led:
+            self.led.show(self._led_mode())
+
+    def _led_mode(self):
+        platform = self.health.troubles.get("platform")
+        if platform is not None and platform.outage_id is not None:
+            return "fast"
+        return "blink" if any(self.store.waiting_by_department().values()) else "steady"
 
     def _polling_alive(self):
         """False when a poll hangs past every timeout it was given: then systemd should restart us."""
@@ -374,6 +419,79 @@ class Daemon:
             self.store.set_meta("heartbeat", json.dumps(beat))
         except StoreError as exc:
             logger.debug("heartbeat not written: %s", exc)
+
+
+class ButtonActions:
+    """What the buttons do, in terms of the daemon's parts."""
+
+    def __init__(self, daemon):
+        self.daemon = daemon
+
+    def _latest(self, back=0):
+        display = self.daemon.output("display")
+        history = list(display.history) if display else []
+        return history[-1 - back] if back < len(history) else None
+
+    def _touch(self):
+        if self.daemon.output("display"):
+            self.daemon.output("display").touch()
+
+    def acknowledge(self):
+        notice = self._latest()
+        if notice is not None:
+            outcome = self.daemon.store.acknowledge(notice.message_id, "button")
+            logger.info("button: %s acknowledged (%s)", notice.message_id, outcome)
+        display = self.daemon.output("display")
+        if display:
+            display.acknowledged()
+
+    def acknowledge_all(self):
+        logger.info("button: %d waiting message(s) acknowledged", self.daemon.store.acknowledge_all("button"))
+        self._touch()
+
+    def replay(self, steps_back):
+        notice, speech = self._latest(steps_back), self.daemon.output("speech")
+        if notice is not None and speech is not None:
+            from speakerd.speech import spoken_text
+
+            category = self.daemon.cfg.categories.get(notice.category)
+            spoken = spoken_text(notice, category, speech.settings.max_chars)
+            threading.Thread(target=speech.say, args=(spoken, None, f"replay-{notice.message_id}"), daemon=True).start()
+            logger.info("button: replaying %s", notice.message_id)
+        self._touch()
+
+    def toggle_mute(self):
+        speech = self.daemon.output("speech")
+        if speech is not None:
+            minutes = self.daemon.cfg.gpio.mute_minutes
+            speech.muted_until = 0.0 if speech.muted_until > time.time() else time.time() + minutes * 60
+            logger.info("button: speech %s", "muted for %g min" % minutes if speech.muted_until else "unmuted")
+        self._touch()
+
+    def end_mute(self):
+        speech = self.daemon.output("speech")
+        if speech is not None:
+            speech.muted_until = 0.0
+            logger.info("button: speech unmuted")
+        self._touch()
+
+
+_ADDRESS = {"at": -1e9, "value": ""}
+
+
+def _address(max_age=60.0):
+    """The device's IPv4 address on the office network, from 'ip' (cached for a minute), or ''."""
+    import subprocess
+
+    now = time.monotonic()
+    if now - _ADDRESS["at"] > max_age:
+        try:
+            out = subprocess.run(["ip", "-4", "-o", "addr", "show", "scope", "global"], capture_output=True, text=True, timeout=2).stdout
+            _ADDRESS["value"] = out.split()[3].split("/")[0] if out.split()[3:] else ""
+        except (OSError, subprocess.SubprocessError, IndexError):
+            _ADDRESS["value"] = ""
+        _ADDRESS["at"] = now
+    return _ADDRESS["value"]
 
 
 def apply_log_level(cfg):

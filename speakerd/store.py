@@ -380,6 +380,17 @@ class Store:
                 [1 if i == 0 else 0, local.strftime("%Y-%m-%d"), local.hour, message[1], message[2], message[3], subsystem, department, staff_id or ""],
             )
 
+    def acknowledge_all(self, via):
+        """Mark every waiting message handled; return how many."""
+        waiting = [r["id"] for r in self.query("select id from messages where acked_at is null")]
+        return sum(self.acknowledge(message_id, via) == "done" for message_id in waiting)
+
+    def waiting_by_department(self):
+        """Unacknowledged messages per department id."""
+        return {r["department"]: r["n"] for r in self.query(
+            "select a.department, count(*) as n from messages m join assignments a on a.message_id = m.id"
+            " where m.acked_at is null group by a.department")}
+
     def secret(self, key, make):
         """A device secret kept in the database, made on first use."""
         with self.atomic():

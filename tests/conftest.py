@@ -60,7 +60,7 @@ def stub():
 def fast_platform(url, **extra):
     """Platform settings that make tests quick: short polls and backoff."""
     return {"platform": {"url": url, "token": "demo-token", "poll_interval": 0.2, "long_poll": 0, "timeout": 2, "retry_max": 1, **extra},
-            "web": {"enabled": False}, "speech": {"enabled": False}}
+            "web": {"enabled": False}, "speech": {"enabled": False}, "display": {"enabled": False}, "gpio": {"enabled": False}}
 
 
 @pytest.fixture

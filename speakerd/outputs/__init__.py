@@ -59,6 +59,10 @@ def build_outputs(cfg, store, current_config):
     from speakerd.outputs.push import PushOutput
 
     outputs = [LogOutput()]
+    if cfg.display.enabled:
+        from speakerd.panel import DisplayOutput
+
+        outputs.append(DisplayOutput(cfg.display))
     if cfg.speech.enabled:
         from speakerd.speech import SpeechOutput
 

@@ -17,6 +17,7 @@ import logging
 import re
 import queue
 import threading
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -117,6 +118,7 @@ class SpeechOutput:
         self._config = current_config
         self.speaker = Speaker(settings, cache_dir)
         self.sink = make_sink(settings)
+        self.muted_until = 0.0  # set by the mute button
         self._warm = threading.Thread(target=self._remember_fixed_phrases, name="speech-warm", daemon=True)
         if warm:
             self._warm.start()
@@ -133,6 +135,9 @@ class SpeechOutput:
         category = self._config().categories.get(notice.category)
         mode = category.announce if category else "both"
         if mode == "none" or self._stale(notice):
+            return
+        if time.time() < self.muted_until:
+            logger.info("not announcing %s: speech is muted", notice.message_id)
             return
         spoken = spoken_text(notice, category, self.settings.max_chars)
         self.sink.open(OUTPUT_RATE)

@@ -1,0 +1,98 @@
+"""The device's buttons and status LED, through gpiozero and a pin factory passed in.
+
+Acknowledge: the message on the panel is handled (long press: every waiting
+message is). Replay: the last announcement again; pressing again within ten
+seconds walks back through earlier ones. Mute: speech is silent for
+``gpio.mute_minutes`` (press again to end it; long press: end it too).
+The LED: steady when all is well, blinking while messages wait,
+blinking fast while the platform is unreachable.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+logger = logging.getLogger(__name__)
+
+WALK_BACK_SECONDS = 10.0
+
+
+def default_pin_factory():
+    """The board's pin factory, or None (logged) on a machine without a GPIO chip."""
+    import warnings
+
+    from gpiozero import Device
+    from gpiozero.exc import BadPinFactory
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return Device._default_pin_factory()
+        except BadPinFactory:
+            logger.warning("gpio: no GPIO chip found: buttons and LED are off (on a Raspberry Pi: sudo apt install python3-lgpio, "
+                           "or pip install lgpio in speakerd's venv)")
+            return None
+
+
+class Controls:
+    """Three buttons; each press calls back into the daemon on gpiozero's thread."""
+
+    def __init__(self, settings, pin_factory, actions, clock=time.monotonic):
+        from gpiozero import Button
+
+        self._actions = actions  # object with acknowledge(), acknowledge_all(), replay(steps_back), toggle_mute(), end_mute()
+        self._clock = clock
+        self._replays, self._last_replay = 0, -1e9
+        self.buttons, self._held_now = {}, set()  # gpiozero devices take no attributes of ours
+        for name, pin in (("ack", settings.ack_pin), ("replay", settings.replay_pin), ("mute", settings.mute_pin)):
+            button = Button(pin, pull_up=True, bounce_time=0.03, hold_time=settings.long_press, pin_factory=pin_factory)
+            button.when_held = lambda n=name: self._held(n)
+            button.when_released = lambda n=name: self._released(n)
+            self.buttons[name] = button
+
+    def _held(self, name):
+        self._held_now.add(name)
+        logger.info("gpio: %s button held", name)
+        {"ack": self._actions.acknowledge_all, "replay": self._replay, "mute": self._actions.end_mute}[name]()
+
+    def _released(self, name):
+        if name in self._held_now:
+            self._held_now.discard(name)
+            return
+        logger.info("gpio: %s button pressed", name)
+        {"ack": self._actions.acknowledge, "replay": self._replay, "mute": self._actions.toggle_mute}[name]()
+
+    def _replay(self):
+        now = self._clock()
+        self._replays = self._replays + 1 if now - self._last_replay < WALK_BACK_SECONDS else 0
+        self._last_replay = now
+        self._actions.replay(self._replays)
+
+    def close(self):
+        for button in self.buttons.values():
+            button.close()
+
+
+class StatusLed:
+    """steady, blink or fast; changing the mode only when it changes."""
+
+    def __init__(self, pin, pin_factory):
+        from gpiozero import LED
+
+        self.led = LED(pin, pin_factory=pin_factory)
+        self.mode = None
+
+    def show(self, mode):
+        if mode == self.mode:
+            return
+        self.mode = mode
+        if mode == "fast":
+            self.led.blink(on_time=0.1, off_time=0.1)
+        elif mode == "blink":
+            self.led.blink(on_time=0.5, off_time=0.5)
+        else:
+            self.led.on()
+
+    def close(self):
+        self.led.close()

@@ -1,0 +1,134 @@
+"""What the 128×64 panel shows, drawn as a 1-bit image: independent of the chip that displays it.
+
+Two screens: the latest message (category, who, how long ago, the text
+scrolling two lines at a time, "+N" for a burst), and, when nothing is new,
+the idle screen (clock, the platform link, what is waiting per department,
+the device's address), shifted a pixel now and then against burn-in.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+WIDTH, HEIGHT = 128, 64
+FONT_FILES = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+)
+
+
+@dataclass
+class PanelState:
+    latest: object = None  # the Notice shown, or None
+    latest_at: float = 0.0  # when it arrived (epoch seconds)
+    burst: int = 0  # further messages that arrived right after it
+    waiting: dict = field(default_factory=dict)  # department name -> unacknowledged count
+    platform_ok: bool = True
+    down_since: float | None = None
+    address: str = ""
+    muted_until: float = 0.0
+
+
+@lru_cache(maxsize=4)
+def font(size):
+    """WenQuanYi Micro Hei (fonts-wqy-microhei), legible at 12 px; PIL's own font without it."""
+    for path in FONT_FILES:
+        if Path(path).exists():
+            return ImageFont.truetype(path, size)
+    return ImageFont.load_default()
+
+
+def ago(seconds):
+    if seconds < 60:
+        return "刚刚"
+    if seconds < 3600:
+        return f"{int(seconds // 60)}分钟前"
+    return f"{int(seconds // 3600)}小时前"
+
+
+NO_LINE_START = set("，。！？、；：）》」』”,.!?;:)")
+
+
+def wrap(text, width, face):
+    """Lines of ``text`` no wider than ``width`` pixels; no line starts with closing punctuation."""
+    lines, line = [], ""
+    for char in text.replace("\n", " "):
+        if face.getlength(line + char) <= width:
+            line += char
+        elif char in NO_LINE_START and len(line) > 1:
+            lines.append(line[:-1])  # the last character goes down with the punctuation
+            line = line[-1] + char
+        else:
+            lines.append(line)
+            line = char.lstrip()
+    return lines + ([line] if line else [])
+
+
+def message_screen(state, now, scroll=0):
+    image = Image.new("1", (WIDTH, HEIGHT), 0)
+    draw, small = ImageDraw.Draw(image), font(12)
+    n = state.latest
+    title = f"[{n.category_name}] {n.staff_id or ''} {n.staff_name or ''}".strip()
+    draw.text((0, 0), title, font=small, fill=1)
+    when = ago(now - state.latest_at)
+    draw.text((WIDTH - small.getlength(when), 0), when, font=small, fill=1)
+    draw.line((0, 15, WIDTH, 15), fill=1)
+    lines = wrap(n.content, WIDTH, small)
+    start = (scroll * 2) % max(1, len(lines)) if len(lines) > 2 else 0
+    for i, line in enumerate(lines[start : start + 2]):
+        draw.text((0, 17 + i * 15), line, font=small, fill=1)
+    footer = n.department_name + ("  静音" if state.muted_until > now else "")
+    draw.text((0, 50), footer, font=small, fill=1)
+    if state.burst:
+        more = f"+{state.burst}条"
+        draw.text((WIDTH - small.getlength(more), 50), more, font=small, fill=1)
+    return image
+
+
+def waiting_line(waiting, width, face):
+    """'订单5 财务2 …': the busiest departments first, as many as fit."""
+    items = [f"{name[:2]}{count}" for name, count in sorted(waiting.items(), key=lambda kv: -kv[1]) if count]
+    if not items:
+        return "无待处理"
+    line = items[0]
+    for item in items[1:]:
+        if face.getlength(f"{line} {item}") > width:
+            break
+        line = f"{line} {item}"
+    return line
+
+
+def idle_screen(state, now, shift=(0, 0)):
+    image = Image.new("1", (WIDTH, HEIGHT), 0)
+    draw, small, big = ImageDraw.Draw(image), font(12), font(20)
+    dx, dy = shift
+    draw.text((dx, dy - 2), time.strftime("%H:%M", time.localtime(now)), font=big, fill=1)
+    if state.muted_until > now:
+        draw.text((dx + 70, dy + 4), "静音", font=small, fill=1)
+    if state.platform_ok:
+        link = "平台 正常"
+    else:
+        link = "平台 断开 " + (time.strftime("%H:%M起", time.localtime(state.down_since)) if state.down_since else "")
+    draw.text((dx, dy + 21), link, font=small, fill=1)
+    draw.text((dx, dy + 35), waiting_line(state.waiting, WIDTH - 2, small), font=small, fill=1)
+    draw.text((dx, dy + 49), state.address or "无网络", font=small, fill=1)
+    return image
+
+
+def frame(state, now, scroll=0, recent=600.0):
+    """The screen for now: the latest message for ten minutes or until acknowledged, else the idle screen."""
+    if state.latest is not None and now - state.latest_at < recent:
+        return message_screen(state, now, scroll)
+    minute = int(now // 60)
+    return idle_screen(state, now, shift=(minute % 2, (minute // 2) % 2))
+
+
+def enlarged(image, scale=4):
+    """The panel's picture as a person can read it: white on black, each pixel a block."""
+    return image.convert("L").resize((image.width * scale, image.height * scale), Image.NEAREST)

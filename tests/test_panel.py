@@ -1,0 +1,214 @@
+"""The panel (golden images, the real luma drivers on a fake I2C bus) and the buttons and LED (gpiozero's MockFactory)."""
+
+import threading
+import time
+
+import pytest
+from gpiozero.pins.mock import MockFactory
+from PIL import Image, ImageChops
+
+from speakerd.cli import main
+from speakerd.config import DisplayConfig
+from speakerd.panel import DIM, DisplayOutput
+from speakerd.panel.screens import frame
+
+from .conftest import ROOT, fast_platform
+from .panel_fixtures import WITHDRAWAL, screens
+from .test_daemon import wait_until
+
+
+@pytest.fixture
+def shanghai(monkeypatch):
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    yield
+    monkeypatch.delenv("TZ")
+    time.tzset()
+
+
+@pytest.mark.parametrize("name", ["message", "idle", "unreachable"])
+def test_screens_match_their_golden_images(shanghai, name):
+    state, now = screens()[name]
+    drawn = frame(state, now)
+    with Image.open(ROOT / "tests" / "golden" / f"{name}.png") as golden:
+        assert drawn.size == (128, 64) and drawn.mode == "1"
+        # Compared as 8-bit images: ImageChops.difference misreports on two 1-bit ones.
+        assert ImageChops.difference(golden.convert("L"), drawn.convert("L")).getbbox() is None
+
+
+class FakeSerial:
+    """Stands in for the I2C bus: records the bytes the real driver sends."""
+
+    def __init__(self):
+        self.commands, self.frames = [], []
+
+    def command(self, *cmd):
+        self.commands.append(cmd)
+
+    def data(self, data):
+        self.frames.append(list(data))
+
+    def cleanup(self):
+        pass
+
+
+@pytest.mark.parametrize("chip, sent", [("ssd1306", [1024]), ("sh1106", [128] * 8)])
+def test_real_driver_sends_whole_frames(chip, sent):
+    from luma.oled import device as luma_devices
+
+    serial = FakeSerial()
+    panel = DisplayOutput(DisplayConfig(), device=getattr(luma_devices, chip)(serial, width=128, height=64))
+    try:
+        start = len(serial.frames)
+        panel.deliver(WITHDRAWAL)
+        assert wait_until(lambda: [len(f) for f in serial.frames[start:]][-len(sent):] == sent and panel.state.latest is WITHDRAWAL)
+    finally:
+        panel.close()
+
+
+def test_panel_dims_when_idle_and_wakes_on_news():
+    from luma.oled.device import ssd1306
+
+    serial, now = FakeSerial(), [1000.0]
+    panel = DisplayOutput(DisplayConfig(dim_after=60), device=ssd1306(serial), clock=lambda: now[0])
+    try:
+        now[0] += 61  # a minute without news or a button
+        assert wait_until(lambda: (0x81, DIM) in serial.commands)  # contrast down
+        serial.commands.clear()
+        panel.deliver(WITHDRAWAL)
+        assert wait_until(lambda: (0x81, 0xCF) in serial.commands)
+    finally:
+        panel.close()
+
+
+@pytest.mark.parametrize(
+    "driver, port, words",
+    [("ssd1306", 9, "no I2C bus /dev/i2c-9: enable I2C with 'sudo raspi-config'"), ("auto", 9, "drawing on the emulator")],
+)
+def test_no_i2c_bus_is_explained_and_the_panel_still_draws(caplog, driver, port, words):
+    import logging
+
+    caplog.set_level(logging.INFO)
+    panel = DisplayOutput(DisplayConfig(driver=driver, i2c_port=port))
+    try:
+        panel.deliver(WITHDRAWAL)
+        assert wait_until(lambda: panel.last_frame is not None and panel.state.latest is WITHDRAWAL)
+    finally:
+        panel.close()
+    assert words in caplog.text
+
+
+# --- buttons and LED on the running daemon ------------------------------------------
+
+
+class FakeSpeech:
+    """The parts of the speech output the buttons use."""
+
+    name = "speech"
+
+    def __init__(self):
+        from speakerd.config import SpeechConfig
+
+        self.settings, self.muted_until, self.said, self.heard = SpeechConfig(), 0.0, [], threading.Event()
+
+    def deliver(self, notice):
+        pass
+
+    def say(self, spoken, lang=None, name="say"):
+        self.said.append(spoken)
+        self.heard.set()
+
+    def close(self):
+        pass
+
+
+def press(factory, pin, hold=0.0):
+    factory.pin(pin).drive_low()
+    time.sleep(hold or 0.05)
+    factory.pin(pin).drive_high()
+
+
+@pytest.fixture
+def device(stub, write_config, tmp_path):
+    """A running daemon with the panel, a fake speech output, buttons and LED on mock pins."""
+    from speakerd.daemon import Daemon
+
+    server = stub([
+        {"id": "m-1", "type": "order.paid", "content": "客户张三已支付订单1"},
+        {"id": "m-2", "type": "finance.withdrawal", "content": "马丽申请提现500元"},
+    ])
+    cfg = fast_platform(server.url)
+    cfg["display"] = {"enabled": True, "driver": "emulator"}
+    cfg["gpio"] = {"enabled": True, "long_press": 0.5}
+    cfg["health"] = {"fail_after": 0.5}
+    factory, speech = MockFactory(), FakeSpeech()
+    panel = DisplayOutput(DisplayConfig(driver="emulator"))
+    daemon = Daemon(write_config(cfg), outputs_factory=lambda *a: [panel, speech], pin_factory=factory)
+    daemon.start()
+    assert wait_until(lambda: len(panel.history) == 2)
+    yield daemon, factory, speech, panel, server
+    daemon.stop()
+
+
+def test_acknowledge_button_marks_the_shown_message_and_returns_to_idle(device):
+    daemon, factory, _, panel, _ = device
+    shown = panel.state.latest.message_id
+    press(factory, 17)
+    assert wait_until(lambda: daemon.store.query("select acked_via from messages where id = ?", [shown])[0]["acked_via"] == "button")
+    assert panel.state.latest is None
+    assert daemon.store.query("select acked_at from messages where id != ?", [shown])[0]["acked_at"] is None
+
+
+def test_long_press_acknowledges_everything_waiting(device):
+    daemon, factory, *_ = device
+    press(factory, 17, hold=0.9)
+    assert wait_until(lambda: daemon.store.waiting_by_department() == {})
+
+
+def test_replay_walks_back_through_the_history(device):
+    _, factory, speech, _, _ = device
+    press(factory, 27)
+    assert speech.heard.wait(5)
+    press(factory, 27)
+    assert wait_until(lambda: len(speech.said) == 2)
+    # The withdrawal (high priority) was announced first, the order last: replay starts from the last.
+    assert "客户张三已支付订单" in speech.said[0] and "马丽申请提现五百元" in speech.said[1]
+
+
+def test_mute_button_silences_speech_and_a_second_press_ends_it(device):
+    daemon, factory, speech, *_ = device
+    press(factory, 22)
+    assert wait_until(lambda: speech.muted_until > time.time() + 29 * 60)
+    press(factory, 22)
+    assert wait_until(lambda: speech.muted_until == 0.0)
+
+
+def test_led_shows_waiting_then_all_clear_then_platform_down(device):
+    import requests
+
+    daemon, factory, _, _, server = device
+    assert wait_until(lambda: daemon.led.mode == "blink")
+    press(factory, 17, hold=0.9)
+    assert wait_until(lambda: daemon.led.mode == "steady")
+    assert factory.pin(23).state
+    requests.post(f"{server.url}/admin/fault", json={"mode": "500"}, headers={"Authorization": "Bearer demo-token"}, timeout=5)
+    assert wait_until(lambda: daemon.led.mode == "fast", timeout=10)
+    seen = set()
+    assert wait_until(lambda: seen.add(factory.pin(23).state) or len(seen) == 2, timeout=3, interval=0.02)  # it blinks
+
+
+def test_no_gpio_chip_is_explained_and_the_daemon_runs(stub, write_config, run_daemon, recording, caplog):
+    cfg = fast_platform(stub([{"id": "m-1", "type": "order.paid", "content": "客户已支付"}]).url)
+    cfg["gpio"] = {"enabled": True}
+    run_daemon(write_config(cfg))
+    assert recording.wait_for(1)
+    assert "no GPIO chip found: buttons and LED are off" in caplog.text
+
+
+def test_snapshot_command(device, tmp_path, capsys):
+    daemon, *_ = device
+    out = tmp_path / "panel.png"
+    assert main(["panel", "--snapshot", str(out), "-c", daemon.config_path]) == 0
+    with Image.open(out) as image:
+        assert image.size == (512, 256)
+        assert len(image.getcolors()) == 2 and image.getcolors()[0][0] < 512 * 256  # white text on black
