@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import time
 from pathlib import Path
 
 import pytest
@@ -100,6 +101,16 @@ def open_store():
     yield open_
     for store in stores:
         store.close()
+
+
+@pytest.fixture
+def shanghai(monkeypatch):
+    """The device's time zone in the shop (local days and clock faces depend on it)."""
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    yield
+    monkeypatch.delenv("TZ")
+    time.tzset()
 
 
 @pytest.fixture(autouse=True)

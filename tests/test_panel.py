@@ -17,15 +17,6 @@ from .panel_fixtures import WITHDRAWAL, screens
 from .test_daemon import wait_until
 
 
-@pytest.fixture
-def shanghai(monkeypatch):
-    monkeypatch.setenv("TZ", "Asia/Shanghai")
-    time.tzset()
-    yield
-    monkeypatch.delenv("TZ")
-    time.tzset()
-
-
 @pytest.mark.parametrize("name", ["message", "idle", "unreachable"])
 def test_screens_match_their_golden_images(shanghai, name):
     state, now = screens()[name]

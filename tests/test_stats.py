@@ -3,7 +3,6 @@
 import csv
 import io
 import json
-import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -40,15 +39,6 @@ class Clock:
 
     def __call__(self):
         return self.at.astimezone(timezone.utc)
-
-
-@pytest.fixture
-def shanghai(monkeypatch):
-    monkeypatch.setenv("TZ", "Asia/Shanghai")
-    time.tzset()
-    yield
-    monkeypatch.delenv("TZ")
-    time.tzset()
 
 
 @pytest.fixture
