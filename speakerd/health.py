@@ -106,7 +106,7 @@ class Health:
             if trouble.outage_id:
                 self._quietly(self.store.close_outage, trouble.outage_id, iso(self._clock()))
             logger.warning("%s: working again after %.0f s", subject, duration)
-            self._announce(trouble, "recovered", f"技术通知：{_subject_words(subject)}已恢复正常，中断{spoken_duration(duration)}。", duration)
+            self._announce(trouble, "recovered", f"技术通知：{subject_words(subject)}已恢复正常，中断{spoken_duration(duration)}。", duration)
 
     def tick(self):
         """Called every second: outages start and reminders go out even while nothing reports."""
@@ -172,7 +172,7 @@ class Health:
             }
 
 
-def _subject_words(subject):
+def subject_words(subject):
     if subject.startswith("output:"):
         return f"输出“{subject.split(':', 1)[1]}”"
     return {"platform": "平台连接", "disk": "设备存储空间", "database": "设备数据库"}.get(subject, subject)

@@ -259,3 +259,15 @@ def test_a_users_piper_voice_file_speaks_for_mandarin(tmp_path, write_config):
     out = tmp_path / "say.wav"
     result = run_say(["你好", "--wav", str(out), "-c", str(write_config(cfg))])
     assert result.returncode == 0 and "zh:piper" in result.stdout, result.stderr
+
+
+@pytest.mark.parametrize(
+    "subject, said",
+    [("platform", "平台连接已恢复正常。"), ("disk", "设备存储空间已恢复正常。"), ("output:speech", "输出“speech”已恢复正常。")],
+)
+def test_recovery_notice_names_what_recovered(subject, said):
+    """Regression: an output's recovery was spoken as the platform link's."""
+    from speakerd.speech import spoken_text
+
+    recovered = notice(type=f"tech.{subject.split(':')[0]}.recovered", data={"kind": "output", "subject": subject})
+    assert spoken_text(recovered, None, 120) == said

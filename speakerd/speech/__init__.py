@@ -34,10 +34,10 @@ GAP = np.zeros(int(0.12 * OUTPUT_RATE), np.float32)
 
 def fixed_phrases():
     """What technical alerts and recoveries say: known in advance, so synthesised once."""
-    from speakerd.health import KIND_TEXT, _subject_words
+    from speakerd.health import KIND_TEXT, subject_words
 
     phrases = [alert_phrase(what, todo) for what, todo in KIND_TEXT.values()]
-    phrases += [f"{_subject_words(s)}已恢复正常。" for s in ("platform", "disk", "database")]
+    phrases += [f"{subject_words(s)}已恢复正常。" for s in ("platform", "disk", "database")]
     return phrases
 
 
@@ -49,11 +49,10 @@ def alert_phrase(what, todo):
 def spoken_text(notice, category, limit):
     """The sentence for a notice; technical notices use their fixed phrase."""
     if notice.type.startswith("tech.") and notice.data.get("kind"):
-        from speakerd.health import KIND_TEXT, _subject_words
+        from speakerd.health import KIND_TEXT, subject_words
 
         if notice.type.endswith(".recovered"):
-            subject = notice.data.get("subject", "")
-            return f"{_subject_words(subject if ':' not in subject else 'platform')}已恢复正常。"
+            return f"{subject_words(notice.data.get('subject', ''))}已恢复正常。"
         what, todo = KIND_TEXT.get(notice.data["kind"], (notice.content, ""))
         return alert_phrase(what, todo)
     return text.spoken(notice, category.speech if category else None, limit)
