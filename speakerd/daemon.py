@@ -391,7 +391,7 @@ class Daemon:
         platform = self.health.troubles.get("platform")
         if platform is not None and platform.outage_id is not None:
             return "fast"
-        return "blink" if any(self.store.waiting_by_department().values()) else "steady"
+        return "blink" if self.store.has_waiting() else "steady"
 
     def _polling_alive(self):
         """False when a poll hangs past every timeout it was given: then systemd should restart us."""

@@ -385,6 +385,10 @@ class Store:
         waiting = [r["id"] for r in self.query("select id from messages where acked_at is null")]
         return sum(self.acknowledge(message_id, via) == "done" for message_id in waiting)
 
+    def has_waiting(self):
+        """Whether any message waits to be acknowledged: one index lookup, cheap enough for every second."""
+        return bool(self.query("select 1 as x from messages where acked_at is null limit 1"))
+
     def waiting_by_department(self):
         """Unacknowledged messages per department id."""
         return {r["department"]: r["n"] for r in self.query(

@@ -21,7 +21,9 @@ logger = logging.getLogger(__name__)
 
 BURST_SECONDS = 10.0  # messages this close together count as one burst: "+N"
 BRIGHT, DIM = 0xCF, 0x08
-STATUS_EVERY = 2.0  # seconds between asking the daemon for counts and the link state
+# Seconds between asking the daemon for waiting counts and the link state: the counts
+# take a query over every unacknowledged message, so not on every frame.
+STATUS_EVERY, STATUS_AFTER_NEWS = 10.0, 2.0
 
 
 class PanelError(SpeakerdError):
@@ -82,6 +84,7 @@ class DisplayOutput:
         self._dimmed = False
         self._failing = False
         self._status_at = -1e9
+        self._news = False
         if device is None:
             try:
                 device, how = open_device(settings)
@@ -113,16 +116,19 @@ class DisplayOutput:
     def touch(self):
         """Something happened (a message, a button): undim and redraw now."""
         self._active = self._clock()
+        self._news = True
         self._wake.set()
 
     def render(self, now=None):
         """The frame for now, as the panel will show it."""
         now = self._clock() if now is None else now
+        fresh = None
+        if self.status and now - self._status_at >= (STATUS_AFTER_NEWS if self._news else STATUS_EVERY):
+            self._status_at, self._news = now, False
+            fresh = self.status()  # outside the lock: deliver() never waits for the query
         with self._lock:
-            if self.status and now - self._status_at >= STATUS_EVERY:
-                self._status_at = now
-                for key, value in self.status().items():
-                    setattr(self.state, key, value)
+            for key, value in (fresh or {}).items():
+                setattr(self.state, key, value)
             return screens.frame(self.state, now, scroll=int(now // 3))
 
     def _run(self):
