@@ -16,6 +16,7 @@ import logging
 
 from speakerd import ack, push_targets
 from speakerd.errors import OutputError
+from speakerd.store import now_iso
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ class PushOutput:
         delivered, reason = push_targets.send(urls[index], title_of(notice), body, notice.priority, click=link, timeout=settings.timeout)
         if delivered:
             self.store.save_push(notice.message_id, notice.department, key, state="sent", attempts=attempts + 1,
-                                 last_error=None, sent_at=_now(), **record)
+                                 last_error=None, sent_at=now_iso(), **record)
             return None
         attempts += 1
         if attempts >= settings.fallback_after and index + 1 < len(urls):
@@ -95,9 +96,3 @@ class PushOutput:
 
     def close(self):
         pass
-
-
-def _now():
-    from speakerd.store import now_iso
-
-    return now_iso()
