@@ -185,6 +185,22 @@ def cmd_messages(args):
     return 0
 
 
+def cmd_ack(args):
+    found = _existing_database(args)
+    if found is None:
+        return 1
+    store = Store(found[1])
+    try:
+        outcome = store.acknowledge(args.message_id, "cli")
+    finally:
+        store.close()
+    if outcome == "unknown":
+        print(f"no message {args.message_id!r}: 'speakerd messages' lists the stored ones", file=sys.stderr)
+        return 1
+    print(f"{args.message_id}: " + ("acknowledged" if outcome == "done" else "was already acknowledged"))
+    return 0
+
+
 def local_time(iso):
     """'2026-11-23T12:56:16.228+00:00' → '11-23 20:56:16' in the device's time zone."""
     return datetime.fromisoformat(iso).astimezone().strftime("%m-%d %H:%M:%S")
@@ -494,6 +510,10 @@ def build_parser():
     p = command("panel", cmd_panel, "render what the OLED panel shows now to a PNG file")
     p.add_argument("--snapshot", metavar="OUT.png", required=True, help="where to write the picture")
     p.add_argument("--scale", type=int, default=4, help="pixels per panel pixel (default 4: 512×256)")
+    config_option(p)
+
+    p = command("ack", cmd_ack, "acknowledge a message by its platform id: its reminders and escalation stop")
+    p.add_argument("message_id", metavar="MESSAGE_ID", help="the platform's id, e.g. m-000123")
     config_option(p)
 
     p = command("push-test", cmd_push_test, "send a test notification to each push target of one staff member and say which worked")

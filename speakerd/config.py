@@ -108,9 +108,17 @@ class GpioConfig:
     long_press: float = setting(2.0, "Seconds a press must last to count as a long press.", minimum=0.5, maximum=10)
 
 
+CLOCK = r"([01]\d|2[0-3]):[0-5]\d"
+
+
 def _clock_time(value):
-    if value and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+    if value and not re.fullmatch(CLOCK, value):
         raise ValueError(f"must be a time of day as HH:MM, e.g. 09:00, or empty (got {value!r})")
+
+
+def _hours(value):
+    if value and not re.fullmatch(f"{CLOCK}-{CLOCK}", value.replace(" ", "")):
+        raise ValueError(f"must be a span of the day as HH:MM-HH:MM, e.g. 20:00-08:30, or empty (got {value!r})")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -145,6 +153,8 @@ class SpeechConfig:
     volume: float = setting(0.8, "Loudness, from 0 to 1.", check=_volume)
     max_chars: int = setting(120, "Longest spoken sentence, in characters; longer ones end with 详情请看屏幕.", minimum=20, maximum=2000)
     stale_after: int = setting(30, "Minutes after which an announcement that could not be played (no speaker) is dropped instead of played late; 0 plays it however late.", minimum=0)
+    quiet_hours: str = setting("", "Hours of the day when the office is closed, as HH:MM-HH:MM (e.g. 20:00-08:30): nothing is spoken then but critical categories, and what was held back is summarised when the office opens. Empty: never quiet. A category may set its own.", check=_hours)
+    critical_volume: float = setting(0.8, "Loudness critical messages are played at least at, however low volume is.", check=_volume)
     voices: VoicesConfig = setting(factory=VoicesConfig, help="Which engine speaks each language (see docs/speech.md).")
 
 
@@ -170,6 +180,26 @@ class ClassifyConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Repeat:
+    every: float = setting(0.0, "Minutes between reminders while messages of this category wait to be acknowledged; 0: no reminders.", minimum=0, maximum=1440)
+    max: int = setting(3, "Most reminders for one message.", minimum=1, maximum=100)
+    text: str = setting("还有{count}笔{name}待处理", "What a reminder says: {count} waiting messages of the category {name}.", check=_not_blank)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Burst:
+    threshold: int = setting(0, "When this many messages of the category wait to be spoken at once, one summary is spoken instead of each; 0: never summarise.", minimum=0, maximum=100_000)
+    group_wait: float = setting(3.0, "Seconds a message of the category waits before it is spoken, for others arriving with it to join one summary.", minimum=0, maximum=600)
+    text: str = setting("过去{window}新增{name}{count}笔", "What a summary says: {window} (e.g. 1分钟), {name}, {count}; ，合计{amount}元 is added when the messages carry amounts.", check=_not_blank)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Escalation:
+    after: float = setting(MISSING, "Minutes after arrival without acknowledgement before this step.", minimum=0.1, maximum=10080)
+    to: str = setting(MISSING, "Who is told: lead (the lead of the message's department), a department id (its lead, or whoever is on duty) or a staff id.", check=_not_blank)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Category:
     name: str = setting(MISSING, "What staff hear and read for this category, e.g. 订单.", check=_not_blank)
     types: tuple[str, ...] = setting((), "Platform event types of this category; 'order.*' matches a whole family.")
@@ -180,6 +210,10 @@ class Category:
     announce: Literal["both", "chime", "speech", "none"] = setting("both", "What the office hears: a chime then the sentence (both), only one of them, or nothing.")
     chime: str = setting("", "Chime: ding, dingdong, rising, alert, soft, or a WAV file; empty picks one by priority.")
     speech: str = setting("", "Sentence template, e.g. '{app}新订单，{user.name}，金额{data.amount}元'; empty reads '<department><staff>号，<content>'.")
+    quiet_hours: str | None = setting(None, "This category's own quiet hours (HH:MM-HH:MM); empty: takes speech.quiet_hours; \"\" (two quotes): never quiet.", check=lambda v: _hours(v or ""))
+    repeat: Repeat = setting(factory=Repeat, help="Reminders until someone acknowledges (see docs/attention.md).")
+    burst: Burst = setting(factory=Burst, help="One spoken summary instead of many announcements (see docs/attention.md).")
+    escalate: tuple[Escalation, ...] = setting((), "Steps taken while a message stays unacknowledged, in order of 'after'.")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -222,6 +256,12 @@ class Route:
 
 
 @dataclass(frozen=True, kw_only=True)
+class AcknowledgeConfig:
+    platform_types: tuple[str, ...] = setting(("order.shipped", "order.handled", "finance.reviewed", "appeal.closed"), "Platform event types that report earlier messages handled; 'order.*' matches a family. Such an event acknowledges the messages it refers to and is not announced.")
+    match_on: tuple[str, ...] = setting(("order_id", "withdrawal_id"), "Data fields that tie such an event to the messages it handles (an event may also name one with data.handles: MESSAGE_ID).")
+
+
+@dataclass(frozen=True, kw_only=True)
 class Config:
     platform: PlatformConfig = setting(factory=PlatformConfig, help="The shop platform this device listens to.")
     storage: StorageConfig = setting(factory=StorageConfig, help="Where messages are kept.")
@@ -234,6 +274,7 @@ class Config:
     health: HealthConfig = setting(factory=HealthConfig, help="Watching the link to the platform.")
     stats: StatsConfig = setting(factory=StatsConfig, help="Reports and the daily digest (see docs/stats.md).")
     classify: ClassifyConfig = setting(factory=ClassifyConfig, help="How a message gets its category.")
+    acknowledge: AcknowledgeConfig = setting(factory=AcknowledgeConfig, help="Messages the platform itself reports handled (see docs/attention.md).")
     categories: dict[str, Category] = setting(factory=dict, help="What messages are about, by id.")
     subsystems: dict[str, Subsystem] = setting(factory=dict, help="Business units, their departments and staff.")
     route: Route = setting(factory=Route, help="Which department each message goes to (a tree; see docs/routing.md).")
@@ -278,6 +319,10 @@ def _cross_check(cfg, builder):
             if tp in owners:
                 problem(f"categories.{cat_id}.types[{i}]", f"type {tp!r} is already in category {owners[tp]!r}")
             owners.setdefault(tp, cat_id)
+    for cat_id, cat in cfg.categories.items():
+        for i, step in enumerate(cat.escalate):
+            if step.to != "lead" and step.to not in departments and step.to not in seen_staff:
+                problem(f"categories.{cat_id}.escalate[{i}].to", f"{step.to!r} is neither lead, a department id nor a staff id; {_known(departments)}")
     if cfg.classify.fallback not in categories:
         problem("classify.fallback", f"unknown category {cfg.classify.fallback!r}; {_known(categories)}")
     if cfg.route.department is None:

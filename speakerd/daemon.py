@@ -21,9 +21,10 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from speakerd import config as config_mod
-from speakerd import digest, expiry, watchdog
+from speakerd import digest, expiry, followup, watchdog
+from speakerd import store as store_mod
 from speakerd.dispatch import OutputWorker, notice_from_row
-from speakerd.errors import ConfigError, PlatformError
+from speakerd.errors import ConfigError, OutputError, PlatformError
 from speakerd.health import Health
 from speakerd.ingest import Ingest
 from speakerd.outputs import build_outputs
@@ -36,6 +37,7 @@ CONFIG_CHECK_SECONDS = 2.0
 TICK_SECONDS = 1.0
 HEARTBEAT_SECONDS = 10.0
 EXPIRE_SECONDS = 3600.0
+FOLLOWUP_SECONDS = 5.0
 POLL_HANG_MARGIN = 30.0  # seconds past the poll's own timeouts before it counts as hung
 OUTPUT_SECTIONS = ("speech", "display", "push", "gpio")
 
@@ -86,11 +88,13 @@ class Daemon:
         self._build(cfg)
         self.health = Health(self.store, self._announce, cfg.health.fail_after, cfg.health.remind_every)
         self._start_outputs(cfg)
+        self.followup = followup.FollowUp(self.store, lambda: self.cfg, self._speak, self._escalate)
         self.controls, self.led = self._start_gpio(cfg)
         self.web = self._start_web(cfg)
         self.scheduler = BackgroundScheduler(job_defaults={"misfire_grace_time": None, "coalesce": True})
         self.scheduler.add_job(self._watch_config, "interval", seconds=CONFIG_CHECK_SECONDS, id="watch-config")
         self.scheduler.add_job(self._tick, "interval", seconds=TICK_SECONDS, id="tick")
+        self.scheduler.add_job(self.followup.check, "interval", seconds=FOLLOWUP_SECONDS, id="followup")
         self.scheduler.add_job(self._expire, "interval", seconds=EXPIRE_SECONDS, id="expire",
                                next_run_time=datetime.now() + timedelta(seconds=60))
         self._schedule_digest(cfg)
@@ -187,7 +191,7 @@ class Daemon:
             "platform_ok": platform is None or platform.outage_id is None,
             "down_since": platform.since if platform else None,
             "address": _address(),
-            "muted_until": speech.muted_until if speech else 0.0,
+            "muted_until": self.store.snoozed_until() if speech else 0.0,
         }
 
     def _start_web(self, cfg):
@@ -377,6 +381,22 @@ class Daemon:
         for worker in self.workers:
             worker.wake()
 
+    def _speak(self, sentence, category, priority, name):
+        """A sentence of the device's own (reminder, summary, snooze) through the speech output, if any."""
+        speech = self.output("speech")
+        if speech is None:
+            logger.info("(no speech output) would say: %s", sentence)
+            return
+        try:
+            speech.play(sentence, category, priority, name)
+        except OutputError as exc:
+            logger.warning("could not say %r: %s", sentence, exc)
+
+    def _escalate(self, raw, to, category):
+        self.ingest.local(raw, [w.output.name for w in self.workers], to=to, category=category)
+        for worker in self.workers:
+            worker.wake()
+
     def _tick(self):
         self._check_disk()
         self.health.tick()
@@ -461,18 +481,16 @@ class ButtonActions:
         self._touch()
 
     def toggle_mute(self):
-        speech = self.daemon.output("speech")
-        if speech is not None:
-            minutes = self.daemon.cfg.gpio.mute_minutes
-            speech.muted_until = 0.0 if speech.muted_until > time.time() else time.time() + minutes * 60
-            logger.info("button: speech %s", "muted for %g min" % minutes if speech.muted_until else "unmuted")
+        """Snooze speech for gpio.mute_minutes; pressed again while snoozed, end the snooze."""
+        follow = self.daemon.followup
+        if follow.store.snoozed_until() > store_mod.now().timestamp():
+            follow.unsnooze()
+        else:
+            follow.snooze(self.daemon.cfg.gpio.mute_minutes)
         self._touch()
 
     def end_mute(self):
-        speech = self.daemon.output("speech")
-        if speech is not None:
-            speech.muted_until = 0.0
-            logger.info("button: speech unmuted")
+        self.daemon.followup.unsnooze()
         self._touch()
 
 

@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 
-from speakerd.errors import OutputError
+from speakerd.errors import Deferred, OutputError
 from speakerd.outputs import Notice
 from speakerd.store import StoreError
 
@@ -93,6 +93,9 @@ class OutputWorker:
         row = self.store.notice_row(job.message_id, job.department)
         try:
             self.output.deliver(notice_from_row(row, self._config()))
+        except Deferred as exc:
+            self.store.postpone(job, exc.until)
+            return True
         except Exception as exc:  # noqa: BLE001 - an output's bug must not kill its worker
             self._failed(job, exc)
             return True

@@ -28,3 +28,11 @@ class PlatformError(SpeakerdError):
 
 class OutputError(SpeakerdError):
     """An output could not deliver a notice now; the dispatcher retries later."""
+
+
+class Deferred(OutputError):
+    """An output wants a notice again later, on purpose (e.g. to group it): not a failure."""
+
+    def __init__(self, until, reason):
+        self.until = until
+        super().__init__(reason)

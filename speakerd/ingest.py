@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass, field
 
 from speakerd import message as message_mod
-from speakerd.classify import Classifier
+from speakerd.classify import Classifier, type_matches
 from speakerd.config import PRIORITIES
 from speakerd.route import Assignment, Router
 
@@ -17,6 +17,7 @@ logger = logging.getLogger(__name__)
 @dataclass
 class IngestResult:
     new: list = field(default_factory=list)  # (message id, category, [Assignment])
+    handled: list = field(default_factory=list)  # (platform event id, [ids it acknowledged])
     duplicates: int = 0
     quarantined: list = field(default_factory=list)  # (platform id or None, reason)
 
@@ -30,6 +31,7 @@ class Ingest:
         self.classifier = Classifier(cfg.categories, cfg.classify.fallback)
         self.router = Router(cfg)
         self.max_content = cfg.platform.max_content
+        self.acknowledge = cfg.acknowledge
 
     def __call__(self, batch, outputs) -> IngestResult:
         """Store ``batch`` and advance the cursor in one transaction; raises StoreError."""
@@ -40,16 +42,19 @@ class Ingest:
             self.store.set_cursor(batch.next)
         for platform_id, reason in result.quarantined:
             logger.warning("quarantined message %s: %s", platform_id or "(no id)", reason)
+        for event_id, acked in result.handled:
+            logger.info("platform reports handled (%s): acknowledged %s", event_id, ", ".join(acked) or "nothing waiting")
         return result
 
-    def local(self, raw, outputs, to=None) -> IngestResult:
-        """Store a message the device made itself (an alert, a digest); the cursor stays.
+    def local(self, raw, outputs, to=None, category=None) -> IngestResult:
+        """Store a message the device made itself (an alert, a digest, an escalation); the cursor stays.
 
-        ``to=(department, staff id)`` sends it there instead of where the routes would.
+        ``to=(department, staff id)`` sends it there instead of where the routes
+        would; ``category`` files it there instead of where the classifier would.
         """
         result = IngestResult()
         with self.store.atomic():
-            self._one(raw, outputs, result, to)
+            self._one(raw, outputs, result, to, category)
         return result
 
     def preview(self, raw):
@@ -68,7 +73,7 @@ class Ingest:
             })
         return rows
 
-    def _one(self, raw, outputs, result, to=None):
+    def _one(self, raw, outputs, result, to=None, category=None):
         parsed = message_mod.parse(raw, self.max_content)
         if isinstance(parsed, message_mod.Rejected):
             if self.store.quarantine(raw, parsed.reason, parsed.platform_id):
@@ -78,8 +83,12 @@ class Ingest:
             result.duplicates += 1
             return
         verdict = self.classifier.classify(parsed)
-        priority = PRIORITIES.index(self.categories[verdict.category].priority)
-        self.store.add_message(parsed, verdict.category, verdict.reason, priority)
+        category = category or verdict.category
+        priority = PRIORITIES.index(self.categories[category].priority)
+        self.store.add_message(parsed, category, verdict.reason, priority)
+        if self._reports_handled(parsed):
+            result.handled.append((parsed.id, self._acknowledge_referred(parsed)))
+            return
         assignments = []
         departments = [to[0]] if to else self.router.departments_for(parsed, verdict.category)
         for department in departments:
@@ -87,6 +96,23 @@ class Ingest:
             if to and to[1]:
                 assignment = Assignment(assignment.subsystem, department, to[1])
             self.store.add_assignment(parsed.id, assignment, outputs, priority)
-            self.store.tally(parsed, verdict.category, assignment, first=not assignments)
+            self.store.tally(parsed, category, assignment, first=not assignments)
             assignments.append(assignment)
-        result.new.append((parsed.id, verdict.category, assignments))
+        result.new.append((parsed.id, category, assignments))
+
+    def _reports_handled(self, message):
+        """Whether the platform tells us here that earlier messages were dealt with."""
+        return "handles" in message.data or any(type_matches(p, message.type) for p in self.acknowledge.platform_types)
+
+    def _acknowledge_referred(self, message):
+        """Acknowledge what ``message`` refers to, and keep it as acknowledged itself: it needs no one."""
+        acked = []
+        handles = message.data.get("handles")
+        if isinstance(handles, str) and handles != message.id and self.store.acknowledge(handles, "platform") == "done":
+            acked.append(handles)
+        self.store.acknowledge(message.id, "platform")
+        for field_name in self.acknowledge.match_on:
+            value = message.data.get(field_name)
+            if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+                acked += self.store.acknowledge_matching(field_name, value, "platform")
+        return acked

@@ -124,13 +124,27 @@ def m006_ack_seconds(db):
     db["assignments"].create_index(["staff_id", "ack_seconds", "assigned_at"])
 
 
+@migrations()
+def m007_followup(db):
+    """Reminders and escalation steps taken per message, and announcements held back in quiet hours."""
+    db["messages"].add_column("repeats", int, not_null_default=0)
+    db["messages"].add_column("repeated_at", str)
+    db["messages"].add_column("escalated", int, not_null_default=0)
+    db["held"].create({"message_id": str, "category": str, "held_at": str}, pk="message_id")
+
+
 def now():
     """The current time, in UTC; the one place tests replace to move the clock."""
     return datetime.now(timezone.utc)
 
 
 def now_iso():
-    return now().isoformat(timespec="milliseconds")
+    return iso(now())
+
+
+def iso(moment):
+    """How times are stored: UTC to the millisecond, so that stored times compare as text."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
 
 
 @dataclass(frozen=True)
@@ -353,20 +367,40 @@ class Store:
     # --- acknowledgement -----------------------------------------------------
 
     def acknowledge(self, message_id, via):
-        """Mark a message handled; return 'done', 'already' or 'unknown'."""
+        """Mark a message handled; return 'done', 'already' or 'unknown'.
+
+        A message and its escalations are one matter: acknowledging either
+        acknowledges both, whoever was told last.
+        """
         with self.atomic():
             row = self.db.execute("select acked_at from messages where id = ?", [message_id]).fetchone()
             if row is None:
                 return "unknown"
             if row[0]:
                 return "already"
-            acked = now_iso()
-            self.db.execute("update messages set acked_at = ?, acked_via = ? where id = ?", [acked, via, message_id])
-            self.db.execute(
-                "update assignments set ack_seconds = (julianday(?) - julianday(m.received_at)) * 86400"
-                " from messages m where m.id = assignments.message_id and assignments.message_id = ?", [acked, message_id])
-            self._tally_ack(message_id)
+            self._ack_one(message_id, via)
+            original = message_id.split(ESCALATION_MARK)[0]
+            related = self.db.execute(
+                "select id from messages where acked_at is null and (id = ? or id like ? escape '\\')",
+                [original, _like_prefix(original + ESCALATION_MARK)]).fetchall()
+            for (other,) in related:
+                self._ack_one(other, via)
             return "done"
+
+    def acknowledge_matching(self, field, value, via):
+        """Acknowledge the waiting messages whose data ``field`` equals ``value``; return their ids."""
+        with self.atomic():
+            ids = [r[0] for r in self.db.execute(
+                "select id from messages where acked_at is null and json_extract(data, '$.' || ?) = ?", [field, value])]
+            return [i for i in ids if self.acknowledge(i, via) == "done"]
+
+    def _ack_one(self, message_id, via):
+        acked = now_iso()
+        self.db.execute("update messages set acked_at = ?, acked_via = ? where id = ?", [acked, via, message_id])
+        self.db.execute(
+            "update assignments set ack_seconds = (julianday(?) - julianday(m.received_at)) * 86400"
+            " from messages m where m.id = assignments.message_id and assignments.message_id = ?", [acked, message_id])
+        self._tally_ack(message_id)
 
     def _tally_ack(self, message_id):
         """Count an acknowledgement in the tallies of the day and hour the message was received."""
@@ -385,6 +419,12 @@ class Store:
         waiting = [r["id"] for r in self.query("select id from messages where acked_at is null")]
         return sum(self.acknowledge(message_id, via) == "done" for message_id in waiting)
 
+    def waiting_count(self, category=None):
+        """How many messages (of ``category``) wait to be acknowledged, escalations not counted twice."""
+        return self.query(
+            "select count(*) as n from messages where acked_at is null and (? is null or category = ?) and type not like 'speakerd.%'",
+            [category, category])[0]["n"]
+
     def has_waiting(self):
         """Whether any message waits to be acknowledged: one index lookup, cheap enough for every second."""
         return bool(self.query("select 1 as x from messages where acked_at is null limit 1"))
@@ -394,6 +434,88 @@ class Store:
         return {r["department"]: r["n"] for r in self.query(
             "select a.department, count(*) as n from messages m join assignments a on a.message_id = m.id"
             " where m.acked_at is null group by a.department")}
+
+    # --- follow-up: reminders, escalation, quiet hours -------------------------
+
+    def due_reminders(self, category, before, most):
+        """Waiting messages of ``category`` last told before ``before`` (ISO) and reminded fewer than ``most`` times."""
+        return [r["id"] for r in self.query(
+            "select id from messages where acked_at is null and category = ? and repeats < ? and type not like 'speakerd.%'"
+            " and coalesce(repeated_at, received_at) <= ?", [category, most, before])]
+
+    def mark_reminded(self, ids):
+        with self.atomic():
+            at = now_iso()
+            self.db.conn.executemany("update messages set repeats = repeats + 1, repeated_at = ? where id = ?", [(at, i) for i in ids])
+
+    def due_escalations(self, category, step, before):
+        """Waiting messages of ``category`` that arrived before ``before`` and have taken ``step`` escalation steps."""
+        return self.query(
+            "select m.id, m.content, a.department, a.staff_id from messages m join assignments a on a.message_id = m.id"
+            " where m.acked_at is null and m.category = ? and m.escalated = ? and m.received_at <= ? and m.type not like 'speakerd.%'"
+            " group by m.id", [category, step, before])
+
+    def mark_escalated(self, message_id, step):
+        self.db.execute("update messages set escalated = ? where id = ?", [step, message_id])
+
+    def hold(self, message_id, category):
+        """Remember an announcement kept back in quiet hours, for the summary when the office opens."""
+        with self.atomic():
+            self.db.execute("insert or ignore into held (message_id, category, held_at) values (?, ?, ?)", [message_id, category, now_iso()])
+
+    def held(self):
+        """``{category: count}`` of what quiet hours held back."""
+        return {r["category"]: r["n"] for r in self.query("select category, count(*) as n from held group by category")}
+
+    def release_held(self, categories):
+        with self.atomic():
+            for category in categories:
+                self.db.execute("delete from held where category = ?", [category])
+
+    # --- grouping (bursts) ---------------------------------------------------
+
+    def pending_of_category(self, output, category, received_before):
+        """Jobs of ``output`` owed for messages of ``category`` received before ``received_before`` (ISO)."""
+        rows = self.query(
+            "select o.message_id, o.department, o.attempts, m.data from outbox o join messages m on m.id = o.message_id"
+            " where o.output = ? and o.state in ('pending', 'failed') and m.category = ? and m.received_at <= ?"
+            " order by o.rowid", [output, category, received_before])
+        return [(Job(r["message_id"], r["department"], output, r["attempts"]), json.loads(r["data"] or "{}")) for r in rows]
+
+    def take(self, jobs):
+        """Mark ``jobs`` under way, as claim() does for one: a crash before finish() makes them owed again."""
+        with self.atomic():
+            self.db.conn.executemany(
+                "update outbox set state = 'sending', updated_at = ? where message_id = ? and department = ? and output = ?",
+                [(now_iso(), j.message_id, j.department, j.output) for j in jobs])
+
+    def finish_grouped(self, jobs, leader):
+        """Record ``jobs`` as told within ``leader``'s summary."""
+        with self.atomic():
+            self.db.conn.executemany(
+                "update outbox set state = 'done', attempts = attempts + 1, last_error = ?, updated_at = ?"
+                " where message_id = ? and department = ? and output = ?",
+                [(f"grouped into the summary with {leader}", now_iso(), j.message_id, j.department, j.output) for j in jobs])
+
+    def give_back(self, jobs):
+        """Jobs taken for a summary that could not be told: owed again, as they were."""
+        with self.atomic():
+            self.db.conn.executemany(
+                "update outbox set state = 'pending', updated_at = ? where message_id = ? and department = ? and output = ?",
+                [(now_iso(), j.message_id, j.department, j.output) for j in jobs])
+
+    def snoozed_until(self):
+        """Epoch seconds until which speech is snoozed; 0 when it is not."""
+        return float(self.get_meta("snoozed_until", 0) or 0)
+
+    def snooze(self, until):
+        self.set_meta("snoozed_until", repr(float(until)))
+
+    def postpone(self, job, until):
+        """Give a claimed job back, due at ``until`` (epoch seconds), without counting a failure."""
+        with self.atomic():
+            self.db["outbox"].update((job.message_id, job.department, job.output),
+                                     {"state": "pending", "next_attempt": until, "updated_at": now_iso()})
 
     def secret(self, key, make):
         """A device secret kept in the database, made on first use."""
@@ -447,6 +569,13 @@ class Store:
     def counts(self):
         with self.atomic(write=False):
             return {t: self.db[t].count for t in ("messages", "assignments", "outbox", "quarantine")}
+
+
+ESCALATION_MARK = "~esc"  # an escalation's id is the original's id, this mark and the step
+
+
+def _like_prefix(text):
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def _explain(exc, path):

@@ -100,10 +100,13 @@ class FakeSpeech:
     def __init__(self):
         from speakerd.config import SpeechConfig
 
-        self.settings, self.muted_until, self.said, self.heard = SpeechConfig(), 0.0, [], threading.Event()
+        self.settings, self.said, self.played, self.heard = SpeechConfig(), [], [], threading.Event()
 
     def deliver(self, notice):
         pass
+
+    def play(self, spoken, category, priority, name, mode="both"):
+        self.played.append(spoken)
 
     def say(self, spoken, lang=None, name="say"):
         self.said.append(spoken)
@@ -166,12 +169,15 @@ def test_replay_walks_back_through_the_history(device):
     assert "客户张三已支付订单" in speech.said[0] and "马丽申请提现五百元" in speech.said[1]
 
 
-def test_mute_button_silences_speech_and_a_second_press_ends_it(device):
+def test_mute_button_snoozes_speech_says_until_when_and_a_second_press_ends_it(device):
     daemon, factory, speech, *_ = device
     press(factory, 22)
-    assert wait_until(lambda: speech.muted_until > time.time() + 29 * 60)
+    assert wait_until(lambda: daemon.store.snoozed_until() > time.time() + 29 * 60)
+    # Two messages wait: the device says so while going quiet.
+    assert wait_until(lambda: speech.played and "恢复播报" in speech.played[0] and "还有2条消息待处理" in speech.played[0])
     press(factory, 22)
-    assert wait_until(lambda: speech.muted_until == 0.0)
+    assert wait_until(lambda: daemon.store.snoozed_until() == 0.0)
+    assert wait_until(lambda: speech.played[-1] == "静音结束，恢复播报。")
 
 
 def test_led_shows_waiting_then_all_clear_then_platform_down(device):

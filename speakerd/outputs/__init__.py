@@ -66,7 +66,7 @@ def build_outputs(cfg, store, current_config):
     if cfg.speech.enabled:
         from speakerd.speech import SpeechOutput
 
-        outputs.append(SpeechOutput(cfg.speech, current_config, store.path.parent / "voice-cache"))
+        outputs.append(SpeechOutput(cfg.speech, current_config, store.path.parent / "voice-cache", store=store))
     if cfg.push.enabled:
         outputs.append(PushOutput(store, current_config))
     return outputs

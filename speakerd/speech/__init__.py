@@ -8,22 +8,29 @@ the rest is still being made. Fixed phrases (technical alerts, recovery)
 are synthesised at start-up and kept on disk: they play at once, and still
 play when synthesis fails. ``deliver`` returns once the sound has played, so
 the outbox records an announcement as done only when it was heard.
+
+Before speaking, the output decides whether to speak at all: nothing while
+snoozed or in quiet hours (critical categories excepted; held ones are
+summarised later by :mod:`speakerd.followup`), and one summary instead of a
+burst (see :meth:`SpeechOutput._summarise`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import re
 import queue
 import threading
-import time
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 
-from speakerd.errors import OutputError
+from speakerd import quiet
+from speakerd import store as store_mod
+from speakerd.errors import Deferred, OutputError
 from speakerd.speech import audio, chimes, text
 from speakerd.speech.voices import OUTPUT_RATE, Voices, VoiceUnavailable
 
@@ -96,6 +103,16 @@ class Speaker:
         return self._phrases / (hashlib.sha256(f"{self._key}|{phrase}".encode()).hexdigest()[:24] + ".wav")
 
 
+def burst_sentence(burst, category, datas, seconds):
+    """'过去1分钟新增订单48笔，合计23560元', normalised for speaking."""
+    window = f"{max(1, math.ceil(seconds / 60))}分钟" if seconds >= 30 else f"{max(1, round(seconds))}秒"
+    sentence = burst.text.format_map({"window": window, "name": category.name, "count": len(datas)})
+    amounts = [d.get("amount") for d in datas if isinstance(d.get("amount"), (int, float)) and not isinstance(d.get("amount"), bool)]
+    if amounts:
+        sentence += f"，合计{sum(amounts):.2f}元"
+    return text.normalize(sentence)
+
+
 def _read_wav(path):
     import wave
 
@@ -112,12 +129,13 @@ def make_sink(settings):
 class SpeechOutput:
     name = "speech"
 
-    def __init__(self, settings, current_config, cache_dir, warm=True):
+    def __init__(self, settings, current_config, cache_dir, warm=True, store=None):
         self.settings = settings
         self._config = current_config
+        self._store = store
         self.speaker = Speaker(settings, cache_dir)
         self.sink = make_sink(settings)
-        self.muted_until = 0.0  # set by the mute button
+        self._playing = threading.Lock()  # the outbox worker, replays and reminders share one speaker
         self._warm = threading.Thread(target=self._remember_fixed_phrases, name="speech-warm", daemon=True)
         if warm:
             self._warm.start()
@@ -130,30 +148,85 @@ class SpeechOutput:
         except Exception as exc:  # noqa: BLE001 - they are then synthesised when needed
             logger.warning("speech: fixed phrases not prepared: %s", exc)
 
+    @property
+    def muted_until(self):
+        """Epoch seconds until which speech is snoozed (kept in the store, so a restart keeps it)."""
+        return self._store.snoozed_until() if self._store else 0.0
+
     def deliver(self, notice):
         category = self._config().categories.get(notice.category)
         mode = category.announce if category else "both"
-        if mode == "none" or self._stale(notice):
+        if mode == "none" or self._stale(notice) or self._held_back(notice, category):
             return
-        if time.time() < self.muted_until:
-            logger.info("not announcing %s: speech is muted", notice.message_id)
-            return
-        spoken = spoken_text(notice, category, self.settings.max_chars)
-        self.sink.open(OUTPUT_RATE)
+        summary, grouped = self._summarise(notice, category)
         try:
-            if mode in ("both", "chime"):
-                self.sink.write(np.concatenate([self._chime(category, notice.priority), GAP]))
-            engines = self._speak(spoken) if mode in ("both", "speech") else []
-        finally:
-            self.sink.close(notice.message_id)
-        logger.info("spoke %s [%s]: %s", notice.message_id, " ".join(engines) or mode, spoken)
+            self.play(summary or spoken_text(notice, category, self.settings.max_chars), category, notice.priority, notice.message_id, mode)
+        except BaseException:
+            if grouped:
+                self._store.give_back(grouped)
+            raise
+        if grouped:
+            self._store.finish_grouped(grouped, notice.message_id)
+
+    def play(self, spoken, category, priority, name, mode="both"):
+        """Chime (as the category has it) then ``spoken``; returns once heard, raises OutputError if not."""
+        with self._playing:
+            self.sink.open(OUTPUT_RATE)
+            loudest = self.sink.volume
+            if priority == "critical":
+                self.sink.volume = max(loudest, self.settings.critical_volume)
+            try:
+                if mode in ("both", "chime"):
+                    self.sink.write(np.concatenate([self._chime(category, priority), GAP]))
+                engines = self._speak(spoken) if mode in ("both", "speech") else []
+            finally:
+                self.sink.volume = loudest
+                self.sink.close(name)
+        logger.info("spoke %s [%s]: %s", name, " ".join(engines) or mode, spoken)
+
+    def _held_back(self, notice, category):
+        """Snoozed or quiet hours: not spoken now (critical messages always are)."""
+        if notice.priority == "critical":
+            return False
+        if store_mod.now().timestamp() < self.muted_until:
+            logger.info("not announcing %s: speech is snoozed", notice.message_id)
+            return True
+        if quiet.holds(category, self.settings, store_mod.now()):
+            if self._store:
+                self._store.hold(notice.message_id, notice.category)
+            logger.info("not announcing %s now: quiet hours (%s)", notice.message_id, quiet.span_of(category, self.settings))
+            return True
+        return False
+
+    def _summarise(self, notice, category):
+        """``(sentence, other jobs)`` for a burst of ``category``, or ``(None, [])`` to announce ``notice`` alone.
+
+        A message of a category with a burst threshold first waits
+        ``group_wait`` seconds (raising Deferred), like Alertmanager's
+        group_wait; then, if enough of its category are owed to this output,
+        they are all taken under way with it and told in one summary.
+        """
+        burst = category.burst if category else None
+        if not (burst and burst.threshold and self._store and notice.received_at) or notice.type.startswith(("tech.", "speakerd.")):
+            return None, []
+        received = datetime.fromisoformat(notice.received_at).timestamp()
+        now = store_mod.now()
+        if now.timestamp() < received + burst.group_wait:
+            raise Deferred(received + burst.group_wait, "grouping wait")
+        group = self._store.pending_of_category(self.name, notice.category, store_mod.iso(now))
+        if len(group) + 1 < burst.threshold:
+            return None, []
+        jobs = [job for job, _ in group]
+        self._store.take(jobs)
+        logger.info("speech: %d %s messages told in one summary with %s", len(group) + 1, notice.category, notice.message_id)
+        return burst_sentence(burst, category, [notice.data] + [data for _, data in group], now.timestamp() - received), jobs
 
     def _stale(self, notice):
         """Whether the announcement waited so long (a speaker was missing) that it is better left unsaid."""
         limit = self.settings.stale_after
         if not limit or not notice.received_at:
             return False
-        waited = (datetime.now(timezone.utc) - datetime.fromisoformat(notice.received_at)).total_seconds() / 60
+        waited = (store_mod.now() - datetime.fromisoformat(notice.received_at)).total_seconds() / 60
         if waited <= limit:
             return False
         logger.info("not announcing %s: it waited %d min (speech.stale_after is %d)", notice.message_id, waited, limit)
@@ -192,12 +265,13 @@ class SpeechOutput:
         return engines
 
     def say(self, spoken, lang=None, name="say"):
-        """Speak ``spoken`` as is (the ``say`` command); returns the engines used."""
-        self.sink.open(OUTPUT_RATE)
-        try:
-            return self._speak(spoken, lang)
-        finally:
-            self.sink.close(name)
+        """Speak ``spoken`` as is (the ``say`` command, replays); returns the engines used."""
+        with self._playing:
+            self.sink.open(OUTPUT_RATE)
+            try:
+                return self._speak(spoken, lang)
+            finally:
+                self.sink.close(name)
 
     def close(self):
         if self._warm.is_alive():
