@@ -66,6 +66,15 @@ else
 fi
 "$PREFIX/venv/bin/speakerd" check-config -c "$CONF_DIR/config.yaml"
 
+if [ ! -f "$CONF_DIR/web-password" ]; then
+    if [ -t 0 ]; then
+        say "a password for the web page (kept only as a hash in $CONF_DIR/web-password)"
+        "$PREFIX/venv/bin/speakerd" set-password -c "$CONF_DIR/config.yaml" || echo "    not set; later: sudo speakerd set-password"
+    else
+        echo "    the web page has no password yet: set one with 'sudo speakerd set-password'"
+    fi
+fi
+
 say "systemd units"
 install -m 0644 "$SRC/systemd/speakerd.service" "$UNIT_DIR/speakerd.service"
 install -m 0644 "$SRC/systemd/speakerd-stub.service" "$UNIT_DIR/speakerd-stub.service"

@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import re
+import secrets
 import sys
 import tempfile
 from datetime import datetime, timedelta, timezone
@@ -106,12 +107,20 @@ def cmd_demo(args):
     if not _has_sound_card():
         sound = f"WAV files in {workdir / 'audio'} (no sound card found)"
         text = re.sub(r"(?m)^(\s+device:\s*)default\b", lambda m: m.group(1) + f"wav:{workdir / 'audio'}", text)
+    web_port = _free_or_zero(8080) or _free_port()
+    text = re.sub(r"(?m)^(\s+listen:\s*)127\.0\.0\.1:8080\b", lambda m: m.group(1) + f"127.0.0.1:{web_port}", text)
     config_path = workdir / "config.yaml"
     config_path.write_text(text, encoding="utf-8")
+    from speakerd.web import auth
+
+    password = secrets.token_urlsafe(8)
+    auth.set_password(config_path, password)
     print(
         f"speakerd demo\n"
+        f"  web page      : http://127.0.0.1:{web_port}/  password {password}\n"
+        f"                  dashboard with the panel's picture, settings, reports, board (/board)\n"
         f"  platform stub : {stub.url} (office scenario: a new event every {args.pace:g} s)\n"
-        f"  config        : {config_path} (edit it while the demo runs: it reloads)\n"
+        f"  config        : {config_path} (edit it here or on the page while the demo runs: it reloads)\n"
         f"  database      : {workdir / 'speakerd.db'}\n"
         f"  announcements : {sound}\n"
         f"  watch         : one log line per routed message below; in another terminal:\n"
@@ -145,6 +154,14 @@ def _free_or_zero(port):
         except OSError:
             return 0
     return port
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def _existing_database(args):
@@ -182,6 +199,29 @@ def cmd_messages(args):
         print(table(rows, ["id", "received", "platform_id", "reason", "raw"]))
     else:
         print(table(rows, ["id", "received", "category", "department", "staff_id", "outputs", "content"]))
+    return 0
+
+
+def cmd_set_password(args):
+    import getpass
+
+    from speakerd.web import auth
+
+    path = config_mod.default_path(args.config)
+    _load_or_exit(path)
+    if args.stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("new password for the web page: ")
+        if getpass.getpass("again: ") != password:
+            print("the two passwords differ; nothing changed", file=sys.stderr)
+            return 1
+    try:
+        written = auth.set_password(path, password)
+    except (ValueError, OSError) as exc:
+        print(f"set-password: {exc}", file=sys.stderr)
+        return 1
+    print(f"password set (its hash is in {written}); those logged in must log in again")
     return 0
 
 
@@ -510,6 +550,10 @@ def build_parser():
     p = command("panel", cmd_panel, "render what the OLED panel shows now to a PNG file")
     p.add_argument("--snapshot", metavar="OUT.png", required=True, help="where to write the picture")
     p.add_argument("--scale", type=int, default=4, help="pixels per panel pixel (default 4: 512×256)")
+    config_option(p)
+
+    p = command("set-password", cmd_set_password, "set the web page's password (kept only as a hash beside the config file)")
+    p.add_argument("--stdin", action="store_true", help="read the password from the first line of standard input instead of asking")
     config_option(p)
 
     p = command("ack", cmd_ack, "acknowledge a message by its platform id: its reminders and escalation stop")

@@ -200,12 +200,15 @@ class Daemon:
         from speakerd.web import serve
 
         try:
-            server = serve(self.store, cfg.web.listen)
+            server = serve(self.store, cfg.web.listen, device=self)
         except OSError as exc:
             logger.error("web: cannot listen on %s (%s); the web page and acknowledge links are off until web.listen is fixed",
                          cfg.web.listen, exc.strerror or exc)
             return None
-        logger.info("web page on http://%s", cfg.web.listen)
+        from speakerd.web import auth
+
+        logger.info("web page on http://%s%s", cfg.web.listen,
+                    "" if auth.stored_hash(self.config_path) else " (no password yet: set one with 'speakerd set-password')")
         return server
 
     def _stop_outputs(self):

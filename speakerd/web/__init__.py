@@ -1,77 +1,150 @@
-"""The device's own web server: for now the acknowledge links that pushes carry.
+"""The device's web page: dashboard, settings, reports, board, and the acknowledge links pushes carry.
 
-Served by the daemon on ``web.listen``. An acknowledge link opens a page
-naming the message with one button; only the button (a POST) acknowledges,
-because chat apps fetch links to preview them and must not acknowledge by
-looking.
+Served by the daemon on ``web.listen``; see docs/web.md. Every page but the
+login and the acknowledge links needs a login (:mod:`speakerd.web.auth`);
+every form carries a CSRF token (Flask-WTF); every answer carries security
+headers and a content policy that allows nothing from outside the device,
+which may have no internet anyway: the CSS and JS are served from here.
+
+An acknowledge link opens a page naming the message with one button; only
+the button (a POST) acknowledges, because chat apps fetch links to preview
+them. The link's signed token is its authority, so it needs no login.
 """
 
 from __future__ import annotations
 
-import html
 import logging
+import secrets
+from datetime import timedelta
 
-from flask import Flask
+from flask import Flask, abort, flash, g, redirect, render_template, request, session, url_for
+from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from speakerd import ack
 from speakerd.httpserver import BackgroundServer
+from speakerd.web import auth
 
 logger = logging.getLogger(__name__)
 
-PAGE = """<!doctype html><html lang="zh"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width,initial-scale=1"><title>speakerd</title>
-<style>body{{font:18px/1.5 sans-serif;max-width:32em;margin:2em auto;padding:0 1em}}
-button{{font-size:1.2em;padding:.6em 1.4em}}.m{{background:#f4f4f4;padding:1em;border-radius:6px}}</style>
-</head><body>{body}</body></html>"""
 HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:;"
+                               " connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
+OPEN_ENDPOINTS = {"login", "static", "ack_form", "ack_done"}
 
 
-def create_app(store):
+def create_app(store, device=None):
+    """The Flask app; ``device`` (the running daemon) gives the settings, outputs and health."""
     app = Flask("speakerd.web")
+    app.secret_key = store.secret("web_session_key", lambda: secrets.token_hex(32))
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict", WTF_CSRF_TIME_LIMIT=None,
+                      PERMANENT_SESSION_LIFETIME=timedelta(hours=device.cfg.web.session_hours if device else 12))
+    app.extensions["speakerd"] = {"store": store, "device": device, "throttle": auth.Throttle()}
+    csrf = CSRFProtect(app)
+    _auth_routes(app)
+    _ack_routes(app, store, csrf)
+    if device is not None:
+        from speakerd.web import pages, settings
 
-    def page(body, status=200):
-        return PAGE.format(body=body), status, {"Content-Type": "text/html; charset=utf-8", **HEADERS}
+        pages.register(app)
+        settings.register(app)
 
+    @app.after_request
+    def headers(response):
+        response.headers.update(HEADERS)
+        return response
+
+    @app.errorhandler(CSRFError)
+    def csrf_refused(exc):
+        logger.warning("web: form refused from %s: %s", request.remote_addr, exc.description)
+        return render_template("message.html", title="表单已失效", text="页面已过期或来源不明，请返回重新打开页面后再提交。"), 400
+
+    return app
+
+
+def _config_path(app):
+    device = app.extensions["speakerd"]["device"]
+    return device.config_path if device else None
+
+
+def _auth_routes(app):
+    @app.before_request
+    def require_login():
+        device = app.extensions["speakerd"]["device"]
+        if device is not None:
+            app.permanent_session_lifetime = timedelta(hours=device.cfg.web.session_hours)
+        g.user = None
+        hashed = auth.stored_hash(_config_path(app)) if _config_path(app) else None
+        if session.get("pw") and hashed and session["pw"] == auth.fingerprint(hashed):
+            g.user = "staff"
+        if request.endpoint in OPEN_ENDPOINTS or g.user:
+            return None
+        if request.method == "GET" and request.accept_mimetypes.accept_html:
+            return redirect(url_for("login", next=request.full_path if request.query_string else request.path))
+        abort(401)
+
+    @app.route("/login", methods=["GET", "POST"])
+    def login():
+        config_path = _config_path(app)
+        unset = not (config_path and auth.stored_hash(config_path))
+        if request.method == "GET":
+            return render_template("login.html", unset=unset)
+        throttle, address = app.extensions["speakerd"]["throttle"], request.remote_addr or "?"
+        wait = throttle.wait_for(address)
+        if wait:
+            return render_template("login.html", error=f"密码错误次数过多，请{wait:.0f}秒后再试。"), 429
+        if unset or not auth.check(config_path, request.form.get("password", "")):
+            throttle.failed(address)
+            return render_template("login.html", unset=unset, error="密码不对。"), 401
+        throttle.succeeded(address)
+        session.clear()
+        session.permanent = True
+        session["pw"] = auth.fingerprint(auth.stored_hash(config_path))
+        logger.info("web: login from %s", address)
+        target = request.args.get("next", "")
+        return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("dashboard"))
+
+    @app.post("/logout")
+    def logout():
+        session.clear()
+        flash("已退出。")
+        return redirect(url_for("login"))
+
+
+def _ack_routes(app, store, csrf):
     def message_for(token):
         """The message row the token names, or the page saying why it cannot be used."""
         try:
             message_id = ack.verify(store.secret("ack_secret", ack.new_secret), token)
         except ack.AckError as exc:
-            return None, page(f"<p>{html.escape(str(exc))}</p>", 403)
+            return None, (render_template("message.html", title="无法确认", text=str(exc)), 403)
         rows = store.query("select id, content, acked_at from messages where id = ?", [message_id])
         if not rows:
-            return None, page("<p>这条消息已不在设备上</p>", 404)
+            return None, (render_template("message.html", title="无法确认", text="这条消息已不在设备上"), 404)
         return rows[0], None
 
     @app.get("/ack/<token>")
     def ack_form(token):
         row, refusal = message_for(token)
-        if refusal:
-            return refusal
-        text = f'<p class="m">{html.escape(row["content"])}</p>'
-        if row["acked_at"]:
-            return page(text + "<p>这条消息已经确认过了。</p>")
-        return page(text + f'<form method="post" action="/ack/{html.escape(token)}"><button>确认已处理</button></form>')
+        return refusal or render_template("ack.html", row=row, token=token)
 
     @app.post("/ack/<token>")
+    @csrf.exempt  # the signed token in the address is the authority; it names one message
     def ack_done(token):
         row, refusal = message_for(token)
         if refusal:
             return refusal
         outcome = store.acknowledge(row["id"], "push link")
         logger.info("message %s acknowledged from a push link (%s)", row["id"], outcome)
-        return page("<p>已确认，谢谢。</p>" if outcome == "done" else "<p>这条消息已经确认过了。</p>")
-
-    return app
+        return render_template("message.html", title="确认", text="已确认，谢谢。" if outcome == "done" else "这条消息已经确认过了。")
 
 
-def serve(store, listen):
+def serve(store, listen, device=None):
     """Start the web server on ``HOST:PORT``; raises OSError when it cannot listen there."""
     host, _, port = listen.rpartition(":")
-    return BackgroundServer(create_app(store), host.strip("[]"), int(port), name="web").start()
+    return BackgroundServer(create_app(store, device), host.strip("[]"), int(port), name="web").start()

@@ -1,0 +1,93 @@
+"""Who may use the settings page: one password, kept only as a hash, beside config.yaml.
+
+``speakerd set-password`` (the installer runs it) writes ``web-password``
+next to the config file: a salted scrypt hash from Werkzeug, readable by the
+speakerd user only. A login starts a session cookie that expires after
+``web.session_hours`` and ends when the password changes. Wrong passwords
+are logged with the address they came from, and each one after the third in
+a row from one address makes that address wait longer (up to a minute).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+logger = logging.getLogger(__name__)
+
+FILE_NAME = "web-password"
+FREE_TRIES = 3
+MAX_WAIT = 60.0
+MIN_LENGTH = 8
+
+
+def password_file(config_path):
+    return Path(config_path).resolve().parent / FILE_NAME
+
+
+def set_password(config_path, password):
+    """Store the hash of ``password``; the file belongs to whoever owns the config's folder."""
+    if len(password) < MIN_LENGTH:
+        raise ValueError(f"the password must have at least {MIN_LENGTH} characters")
+    path = password_file(config_path)
+    fd, tmp = tempfile.mkstemp(prefix=".web-password-", dir=path.parent)
+    with os.fdopen(fd, "w") as f:
+        f.write(generate_password_hash(password) + "\n")
+    os.chmod(tmp, 0o640)
+    folder = path.parent.stat()
+    if os.geteuid() == 0 and folder.st_uid != 0:
+        os.chown(tmp, folder.st_uid, folder.st_gid)
+    os.replace(tmp, path)
+    return path
+
+
+def stored_hash(config_path):
+    try:
+        return password_file(config_path).read_text().strip() or None
+    except OSError:
+        return None
+
+
+def fingerprint(hashed):
+    """A short tag of the current hash: a session made under another password is no longer valid."""
+    return hashlib.sha256(hashed.encode()).hexdigest()[:12] if hashed else ""
+
+
+class Throttle:
+    """Counts wrong passwords per address and says how long that address must wait."""
+
+    def __init__(self, clock=time.monotonic):
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._failures = {}  # address -> (count in a row, time of the last)
+
+    def wait_for(self, address):
+        """Seconds ``address`` must still wait before trying again; 0 when it may."""
+        with self._lock:
+            count, last = self._failures.get(address, (0, 0.0))
+        if count < FREE_TRIES:
+            return 0.0
+        return max(0.0, last + min(MAX_WAIT, 2.0 ** (count - FREE_TRIES + 1)) - self._clock())
+
+    def failed(self, address):
+        with self._lock:
+            count = self._failures.get(address, (0, 0.0))[0] + 1
+            self._failures[address] = (count, self._clock())
+        logger.warning("web: wrong password from %s (%d in a row)", address, count)
+        return count
+
+    def succeeded(self, address):
+        with self._lock:
+            self._failures.pop(address, None)
+
+
+def check(config_path, password):
+    hashed = stored_hash(config_path)
+    return bool(hashed) and check_password_hash(hashed, password)

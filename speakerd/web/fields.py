@@ -1,0 +1,139 @@
+"""Form fields made from the config schema, so the page never disagrees with check-config.
+
+A field is named by its setting's dotted path (``platform.poll_interval``).
+Its input kind, choices and help come from the dataclass in
+:mod:`speakerd.config`; only the short label is the page's own. Reading a
+submitted form gives the values typed for YAML, and only for fields whose
+value changed, so a save never writes defaults the file did not have.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import typing
+from dataclasses import dataclass
+
+from speakerd import config as config_mod
+from speakerd.schema import Secret, yaml_key
+from speakerd.web.configedit import flow_seq
+
+_LIST_SPLIT = re.compile(r"\s*[,，、\n]\s*")
+
+
+@dataclass
+class Field:
+    path: str
+    label: str
+    help: str
+    kind: str  # number, integer, text, bool, select, list, secret
+    value: object
+    choices: tuple = ()
+    minimum: object = None
+    maximum: object = None
+
+    @property
+    def shown(self):
+        """The value as the input shows it; a secret never is."""
+        if self.kind == "secret":
+            return ""
+        if self.kind == "list":
+            return ", ".join(self.value or ())
+        if self.value is None:
+            return ""
+        if isinstance(self.value, float) and self.value.is_integer():
+            return str(int(self.value))
+        return str(self.value)
+
+
+def _schema_field(path):
+    """The dataclass field declaring ``path`` and its type, walking dicts by their value type."""
+    tp, spec = config_mod.Config, None
+    for part in path.split("."):
+        origin = typing.get_origin(tp)
+        if origin is dict:
+            tp = typing.get_args(tp)[1]
+            continue
+        hints = typing.get_type_hints(tp)
+        spec = next(f for f in dataclasses.fields(tp) if yaml_key(f) == part)
+        tp = hints[spec.name]
+    return spec, tp
+
+
+def _value(cfg, path):
+    node = cfg
+    for part in path.split("."):
+        node = node[part] if isinstance(node, dict) else getattr(node, part.replace("continue", "continue_"))
+    return node
+
+
+def field(cfg, path, label):
+    spec, tp = _schema_field(path)
+    meta = spec.metadata
+    kind, choices = _kind(tp)
+    return Field(path, label, meta.get("help", ""), kind, _value(cfg, path), choices, meta.get("minimum"), meta.get("maximum"))
+
+
+def _kind(tp):
+    args = [a for a in typing.get_args(tp) if a is not type(None)]
+    if typing.get_origin(tp) in (typing.Union, getattr(__import__("types"), "UnionType", None)) and len(args) == 1:
+        tp = args[0]
+    if tp is bool:
+        return "bool", ()
+    if tp is int:
+        return "integer", ()
+    if tp is float:
+        return "number", ()
+    if tp is Secret:
+        return "secret", ()
+    if typing.get_origin(tp) is typing.Literal:
+        return "select", typing.get_args(tp)
+    if typing.get_origin(tp) is tuple:
+        return "list", ()
+    return "text", ()
+
+
+def read(fields, form):
+    """``{path: value}`` of the fields whose submitted value differs from the current one."""
+    changes = {}
+    for f in fields:
+        value = _parse(f, form)
+        if value is _UNCHANGED:
+            continue
+        current = tuple(f.value) if f.kind == "list" else f.value
+        compare = tuple(value) if f.kind == "list" else value
+        if compare != current:
+            changes[f.path] = value
+    return changes
+
+
+_UNCHANGED = object()
+
+
+def _parse(f, form):
+    raw = form.get(f.path)
+    if f.kind == "bool":
+        return f.path in form
+    if raw is None:
+        return _UNCHANGED
+    raw = raw.strip()
+    if f.kind == "secret":
+        return raw if raw else _UNCHANGED  # empty keeps the secret as it is
+    if f.kind in ("number", "integer"):
+        return _number(raw, f.kind == "integer")
+    if f.kind == "list":
+        return flow_seq([item for item in _LIST_SPLIT.split(raw) if item])
+    if raw == "" and f.value is None:
+        return None
+    return raw
+
+
+def _number(raw, integer):
+    """A number as typed; text that is not one is passed on, for check-config to name the field."""
+    try:
+        value = float(raw)
+    except ValueError:
+        return raw
+    if integer or value.is_integer():
+        return int(value) if value.is_integer() else value
+    return value

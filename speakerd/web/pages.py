@@ -1,0 +1,119 @@
+"""The pages that show the device at work: dashboard, board, reports, the live panel, and their actions."""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+from datetime import date, datetime, timedelta
+
+from flask import current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
+
+from speakerd import stats
+from speakerd.web import charts_svg
+
+logger = logging.getLogger(__name__)
+
+REPORT_KEYS = {"day": "按天", "department": "按部门", "staff": "按员工", "category": "按分类", "app": "按应用", "hour": "按小时", "month": "按月"}
+
+
+def _device():
+    return current_app.extensions["speakerd"]["device"]
+
+
+def overview():
+    """What the dashboard and the board show: connection, today's counts, waiting per department, latest messages."""
+    device = _device()
+    cfg, store = device.cfg, device.store
+    today = date.today().isoformat()
+    total = stats.report(store, "total", today, today, cfg)
+    departments = {dep_id: dep.name for dep_id, (_, dep) in cfg.departments().items()}
+    staff = {sid: person.name for sid, (_, person) in cfg.staff().items()}
+    platform = device.health.troubles.get("platform")
+    down = platform is not None and platform.outage_id is not None
+    messages = []
+    for row in store.messages(limit=15):
+        messages.append({**row, "time": datetime.fromisoformat(row["received_at"]).astimezone().strftime("%H:%M:%S"),
+                         "department_name": departments.get(row["department"], row["department"] or ""),
+                         "staff_name": staff.get(row["staff_id"], ""),
+                         "category_name": cfg.categories[row["category"]].name if row["category"] in cfg.categories else row["category"]})
+    return {
+        "platform_ok": not down,
+        "platform_text": "平台连接正常" if not down else f"平台断开（{time.strftime('%H:%M', time.localtime(platform.since))}起）：{platform.reason}",
+        "troubles": [t for t in device.health.snapshot()["troubles"] if t["outage"]],
+        "today": total[0] if total else {"messages": 0, "acked": 0, "unacked": 0},
+        "waiting": {departments.get(d, d): n for d, n in store.waiting_by_department().items()},
+        "snoozed_until": _clock(store.snoozed_until()),
+        "messages": messages,
+    }
+
+
+def _clock(epoch):
+    return time.strftime("%H:%M", time.localtime(epoch)) if epoch > time.time() else ""
+
+
+def register(app):
+    @app.get("/")
+    def dashboard():
+        return render_template("dashboard.html", o=overview(), panel=_device().output("display") is not None)
+
+    @app.get("/board")
+    def board():
+        return render_template("board.html", o=overview(), now=datetime.now().strftime("%H:%M"))
+
+    @app.get("/api/state")
+    def state():
+        o = overview()
+        return jsonify({k: o[k] for k in ("platform_ok", "platform_text", "today", "waiting", "snoozed_until")})
+
+    @app.get("/panel.png")
+    def panel_png():
+        from speakerd.panel import screens
+
+        display = _device().output("display")
+        if display is None:
+            return "the panel is off (display.enabled)", 404
+        image = display.last_frame or display.render()
+        out = io.BytesIO()
+        screens.enlarged(image, 4).save(out, "PNG")
+        out.seek(0)
+        return send_file(out, mimetype="image/png", max_age=0)
+
+    @app.post("/messages/<path:message_id>/ack")
+    def acknowledge(message_id):
+        outcome = _device().store.acknowledge(message_id, "web")
+        flash({"done": f"{message_id} 已确认。", "already": f"{message_id} 之前已确认。"}.get(outcome, f"没有消息 {message_id}。"))
+        logger.info("web: %s acknowledged (%s)", message_id, outcome)
+        return redirect(url_for("dashboard"))
+
+    @app.post("/snooze")
+    def snooze():
+        follow = _device().followup
+        if request.form.get("end"):
+            follow.unsnooze()
+            flash("静音已结束。")
+        else:
+            minutes = _minutes(request.form.get("minutes"), _device().cfg.gpio.mute_minutes)
+            follow.snooze(minutes)
+            flash(f"已静音{minutes:g}分钟。")
+        return redirect(url_for("dashboard"))
+
+    @app.get("/reports")
+    def reports():
+        by = request.args.get("by", "day")
+        by = by if by in REPORT_KEYS else "day"
+        until = request.args.get("until") or date.today().isoformat()
+        since = request.args.get("since") or (date.fromisoformat(until) - timedelta(days=13)).isoformat()
+        device = _device()
+        rows = stats.report(device.store, by, since, until, device.cfg)
+        chart = charts_svg.bars([(str(r["name"] or r[by]), r["messages"], r["acked"]) for r in rows])
+        return render_template("reports.html", rows=rows, by=by, keys=REPORT_KEYS, since=since, until=until, chart=chart,
+                               outages=stats.outages(device.store, since, until))
+
+
+def _minutes(raw, default):
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        return default
+    return min(max(value, 1.0), 1440.0)

@@ -1,0 +1,294 @@
+"""The web page through Flask's test client, on a running daemon: login, every route, CSRF, saving config.yaml."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from speakerd.web import auth, create_app
+from tests.conftest import fast_platform
+from tests.test_daemon import wait_until
+
+PASSWORD = "correct horse"
+
+
+@pytest.fixture
+def site(stub, write_config, run_daemon, recording):
+    """A daemon on the stub with two messages in, a password set, and a test client for its page."""
+    server = stub([
+        {"id": "m-1", "type": "order.paid", "content": "客户张三已支付订单1", "data": {"order_id": "1", "amount": 99.0}},
+        {"id": "m-2", "type": "finance.withdrawal", "content": "马丽申请提现500元", "user": {"id": "u-1", "name": "马丽"}, "data": {"amount": 500}},
+    ])
+    path = write_config(fast_platform(server.url))
+    auth.set_password(path, PASSWORD)
+    daemon = run_daemon(path)
+    assert recording.wait_for(2)
+    app = create_app(daemon.store, daemon)
+    app.config["WTF_CSRF_ENABLED"] = True
+    return daemon, app, path
+
+
+def csrf(client, url="/login"):
+    page = client.get(url).get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def login(client, password=PASSWORD):
+    return client.post("/login", data={"password": password, "csrf_token": csrf(client)})
+
+
+def version(client):
+    return re.search(r'name="version" value="([^"]+)"', client.get("/settings").get_data(as_text=True)).group(1)
+
+
+def form(client, **values):
+    return {"csrf_token": csrf(client, "/settings"), "version": version(client), **values}
+
+
+ROUTES = ["/", "/settings", "/reports", "/reports?by=department", "/board", "/api/state", "/panel.png"]
+ACTIONS = ["/settings/section/platform", "/settings/staff/orders", "/settings/route", "/settings/try", "/settings/speech/test",
+           "/settings/push-test/003", "/messages/m-1/ack", "/snooze", "/logout"]
+
+
+@pytest.mark.parametrize("url", ROUTES)
+def test_every_page_needs_a_login(site, url):
+    client = site[1].test_client()
+    answer = client.get(url, headers={"Accept": "text/html"})
+    assert answer.status_code == 302 and answer.headers["Location"].startswith("/login")
+    assert client.get(url, headers={"Accept": "application/json"}).status_code == 401
+
+
+@pytest.mark.parametrize("url", ACTIONS)
+def test_every_action_needs_a_login_and_a_csrf_token(site, url):
+    daemon, app, _ = site
+    client = app.test_client()
+    assert client.post(url, data={"csrf_token": csrf(client)}).status_code == 401
+    login(client)
+    refused = client.post(url, data={"minutes": "30"})
+    assert refused.status_code == 400 and "页面已过期或来源不明" in refused.get_data(as_text=True)
+    assert daemon.store.snoozed_until() == 0 and daemon.store.waiting_count() == 2
+
+
+def test_login_logout_and_the_pages_after_it(site):
+    daemon, app, _ = site
+    client = app.test_client()
+    assert login(client).status_code == 302
+    dashboard = client.get("/").get_data(as_text=True)
+    assert "客户张三已支付订单1" in dashboard and "马丽申请提现500元" in dashboard and "平台连接正常" in dashboard
+    assert "财务部" in dashboard and "003" in dashboard  # department and person of each message
+    assert "订单" in client.get("/reports?by=category").get_data(as_text=True)
+    assert "<svg" in client.get("/reports").get_data(as_text=True)
+    assert "全部已处理" not in client.get("/board").get_data(as_text=True)
+    assert client.get("/api/state").get_json()["today"]["messages"] == 2
+    client.post("/logout", data={"csrf_token": csrf(client, "/")})
+    assert client.get("/", headers={"Accept": "text/html"}).status_code == 302
+
+
+def test_wrong_passwords_are_refused_logged_and_slowed_down(site, caplog):
+    client = site[1].test_client()
+    for _ in range(3):
+        assert login(client, "nope").status_code == 401
+    slowed = login(client, "nope")
+    assert slowed.status_code == 429 and "秒后再试" in slowed.get_data(as_text=True)
+    assert login(client).status_code == 429  # even the right one waits its turn
+    assert "wrong password from 127.0.0.1 (3 in a row)" in caplog.text
+    assert PASSWORD not in caplog.text and "nope" not in caplog.text
+
+
+def test_a_new_password_ends_existing_sessions(site):
+    _, app, path = site
+    client = app.test_client()
+    login(client)
+    assert client.get("/").status_code == 200
+    auth.set_password(path, "another password")
+    assert client.get("/", headers={"Accept": "text/html"}).status_code == 302
+
+
+def test_no_password_set_means_nobody_gets_in_and_the_page_says_how(site):
+    _, app, path = site
+    auth.password_file(path).unlink()
+    client = app.test_client()
+    assert "sudo speakerd set-password" in client.get("/login").get_data(as_text=True)
+    assert login(client, "").status_code == 401
+
+
+def test_pages_carry_security_headers_and_load_nothing_from_outside(site):
+    client = site[1].test_client()
+    login(client)
+    for url in ROUTES[:-2]:
+        answer = client.get(url)
+        assert "default-src 'none'" in answer.headers["Content-Security-Policy"]
+        assert answer.headers["X-Frame-Options"] == "DENY"
+        assert not re.search(r'(src|href)="(https?:)?//', answer.get_data(as_text=True))
+    assert client.get("/static/app.css").status_code == 200
+
+
+def test_acknowledge_from_the_dashboard(site):
+    daemon, app, _ = site
+    client = app.test_client()
+    login(client)
+    client.post("/messages/m-2/ack", data={"csrf_token": csrf(client, "/")})
+    assert daemon.store.query("select acked_via from messages where id = 'm-2'")[0]["acked_via"] == "web"
+    assert "m-2 已确认" in client.get("/").get_data(as_text=True)
+
+
+def test_snooze_from_the_page(site):
+    daemon, app, _ = site
+    client = app.test_client()
+    login(client)
+    client.post("/snooze", data={"csrf_token": csrf(client, "/"), "minutes": "15"})
+    assert 14 * 60 < daemon.store.snoozed_until() - time.time() <= 15 * 60
+    assert "结束静音" in client.get("/").get_data(as_text=True)
+    client.post("/snooze", data={"csrf_token": csrf(client, "/"), "end": "1"})
+    assert daemon.store.snoozed_until() == 0
+
+
+def test_saving_keeps_comments_and_layout_keeps_a_backup_and_reloads_the_daemon(site):
+    daemon, app, path = site
+    client = app.test_client()
+    login(client)
+    before = path.read_text(encoding="utf-8")
+    path.write_text("# kept: a note the person wrote\n" + before, encoding="utf-8")
+    answer = client.post("/settings/section/platform", data=form(client, **{
+        "platform.url": daemon.cfg.platform.url, "platform.poll_interval": "0.5", "platform.long_poll": "0", "platform.timeout": "2"}))
+    assert answer.status_code == 302
+    after = path.read_text(encoding="utf-8")
+    assert after.startswith("# kept: a note the person wrote\n")
+    assert re.search(r"(?m)^  poll_interval: 0.5$", after)
+    assert path.with_name("config.yaml.bak").read_text(encoding="utf-8").startswith("# kept")
+    assert wait_until(lambda: daemon.cfg.platform.poll_interval == 0.5)
+    assert "已保存" in client.get("/settings").get_data(as_text=True)
+
+
+def test_a_save_of_the_shipped_config_changes_only_the_lines_it_must(tmp_path):
+    from speakerd.web.configedit import ConfigFile, flow_map
+
+    from tests.conftest import EXAMPLE
+
+    path = tmp_path / "config.yaml"
+    path.write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    f = ConfigFile(path)
+    f.apply({"platform.poll_interval": 3, "categories.finance.repeat.every": 10}, f.read()[1], edit=lambda doc: doc["subsystems"]["mall"]["departments"]["orders"]["staff"].append(flow_map({"id": "012", "name": "林静"})))
+    before, after = EXAMPLE.read_text(encoding="utf-8").splitlines(), path.read_text(encoding="utf-8").splitlines()
+    assert [line for line in after if line not in before] == ["  poll_interval: 3", "      every: 10", "          - {id: '012', name: 林静}"]
+    assert [line for line in before if line not in after] == ["  poll_interval: 5", "      every: 5"]
+    assert len(after) == len(before) + 1
+
+
+def test_a_bad_value_is_shown_at_its_field_and_nothing_is_written(site):
+    daemon, app, path = site
+    client = app.test_client()
+    login(client)
+    before = path.read_text(encoding="utf-8")
+    answer = client.post("/settings/section/platform", data=form(client, **{
+        "platform.url": "ftp://nowhere", "platform.poll_interval": "0.01", "platform.long_poll": "0", "platform.timeout": "2"}))
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 400
+    assert re.search(r'has-error">\s*<label for="platform.url">.*?must be an http:// or https:// address', page, re.S)
+    assert re.search(r'has-error">\s*<label for="platform.poll_interval">.*?must be at least 0.2', page, re.S)
+    assert 'value="0.01"' in page  # what the person typed stays in the form
+    assert path.read_text(encoding="utf-8") == before
+
+
+def test_an_edit_by_hand_while_the_page_is_open_is_detected_and_not_overwritten(site):
+    daemon, app, path = site
+    client = app.test_client()
+    login(client)
+    opened = form(client)
+    path.write_text(path.read_text(encoding="utf-8").replace("retention_days: 90", "retention_days: 60"), encoding="utf-8")
+    answer = client.post("/settings/section/retention", data={**opened, "storage.retention_days": "30", "storage.mask_after_days": "0",
+                                                              "stats.digest_at": ""})
+    assert answer.status_code == 409 and "被其他人修改过" in answer.get_data(as_text=True)
+    assert "retention_days: 60" in path.read_text(encoding="utf-8")
+    # The page now carries the new version: saving again applies the change onto the edited file.
+    new_version = re.search(r'name="version" value="([^"]+)"', answer.get_data(as_text=True)).group(1)
+    client.post("/settings/section/retention", data={**opened, "version": new_version, "storage.retention_days": "30",
+                                                     "storage.mask_after_days": "0", "stats.digest_at": ""})
+    assert "retention_days: 30" in path.read_text(encoding="utf-8")
+
+
+def test_staff_of_a_department_are_edited_added_and_removed(site):
+    daemon, app, path = site
+    client = app.test_client()
+    login(client)
+    client.post("/settings/staff/orders", data=form(client, count="2",
+                **{"staff-0-id": "001", "staff-0-name": "李娜", "staff-0-on_duty": "on", "staff-0-lead": "on",
+                   "staff-1-id": "002", "staff-1-name": "陈伟", "staff-1-remove": "on",
+                   "staff-new-id": "012", "staff-new-name": "林静"}))
+    assert wait_until(lambda: [(s.id, s.name, s.lead) for s in daemon.cfg.departments()["orders"][1].staff] == [("001", "李娜", True), ("012", "林静", False)])
+    text = path.read_text(encoding="utf-8")
+    assert re.search(r"- \{id: ['\"]012['\"], name: 林静\}", text)
+
+
+def test_a_duplicate_staff_id_is_refused_at_its_row(site):
+    _, app, path = site
+    client = app.test_client()
+    login(client)
+    before = path.read_text(encoding="utf-8")
+    answer = client.post("/settings/staff/orders", data=form(client, count="2",
+                         **{"staff-0-id": "001", "staff-0-name": "李娜", "staff-0-on_duty": "on",
+                            "staff-1-id": "003", "staff-1-name": "陈伟", "staff-1-on_duty": "on"}))
+    assert answer.status_code == 400
+    assert "staff id &#39;003&#39; is already used in department &#39;orders&#39;" in answer.get_data(as_text=True)
+    assert path.read_text(encoding="utf-8") == before
+
+
+def test_push_targets_are_never_shown_and_can_be_added(site):
+    daemon, app, path = site
+    client = app.test_client()
+    login(client)
+    secret = "json://127.0.0.1:9/hook-secret-abc"
+    client.post("/settings/staff/finance", data=form(client, count="1", **{
+        "staff-0-id": "003", "staff-0-name": "王芳", "staff-0-on_duty": "on", "staff-0-lead": "on", "staff-0-push_add": secret}))
+    assert wait_until(lambda: daemon.cfg.staff()["003"][1].push == (secret,))
+    page = client.get("/settings").get_data(as_text=True)
+    assert "hook-secret-abc" not in page and "json://" in page
+
+
+def test_token_is_never_shown_and_empty_keeps_it(site):
+    daemon, app, path = site
+    client = app.test_client()
+    login(client)
+    page = client.get("/settings").get_data(as_text=True)
+    assert "demo-token" not in page and "已设置（留空不变）" in page
+    client.post("/settings/section/platform", data=form(client, **{
+        "platform.url": daemon.cfg.platform.url, "platform.token": "", "platform.poll_interval": "0.2", "platform.long_poll": "0",
+        "platform.timeout": "2"}))
+    assert daemon.cfg.platform.token == "demo-token"
+
+
+def test_routes_are_saved_from_yaml_and_a_bad_route_is_named(site):
+    daemon, app, path = site
+    client = app.test_client()
+    login(client)
+    page = client.get("/settings").get_data(as_text=True)
+    route = re.search(r'<textarea name="route"[^>]*>(.*?)</textarea>', page, re.S).group(1)
+    import html
+
+    route = html.unescape(route)
+    bad = client.post("/settings/route", data=form(client, route=route.replace("department: finance", "department: finanse", 1)))
+    assert bad.status_code == 400 and "unknown department &#39;finanse&#39;" in bad.get_data(as_text=True)
+    good = client.post("/settings/route", data=form(client, route=route.replace("department: service", "department: orders", 1)))
+    assert good.status_code == 302
+    assert wait_until(lambda: daemon.cfg.route.department == "orders")
+
+
+def test_try_a_message_shows_where_it_would_go(site):
+    _, app, _ = site
+    client = app.test_client()
+    login(client)
+    page = client.post("/settings/try", data={"csrf_token": csrf(client, "/settings"), "text": "马丽申请提现500元"}).get_data(as_text=True)
+    assert re.search(r"分类：<b>财务</b>", page) and "财务部 → 003 王芳" in page
+
+
+def test_speak_a_test_sentence_and_send_a_test_push(site, tmp_path):
+    daemon, app, _ = site
+    client = app.test_client()
+    login(client)
+    answer = client.post("/settings/speech/test", data={"csrf_token": csrf(client, "/settings"), "text": "测试"})
+    assert answer.status_code == 302
+    assert "语音播报已关闭" in client.get("/settings").get_data(as_text=True)  # speech is off in this daemon
+    client.post("/settings/push-test/003", data={"csrf_token": csrf(client, "/settings")})
+    assert "003 没有推送目标" in client.get("/settings").get_data(as_text=True)
