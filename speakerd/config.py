@@ -349,7 +349,10 @@ def _known(ids):
 
 def parse_text(text, source="config.yaml"):
     """Validate YAML text; return a :class:`Config` or raise :class:`ConfigError`."""
-    cfg, builder = parse(text, Config, source)
+    try:
+        cfg, builder = parse(text, Config, source)
+    except RecursionError:
+        raise ConfigError([f"{source}:1: (top level): nested too deeply to read"]) from None
     problems = list(builder.problems)
     if cfg is not MISSING:
         problems += _cross_check(cfg, builder)

@@ -10,6 +10,7 @@ from speakerd import message as message_mod
 from speakerd.classify import Classifier, type_matches
 from speakerd.config import PRIORITIES
 from speakerd.route import Assignment, Router
+from speakerd.store import StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ class Ingest:
         result = IngestResult()
         with self.store.atomic():
             for raw in batch.messages:
-                self._one(raw, outputs, result)
+                self._guarded(raw, outputs, result)
             self.store.set_cursor(batch.next)
         for platform_id, reason in result.quarantined:
             logger.warning("quarantined message %s: %s", platform_id or "(no id)", reason)
@@ -72,6 +73,24 @@ class Ingest:
                 "department": a.department, "subsystem": a.subsystem, "staff_id": a.staff_id,
             })
         return rows
+
+    def _guarded(self, raw, outputs, result):
+        """One message in its own savepoint: if anything but the store fails on it, it alone is quarantined.
+
+        Otherwise one message the code cannot handle would fail its batch at
+        every poll and block every message behind it.
+        """
+        try:
+            with self.store.atomic():
+                self._one(raw, outputs, result)
+        except StoreError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - kept aside with the reason, never lost
+            reason = f"could not be processed: {type(exc).__name__}: {exc}"[:500]
+            platform_id = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
+            logger.exception("message %s could not be processed; quarantined", platform_id or "(no id)")
+            if self.store.quarantine(raw, reason, platform_id):
+                result.quarantined.append((platform_id, reason))
 
     def _one(self, raw, outputs, result, to=None, category=None):
         parsed = message_mod.parse(raw, self.max_content)

@@ -150,11 +150,29 @@ def _user(value):
     return User(id=_short(value, "id"), name=_short(value, "name"), tier=_short(value, "tier"))
 
 
+MAX_DEPTH = 32
+
+
+def _depth_exceeds(value, limit):
+    """Whether ``value`` nests deeper than ``limit``, found without recursion (deep values are the hostile ones)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, (dict, list)):
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return False
+
+
 def _data(value):
     if value is None:
         return {}
     if not isinstance(value, dict):
         raise _Bad(f"data must be an object, not {_json_kind(value)}")
+    if _depth_exceeds(value, MAX_DEPTH):
+        # Stored and read back as JSON at some other call depth, deeper data fails there instead.
+        raise _Bad(f"data is nested too deeply (more than {MAX_DEPTH} levels)")
     try:
         text = json.dumps(value, ensure_ascii=False)
     except (ValueError, RecursionError):

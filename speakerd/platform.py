@@ -127,6 +127,10 @@ def _parse_body(body):
         error = PlatformError("garbage", f"the answer is not JSON ({type(exc).__name__} at byte {getattr(exc, 'start', getattr(exc, 'pos', 0))})")
         error.body = body
         raise error from None
+    except RecursionError:
+        error = PlatformError("garbage", "the answer is nested too deeply to read")
+        error.body = body
+        raise error from None
     if not isinstance(data, dict):
         raise PlatformError("garbage", "the answer is not a JSON object")
     messages, nxt = data.get("messages"), data.get("next")

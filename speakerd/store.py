@@ -281,7 +281,7 @@ class Store:
 
     def quarantine(self, raw, reason, platform_id=None):
         """Keep a bad message aside once (a platform that resends it is not stored twice)."""
-        text = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False, sort_keys=True, default=repr)
+        text = raw if isinstance(raw, str) else _as_text(raw)
         fingerprint = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
         kept = text if len(text) <= MAX_RAW else text[:MAX_RAW] + f"… [{len(text) - MAX_RAW} more characters not kept]"
         cur = self.db.execute(
@@ -569,6 +569,18 @@ class Store:
     def counts(self):
         with self.atomic(write=False):
             return {t: self.db[t].count for t in ("messages", "assignments", "outbox", "quarantine")}
+
+
+def _as_text(raw):
+    """A bad message as JSON to keep; one nested too deeply for JSON is kept as a shortened repr."""
+    try:
+        return json.dumps(raw, ensure_ascii=False, sort_keys=True, default=repr)
+    except (RecursionError, ValueError, TypeError):
+        import reprlib
+
+        short = reprlib.Repr()
+        short.maxlevel, short.maxstring, short.maxlist, short.maxdict, short.maxother = 12, 2000, 50, 50, 200
+        return "(nested too deeply for JSON) " + short.repr(raw)
 
 
 ESCALATION_MARK = "~esc"  # an escalation's id is the original's id, this mark and the step

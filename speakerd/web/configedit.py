@@ -107,7 +107,10 @@ class ConfigFile:
         if edit is not None:
             edit(doc)
         out = io.StringIO()
-        yaml.dump(doc, out)
+        try:
+            yaml.dump(doc, out)
+        except RecursionError:
+            raise Invalid({"": "nested too deeply to write"}) from None
         new_text = out.getvalue()
         try:
             config_mod.parse_text(new_text, self.path.name)

@@ -144,7 +144,7 @@ def register(app):
     def save_route():
         try:
             tree = _round_trip().load(request.form.get("route", ""))
-        except YAMLError as exc:
+        except (YAMLError, RecursionError) as exc:
             return render(400, errors={"route": f"不是有效的 YAML：{exc}"}, submitted=request.form.to_dict(), focus="routes")
 
         def edit(doc):
