@@ -71,14 +71,22 @@ class OutputWorker:
         self._thread.join(timeout)
 
     def _run(self):
+        store_failing = False
         while not self._stop.is_set():
             try:
                 worked = self._step()
+                if not worked:
+                    self._wait()
+                if store_failing:
+                    logger.info("%s: reading its work from the store again", self.output.name)
+                    store_failing = False
             except StoreError as exc:
-                logger.error("%s: cannot read its work from the store: %s", self.output.name, exc)
-                worked = False
-            if not worked:
-                self._wait()
+                # Said once per spell (health raises the alert); then a calm retry, not a busy loop.
+                if not store_failing:
+                    logger.error("%s: cannot read its work from the store (retrying every %g s): %s", self.output.name, IDLE_WAIT, exc)
+                    store_failing = True
+                self._wake.wait(IDLE_WAIT)
+                self._wake.clear()
 
     def _wait(self):
         due = self.store.next_due(self.output.name) if not self._stop.is_set() else None

@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 migrations = Migrations("speakerd")
 MAX_RAW = 100_000  # characters of a quarantined body kept for inspection
+BUSY_TIMEOUT = 3.0  # seconds a write waits for another program's lock before it fails as "locked"
 
 
 class StoreError(SpeakerdError):
@@ -166,7 +167,9 @@ class Store:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # isolation_level=None: no implicit transactions; atomic() opens each one explicitly.
-            conn = sqlite3.connect(str(self.path), timeout=10, check_same_thread=False, isolation_level=None)
+            # BUSY_TIMEOUT: long enough for another program's short write, short enough that the
+            # daemon's threads (which share this connection) are not held up for long by a stuck one.
+            conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT, check_same_thread=False, isolation_level=None)
             self.db = Database(conn)
             self.db.enable_wal()
             self.db.execute("PRAGMA synchronous=NORMAL")
@@ -594,6 +597,9 @@ def _explain(exc, path):
     text = str(exc)
     if "disk is full" in text or "No space" in text:
         return f"the disk holding {path} is full: free some space (messages wait on the platform meanwhile)"
+    if "disk I/O error" in text:
+        return (f"cannot write the database {path}: disk I/O error (the disk may be full or failing): "
+                "free some space or check the SD card (messages wait on the platform meanwhile)")
     if "locked" in text:
         return f"the database {path} is locked by another program: stop it (e.g. an open sqlite3 shell)"
     if "readonly" in text or "Permission denied" in text or "unable to open" in text:
