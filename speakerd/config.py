@@ -153,6 +153,7 @@ class SpeechConfig:
     volume: float = setting(0.8, "Loudness, from 0 to 1.", check=_volume)
     max_chars: int = setting(120, "Longest spoken sentence, in characters; longer ones end with 详情请看屏幕.", minimum=20, maximum=2000)
     stale_after: int = setting(30, "Minutes after which an announcement that could not be played (no speaker) is dropped instead of played late; 0 plays it however late.", minimum=0)
+    unload_after: float = setting(10.0, "Minutes without speaking after which the voices are unloaded to free their memory (100–300 MiB for the neural ones); the next sentence loads them again in under a second. 0 keeps them loaded.", minimum=0)
     quiet_hours: str = setting("", "Hours of the day when the office is closed, as HH:MM-HH:MM (e.g. 20:00-08:30): nothing is spoken then but critical categories, and what was held back is summarised when the office opens. Empty: never quiet. A category may set its own.", check=_hours)
     critical_volume: float = setting(0.8, "Loudness critical messages are played at least at, however low volume is.", check=_volume)
     voices: VoicesConfig = setting(factory=VoicesConfig, help="Which engine speaks each language (see docs/speech.md).")

@@ -1,9 +1,12 @@
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
+import time
 from datetime import datetime, timezone
 
 import pytest
@@ -128,16 +131,29 @@ def test_demo_runs_stub_and_daemon_and_stops_on_ctrl_c(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "speakerd", "demo", "--dir", str(tmp_path), "--pace", "0.05", "--count", "12"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, "PYTHONUNBUFFERED": "1", "ALSA_CONFIG_PATH": str(no_card)})
+    lines = []
+    threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True).start()
     try:
+        assert wait_until(lambda: any("web page      :" in line for line in lines), timeout=20)
+        page = next(line for line in lines if "web page      :" in line)
+        address, password = re.search(r"(http://127\.0\.0\.1:\d+)/  password (\S+)", page).groups()
         assert wait_until(lambda: (tmp_path / "speakerd.db").exists(), timeout=20)
         assert wait_until(lambda: len(list((tmp_path / "audio").glob("*.wav"))) >= 2, timeout=60)
+        # The newcomer opens the page, logs in with the printed password and sees the panel.
+        session = requests.Session()
+        login = session.get(f"{address}/login", timeout=5).text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)
+        assert session.post(f"{address}/login", data={"password": password, "csrf_token": token}, timeout=5).url == f"{address}/"
+        assert session.get(f"{address}/panel.png", timeout=5).headers["Content-Type"] == "image/png"
         proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=20)
+        proc.wait(20)
+        time.sleep(0.2)
+        out = "".join(lines)
     finally:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0
-    assert "platform stub : http://127.0.0.1:" in out
+    assert "platform stub : http://127.0.0.1:" in out and "dashboard with the panel's picture" in out
     assert f"announcements : WAV files in {tmp_path / 'audio'} (no sound card found)" in out
     assert "speakerd.routed" in out and "staff" in out
     assert f"its data stays in {tmp_path}" in out

@@ -422,3 +422,16 @@ def wait_for(predicate, timeout):
             return True
         time.sleep(0.05)
     return predicate()
+
+
+def test_voices_are_unloaded_after_a_silence_and_load_again_for_the_next_sentence(device, tmp_path, caplog):
+    d = device({"speech": {"unload_after": 0.01}})
+    speech = quiet_speech(d, tmp_path)
+    d.receive(withdrawal(1), withdrawal(2))
+    deliver(d, speech, "w-1")
+    assert speech.speaker.voices._loaded
+    assert wait_for(lambda: "voices unloaded after 0.01 min without speaking" in caplog.text, 10)
+    assert not speech.speaker.voices._loaded
+    deliver(d, speech, "w-2")
+    assert (tmp_path / "played" / "w-2.wav").exists()
+    speech.close()

@@ -194,3 +194,17 @@ def test_a_speaker_vanishing_mid_sentence_is_retried_until_it_is_back(write_conf
 @pytest.fixture(autouse=True)
 def _reset_stream():
     VanishingStream.opened, VanishingStream.written = 0, []
+
+
+@pytest.mark.parametrize("garbage", [b"\x00\xff\xfe binary \x80\x81", b"platform: [[[[", b"", "平台：乱码".encode("gb18030")])
+def test_config_replaced_with_garbage_while_running_keeps_the_running_settings(stub, write_config, run_daemon, recording, caplog, garbage):
+    server = stub(orders(1))
+    path = write_config(fast_platform(server.url))
+    daemon = run_daemon(path)
+    assert recording.wait_for(1)
+    running = daemon.cfg
+    path.write_bytes(garbage)
+    assert wait_until(lambda: "config not reloaded, keeping the previous settings" in caplog.text, 10)
+    server.platform.publish(orders(2)[1:])
+    assert recording.wait_for(2)
+    assert daemon.cfg is running and daemon.state.name == "RUNNING"

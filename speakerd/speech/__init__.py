@@ -23,6 +23,7 @@ import math
 import re
 import queue
 import threading
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -136,6 +137,10 @@ class SpeechOutput:
         self.speaker = Speaker(settings, cache_dir)
         self.sink = make_sink(settings)
         self._playing = threading.Lock()  # the outbox worker, replays and reminders share one speaker
+        self._last_spoke = time.monotonic()
+        self._closing = threading.Event()
+        if settings.unload_after:
+            threading.Thread(target=self._unload_when_idle, name="speech-idle", daemon=True).start()
         self._warm = threading.Thread(target=self._remember_fixed_phrases, name="speech-warm", daemon=True)
         if warm:
             self._warm.start()
@@ -182,7 +187,16 @@ class SpeechOutput:
             finally:
                 self.sink.volume = loudest
                 self.sink.close(name)
+                self._last_spoke = time.monotonic()
         logger.info("spoke %s [%s]: %s", name, " ".join(engines) or mode, spoken)
+
+    def _unload_when_idle(self):
+        limit = self.settings.unload_after * 60
+        while not self._closing.wait(min(30.0, limit / 4)):
+            if self.speaker.voices._loaded and time.monotonic() - self._last_spoke > limit and not self._warm.is_alive():
+                with self._playing:
+                    if self.speaker.voices.unload():
+                        logger.info("speech: voices unloaded after %g min without speaking", self.settings.unload_after)
 
     def _held_back(self, notice, category):
         """Snoozed or quiet hours: not spoken now (critical messages always are)."""
@@ -272,7 +286,9 @@ class SpeechOutput:
                 return self._speak(spoken, lang)
             finally:
                 self.sink.close(name)
+                self._last_spoke = time.monotonic()
 
     def close(self):
+        self._closing.set()
         if self._warm.is_alive():
             self._warm.join(10)  # native code must not be running when the process ends

@@ -1,0 +1,136 @@
+"""Event to first sound: from the stub publishing an event to the speaker getting its first sample.
+
+The real path in one process: the stub over loopback HTTP, the daemon
+polling it (plain polling every 2 s, then long-poll), a real SQLite file, the
+real speech output with the configured voices. Only the sound card is
+replaced, at the lowest layer: a sink that notes when the first non-silent
+sample of the chime and of the spoken sentence is written. Events are
+published one at a time, each after the previous was heard and a random
+pause, so they land anywhere in the poll cycle. Prints the figures.
+
+    .venv/bin/python bench/latency.py [--events 100] [--modes poll,long-poll]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from speakerd.daemon import Daemon  # noqa: E402
+from speakerd.outputs import build_outputs  # noqa: E402
+from speakerd.stub import StubServer  # noqa: E402
+
+
+class TimingSink:
+    """Where the sound would go: notes the first audible sample of the chime and of the speech."""
+
+    def __init__(self):
+        self.volume = 1.0
+        self.heard = {}  # message id -> (chime at, speech at)
+        self._writes, self._chime, self._speech = 0, None, None
+        self.done = threading.Condition()
+
+    def open(self, rate):
+        self._writes, self._chime, self._speech = 0, None, None
+
+    def write(self, samples):
+        self._writes += 1
+        now = time.perf_counter()
+        if np.abs(samples).max() > 1e-3:
+            if self._chime is None:
+                self._chime = now
+            elif self._writes >= 2 and self._speech is None:
+                self._speech = now
+
+    def close(self, name=None):
+        with self.done:
+            if name:
+                self.heard[name] = (self._chime, self._speech)
+            self.done.notify_all()
+
+
+def config_for(url, mode, folder):
+    data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    data["platform"].update(url=url, token="demo-token", poll_interval=2.0, long_poll=20.0 if mode == "long-poll" else 0.0)
+    data["speech"]["device"] = f"wav:{folder / 'unused'}"
+    for section in ("display", "push", "gpio", "web"):
+        data[section]["enabled"] = False
+    data["storage"]["path"] = str(folder / f"{mode}.db")
+    path = folder / f"{mode}.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def event(i):
+    # A new member: a short Chinese sentence with no grouping wait ("会员部零零六号，新会员林静通过淘宝注册").
+    return {"id": f"lat-{i:04d}", "type": "member.joined", "app": "taobao", "user": {"id": "u-1", "name": "林静"},
+            "content": "新会员林静通过淘宝注册", "data": {"channel": "taobao"}}
+
+
+def run(mode, count, folder, rng):
+    stub = StubServer([], pace=0).start()
+    sink = TimingSink()
+
+    def outputs(cfg, store, current):
+        found = build_outputs(cfg, store, current)
+        speech = next(o for o in found if o.name == "speech")
+        speech.sink = sink
+        return found
+
+    daemon = Daemon(config_for(stub.url, mode, folder), outputs_factory=outputs)
+    daemon.start()
+    chime, speech = [], []
+    try:
+        for i in range(count + 1):  # the first loads the voices: reported apart
+            time.sleep(rng.uniform(0.2, 2.2))
+            message_id = event(i)["id"]
+            published = time.perf_counter()
+            stub.platform.publish([event(i)])
+            with sink.done:
+                if not sink.done.wait_for(lambda message_id=message_id: message_id in sink.heard, 60):
+                    raise SystemExit(f"{message_id} was never heard")
+            heard_chime, heard_speech = sink.heard[message_id]
+            if i == 0:
+                print(f"  {mode}: first event after start (voices load): chime {heard_chime - published:.2f} s, speech {heard_speech - published:.2f} s")
+                continue
+            chime.append(heard_chime - published)
+            speech.append(heard_speech - published)
+    finally:
+        daemon.stop()
+        stub.stop()
+    return chime, speech
+
+
+def pct(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--events", type=int, default=100)
+    parser.add_argument("--modes", default="poll,long-poll")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        for mode in args.modes.split(","):
+            chime, speech = run(mode, args.events, Path(tmp), rng)
+            print(f"{mode:9s} ({len(speech)} events): first chime sample p50 {statistics.median(chime):.3f} s, p95 {pct(chime, 95):.3f} s;"
+                  f" first speech sample p50 {statistics.median(speech):.3f} s, p95 {pct(speech, 95):.3f} s, max {max(speech):.3f} s")
+
+
+if __name__ == "__main__":
+    main()
