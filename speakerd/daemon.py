@@ -487,13 +487,13 @@ class ButtonActions:
         """Snooze speech for gpio.mute_minutes; pressed again while snoozed, end the snooze."""
         follow = self.daemon.followup
         if follow.store.snoozed_until() > store_mod.now().timestamp():
-            follow.unsnooze()
+            follow.unsnooze(wait=False)
         else:
-            follow.snooze(self.daemon.cfg.gpio.mute_minutes)
+            follow.snooze(self.daemon.cfg.gpio.mute_minutes, wait=False)
         self._touch()
 
     def end_mute(self):
-        self.daemon.followup.unsnooze()
+        self.daemon.followup.unsnooze(wait=False)
         self._touch()
 
 

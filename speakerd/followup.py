@@ -20,6 +20,7 @@ told, so a restart in the middle neither forgets a step nor takes it twice:
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import timedelta
 
 from speakerd import quiet
@@ -49,19 +50,23 @@ class FollowUp:
 
     # --- snooze --------------------------------------------------------------
 
-    def snooze(self, minutes):
-        """Snooze speech for ``minutes``; say until when, and warn when messages wait."""
+    def snooze(self, minutes, wait=True):
+        """Snooze speech for ``minutes``; say until when, and warn when messages wait.
+
+        ``wait=False`` (a button, a web request) returns once the snooze is
+        stored and speaks on another thread.
+        """
         until = store_mod.now() + timedelta(minutes=minutes)
         self.store.snooze(until.timestamp())
         waiting = self.store.waiting_count()
         warning = f"还有{waiting}条消息待处理，请留意屏幕和手机。" if waiting else ""
         logger.info("speech snoozed for %g min, until %s (%d waiting)", minutes, f"{until.astimezone():%H:%M}", waiting)
-        self._say(f"已静音，{until.astimezone():%H:%M}恢复播报。{warning}", "snooze")
+        self._say(f"已静音，{until.astimezone():%H:%M}恢复播报。{warning}", "snooze", wait)
 
-    def unsnooze(self):
+    def unsnooze(self, wait=True):
         self.store.snooze(0)
         logger.info("speech snooze ended")
-        self._say("静音结束，恢复播报。", "snooze-end")
+        self._say("静音结束，恢复播报。", "snooze-end", wait)
 
     def _snooze_ended(self, cfg, now):
         until = self.store.snoozed_until()
@@ -127,8 +132,11 @@ class FollowUp:
             self.store.mark_escalated(row["id"], number)
         logger.warning("escalated %s (step %d, %s min unacknowledged) to %s %s", row["id"], number, minutes, department, staff_id or "")
 
-    def _say(self, sentence, name):
-        self._speak(sentence, None, "high", name)
+    def _say(self, sentence, name, wait=True):
+        if wait:
+            self._speak(sentence, None, "high", name)
+        else:
+            threading.Thread(target=self._speak, args=(sentence, None, "high", name), name="say", daemon=True).start()
 
 
 def target(cfg, to, department):

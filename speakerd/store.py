@@ -289,7 +289,7 @@ class Store:
         kept = text if len(text) <= MAX_RAW else text[:MAX_RAW] + f"… [{len(text) - MAX_RAW} more characters not kept]"
         cur = self.db.execute(
             "insert or ignore into quarantine (fingerprint, platform_id, reason, raw, received_at) values (?, ?, ?, ?, ?)",
-            [fingerprint, platform_id, reason, kept.encode("utf-8", "replace").decode("utf-8"), now_iso()],
+            [fingerprint, _storable(platform_id), _storable(reason), _storable(kept), now_iso()],
         )
         return cur.rowcount == 1
 
@@ -572,6 +572,11 @@ class Store:
     def counts(self):
         with self.atomic(write=False):
             return {t: self.db[t].count for t in ("messages", "assignments", "outbox", "quarantine")}
+
+
+def _storable(text):
+    """Text SQLite can take: lone surrogates (valid in JSON escapes, not in UTF-8) become "?"."""
+    return None if text is None else text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _as_text(raw):

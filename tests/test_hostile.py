@@ -152,3 +152,13 @@ def test_an_alias_bomb_is_refused_at_once():
     with pytest.raises(ConfigError) as exc:
         config_mod.parse_text(text)
     assert "categories.order.keywords" in str(exc.value)
+
+
+def test_an_id_with_a_lone_surrogate_is_quarantined_and_the_batch_flows(tmp_path):
+    """Found by the property test above: quarantining it failed in SQLite and so did its whole batch, at every poll."""
+    store = Store(tmp_path / "speakerd.db")
+    body = b'{"messages": [{"id": "\\ud800x", "content": "a"}, {"id": "m-ok", "type": "order.paid", "content": "ok"}], "next": "c9"}'
+    result = Ingest(CFG, store)(platform._parse_body(body), ["log"])
+    assert [m for m, _, _ in result.new] == ["m-ok"] and len(result.quarantined) == 1
+    assert store.query("select platform_id from quarantine")[0]["platform_id"] == "?x"
+    assert store.cursor == "c9"

@@ -90,11 +90,11 @@ def register(app):
     def snooze():
         follow = _device().followup
         if request.form.get("end"):
-            follow.unsnooze()
+            follow.unsnooze(wait=False)
             flash("静音已结束。")
         else:
             minutes = _minutes(request.form.get("minutes"), _device().cfg.gpio.mute_minutes)
-            follow.snooze(minutes)
+            follow.snooze(minutes, wait=False)
             flash(f"已静音{minutes:g}分钟。")
         return redirect(url_for("dashboard"))
 
