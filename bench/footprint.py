@@ -74,11 +74,15 @@ def main():
         started = time.monotonic()
         proc = subprocess.Popen([sys.executable, "-m", "speakerd", "run", "-c", str(folder / "config.yaml")],
                                 stdout=subprocess.DEVNULL, stderr=open(folder / "daemon.log", "w"))
+        args.log = folder / "daemon.log"
         try:
             while spoken(folder / "speakerd.db") < len(EVENTS):
                 if proc.poll() is not None or time.monotonic() - started > 180:
                     raise SystemExit("the daemon did not announce the events; see its log")
                 time.sleep(0.5)
+            for event in EVENTS:  # handled, as in an office: no reminders during the idle time
+                subprocess.run([sys.executable, "-m", "speakerd", "ack", event["id"], "-c", str(folder / "config.yaml")],
+                               check=True, stdout=subprocess.DEVNULL)
             time.sleep(5)  # let the last announcement's buffers go
             pid = proc.pid
             print(f"voices {args.voices}: after announcing {len(EVENTS)} events: RSS {status(pid, 'VmRSS'):.0f} MiB (peak {status(pid, 'VmHWM'):.0f} MiB)")
@@ -89,7 +93,9 @@ def main():
                 samples.append(status(pid, "VmRSS"))
             used, wall = cpu_seconds(pid) - cpu0, time.monotonic() - t0
             print(f"idle {wall / 60:.1f} min polling every 5 s: CPU {used:.2f} s = {100 * used / wall:.2f} % of one core;"
-                  f" RSS {samples[0]:.0f} → {samples[-1]:.0f} MiB (peak {status(pid, 'VmHWM'):.0f} MiB)")
+                  f" RSS each minute {' '.join(f'{r:.0f}' for r in samples)} MiB (peak {status(pid, 'VmHWM'):.0f} MiB)")
+            unloaded = [line for line in args.log.read_text().splitlines() if "voices unloaded" in line]
+            print("  " + (unloaded[0] if unloaded else "voices were not unloaded"))
         finally:
             proc.terminate()
             proc.wait(30)

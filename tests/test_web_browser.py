@@ -77,7 +77,7 @@ def log_in(driver, base):
 def test_log_in_change_poll_interval_and_staff_and_the_daemon_reloads(browser, device):
     daemon, base = device
     log_in(browser, base)
-    assert "今日消息" in browser.page_source and "平台连接正常" in browser.page_source
+    assert wait_until(lambda: "今日消息" in browser.page_source and "平台连接正常" in browser.page_source)
     assert wait_until(lambda: browser.execute_script(
         "const i = document.querySelector('img.panel'); return i && i.complete && i.naturalWidth") == 512)
     shot(browser, "dashboard")
@@ -87,7 +87,8 @@ def test_log_in_change_poll_interval_and_staff_and_the_daemon_reloads(browser, d
     field.clear()
     field.send_keys("0.7")
     browser.find_element(By.CSS_SELECTOR, "#platform button.primary").click()
-    assert "已保存，设备已按新设置运行" in browser.page_source
+    # A click does not wait for the page it loads.
+    assert wait_until(lambda: "已保存，设备已按新设置运行" in browser.page_source)
     assert wait_until(lambda: daemon.cfg.platform.poll_interval == 0.7)
 
     form = browser.find_element(By.ID, "dep-orders")
@@ -96,7 +97,7 @@ def test_log_in_change_poll_interval_and_staff_and_the_daemon_reloads(browser, d
     form.find_element(By.NAME, "staff-new-id").send_keys("012")
     form.find_element(By.NAME, "staff-new-name").send_keys("林静")
     form.find_element(By.CSS_SELECTOR, "button.primary").click()
-    assert "已保存" in browser.page_source
+    assert wait_until(lambda: "已保存" in browser.page_source)
     assert wait_until(lambda: [(s.id, s.on_duty) for s in daemon.cfg.departments()["orders"][1].staff]
                       == [("001", True), ("002", False), ("012", True)])
     browser.get(base + "/settings")

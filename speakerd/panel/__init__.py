@@ -24,6 +24,7 @@ BRIGHT, DIM = 0xCF, 0x08
 # Seconds between asking the daemon for waiting counts and the link state: the counts
 # take a query over every unacknowledged message, so not on every frame.
 STATUS_EVERY, STATUS_AFTER_NEWS = 10.0, 2.0
+REDRAW_SECONDS = 1.0  # a frame costs a few ms of CPU (CJK text): drawn twice a second it was the idle daemon's largest cost
 
 
 class PanelError(SpeakerdError):
@@ -134,7 +135,7 @@ class DisplayOutput:
     def _run(self):
         while not self._stop.is_set():
             self._show()
-            self._wake.wait(0.5)
+            self._wake.wait(REDRAW_SECONDS)  # news and buttons wake it at once; this is for scrolling and the clock
             self._wake.clear()
 
     def _show(self):
