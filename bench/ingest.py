@@ -82,6 +82,7 @@ def end_to_end(events, batch):
                     time.sleep(0.01)
                 stored = time.perf_counter() - began
                 routed = count(db, "select count(*) from outbox")
+                outputs = ", ".join(r[0] for r in sqlite3.connect(db).execute("select distinct output from outbox"))
                 while count(db, "select count(*) from outbox where state = 'done'") < routed:
                     time.sleep(0.01)
                 delivered = time.perf_counter() - began
@@ -92,7 +93,7 @@ def end_to_end(events, batch):
                 proc.wait(30)
     print(f"burst end to end    : {len(events):,} events stored in {stored:.2f} s ({len(events) / stored:,.0f} messages/s, "
           f"batches of {batch}, includes process start)")
-    print(f"outbox drained      : {routed:,} deliveries (log and push outputs) done after {delivered:.2f} s")
+    print(f"outbox drained      : {routed:,} deliveries ({outputs}) done after {delivered:.2f} s")
     print(f"daemon memory       : RSS {rss / 1024:.1f} MiB after the burst, peak {peak / 1024:.1f} MiB")
 
 

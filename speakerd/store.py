@@ -237,14 +237,13 @@ class Store:
         return self.db.execute("select 1 from messages where id = ?", [message_id]).fetchone() is not None
 
     def add_message(self, message, category, classified_by, priority):
-        self.db["messages"].insert(
-            {
-                "id": message.id, "received_at": now_iso(), "created_at": message.created_at,
-                "type": message.type, "app": message.app, "user_id": message.user.id,
-                "user_name": message.user.name, "user_tier": message.user.tier,
-                "content": message.content, "data": json.dumps(message.data, ensure_ascii=False),
-                "category": category, "classified_by": classified_by, "priority": priority,
-            }
+        # Plain SQL on the ingest path: sqlite-utils' insert() (a savepoint and query building per
+        # row) took two thirds of ingest time.
+        self.db.execute(
+            "insert into messages (id, received_at, created_at, type, app, user_id, user_name, user_tier, content, data,"
+            " category, classified_by, priority) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [message.id, now_iso(), message.created_at, message.type, message.app, message.user.id, message.user.name,
+             message.user.tier, message.content, json.dumps(message.data, ensure_ascii=False), category, classified_by, priority],
         )
 
     def last_staff(self, department):
@@ -267,20 +266,16 @@ class Store:
         )
 
     def add_assignment(self, message_id, assignment, outputs, priority):
-        self.db["assignments"].insert(
-            {
-                "message_id": message_id, "department": assignment.department,
-                "subsystem": assignment.subsystem, "staff_id": assignment.staff_id, "assigned_at": now_iso(),
-            }
+        at = now_iso()
+        self.db.execute(
+            "insert into assignments (message_id, department, subsystem, staff_id, assigned_at) values (?, ?, ?, ?, ?)",
+            [message_id, assignment.department, assignment.subsystem, assignment.staff_id, at],
         )
-        for output in outputs:
-            self.db["outbox"].insert(
-                {
-                    "message_id": message_id, "department": assignment.department, "output": output,
-                    "priority": priority, "state": "pending", "attempts": 0, "next_attempt": 0.0,
-                    "last_error": None, "updated_at": now_iso(),
-                }
-            )
+        self.db.conn.executemany(
+            "insert into outbox (message_id, department, output, priority, state, attempts, next_attempt, last_error, updated_at)"
+            " values (?, ?, ?, ?, 'pending', 0, 0.0, null, ?)",
+            [(message_id, assignment.department, output, priority, at) for output in outputs],
+        )
 
     def quarantine(self, raw, reason, platform_id=None):
         """Keep a bad message aside once (a platform that resends it is not stored twice)."""

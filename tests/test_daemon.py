@@ -1,10 +1,12 @@
 """End to end: stub platform over loopback HTTP → daemon → SQLite file → outputs."""
 
 import collections
+import contextlib
 import json
 import logging
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -181,13 +183,14 @@ def start_process(config_path):
 
 
 def count_rows(db_path, sql):
+    """A count read from the side, as another program would: read-only, never taking the write lock."""
     if not db_path.exists():
         return 0
-    store = Store(db_path)
     try:
-        return store.query(sql)[0]["n"]
-    finally:
-        store.close()
+        with contextlib.closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)) as conn:
+            return conn.execute(sql).fetchone()[0]
+    except sqlite3.OperationalError:  # not created yet, or its tables not yet
+        return 0
 
 
 def expected_assignments(config_path, events):
@@ -210,10 +213,12 @@ def test_kill_9_mid_batch_then_restart_stores_every_message_exactly_once(stub, w
     kills = 0
     for _ in range(4):
         proc = start_process(path)
-        before = count_rows(db_path, "select count(*) as n from messages")
-        wait_until(lambda before=before: count_rows(db_path, "select count(*) as n from messages") > before + 100, timeout=20, interval=0.02)
-        proc.kill()
-        proc.wait(10)
+        try:
+            before = count_rows(db_path, "select count(*) as n from messages")
+            wait_until(lambda before=before: count_rows(db_path, "select count(*) as n from messages") > before + 100, timeout=20, interval=0.02)
+        finally:
+            proc.kill()
+            proc.wait(10)
         kills += 1
         if count_rows(db_path, "select count(*) as n from messages") == len(events):
             break

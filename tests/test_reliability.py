@@ -4,6 +4,7 @@ speaker, and each time it says what is wrong, stays up (or comes back), and lose
 from __future__ import annotations
 
 import collections
+import contextlib
 import random
 import resource
 import signal
@@ -46,7 +47,8 @@ def test_twenty_kill_9s_lose_nothing_and_repeat_only_pushes_cut_off_in_flight(st
             proc.wait(10)
             if db_path.exists():
                 # What was being sent when the process died may be sent again; nothing else may.
-                in_flight |= {r[0] for r in sqlite3.connect(db_path).execute("select message_id from push_log where state = 'sending'")}
+                with contextlib.closing(sqlite3.connect(db_path)) as conn:
+                    in_flight |= {r[0] for r in conn.execute("select message_id from push_log where state = 'sending'")}
         proc = start_process(path)
         try:
             assert wait_until(lambda: count_rows(db_path, "select count(*) as n from outbox where state = 'done'") == 2 * len(events), 90)

@@ -24,6 +24,7 @@ BRIGHT, DIM = 0xCF, 0x08
 # Seconds between asking the daemon for waiting counts and the link state: the counts
 # take a query over every unacknowledged message, so not on every frame.
 STATUS_EVERY, STATUS_AFTER_NEWS = 10.0, 2.0
+FRAMES_PER_SECOND = 5
 REDRAW_SECONDS = 1.0  # a frame costs a few ms of CPU (CJK text): drawn twice a second it was the idle daemon's largest cost
 
 
@@ -135,6 +136,8 @@ class DisplayOutput:
     def _run(self):
         while not self._stop.is_set():
             self._show()
+            # During a burst every message wakes it: at most FRAMES_PER_SECOND, the rest of the CPU is for storing them.
+            self._stop.wait(1 / FRAMES_PER_SECOND)
             self._wake.wait(REDRAW_SECONDS)  # news and buttons wake it at once; this is for scrolling and the clock
             self._wake.clear()
 
