@@ -292,3 +292,24 @@ def test_speak_a_test_sentence_and_send_a_test_push(site, tmp_path):
     assert "语音播报已关闭" in client.get("/settings").get_data(as_text=True)  # speech is off in this daemon
     client.post("/settings/push-test/003", data={"csrf_token": csrf(client, "/settings")})
     assert "003 没有推送目标" in client.get("/settings").get_data(as_text=True)
+
+
+def test_a_category_escalation_chain_is_edited_as_text(site):
+    daemon, app, path = site
+    client = app.test_client()
+    login(client)
+    page = client.get("/settings").get_data(as_text=True)
+    assert 'value="30 lead, 60 tech"' in page
+    fields = {m[0]: html_unescape(m[1]) for m in re.findall(r'name="(categories\.[^"]+)"[^>]*value="([^"]*)"', page)}
+    fields["categories.finance.escalate"] = "20 lead, 45 007"
+    answer = client.post("/settings/section/categories", data=form(client, **fields))
+    assert answer.status_code == 302, answer.get_data(as_text=True)[:500]
+    assert wait_until(lambda: [(s.after, s.to) for s in daemon.cfg.categories["finance"].escalate] == [(20, "lead"), (45, "007")])
+    bad = client.post("/settings/section/categories", data=form(client, **{**fields, "categories.finance.escalate": "20 nobody"}))
+    assert bad.status_code == 400 and "&#39;nobody&#39; is neither lead" in bad.get_data(as_text=True)
+
+
+def html_unescape(text):
+    import html
+
+    return html.unescape(text)

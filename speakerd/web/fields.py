@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from speakerd import config as config_mod
 from speakerd.schema import Secret, yaml_key
-from speakerd.web.configedit import flow_seq
+from speakerd.web.configedit import flow_map, flow_seq
 
 _LIST_SPLIT = re.compile(r"\s*[,，、\n]\s*")
 
@@ -39,6 +39,8 @@ class Field:
             return ""
         if self.kind == "list":
             return ", ".join(self.value or ())
+        if self.kind == "steps":
+            return ", ".join(f"{step.after:g} {step.to}" for step in self.value or ())
         if self.value is None:
             return ""
         if isinstance(self.value, float) and self.value.is_integer():
@@ -89,7 +91,8 @@ def _kind(tp):
     if typing.get_origin(tp) is typing.Literal:
         return "select", typing.get_args(tp)
     if typing.get_origin(tp) is tuple:
-        return "list", ()
+        item = typing.get_args(tp)[0]
+        return ("steps" if dataclasses.is_dataclass(item) else "list"), ()
     return "text", ()
 
 
@@ -100,8 +103,8 @@ def read(fields, form):
         value = _parse(f, form)
         if value is _UNCHANGED:
             continue
-        current = tuple(f.value) if f.kind == "list" else f.value
-        compare = tuple(value) if f.kind == "list" else value
+        current = f.shown if f.kind == "steps" else tuple(f.value) if f.kind == "list" else f.value
+        compare = _steps_text(value) if f.kind == "steps" else tuple(value) if f.kind == "list" else value
         if compare != current:
             changes[f.path] = value
     return changes
@@ -123,9 +126,25 @@ def _parse(f, form):
         return _number(raw, f.kind == "integer")
     if f.kind == "list":
         return flow_seq([item for item in _LIST_SPLIT.split(raw) if item])
+    if f.kind == "steps":
+        return _steps(raw)
     if raw == "" and f.value is None:
         return None
     return raw
+
+
+def _steps(raw):
+    """'30 lead, 60 tech' → [{after: 30, to: lead}, {after: 60, to: tech}]; check-config judges the values."""
+    steps = []
+    for item in _LIST_SPLIT.split(raw):
+        after, _, to = item.strip().partition(" ")
+        if item.strip():
+            steps.append(flow_map({"after": _number(after, False), "to": to.strip()}))
+    return steps
+
+
+def _steps_text(steps):
+    return ", ".join(f"{s['after']:g} {s['to']}" if isinstance(s["after"], (int, float)) else f"{s['after']} {s['to']}" for s in steps)
 
 
 def _number(raw, integer):

@@ -45,6 +45,7 @@ CATEGORY_FIELDS = [
     ("announce", "播报方式"), ("chime", "提示音"), ("speech", "播报句式"), ("quiet_hours", "本分类休息时段"),
     ("repeat.every", "未确认时每隔几分钟提醒（0为不提醒）"), ("repeat.max", "最多提醒几次"),
     ("burst.threshold", "积压几条时合并播报（0为不合并）"), ("burst.group_wait", "合并前等待（秒）"),
+    ("escalate", "升级（分钟 对象，如：30 lead, 60 tech）"),
 ]
 
 
