@@ -12,8 +12,6 @@ read from /proc/PID/stat. Prints the figures.
 from __future__ import annotations
 
 import argparse
-import os
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -25,9 +23,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.procfs import count, cpu_seconds, memory_mib  # noqa: E402
 from speakerd.stub import StubServer  # noqa: E402
 
-TICKS = os.sysconf("SC_CLK_TCK")
 EVENTS = [
     {"id": "f-1", "type": "finance.withdrawal", "user": {"id": "u-1", "name": "马丽"}, "content": "马丽申请提现5000元，请审核", "data": {"amount": 5000}},
     {"id": "f-2", "type": "member.joined", "content": "新会员林静通过淘宝注册"},
@@ -37,24 +35,8 @@ EVENTS = [
 ]
 
 
-def status(pid, field):
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def cpu_seconds(pid):
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
-
-
 def spoken(db):
-    try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
-            return conn.execute("select count(*) from outbox where output = 'speech' and state = 'done'").fetchone()[0]
-    except sqlite3.Error:
-        return 0
+    return count(db, "select count(*) from outbox where output = 'speech' and state = 'done'")
 
 
 def main():
@@ -85,15 +67,15 @@ def main():
                                check=True, stdout=subprocess.DEVNULL)
             time.sleep(5)  # let the last announcement's buffers go
             pid = proc.pid
-            print(f"voices {args.voices}: after announcing {len(EVENTS)} events: RSS {status(pid, 'VmRSS'):.0f} MiB (peak {status(pid, 'VmHWM'):.0f} MiB)")
+            print(f"voices {args.voices}: after announcing {len(EVENTS)} events: RSS {memory_mib(pid):.0f} MiB (peak {memory_mib(pid, 'VmHWM'):.0f} MiB)")
             cpu0, t0 = cpu_seconds(pid), time.monotonic()
             samples = []
             while time.monotonic() - t0 < args.minutes * 60:
                 time.sleep(min(60.0, args.minutes * 60 - (time.monotonic() - t0)))
-                samples.append(status(pid, "VmRSS"))
+                samples.append(memory_mib(pid))
             used, wall = cpu_seconds(pid) - cpu0, time.monotonic() - t0
             print(f"idle {wall / 60:.1f} min polling every 5 s: CPU {used:.2f} s = {100 * used / wall:.2f} % of one core;"
-                  f" RSS each minute {' '.join(f'{r:.0f}' for r in samples)} MiB (peak {status(pid, 'VmHWM'):.0f} MiB)")
+                  f" RSS each minute {' '.join(f'{r:.0f}' for r in samples)} MiB (peak {memory_mib(pid, 'VmHWM'):.0f} MiB)")
             unloaded = [line for line in args.log.read_text().splitlines() if "voices unloaded" in line]
             print("  " + (unloaded[0] if unloaded else "voices were not unloaded"))
         finally:

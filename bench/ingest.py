@@ -24,27 +24,13 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.procfs import count, memory_mib  # noqa: E402
 from speakerd import config  # noqa: E402
 from speakerd.ingest import Ingest  # noqa: E402
 from speakerd.platform import Batch  # noqa: E402
 from speakerd.store import Store  # noqa: E402
 from speakerd.stub import StubServer  # noqa: E402
 from speakerd.stub.scenarios import flash_sale  # noqa: E402
-
-
-def rss_kib(pid, field="VmRSS"):
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    return 0
-
-
-def count(db, sql):
-    try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
-            return conn.execute(sql).fetchone()[0]
-    except sqlite3.Error:
-        return 0
 
 
 def in_process(events, batch):
@@ -87,14 +73,14 @@ def end_to_end(events, batch):
                     time.sleep(0.01)
                 delivered = time.perf_counter() - began
                 time.sleep(1)
-                rss, peak = rss_kib(proc.pid), rss_kib(proc.pid, "VmHWM")
+                rss, peak = memory_mib(proc.pid), memory_mib(proc.pid, "VmHWM")
             finally:
                 proc.terminate()
                 proc.wait(30)
     print(f"burst end to end    : {len(events):,} events stored in {stored:.2f} s ({len(events) / stored:,.0f} messages/s, "
           f"batches of {batch}, includes process start)")
     print(f"outbox drained      : {routed:,} deliveries ({outputs}) done after {delivered:.2f} s")
-    print(f"daemon memory       : RSS {rss / 1024:.1f} MiB after the burst, peak {peak / 1024:.1f} MiB")
+    print(f"daemon memory       : RSS {rss:.1f} MiB after the burst, peak {peak:.1f} MiB")
 
 
 def main():

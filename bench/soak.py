@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,7 @@ from werkzeug.serving import make_server
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.procfs import count, memory_mib  # noqa: E402
 from speakerd.stub import StubServer  # noqa: E402
 from speakerd.stub.scenarios import office  # noqa: E402
 
@@ -67,19 +67,8 @@ class Hook:
         self.server = None
 
 
-def rss_mib(pid):
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
 def query(db, sql):
-    try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
-            return conn.execute(sql).fetchone()[0]
-    except sqlite3.Error:
-        return -1
+    return count(db, sql, missing=-1)
 
 
 def good_ids(events):
@@ -119,7 +108,7 @@ def main():
             while time.monotonic() - started < args.minutes * 60:
                 time.sleep(10)
                 elapsed = time.monotonic() - started
-                samples.append((elapsed, rss_mib(proc.pid)))
+                samples.append((elapsed, memory_mib(proc.pid)))
                 if int(elapsed // 60) > minute:
                     minute = int(elapsed // 60)
                     requests.post(f"{stub.url}/admin/fault", json={**next(faults), "count": 0}, headers=admin, timeout=5)

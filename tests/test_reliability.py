@@ -110,7 +110,8 @@ def test_a_full_disk_is_reported_the_daemon_stays_up_and_nothing_is_lost(stub, w
     assert count_rows(db_path, "select count(*) as n from quarantine") == 0
 
 
-def test_a_database_locked_by_another_program_is_an_alert_and_nothing_is_lost(stub, write_config, run_daemon, recording, tmp_path):
+def test_a_database_locked_by_another_program_is_an_alert_and_nothing_is_lost(stub, write_config, run_daemon, recording, tmp_path, monkeypatch):
+    monkeypatch.setattr("speakerd.store.BUSY_TIMEOUT", 0.5)  # the lock below outlasts it several times over
     server = stub(orders(3))
     cfg = fast_platform(server.url)
     cfg["health"] = {"fail_after": 0.5}
@@ -119,7 +120,7 @@ def test_a_database_locked_by_another_program_is_an_alert_and_nothing_is_lost(st
     holder = subprocess.Popen([sys.executable, "-c", (
         "import sqlite3, sys, time\n"
         f"c = sqlite3.connect({str(tmp_path / 'speakerd.db')!r}, isolation_level=None)\n"
-        "c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(12); c.execute('COMMIT')\n")],
+        "c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(4); c.execute('COMMIT')\n")],
         stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "locked"
