@@ -120,7 +120,7 @@ class Ingest:
             result.handled.append((parsed.id, self._acknowledge_referred(parsed)))
             return
         assignments = []
-        departments = [to[0]] if to else self.router.departments_for(parsed, verdict.category)
+        departments = [to[0]] if to else self.router.departments_for(parsed, category)
         for department in departments:
             assignment = self.router.assign(department, self.store.last_staff(department))
             if to and to[1]:

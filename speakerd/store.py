@@ -482,10 +482,7 @@ class Store:
 
     def take(self, jobs):
         """Mark ``jobs`` under way, as claim() does for one: a crash before finish() makes them owed again."""
-        with self.atomic():
-            self.db.conn.executemany(
-                "update outbox set state = 'sending', updated_at = ? where message_id = ? and department = ? and output = ?",
-                [(now_iso(), j.message_id, j.department, j.output) for j in jobs])
+        self._set_state(jobs, "sending")
 
     def finish_grouped(self, jobs, leader):
         """Record ``jobs`` as told within ``leader``'s summary."""
@@ -497,10 +494,13 @@ class Store:
 
     def give_back(self, jobs):
         """Jobs taken for a summary that could not be told: owed again, as they were."""
+        self._set_state(jobs, "pending")
+
+    def _set_state(self, jobs, state):
         with self.atomic():
             self.db.conn.executemany(
-                "update outbox set state = 'pending', updated_at = ? where message_id = ? and department = ? and output = ?",
-                [(now_iso(), j.message_id, j.department, j.output) for j in jobs])
+                "update outbox set state = ?, updated_at = ? where message_id = ? and department = ? and output = ?",
+                [(state, now_iso(), j.message_id, j.department, j.output) for j in jobs])
 
     def snoozed_until(self):
         """Epoch seconds until which speech is snoozed; 0 when it is not."""

@@ -429,9 +429,9 @@ def test_voices_are_unloaded_after_a_silence_and_load_again_for_the_next_sentenc
     speech = quiet_speech(d, tmp_path)
     d.receive(withdrawal(1), withdrawal(2))
     deliver(d, speech, "w-1")
-    assert speech.speaker.voices._loaded
+    assert speech.speaker.voices.loaded
     assert wait_for(lambda: "voices unloaded after 0.01 min without speaking" in caplog.text, 10)
-    assert not speech.speaker.voices._loaded
+    assert not speech.speaker.voices.loaded
     deliver(d, speech, "w-2")
     assert (tmp_path / "played" / "w-2.wav").exists()
     speech.close()

@@ -193,7 +193,7 @@ class SpeechOutput:
     def _unload_when_idle(self):
         limit = self.settings.unload_after * 60
         while not self._closing.wait(min(30.0, limit / 4)):
-            if self.speaker.voices._loaded and time.monotonic() - self._last_spoke > limit and not self._warm.is_alive():
+            if self.speaker.voices.loaded and time.monotonic() - self._last_spoke > limit and not self._warm.is_alive():
                 with self._playing:
                     if self.speaker.voices.unload():
                         logger.info("speech: voices unloaded after %g min without speaking", self.settings.unload_after)

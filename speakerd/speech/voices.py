@@ -178,6 +178,11 @@ class Voices:
             if voice is not None:
                 self._failed.add((voice.name, lang))
 
+    @property
+    def loaded(self):
+        """The languages whose voice is in memory now."""
+        return list(self._loaded)
+
     def unload(self):
         """Let go of every loaded voice and hand their memory back to the system; return how many.
 
