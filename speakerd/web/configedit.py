@@ -44,7 +44,7 @@ class Invalid(SpeakerdError):
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
 
 
-def _yaml(text=""):
+def round_trip_yaml(text=""):
     """A round-trip YAML that writes with the file's own indentation (ruamel applies one style to all)."""
     from ruamel.yaml.util import load_yaml_guess_indent
 
@@ -87,10 +87,6 @@ class ConfigFile:
         text = self.path.read_text(encoding="utf-8")
         return text, version_of(text)
 
-    def document(self):
-        text = self.read()[0]
-        return _yaml(text).load(text) or CommentedMap()
-
     def apply(self, changes, version, force=False, edit=None):
         """Apply ``changes`` (and ``edit(document)``) to the file as it is; check; save. Returns the new version.
 
@@ -100,7 +96,7 @@ class ConfigFile:
         text, current = self.read()
         if current != version and not force:
             raise Conflict(current)
-        yaml = _yaml(text)
+        yaml = round_trip_yaml(text)
         doc = yaml.load(text) or CommentedMap()
         for path, value in changes.items():
             set_path(doc, _split(path), value)

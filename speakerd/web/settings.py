@@ -14,14 +14,13 @@ import logging
 import threading
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from speakerd import config as config_mod
 from speakerd import push_targets
 from speakerd.errors import ConfigError
 from speakerd.web import fields as fields_mod
-from speakerd.web.configedit import ConfigFile, Conflict, Invalid, flow_map, flow_seq
+from speakerd.web.configedit import ConfigFile, Conflict, Invalid, flow_map, flow_seq, round_trip_yaml
 
 logger = logging.getLogger(__name__)
 
@@ -72,17 +71,12 @@ def section_fields(cfg, name):
     return [fields_mod.field(cfg, path, label) for path, label in SECTIONS[name][1]]
 
 
-def route_text(document):
+def route_text(text):
+    """The ``route:`` tree of config.yaml's ``text`` as YAML, comments and the file's indentation kept."""
+    yaml = round_trip_yaml(text)
     out = io.StringIO()
-    _round_trip().dump(document.get("route") or {}, out)
+    yaml.dump((yaml.load(text) or {}).get("route") or {}, out)
     return out.getvalue()
-
-
-def _round_trip():
-    yaml = YAML()
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    yaml.width = 4096
-    return yaml
 
 
 def render(status=200, errors=None, submitted=None, conflict=None, focus=None, tried=None):
@@ -93,7 +87,7 @@ def render(status=200, errors=None, submitted=None, conflict=None, focus=None, t
     return render_template(
         "settings.html", cfg=cfg, version=conflict or version, broken=broken, simple=simple, categories=categories,
         errors=errors or {}, submitted=submitted, conflict=conflict, focus=focus, tried=tried,
-        route=submitted.get("route") if "route" in submitted else route_text(_file().document()),
+        route=submitted.get("route") if "route" in submitted else route_text(_file().read()[0]),
         masked=push_targets.mask,
     ), status
 
@@ -144,7 +138,7 @@ def register(app):
     @app.post("/settings/route")
     def save_route():
         try:
-            tree = _round_trip().load(request.form.get("route", ""))
+            tree = round_trip_yaml().load(request.form.get("route", ""))
         except (YAMLError, RecursionError) as exc:
             return render(400, errors={"route": f"不是有效的 YAML：{exc}"}, submitted=request.form.to_dict(), focus="routes")
 
