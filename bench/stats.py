@@ -21,9 +21,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from speakerd import config, stats  # noqa: E402
-from speakerd import store as store_mod  # noqa: E402
+from speakerd.clock import FakeClock  # noqa: E402
 from speakerd.ingest import Ingest  # noqa: E402
 from speakerd.platform import Batch  # noqa: E402
+from speakerd.store import Store  # noqa: E402
 from speakerd.stub.scenarios import office  # noqa: E402
 
 BATCH = 2000
@@ -31,13 +32,12 @@ BATCH = 2000
 
 def build(path, count):
     cfg = config.load(ROOT / "config.yaml")
-    store = store_mod.Store(path)
-    ingest = Ingest(cfg, store)
     start = datetime(2025, 11, 24, 9, tzinfo=timezone.utc)
+    clock = FakeClock(start)
+    store = Store(path, clock)
+    ingest = Ingest(cfg, store)
     step = timedelta(days=365) / count
     made, chunk, began = 0, 0, time.perf_counter()
-    clock = {"at": start}
-    store_mod.now = lambda: clock["at"]
     rng = random.Random(7)
     while made < count:
         events = [e for e in office(count=BATCH, seed=chunk) if isinstance(e, dict) and str(e.get("id", "")).startswith("m-0")]
@@ -52,7 +52,7 @@ def build(path, count):
                 " where id = ?", ack)
         made += len(new)
         chunk += 1
-        clock["at"] = start + step * made
+        clock.set(start + step * made)
         if chunk % 50 == 0:
             print(f"  built {made:,} messages in {time.perf_counter() - began:.0f} s", flush=True)
     print(f"built {made:,} messages in {time.perf_counter() - began:.0f} s ({made / (time.perf_counter() - began):,.0f}/s)")
@@ -80,8 +80,8 @@ def main():
     if not path.exists():
         build(path, args.messages)
     cfg = config.load(ROOT / "config.yaml")
-    store = store_mod.Store(path)
-    counts = store.counts()
+    store = Store(path)
+    counts = store.reports.counts()
     print(f"database: {counts['messages']:,} messages, {counts['assignments']:,} assignments, "
           f"{store.query('select count(*) as n from tallies')[0]['n']:,} tally rows, {path.stat().st_size / 2**20:.0f} MiB")
     worst = 0.0

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from speakerd import stats
-from speakerd import store as store_mod
+
+if TYPE_CHECKING:
+    from speakerd.config import Config
+    from speakerd.store import Store
 
 
-def yesterday(now=None):
-    return ((now or store_mod.now()).astimezone() - timedelta(days=1)).strftime("%Y-%m-%d")
+def yesterday(now: datetime) -> str:
+    """The local day before ``now``, as 'YYYY-MM-DD'."""
+    return (now.astimezone() - timedelta(days=1)).strftime("%Y-%m-%d")
 
 
-def digests(store, cfg, day):
+def digests(store: Store, cfg: Config, day: str) -> list[tuple[dict[str, Any], str, str | None]]:
     """``[(message, department, lead staff id or None)]`` for each department that had or has work."""
     counts = {r["department"]: r for r in stats.report(store, "department", day, day, cfg)}
-    open_work = {r["department"]: r["n"] for r in store.query(
-        "select a.department, count(*) as n from messages m join assignments a on a.message_id = m.id"
-        " where m.acked_at is null and m.type not like 'digest.%' group by a.department"
-    )}
+    open_work = store.acks.waiting_by_department(exclude_type="digest.%")
     out = []
     for dep_id, (_, dep) in cfg.departments().items():
         row = counts.get(dep_id, {"messages": 0, "acked": 0})

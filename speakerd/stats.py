@@ -9,26 +9,30 @@ Days are the device's local days.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+import csv
+import json
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, TextIO
 
-KEYS = {
-    "total": "'all'", "app": "app", "category": "category", "type": "type", "month": "substr(day, 1, 7)",
-    "day": "day", "hour": "hour", "subsystem": "subsystem", "department": "department", "staff": "staff_id",
-}
+from speakerd.clock import iso
+from speakerd.store.reports import TALLY_KEYS
+from speakerd.text import table
+
+if TYPE_CHECKING:
+    from speakerd.config import Config
+    from speakerd.store import Store
+
+Row = dict[str, Any]
+KEYS = TALLY_KEYS  # what a report may count by
 PER_ASSIGNMENT = {"subsystem", "department", "staff"}  # a message told to two departments counts in each
 ORDER_TYPES = {"paid": "order.paid", "abandoned": "order.abandoned", "browsed": "order.browsed", "created": "order.created"}
 FIRST_DAY, LAST_DAY = "0000-00-00", "9999-99-99"
 
 
-def report(store, by="total", since=None, until=None, cfg=None):
+def report(store: Store, by: str = "total", since: str | None = None, until: str | None = None, cfg: Config | None = None) -> list[Row]:
     """Rows of ``{by, name, messages, acked, unacked, ack_ratio, …}`` for days ``since``…``until`` (inclusive)."""
-    key = KEYS[by]
     count, acked = ("assigned", "acked_assigned") if by in PER_ASSIGNMENT else ("messages", "acked_messages")
-    rows = store.query(
-        f"select {key} as key, sum({count}) as messages, sum({acked}) as acked from tallies"
-        " where day between ? and ? group by 1 having sum(" + count + ") > 0 order by 1",
-        [since or FIRST_DAY, until or LAST_DAY],
-    )
+    rows = store.reports.tally_counts(by, count, acked, since or FIRST_DAY, until or LAST_DAY)
     out = []
     for row in rows:
         item = {by: row["key"], "name": _name(cfg, by, row["key"]), "messages": row["messages"], "acked": row["acked"],
@@ -37,15 +41,15 @@ def report(store, by="total", since=None, until=None, cfg=None):
     if by in ("department", "staff"):
         _add_ack_times(store, by, since, until, out)
     if by in ("day", "month", "total"):
-        _add_orders(store, by, key, since, until, out)
+        _add_orders(store, by, since, until, out)
     return out
 
 
-def _ratio(part, whole):
+def _ratio(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def _name(cfg, by, key):
+def _name(cfg: Config | None, by: str, key: str) -> str:
     if cfg is None:
         return ""
     if by == "department":
@@ -61,40 +65,29 @@ def _name(cfg, by, key):
     return ""
 
 
-def _add_ack_times(store, by, since, until, rows):
+def _add_ack_times(store: Store, by: str, since: str | None, until: str | None, rows: list[Row]) -> None:
     """Median and 90th percentile (nearest rank) of seconds from receipt to acknowledgement.
 
     Read by rank from the (department|staff_id, ack_seconds) index: a few
     index walks per row instead of loading every acknowledged message.
     """
-    column = "department" if by == "department" else "staff_id"
-    window, bounds = "ack_seconds is not null", []
+    bounds = None
     if since or until:
-        window += " and assigned_at >= ? and assigned_at < ?"
-        bounds = [_day_start(since or FIRST_DAY), _day_start(_next_day(until) if until else LAST_DAY)]
-    def at(key, rank, n=1):
-        """The ``n`` times to acknowledge from ``rank`` on, in ascending order."""
-        return [r["s"] for r in store.query(
-            f"select ack_seconds as s from assignments where {column} = ? and {window} order by ack_seconds limit ? offset ?",
-            [key, *bounds, n, rank])]
-
+        bounds = (_day_start(since or FIRST_DAY), _day_start(_next_day(until) if until else LAST_DAY))
     for item in rows:
         key = item[by]
-        count = store.query(f"select count(*) as n from assignments where {column} = ? and {window}", [key, *bounds])[0]["n"]
+        count = store.reports.ack_seconds_count(by, key, bounds)
         if not count:
             item["ack_median_s"] = item["ack_p90_s"] = None
             continue
-        middle = at(key, (count - 1) // 2, 2 if count % 2 == 0 else 1)
+        middle = store.reports.ack_seconds_at(by, key, bounds, (count - 1) // 2, 2 if count % 2 == 0 else 1)
         item["ack_median_s"] = round(sum(middle) / len(middle), 1)
-        item["ack_p90_s"] = round(at(key, -(-count * 9 // 10) - 1)[0], 1)
+        item["ack_p90_s"] = round(store.reports.ack_seconds_at(by, key, bounds, -(-count * 9 // 10) - 1)[0], 1)
 
 
-def _add_orders(store, by, key, since, until, rows):
+def _add_orders(store: Store, by: str, since: str | None, until: str | None, rows: list[Row]) -> None:
     """Paid, abandoned ("A alert"), browsed-without-order ("B alert") and the paid ratio."""
-    sums = ", ".join(f"sum(case when type = '{t}' then messages else 0 end) as {name}" for name, t in ORDER_TYPES.items())
-    found = {r["key"]: r for r in store.query(
-        f"select {key} as key, {sums} from tallies where day between ? and ? group by 1", [since or FIRST_DAY, until or LAST_DAY]
-    )}
+    found = store.reports.tally_types(by, ORDER_TYPES, since or FIRST_DAY, until or LAST_DAY)
     for item in rows:
         counts = found.get(item[by], {})
         for name in ORDER_TYPES:
@@ -102,13 +95,12 @@ def _add_orders(store, by, key, since, until, rows):
         item["paid_ratio"] = _ratio(item["orders_paid"], item["orders_paid"] + item["orders_abandoned"])
 
 
-def outages(store, since=None, until=None, now=None):
+def outages(store: Store, since: str | None = None, until: str | None = None, now: datetime | None = None) -> list[Row]:
     """Count and total seconds of outages that overlap the days, per subject."""
-    now = now or datetime.now().astimezone()
+    now = now or store.clock.now()
     start, end = _day_start(since or FIRST_DAY), _day_start(_next_day(until) if until else LAST_DAY)
-    rows = store.query("select subject, kind, started_at, ended_at from outages where started_at < ? and (ended_at is null or ended_at >= ?)", [end, start])
-    out = {}
-    for row in rows:
+    out: dict[str, Row] = {}
+    for row in store.outages.overlapping(start, end):
         began = datetime.fromisoformat(row["started_at"])
         ended = datetime.fromisoformat(row["ended_at"]) if row["ended_at"] else now
         entry = out.setdefault(row["subject"], {"subject": row["subject"], "outages": 0, "seconds": 0.0})
@@ -117,12 +109,32 @@ def outages(store, since=None, until=None, now=None):
     return sorted(out.values(), key=lambda e: e["subject"])
 
 
-def _day_start(day):
+def _day_start(day: str) -> str:
     """The UTC ISO instant a local day starts at (stored times are UTC ISO)."""
     if day in (FIRST_DAY, LAST_DAY):
         return day
-    return datetime.fromisoformat(day).astimezone().astimezone(timezone.utc).isoformat()
+    return iso(datetime.fromisoformat(day).astimezone())
 
 
-def _next_day(day):
+def _next_day(day: str) -> str:
     return (datetime.fromisoformat(day) + timedelta(days=1)).strftime("%Y-%m-%d")
+
+
+def write_report(rows: list[Row], outages: list[Row], by: str, fmt: str, out: TextIO,
+                 since: str | None = None, until: str | None = None) -> None:
+    """A report as ``table`` (with its outages), ``csv`` or ``json``, written to ``out``."""
+    if fmt == "json":
+        json.dump({"by": by, "since": since, "until": until, "rows": rows, "outages": outages}, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        return
+    columns = list(rows[0]) if rows else [by, "messages"]
+    if not any(r.get("name") for r in rows):
+        columns = [c for c in columns if c != "name"]
+    if fmt == "csv":
+        writer = csv.DictWriter(out, columns, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        return
+    out.write(table(rows, columns) + "\n")
+    for o in outages:
+        out.write(f"\noutages of {o['subject']}: {o['outages']}, {o['seconds'] / 60:.1f} min in all\n")

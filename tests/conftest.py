@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from speakerd.clock import SYSTEM
 from speakerd.daemon import Daemon
 from speakerd.outputs.recording import RecordingOutput
 from speakerd.store import Store
@@ -79,7 +80,7 @@ def run_daemon(recording):
         if real_outputs:
             daemon = Daemon(config_path)
         else:
-            daemon = Daemon(config_path, outputs_factory=lambda cfg, store, current: outputs if outputs is not None else [recording])
+            daemon = Daemon(config_path, outputs_factory=lambda *args, **parts: outputs if outputs is not None else [recording])
         daemon.start()
         daemons.append(daemon)
         return daemon
@@ -93,8 +94,8 @@ def run_daemon(recording):
 def open_store():
     stores = []
 
-    def open_(path):
-        store = Store(path)
+    def open_(path, clock=SYSTEM):
+        store = Store(path, clock)
         stores.append(store)
         return store
 

@@ -4,10 +4,12 @@ import os
 import socket
 import threading
 import time
+from datetime import datetime, timezone
 
 import pytest
 import requests
 
+from speakerd.clock import FakeClock
 from speakerd.health import Health, spoken_duration
 from speakerd.outputs.recording import RecordingOutput
 
@@ -15,44 +17,37 @@ from .conftest import fast_platform
 from .test_daemon import unique_good, wait_until
 
 
-class Clock:
-    def __init__(self):
-        self.now = 1_700_000_000.0
-
-    def __call__(self):
-        return self.now
-
-
 @pytest.fixture
 def health(tmp_path, open_store):
-    store = open_store(tmp_path / "h.db")
-    said, clock = [], Clock()
-    return Health(store, said.append, fail_after=60, remind_every=900, clock=clock), said, clock, store
+    clock = FakeClock(datetime.fromtimestamp(1_700_000_000, timezone.utc))
+    store = open_store(tmp_path / "h.db", clock)
+    said = []
+    return Health(store, said.append, fail_after=60, remind_every=900), said, clock, store
 
 
 def test_one_alert_after_fail_after_then_reminders_then_recovery(health):
     h, said, clock, store = health
     h.failing("platform", "unreachable", "refused")
-    clock.now += 59
+    clock.advance(seconds=59)
     h.failing("platform", "unreachable", "refused")
     h.tick()
     assert said == []
-    clock.now += 1
+    clock.advance(seconds=1)
     h.tick()
     h.failing("platform", "unreachable", "refused")
     assert [m["type"] for m in said] == ["tech.platform.alert"]
     assert said[0]["content"] == "技术告警：连不上平台（连接被拒绝或超时），已持续1分钟。请检查平台服务是否在运行。"
     for _ in range(3):
-        clock.now += 900
+        clock.advance(seconds=900)
         h.tick()
     assert [m["type"] for m in said][1:] == ["tech.platform.reminder"] * 3
     assert len({m["id"] for m in said}) == 4
-    clock.now += 125
+    clock.advance(seconds=125)
     h.ok("platform")
     assert said[-1]["type"] == "tech.platform.recovered"
     assert said[-1]["content"] == "技术通知：平台连接已恢复正常，中断48分钟。"  # 2885 s
     assert said[-1]["data"]["seconds"] == 60 + 2700 + 125
-    outage = store.outages()[0]
+    outage = store.outages.find()[0]
     assert (outage["subject"], outage["kind"]) == ("platform", "unreachable") and outage["ended_at"]
 
 
@@ -60,10 +55,10 @@ def test_blips_shorter_than_fail_after_raise_nothing(health):
     h, said, clock, store = health
     for _ in range(20):  # flapping: down 30 s, up, down again
         h.failing("platform", "server", "HTTP 500")
-        clock.now += 30
+        clock.advance(seconds=30)
         h.tick()
         h.ok("platform")
-    assert said == [] and store.outages() == []
+    assert said == [] and store.outages.find() == []
 
 
 def test_each_kind_says_what_to_do(health):
@@ -80,13 +75,13 @@ def test_each_kind_says_what_to_do(health):
 def test_open_outage_survives_a_restart_without_a_second_alert(health, tmp_path):
     h, said, clock, store = health
     h.failing("platform", "network", "no route")
-    clock.now += 61
+    clock.advance(seconds=61)
     h.tick()
     assert len(said) == 1
     again_said = []
-    again = Health(store, again_said.append, fail_after=60, remind_every=900, clock=clock)
+    again = Health(store, again_said.append, fail_after=60, remind_every=900)
     again.failing("platform", "network", "no route")
-    clock.now += 10
+    clock.advance(seconds=10)
     again.ok("platform")
     assert [m["type"] for m in again_said] == ["tech.platform.recovered"]
     assert "中断1分钟" in again_said[0]["content"]
@@ -132,7 +127,7 @@ def test_platform_fault_raises_one_alert_of_its_kind_and_recovers(stub, write_co
     assert wait_until(lambda: any(n.message_id == "m-during" for n in recording.notices))
     types = [n.type for n in tech_notices(recording)]
     assert types.count("tech.platform.alert") == 1 and types.count("tech.platform.recovered") == 1
-    assert [o["kind"] for o in daemon.store.outages()] == [kind]
+    assert [o["kind"] for o in daemon.store.outages.find()] == [kind]
 
 
 def test_stub_stopped_reminds_then_recovers_and_loses_nothing(stub, write_config, run_daemon, recording):
@@ -143,13 +138,13 @@ def test_stub_stopped_reminds_then_recovers_and_loses_nothing(stub, write_config
     first = stub(events[:10])
     port = int(first.url.rsplit(":", 1)[1])
     daemon = run_daemon(write_config(health_config(first.url)))
-    assert wait_until(lambda: daemon.store.counts()["messages"] == len(unique_good(events[:10])))
+    assert wait_until(lambda: daemon.store.reports.counts()["messages"] == len(unique_good(events[:10])))
     first.stop()  # the port is closed now
     assert wait_until(lambda: [n.type for n in tech_notices(recording)].count("tech.platform.reminder") >= 2, timeout=15)
     second = StubServer(events, port=port).start()  # the platform is back with what happened meanwhile
     try:
         assert wait_until(lambda: any(n.type == "tech.platform.recovered" for n in recording.notices), timeout=10)
-        assert wait_until(lambda: daemon.store.counts()["messages"] == len(unique_good(events)) + len(tech_notices(recording)))
+        assert wait_until(lambda: daemon.store.reports.counts()["messages"] == len(unique_good(events)) + len(tech_notices(recording)))
     finally:
         second.stop()
     notices = tech_notices(recording)
@@ -195,7 +190,7 @@ def test_alerts_can_be_switched_off(stub, write_config, run_daemon, recording):
     server = stub([])
     daemon = run_daemon(write_config(health_config(server.url, enabled=False)))
     set_fault(server, "500")
-    assert wait_until(lambda: daemon.store.outages() != [], timeout=10)
+    assert wait_until(lambda: daemon.store.outages.find() != [], timeout=10)
     time.sleep(0.5)
     assert tech_notices(recording) == []
 
@@ -204,13 +199,14 @@ def test_alerts_can_be_switched_off(stub, write_config, run_daemon, recording):
 
 
 def test_status_reports_healthy_then_down_then_not_running(stub, write_config, run_daemon, capsys, monkeypatch):
-    from speakerd import cli, daemon as daemon_mod
+    from speakerd import cli
+    from speakerd import daemon as daemon_mod
 
     monkeypatch.setattr(daemon_mod, "HEARTBEAT_SECONDS", 0.2)
     server = stub([{"id": "m-1", "type": "order.paid", "content": "客户张三已支付订单1"}])
     path = write_config(health_config(server.url))
     d = run_daemon(path)
-    assert wait_until(lambda: d.store.get_meta("heartbeat") is not None)
+    assert wait_until(lambda: d.store.meta.get("heartbeat") is not None)
     time.sleep(0.5)
     assert cli.main(["status", "-c", str(path)]) == 0
     out = capsys.readouterr().out
@@ -241,16 +237,16 @@ def notify_socket(tmp_path, monkeypatch):
 
 
 def test_watchdog_pings_only_while_polling_is_alive(stub, write_config, run_daemon, notify_socket, monkeypatch):
-    from speakerd import daemon as daemon_mod
+    from speakerd import poller
 
-    monkeypatch.setattr(daemon_mod, "POLL_HANG_MARGIN", 0)
+    monkeypatch.setattr(poller, "HANG_MARGIN", 0)
     server = stub([])
     d = run_daemon(write_config(health_config(server.url)))
     states = [notify_socket.recv(100).decode() for _ in range(2)]
     assert states == ["READY=1", "WATCHDOG=1"]
 
     release = threading.Event()
-    monkeypatch.setattr(d.client, "fetch", lambda *a, **k: release.wait(30) and None)  # a poll that hangs
+    monkeypatch.setattr(d.poller.client, "fetch", lambda *a, **k: release.wait(30) and None)  # a poll that hangs
     deadline = time.monotonic() + 5
     notify_socket.settimeout(0.2)
     quiet_since = time.monotonic()

@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 
 from speakerd import config, expiry, stats
-from speakerd import store as store_mod
 from speakerd.cli import main
+from speakerd.clock import FakeClock
 from speakerd.ingest import Ingest
 from speakerd.platform import Batch
 
@@ -30,36 +30,31 @@ WEEK = [
 ]
 
 
-class Clock:
-    def __init__(self):
-        self.at = datetime(2026, 11, 20, tzinfo=CST)
+class Clock(FakeClock):
+    """Set by local shop time, as the week above is written."""
 
     def set(self, local):
-        self.at = datetime.strptime(local, "%Y-%m-%d %H:%M").replace(tzinfo=CST)
-
-    def __call__(self):
-        return self.at.astimezone(timezone.utc)
+        super().set(datetime.strptime(local, "%Y-%m-%d %H:%M").replace(tzinfo=CST) if isinstance(local, str) else local)
 
 
 @pytest.fixture
 def week(tmp_path, open_store, shanghai, monkeypatch):
     """The week above, ingested and acknowledged at the given times, with one 5-minute outage."""
-    clock = Clock()
-    monkeypatch.setattr(store_mod, "now", clock)
+    clock = Clock(datetime(2026, 11, 20, tzinfo=CST))
     cfg = config.load(EXAMPLE)
     path = tmp_path / "config.yaml"
     path.write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
-    store = open_store(config.database_path(cfg, path))
+    store = open_store(config.database_path(cfg, path), clock)
     ingest = Ingest(cfg, store)
     for mid, type_, app, tier, local, _ in WEEK:
         clock.set(local)
         ingest(Batch([{"id": mid, "type": type_, "app": app, "user": {"tier": tier}, "content": f"内容{mid}"}], mid), ["log"])
     for mid, *_, local, wait in WEEK:
         if wait is not None:
-            clock.at = datetime.strptime(local, "%Y-%m-%d %H:%M").replace(tzinfo=CST) + timedelta(seconds=wait)
-            assert store.acknowledge(mid, "test") == "done"
-    store.open_outage("platform", "unreachable", "refused", "2026-11-20T02:00:00+00:00")
-    store.close_outage(1, "2026-11-20T02:05:00+00:00")
+            clock.set(datetime.strptime(local, "%Y-%m-%d %H:%M").replace(tzinfo=CST) + timedelta(seconds=wait))
+            assert store.acks.acknowledge(mid, "test") == "done"
+    store.outages.open("platform", "unreachable", "refused", "2026-11-20T02:00:00+00:00")
+    store.outages.close(1, "2026-11-20T02:05:00+00:00")
     return store, cfg, path, clock
 
 
@@ -138,8 +133,8 @@ def test_reports_survive_expiry_and_ack_times_go_with_the_messages(week):
     store, cfg, _, clock = week
     clock.set("2026-11-21 12:00")
     removed = expiry.expire(store, config.parse_text(EXAMPLE.read_text(encoding="utf-8").replace("retention_days: 90", "retention_days: 1")))
-    assert removed == 4 and store.counts()["messages"] == 3
-    assert store.counts()["assignments"] == 3 and store.query("select count(*) as n from outbox")[0]["n"] == 3
+    assert removed == 4 and store.reports.counts()["messages"] == 3
+    assert store.reports.counts()["assignments"] == 3 and store.query("select count(*) as n from outbox")[0]["n"] == 3
     assert stats.report(store, "total")[0]["messages"] == 7
     orders = next(r for r in stats.report(store, "department", cfg=cfg) if r["department"] == "orders")
     assert orders["messages"] == 5 and orders["ack_median_s"] == 300.0  # only m6 is still kept
@@ -151,14 +146,14 @@ def test_category_retention_overrides_the_default(week):
     text = EXAMPLE.read_text(encoding="utf-8")
     cfg = config.parse_text(text.replace("  member:\n    name: 会员\n", "  member:\n    name: 会员\n    retention_days: 1\n"))
     assert expiry.expire(store, cfg) == 1  # m7, the new member; everything else keeps 90 days
-    assert "m7" not in {r["id"] for r in store.messages()}
+    assert "m7" not in {r["id"] for r in store.reports.messages()}
 
 
 def test_expiry_goes_in_small_batches(week):
     store, _, _, clock = week
     clock.set("2027-03-01 12:00")  # past the 90 days of retention
     assert expiry.expire(store, config.load(EXAMPLE), batch=2, pause=0) == 7
-    assert store.counts()["messages"] == 0
+    assert store.reports.counts()["messages"] == 0
 
 
 def test_masking_phone_and_id_numbers_after_an_age(week):

@@ -1,0 +1,92 @@
+"""Acknowledgements and what still waits: ``messages.acked_*``, ``assignments.ack_seconds`` and the tallies' ack counts.
+
+A message and its escalations are one matter: acknowledging either
+acknowledges both, whoever was told last.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from speakerd.store.connection import Connection, like_prefix
+
+ESCALATION_MARK = "~esc"  # an escalation's id is the original's id, this mark and the step
+OWN_TYPES = "speakerd.%"  # the device's own follow-ups: not counted twice as waiting work
+
+
+class Acks:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def acknowledge(self, message_id: str, via: str) -> str:
+        """Mark a message handled; return 'done', 'already' or 'unknown'."""
+        with self._conn.atomic():
+            row = self._conn.execute("select acked_at from messages where id = ?", [message_id]).fetchone()
+            if row is None:
+                return "unknown"
+            if row[0]:
+                return "already"
+            self._ack_one(message_id, via)
+            original = message_id.split(ESCALATION_MARK)[0]
+            related = self._conn.execute(
+                "select id from messages where acked_at is null and (id = ? or id like ? escape '\\')",
+                [original, like_prefix(original + ESCALATION_MARK)]).fetchall()
+            for (other,) in related:
+                self._ack_one(other, via)
+            return "done"
+
+    def acknowledge_matching(self, field: str, value: str | int | float, via: str) -> list[str]:
+        """Acknowledge the waiting messages whose data ``field`` equals ``value``; return their ids."""
+        with self._conn.atomic():
+            ids = [r[0] for r in self._conn.execute(
+                "select id from messages where acked_at is null and json_extract(data, '$.' || ?) = ?", [field, value])]
+            return [i for i in ids if self.acknowledge(i, via) == "done"]
+
+    def acknowledge_all(self, via: str) -> int:
+        """Mark every waiting message handled; return how many."""
+        waiting = [r["id"] for r in self._conn.query("select id from messages where acked_at is null")]
+        return sum(self.acknowledge(message_id, via) == "done" for message_id in waiting)
+
+    def _ack_one(self, message_id: str, via: str) -> None:
+        acked = self._conn.now_iso()
+        self._conn.execute("update messages set acked_at = ?, acked_via = ? where id = ?", [acked, via, message_id])
+        self._conn.execute(
+            "update assignments set ack_seconds = (julianday(?) - julianday(m.received_at)) * 86400"
+            " from messages m where m.id = assignments.message_id and assignments.message_id = ?", [acked, message_id])
+        self._tally_ack(message_id)
+
+    def _tally_ack(self, message_id: str) -> None:
+        """Count an acknowledgement in the tallies of the day and hour the message was received."""
+        message = self._conn.execute("select received_at, app, category, type from messages where id = ?", [message_id]).fetchone()
+        local = datetime.fromisoformat(message[0]).astimezone()
+        rows = self._conn.execute(
+            "select subsystem, department, staff_id from assignments where message_id = ? order by rowid", [message_id]).fetchall()
+        for i, (subsystem, department, staff_id) in enumerate(rows):
+            self._conn.execute(
+                "update tallies set acked_messages = acked_messages + ?, acked_assigned = acked_assigned + 1"
+                " where day = ? and hour = ? and app = ? and category = ? and type = ? and subsystem = ? and department = ? and staff_id = ?",
+                [1 if i == 0 else 0, local.strftime("%Y-%m-%d"), local.hour, message[1], message[2], message[3],
+                 subsystem, department, staff_id or ""],
+            )
+
+    def message(self, message_id: str) -> dict[str, Any] | None:
+        """``{id, content, acked_at}`` of one message (what an acknowledge link shows), or None."""
+        rows = self._conn.query("select id, content, acked_at from messages where id = ?", [message_id])
+        return rows[0] if rows else None
+
+    def waiting_count(self, category: str | None = None) -> int:
+        """How many messages (of ``category``) wait to be acknowledged, escalations not counted twice."""
+        return self._conn.query(
+            "select count(*) as n from messages where acked_at is null and (? is null or category = ?) and type not like ?",
+            [category, category, OWN_TYPES])[0]["n"]
+
+    def has_waiting(self) -> bool:
+        """Whether any message waits to be acknowledged: one index lookup, cheap enough for every second."""
+        return bool(self._conn.query("select 1 as x from messages where acked_at is null limit 1"))
+
+    def waiting_by_department(self, exclude_type: str | None = None) -> dict[str, int]:
+        """Unacknowledged messages per department id (leaving out types LIKE ``exclude_type``)."""
+        return {r["department"]: r["n"] for r in self._conn.query(
+            "select a.department, count(*) as n from messages m join assignments a on a.message_id = m.id"
+            " where m.acked_at is null and (? is null or m.type not like ?) group by a.department", [exclude_type, exclude_type])}

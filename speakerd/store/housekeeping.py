@@ -1,0 +1,49 @@
+"""Forgetting: expired messages (with everything that points at them), old quarantine, masked numbers.
+
+Each call is one short transaction over at most ``batch`` rows; the caller
+(:mod:`speakerd.expiry`) decides what is old and paces the batches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from speakerd.store.connection import Connection
+
+REFERRING = ("outbox", "push_log", "assignments")  # tables whose rows name a message
+
+
+class Housekeeping:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def delete_received_before(self, cutoff: str, categories: Sequence[str], include_unknown: bool, batch: int) -> int:
+        """Delete up to ``batch`` messages of ``categories`` (and, if ``include_unknown``, of any other) older than ``cutoff``."""
+        marks = ",".join("?" * len(categories))
+        where = f"received_at < ? and (category in ({marks})" + (f" or category not in ({marks}))" if include_unknown else ")")
+        params = [cutoff, *categories] + (list(categories) if include_unknown else [])
+        with self._conn.atomic():
+            ids = [r[0] for r in self._conn.execute(f"select id from messages where {where} limit ?", params + [batch]).fetchall()]
+            if ids:
+                holes = ",".join("?" * len(ids))
+                for table in REFERRING:
+                    self._conn.execute(f"delete from {table} where message_id in ({holes})", ids)
+                self._conn.execute(f"delete from messages where id in ({holes})", ids)
+        return len(ids)
+
+    def delete_quarantined_before(self, cutoff: str) -> int:
+        with self._conn.atomic():
+            return self._conn.execute("delete from quarantine where received_at < ?", [cutoff]).rowcount
+
+    def mask_received_before(self, cutoff: str, batch: int, mask: Callable[[str, str], tuple[str, str]]) -> int:
+        """Rewrite up to ``batch`` unmasked messages older than ``cutoff`` with ``mask(content, data) → (content, data)``."""
+        with self._conn.atomic():
+            rows = self._conn.execute(
+                "select id, content, data from messages where masked_at is null and received_at < ? limit ?", [cutoff, batch]
+            ).fetchall()
+            at = self._conn.now_iso()
+            for message_id, content, data in rows:
+                new_content, new_data = mask(content, data or "{}")
+                self._conn.execute("update messages set content = ?, data = ?, masked_at = ? where id = ?",
+                                   [new_content, new_data, at, message_id])
+        return len(rows)

@@ -1,0 +1,98 @@
+"""What arrives: messages, their assignments and tallies, quarantined bad input, and the cursor.
+
+Written by ingest inside one transaction per poll batch (the caller holds
+:meth:`~speakerd.store.Store.atomic`), so a batch is stored with its cursor
+or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from speakerd.store.connection import Connection, storable
+
+if TYPE_CHECKING:
+    from speakerd.message import Message
+    from speakerd.route import Assignment
+
+MAX_RAW = 100_000  # characters of a quarantined body kept for inspection
+
+
+class Inbox:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def has_message(self, message_id: str) -> bool:
+        return self._conn.execute("select 1 from messages where id = ?", [message_id]).fetchone() is not None
+
+    def add_message(self, message: Message, category: str, classified_by: str, priority: int) -> None:
+        # Plain SQL on the ingest path: sqlite-utils' insert() (a savepoint and query building per
+        # row) took two thirds of ingest time.
+        self._conn.execute(
+            "insert into messages (id, received_at, created_at, type, app, user_id, user_name, user_tier, content, data,"
+            " category, classified_by, priority) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [message.id, self._conn.now_iso(), message.created_at, message.type, message.app, message.user.id, message.user.name,
+             message.user.tier, message.content, json.dumps(message.data, ensure_ascii=False), category, classified_by, priority],
+        )
+
+    def last_staff(self, department: str) -> str | None:
+        """Who was given the department's last message: the rotation goes on from there."""
+        row = self._conn.execute(
+            "select staff_id from assignments where department = ? and staff_id is not null order by rowid desc limit 1",
+            [department],
+        ).fetchone()
+        return row[0] if row else None
+
+    def tally(self, message: Message, category: str, assignment: Assignment, first: bool) -> None:
+        """Count one assignment (and, for the message's first, the message) in its local day and hour."""
+        local = self._conn.clock.now().astimezone()
+        key = [local.strftime("%Y-%m-%d"), local.hour, message.app, category, message.type,
+               assignment.subsystem, assignment.department, assignment.staff_id or ""]
+        self._conn.execute(
+            "insert into tallies (day, hour, app, category, type, subsystem, department, staff_id,"
+            " messages, assigned, acked_messages, acked_assigned) values (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 0, 0)"
+            " on conflict do update set messages = messages + excluded.messages, assigned = assigned + 1",
+            key + [1 if first else 0],
+        )
+
+    def add_assignment(self, message_id: str, assignment: Assignment, outputs: Iterable[str], priority: int) -> None:
+        """Who must act, and one outbox row per output that must tell them."""
+        at = self._conn.now_iso()
+        self._conn.execute(
+            "insert into assignments (message_id, department, subsystem, staff_id, assigned_at) values (?, ?, ?, ?, ?)",
+            [message_id, assignment.department, assignment.subsystem, assignment.staff_id, at],
+        )
+        self._conn.executemany(
+            "insert into outbox (message_id, department, output, priority, state, attempts, next_attempt, last_error, updated_at)"
+            " values (?, ?, ?, ?, 'pending', 0, 0.0, null, ?)",
+            [(message_id, assignment.department, output, priority, at) for output in outputs],
+        )
+
+    def quarantine(self, raw: Any, reason: str, platform_id: str | None = None) -> bool:
+        """Keep a bad message aside once (a platform that resends it is not stored twice); True when new."""
+        text = raw if isinstance(raw, str) else _as_text(raw)
+        fingerprint = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        kept = text if len(text) <= MAX_RAW else text[:MAX_RAW] + f"… [{len(text) - MAX_RAW} more characters not kept]"
+        cur = self._conn.execute(
+            "insert or ignore into quarantine (fingerprint, platform_id, reason, raw, received_at) values (?, ?, ?, ?, ?)",
+            [fingerprint, storable(platform_id), storable(reason), storable(kept), self._conn.now_iso()],
+        )
+        return cur.rowcount == 1
+
+    def set_cursor(self, cursor: str) -> None:
+        self._conn.execute("insert into meta (key, value) values ('cursor', ?) on conflict do update set value = excluded.value", [cursor])
+
+
+def _as_text(raw: Any) -> str:
+    """A bad message as JSON to keep; one nested too deeply for JSON is kept as a shortened repr."""
+    try:
+        return json.dumps(raw, ensure_ascii=False, sort_keys=True, default=repr)
+    except (RecursionError, ValueError, TypeError):
+        import reprlib
+
+        short = reprlib.Repr()
+        short.maxlevel, short.maxstring, short.maxlist, short.maxdict, short.maxother = 12, 2000, 50, 50, 200
+        return "(nested too deeply for JSON) " + short.repr(raw)

@@ -1,0 +1,121 @@
+"""The ``outbox`` table: each output's work on each message, ``pending`` → ``sending`` → ``done``.
+
+Only dispatch writes here (claim, finish, fail, postpone, and a burst's
+take / finish_grouped / give_back): one owner for what each output did, so a
+restart resumes every output where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from speakerd.store.connection import Connection
+
+
+@dataclass(frozen=True)
+class Job:
+    """One output's work on one message for one department."""
+
+    message_id: str
+    department: str
+    output: str
+    attempts: int
+
+
+class Outbox:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def recover_interrupted(self) -> int:
+        """Work that was under way when the process died is owed again; return how much."""
+        with self._conn.atomic():
+            cur = self._conn.execute("update outbox set state = 'pending', updated_at = ? where state = 'sending'", [self._conn.now_iso()])
+            return cur.rowcount
+
+    def claim(self, output: str) -> Job | None:
+        """The most urgent job of ``output`` that is due, marked as under way; None when idle."""
+        with self._conn.atomic():
+            row = self._conn.execute(
+                "select message_id, department, attempts from outbox where output = ? and state in ('pending', 'failed')"
+                " and next_attempt <= ? order by priority desc, rowid limit 1",
+                [output, self._conn.clock.time()],
+            ).fetchone()
+            if row is None:
+                return None
+            self._conn.execute(
+                "update outbox set state = 'sending', updated_at = ? where message_id = ? and department = ? and output = ?",
+                [self._conn.now_iso(), row[0], row[1], output],
+            )
+            return Job(row[0], row[1], output, row[2])
+
+    def finish(self, job: Job) -> None:
+        self._set_job(job, "state = 'done', attempts = attempts + 1, last_error = null")
+
+    def fail(self, job: Job, error: object, retry_at: float) -> None:
+        self._set_job(job, "state = 'failed', attempts = attempts + 1, last_error = ?, next_attempt = ?", [str(error)[:500], retry_at])
+
+    def postpone(self, job: Job, until: float) -> None:
+        """Give a claimed job back, due at ``until`` (epoch seconds), without counting a failure."""
+        self._set_job(job, "state = 'pending', next_attempt = ?", [until])
+
+    def _set_job(self, job: Job, assignments: str, params: Sequence[Any] = ()) -> None:
+        with self._conn.atomic():
+            self._conn.execute(
+                f"update outbox set {assignments}, updated_at = ? where message_id = ? and department = ? and output = ?",
+                [*params, self._conn.now_iso(), job.message_id, job.department, job.output])
+
+    def next_due(self, output: str) -> float | None:
+        """When ``output`` next has work to retry (epoch seconds), or None."""
+        rows = self._conn.query(
+            "select min(next_attempt) as due from outbox where output = ? and state in ('pending', 'failed')", [output]
+        )
+        return rows[0]["due"]
+
+    def retry_now(self, output: str) -> None:
+        """Make every failed job of ``output`` due now, so a backlog flows in order once it works again."""
+        with self._conn.atomic():
+            self._conn.execute("update outbox set next_attempt = 0 where output = ? and state = 'failed'", [output])
+
+    def notice_row(self, message_id: str, department: str) -> dict[str, Any] | None:
+        """The message with its assignment to ``department``: what a notice is built from."""
+        rows = self._conn.query(
+            "select m.*, a.subsystem, a.department, a.staff_id from messages m join assignments a on a.message_id = m.id"
+            " where m.id = ? and a.department = ?",
+            [message_id, department],
+        )
+        return rows[0] if rows else None
+
+    # --- bursts: many jobs told in one summary ---------------------------------
+
+    def pending_of_category(self, output: str, category: str, received_before: str) -> list[tuple[Job, dict[str, Any]]]:
+        """Jobs of ``output`` owed for messages of ``category`` received before ``received_before`` (ISO), with their data."""
+        rows = self._conn.query(
+            "select o.message_id, o.department, o.attempts, m.data from outbox o join messages m on m.id = o.message_id"
+            " where o.output = ? and o.state in ('pending', 'failed') and m.category = ? and m.received_at <= ?"
+            " order by o.rowid", [output, category, received_before])
+        return [(Job(r["message_id"], r["department"], output, r["attempts"]), json.loads(r["data"] or "{}")) for r in rows]
+
+    def take(self, jobs: Sequence[Job]) -> None:
+        """Mark ``jobs`` under way, as claim() does for one: a crash before finish_grouped() makes them owed again."""
+        self._set_state(jobs, "sending")
+
+    def finish_grouped(self, jobs: Sequence[Job], leader: str) -> None:
+        """Record ``jobs`` as told within ``leader``'s summary."""
+        with self._conn.atomic():
+            self._conn.executemany(
+                "update outbox set state = 'done', attempts = attempts + 1, last_error = ?, updated_at = ?"
+                " where message_id = ? and department = ? and output = ?",
+                [(f"grouped into the summary with {leader}", self._conn.now_iso(), j.message_id, j.department, j.output) for j in jobs])
+
+    def give_back(self, jobs: Sequence[Job]) -> None:
+        """Jobs taken for a summary that could not be told: owed again, as they were."""
+        self._set_state(jobs, "pending")
+
+    def _set_state(self, jobs: Sequence[Job], state: str) -> None:
+        with self._conn.atomic():
+            self._conn.executemany(
+                "update outbox set state = ?, updated_at = ? where message_id = ? and department = ? and output = ?",
+                [(state, self._conn.now_iso(), j.message_id, j.department, j.output) for j in jobs])
