@@ -14,8 +14,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from speakerd.speech import text  # noqa: E402
-from speakerd.speech.voices import make  # noqa: E402
+from speakerd.outputs.speech import text  # noqa: E402
+from speakerd.outputs.speech.voices import make  # noqa: E402
 
 SHORT = {"zh": "财务部零零三号，张三申请提现五千元，请审核。", "en": "Order one two three four has been paid."}
 LONG = {

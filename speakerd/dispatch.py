@@ -1,9 +1,11 @@
 """Hands outbox work to each output on its own thread, so a slow output never holds up another.
 
 Each output has one worker. It takes the most urgent due job from the store,
-marks it under way, delivers it and marks it done; on OutputError it records
-the failure and retries with a growing pause. Because the state lives in the
-store, a job cut off by a crash is simply owed again after restart.
+marks it under way, asks the attention policy whether and how to tell it,
+delivers it and marks it done; on OutputError it records the failure and
+retries with a growing pause. Because the state lives in the store, a job
+cut off by a crash is simply owed again after restart. The worker is the
+only writer of the outbox: outputs deliver and nothing else.
 """
 
 from __future__ import annotations
@@ -11,11 +13,18 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from speakerd.errors import Deferred, OutputError
-from speakerd.outputs import Notice
-from speakerd.store import StoreError
+from speakerd.attention import Action, Attention, Decision
+from speakerd.errors import OutputError
+from speakerd.message import made_here
+from speakerd.outputs import Notice, Output
+from speakerd.store import Job, Store, StoreError
+
+if TYPE_CHECKING:
+    from speakerd.config import Config
+    from speakerd.health import Health
 
 logger = logging.getLogger(__name__)
 
@@ -24,18 +33,19 @@ RETRY_MAX = 300.0
 IDLE_WAIT = 5.0
 
 
-def retry_delay(attempts):
+def retry_delay(attempts: int) -> float:
     """2, 4, 8 … seconds, capped: the pause after the ``attempts``-th failure."""
     return min(RETRY_MAX, RETRY_FIRST * 2 ** max(0, attempts - 1))
 
 
-def notice_from_row(row, cfg):
+def notice_from_row(row: dict[str, Any], cfg: Config) -> Notice:
     """Build the notice from what the store holds, with names from the current config."""
     departments, staff = cfg.departments(), cfg.staff()
     subsystem_id, dep = departments.get(row["department"], (row["subsystem"], None))
     category = cfg.categories.get(row["category"])
     person = staff.get(row["staff_id"], (None, None))[1]
     sub = cfg.subsystems.get(subsystem_id)
+    data = json.loads(row["data"] or "{}")
     return Notice(
         message_id=row["id"], content=row["content"], category=row["category"],
         category_name=category.name if category else row["category"],
@@ -44,33 +54,39 @@ def notice_from_row(row, cfg):
         subsystem=subsystem_id, subsystem_name=sub.name if sub else subsystem_id,
         staff_id=row["staff_id"], staff_name=person.name if person else None,
         type=row["type"] or "", app=row["app"] or "", user_name=row["user_name"] or "",
-        created_at=row["created_at"] or "", received_at=row.get("received_at") or "", data=json.loads(row["data"] or "{}"),
+        created_at=row["created_at"] or "", received_at=row.get("received_at") or "", data=data,
+        spoken=data.get("spoken") if made_here(row["app"]) and isinstance(data.get("spoken"), str) else None,
     )
 
 
 class OutputWorker:
-    def __init__(self, output, store, config_source, health=None):
+    """One output's thread: claim, decide, deliver, record."""
+
+    def __init__(self, output: Output, store: Store, config_source: Callable[[], Config], health: Health | None = None,
+                 attention: Attention | None = None) -> None:
         self.output = output
         self.store = store
         self._config = config_source  # callable returning the current Config
         self._health = health
+        self._attention = attention or Attention(store, config_source)
+        self._clock = store.clock
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._failing = False
         self._thread = threading.Thread(target=self._run, name=f"output-{output.name}", daemon=True)
 
-    def start(self):
+    def start(self) -> None:
         self._thread.start()
 
-    def wake(self):
+    def wake(self) -> None:
         self._wake.set()
 
-    def stop(self, timeout=5.0):
+    def stop(self, timeout=5.0) -> None:
         self._stop.set()
         self._wake.set()
         self._thread.join(timeout)
 
-    def _run(self):
+    def _run(self) -> None:
         store_failing = False
         while not self._stop.is_set():
             try:
@@ -88,42 +104,72 @@ class OutputWorker:
                 self._wake.wait(IDLE_WAIT)
                 self._wake.clear()
 
-    def _wait(self):
-        due = self.store.next_due(self.output.name) if not self._stop.is_set() else None
-        pause = IDLE_WAIT if due is None else min(IDLE_WAIT, max(0.05, due - time.time()))
+    def _wait(self) -> None:
+        due = self.store.outbox.next_due(self.output.name) if not self._stop.is_set() else None
+        pause = IDLE_WAIT if due is None else min(IDLE_WAIT, max(0.05, due - self._clock.time()))
         self._wake.wait(pause)
         self._wake.clear()
 
-    def _step(self):
-        job = self.store.claim(self.output.name)
+    def _step(self) -> bool:
+        job = self.store.outbox.claim(self.output.name)
         if job is None:
             return False
-        row = self.store.notice_row(job.message_id, job.department)
+        self.handle(job)
+        return True
+
+    def handle(self, job: Job) -> None:
+        """Tell one claimed job as the attention policy decides, and record the outcome; raises only StoreError."""
+        row = self.store.outbox.notice_row(job.message_id, job.department)
+        if row is None:  # expiry removes a message with its outbox rows: only a hand-edited database gets here
+            logger.error("%s: message %s is gone from the database; nothing to deliver", self.output.name, job.message_id)
+            self.store.outbox.finish(job)
+            return
         try:
-            self.output.deliver(notice_from_row(row, self._config()))
-        except Deferred as exc:
-            self.store.postpone(job, exc.until)
-            return True
+            notice = notice_from_row(row, self._config())
+            self._carry_out(job, notice, self._attention.decide(self.output.name, notice))
         except Exception as exc:  # noqa: BLE001 - an output's bug must not kill its worker
             self._failed(job, exc)
-            return True
-        self.store.finish(job)
+            return
         if self._failing:
             logger.info("%s: delivering again", self.output.name)
             self._failing = False
-            self.store.retry_now(self.output.name)  # the backlog flows now, in order
+            self.store.outbox.retry_now(self.output.name)  # the backlog flows now, in order
             if self._health:
                 self._health.ok(f"output:{self.output.name}")
-        return True
 
-    def deliver_now(self, notice):
+    def _carry_out(self, job: Job, notice: Notice, decision: Decision) -> None:
+        """Do what the policy decided, and record it; raises what the output raised (the job is then failed)."""
+        outbox = self.store.outbox
+        if decision.action is Action.DEFER:
+            outbox.postpone(job, decision.until)
+            return
+        if decision.action is Action.HOLD:
+            self.store.followup.hold(job.message_id, notice.category)
+        elif decision.action in (Action.DELIVER, Action.GROUP):
+            self._deliver(decision.notice or notice, decision.grouped, job.message_id)
+        outbox.finish(job)
+
+    def _deliver(self, notice: Notice, grouped: tuple[Job, ...], leader: str) -> None:
+        """Deliver, with the jobs a summary tells under way meanwhile: finished with it, or owed again."""
+        if not grouped:
+            self.output.deliver(notice)
+            return
+        self.store.outbox.take(grouped)
+        try:
+            self.output.deliver(notice)
+        except BaseException:
+            self.store.outbox.give_back(grouped)
+            raise
+        self.store.outbox.finish_grouped(grouped, leader)
+
+    def deliver_now(self, notice: Notice) -> None:
         """Deliver outside the outbox, for alerts about the store itself; never raises."""
         try:
             self.output.deliver(notice)
         except Exception as exc:  # noqa: BLE001
             logger.error("%s: could not deliver %s: %s", self.output.name, notice.message_id, exc)
 
-    def _failed(self, job, exc):
+    def _failed(self, job: Job, exc: BaseException) -> None:
         delay = retry_delay(job.attempts + 1)
         if not isinstance(exc, OutputError):
             logger.exception("%s: unexpected error delivering %s", self.output.name, job.message_id)
@@ -132,4 +178,4 @@ class OutputWorker:
         self._failing = True
         if self._health:
             self._health.failing(f"output:{self.output.name}", "output", f"{self.output.name}: {exc}", logged=True)
-        self.store.fail(job, exc, time.time() + delay)
+        self.store.outbox.fail(job, exc, self._clock.time() + delay)

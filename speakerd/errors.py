@@ -8,7 +8,7 @@ class SpeakerdError(Exception):
 class ConfigError(SpeakerdError, ValueError):
     """The configuration file cannot be used; ``problems`` holds one line per fault."""
 
-    def __init__(self, problems):
+    def __init__(self, problems) -> None:
         self.problems = list(problems)
         super().__init__("\n".join(self.problems))
 
@@ -20,7 +20,7 @@ class PlatformError(SpeakerdError):
     watchdog can tell staff *which* failure it is without parsing text.
     """
 
-    def __init__(self, kind, reason):
+    def __init__(self, kind, reason) -> None:
         self.kind = kind
         self.reason = reason
         super().__init__(f"{kind}: {reason}")
@@ -28,11 +28,3 @@ class PlatformError(SpeakerdError):
 
 class OutputError(SpeakerdError):
     """An output could not deliver a notice now; the dispatcher retries later."""
-
-
-class Deferred(OutputError):
-    """An output wants a notice again later, on purpose (e.g. to group it): not a failure."""
-
-    def __init__(self, until, reason):
-        self.until = until
-        super().__init__(reason)

@@ -15,12 +15,21 @@ other message. Open outages survive a restart.
 from __future__ import annotations
 
 import logging
+import os
+import re
 import threading
-import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from speakerd.clock import iso_epoch
 from speakerd.errors import SpeakerdError
+from speakerd.message import OWN_APP
+
+if TYPE_CHECKING:
+    from speakerd.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +47,21 @@ KIND_TEXT = {
 }
 
 
+def alert_phrase(kind: str, fallback: str = "") -> str:
+    """A technical alert as spoken: what is wrong and what to do; the bracketed detail is for the screen, not the ear."""
+    what, todo = KIND_TEXT.get(kind, (fallback, "请查看设备日志"))
+    return f"技术告警，{re.sub(r'（[^）]*）', '', what)}，{todo}。"
+
+
+def recovery_phrase(subject: str) -> str:
+    return f"{subject_words(subject)}已恢复正常。"
+
+
+def fixed_phrases() -> list[str]:
+    """Every sentence an alert or recovery may say: known in advance, so speech synthesises them once."""
+    return [alert_phrase(kind) for kind in KIND_TEXT] + [recovery_phrase(s) for s in ("platform", "disk", "database")]
+
+
 def spoken_duration(seconds):
     """3725 → '1小时2分钟'; under a minute → '不到1分钟'."""
     minutes = int(seconds // 60)
@@ -45,10 +69,6 @@ def spoken_duration(seconds):
         return "不到1分钟"
     hours, minutes = divmod(minutes, 60)
     return (f"{hours}小时" if hours else "") + (f"{minutes}分钟" if minutes or not hours else "")
-
-
-def iso(epoch):
-    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="seconds")
 
 
 @dataclass
@@ -63,20 +83,20 @@ class Trouble:
 
 
 class Health:
-    def __init__(self, store, announce, fail_after, remind_every, clock=time.time):
+    def __init__(self, store: Store, announce: Callable[[dict[str, Any]], None], fail_after: float, remind_every: float) -> None:
         self.store = store
         self.announce = announce  # callable(raw message dict)
         self.fail_after = fail_after
         self.remind_every = remind_every
-        self._clock = clock
+        self._clock = store.clock.time
         self._lock = threading.RLock()
         self.troubles: dict[str, Trouble] = {}
         self.last_ok: dict[str, float] = {}
-        for row in store.outages(open_only=True):
+        for row in store.outages.find(open_only=True):
             since = datetime.fromisoformat(row["started_at"]).timestamp()
-            self.troubles[row["subject"]] = Trouble(row["subject"], row["kind"], row["reason"], since, row["id"], clock())
+            self.troubles[row["subject"]] = Trouble(row["subject"], row["kind"], row["reason"], since, row["id"], self._clock())
 
-    def failing(self, subject, kind, reason, logged=False):
+    def failing(self, subject, kind, reason, logged=False) -> None:
         """``subject`` is in trouble now; raises an alert once it has lasted ``fail_after``.
 
         ``logged``: the caller has written the fault to the log already.
@@ -92,7 +112,7 @@ class Health:
             trouble.kind, trouble.reason = kind, reason
             self._check(trouble)
 
-    def ok(self, subject):
+    def ok(self, subject) -> None:
         """``subject`` works again; closes its outage with a recovery notice."""
         with self._lock:
             self.last_ok[subject] = self._clock()
@@ -104,17 +124,30 @@ class Health:
                 return
             duration = self._clock() - trouble.since
             if trouble.outage_id:
-                self._quietly(self.store.close_outage, trouble.outage_id, iso(self._clock()))
+                self._quietly(self.store.outages.close, trouble.outage_id, iso_epoch(self._clock()))
             logger.warning("%s: working again after %.0f s", subject, duration)
-            self._announce(trouble, "recovered", f"技术通知：{subject_words(subject)}已恢复正常，中断{spoken_duration(duration)}。", duration)
+            self._announce(trouble, "recovered", f"技术通知：{subject_words(subject)}已恢复正常，中断{spoken_duration(duration)}。",
+                           duration, recovery_phrase(subject))
 
-    def tick(self):
+    def check_disk(self, path: Path, min_free_mb: int) -> None:
+        """Trouble ``disk`` while the disk holding ``path`` has less than ``min_free_mb`` free."""
+        try:
+            st = os.statvfs(path.parent)
+        except OSError:
+            return
+        free_mb = st.f_bavail * st.f_frsize // (1024 * 1024)
+        if free_mb < min_free_mb:
+            self.failing("disk", "disk_full", f"only {free_mb} MB free on the disk holding {path}")
+        else:
+            self.ok("disk")
+
+    def tick(self) -> None:
         """Called every second: outages start and reminders go out even while nothing reports."""
         with self._lock:
             for trouble in list(self.troubles.values()):
                 self._check(trouble)
 
-    def _check(self, trouble):
+    def _check(self, trouble) -> None:
         now = self._clock()
         if trouble.outage_id is None:
             if now - trouble.since >= self.fail_after:
@@ -127,7 +160,7 @@ class Health:
 
     def _record(self, trouble):
         """Store the outage; 0 when the store itself is what fails (the alert still goes out)."""
-        return self._quietly(self.store.open_outage, trouble.subject, trouble.kind, trouble.reason, iso(trouble.since)) or 0
+        return self._quietly(self.store.outages.open, trouble.subject, trouble.kind, trouble.reason, iso_epoch(trouble.since)) or 0
 
     @staticmethod
     def _quietly(func, *args):
@@ -137,23 +170,25 @@ class Health:
             logger.error("cannot record the outage: %s", exc)
             return None
 
-    def _alert(self, trouble, phase):
+    def _alert(self, trouble, phase) -> None:
         trouble.last_alert = self._clock()
         what, todo = KIND_TEXT.get(trouble.kind, (trouble.reason, "请查看设备日志"))
         lasted = spoken_duration(self._clock() - trouble.since)
         prefix = "技术告警" if phase == "alert" else "技术告警提醒"
-        self._announce(trouble, phase, f"{prefix}：{what}，已持续{lasted}。{todo}。", self._clock() - trouble.since)
+        self._announce(trouble, phase, f"{prefix}：{what}，已持续{lasted}。{todo}。", self._clock() - trouble.since,
+                       alert_phrase(trouble.kind, trouble.reason))
 
-    def _announce(self, trouble, phase, content, duration):
+    def _announce(self, trouble, phase, content, duration, spoken) -> None:
         message = {
             # Derived from the outage's start: the same after a restart, so never announced twice.
             "id": f"tech-{trouble.subject}-{int(trouble.since)}-{phase}",
             "type": f"tech.{trouble.subject.split(':')[0]}.{phase.split('-')[0]}",
-            "app": "speakerd",
-            "created_at": iso(self._clock()),
+            "app": OWN_APP,
+            "created_at": iso_epoch(self._clock()),
             "content": content,
             "data": {"subject": trouble.subject, "kind": trouble.kind, "reason": trouble.reason,
-                     "since": iso(trouble.since), "seconds": round(duration, 1)},
+                     "since": iso_epoch(trouble.since), "seconds": round(duration, 1),
+                     "spoken": spoken},
         }
         try:
             self.announce(message)

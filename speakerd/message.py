@@ -14,6 +14,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+OWN_APP = "speakerd"  # the app of every message the device makes itself; refused from the platform
 MAX_ID = 128
 MAX_SHORT = 200  # type, app, user id/name/tier
 _MARKUP = re.compile(r"<\s*/?\s*[A-Za-z][A-Za-z0-9:-]*(\s[^<>]*)?/?\s*>|&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);")
@@ -48,12 +49,19 @@ class _Bad(Exception):
     pass
 
 
-def parse(raw, max_content=4000) -> Message | Rejected:
-    """Check one raw message from the platform; never raises."""
+def made_here(app: str | None) -> bool:
+    """Whether a message was made by the device itself (an alert, an escalation, a digest), not the platform."""
+    return app == OWN_APP
+
+
+def parse(raw: object, max_content: int = 4000, own: bool = False) -> Message | Rejected:
+    """Check one raw message (from the platform, or the device's ``own``); never raises."""
     if not isinstance(raw, dict):
         return Rejected(f"a message must be a JSON object, not {_json_kind(raw)}")
     platform_id = _id_or_none(raw.get("id"))
     try:
+        if made_here(raw.get("app")) and not own:
+            raise _Bad(f"app {OWN_APP!r} is reserved for the device's own messages")
         return Message(
             id=_message_id(raw),
             content=_content(raw, max_content),
@@ -153,7 +161,7 @@ def _user(value):
 MAX_DEPTH = 32
 
 
-def _depth_exceeds(value, limit):
+def _depth_exceeds(value, limit) -> bool:
     """Whether ``value`` nests deeper than ``limit``, found without recursion (deep values are the hostile ones)."""
     stack = [(value, 1)]
     while stack:

@@ -1,7 +1,8 @@
 """Acknowledge, repeat until handled, escalate, quiet hours, bursts and snooze, on a clock the test moves.
 
-The store's clock (``speakerd.store.now``) is the one every follow-up decision
-reads, so moving it moves the device through minutes and nights at once.
+The store's clock (a :class:`~speakerd.clock.FakeClock` here) is the one every
+follow-up and attention decision reads, so moving it moves the device through
+minutes and nights at once.
 Each scenario reopens the store midway, as a restart would.
 """
 
@@ -16,26 +17,21 @@ from types import SimpleNamespace
 import pytest
 
 from speakerd import config as config_mod
-from speakerd import store as store_mod
+from speakerd.clock import SYSTEM, FakeClock
 from speakerd.dispatch import OutputWorker, notice_from_row
 from speakerd.followup import FollowUp
 from speakerd.ingest import Ingest
 from speakerd.platform import Batch
-from speakerd.store import Store
+from speakerd.store import Job, Store
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone(timedelta(hours=8)))
 
 
-class Clock:
-    def __init__(self, monkeypatch, start=T0):
-        self.at = start
-        monkeypatch.setattr(store_mod, "now", lambda: self.at.astimezone(timezone.utc))
-
-    def advance(self, **delta):
-        self.at += timedelta(**delta)
+class Clock(FakeClock):
+    """Set by the shop's local hour, as the scenarios are told."""
 
     def set(self, hour, minute=0, days=0):
-        self.at = self.at.replace(hour=hour, minute=minute) + timedelta(days=days)
+        super().set(self.now().astimezone(T0.tzinfo).replace(hour=hour, minute=minute) + timedelta(days=days))
 
 
 def withdrawal(n, **data):
@@ -51,14 +47,14 @@ def order(n, amount=100.0):
 class Device:
     """The store, ingest and follow-up of a daemon, with what it said and escalated recorded; ``restart()`` reopens them."""
 
-    def __init__(self, config_path, outputs=("speech",)):
-        self.path, self.outputs = config_path, list(outputs)
+    def __init__(self, config_path, outputs=("speech",), clock=SYSTEM):
+        self.path, self.outputs, self.clock = config_path, list(outputs), clock
         self.cfg = config_mod.load(config_path)
         self.said = []
         self._open()
 
     def _open(self):
-        self.store = Store(config_mod.database_path(self.cfg, self.path))
+        self.store = Store(config_mod.database_path(self.cfg, self.path), self.clock)
         self.ingest = Ingest(self.cfg, self.store)
         self.follow = FollowUp(self.store, lambda: self.cfg, self._speak,
                                lambda raw, to, category: self.ingest.local(raw, self.outputs, to=to, category=category))
@@ -87,8 +83,8 @@ class Device:
 
 
 @pytest.fixture
-def clock(monkeypatch, shanghai):
-    return Clock(monkeypatch)
+def clock(shanghai):
+    return Clock(T0)
 
 
 @pytest.fixture
@@ -96,7 +92,7 @@ def device(write_config, clock):
     devices = []
 
     def make(overrides=None, **kw):
-        d = Device(write_config(overrides or {}), **kw)
+        d = Device(write_config(overrides or {}), clock=clock, **kw)
         devices.append(d)
         return d
 
@@ -121,7 +117,7 @@ def test_reminders_come_every_interval_at_most_max_times_and_survive_a_restart(d
     d.restart()
     clock.advance(minutes=1)
     assert d.check() == ["还有2笔提现待审核"]
-    d.store.acknowledge("w-1", "button")
+    d.store.acks.acknowledge("w-1", "button")
     clock.advance(minutes=5)
     assert d.check() == ["还有1笔提现待审核"]
     assert (d.row("w-1")["repeats"], d.row("w-2")["repeats"]) == (2, 3)
@@ -174,7 +170,7 @@ def test_acknowledging_an_escalation_acknowledges_the_original_and_stops_the_cha
     d.receive(withdrawal(1))
     clock.advance(minutes=30)
     d.check()
-    assert d.store.acknowledge("w-1~esc1", "push link") == "done"
+    assert d.store.acks.acknowledge("w-1~esc1", "push link") == "done"
     assert d.row("w-1")["acked_via"] == "push link"
     clock.advance(hours=2)
     assert d.check() == []
@@ -186,9 +182,9 @@ def test_acknowledging_the_original_acknowledges_its_escalations(device, clock):
     d.receive(withdrawal(1))
     clock.advance(minutes=30)
     d.check()
-    d.store.acknowledge("w-1", "button")
+    d.store.acks.acknowledge("w-1", "button")
     assert d.row("w-1~esc1")["acked_at"] is not None
-    assert d.store.waiting_count() == 0
+    assert d.store.acks.waiting_count() == 0
 
 
 def test_escalation_to_an_unknown_person_is_a_config_error_naming_the_step(write_config):
@@ -208,12 +204,11 @@ def _ack_by_cli(d, message_id):
 
 
 def _ack_by_button(d, message_id):
-    from speakerd.daemon import ButtonActions
+    from speakerd.buttons import ButtonActions
 
-    notice = notice_from_row(d.store.notice_row(message_id, "finance"), d.cfg)
-    display = SimpleNamespace(history=[notice], acknowledged=lambda: None)
-    daemon = SimpleNamespace(store=d.store, output=lambda name: display if name == "display" else None)
-    ButtonActions(daemon).acknowledge()
+    notice = notice_from_row(d.store.outbox.notice_row(message_id, "finance"), d.cfg)
+    panel = SimpleNamespace(history=[notice], acknowledged=lambda: None)
+    ButtonActions(d.store, lambda: d.cfg, d.follow, lambda: panel, lambda: None).acknowledge()
 
 
 def _ack_by_link(d, message_id):
@@ -221,7 +216,7 @@ def _ack_by_link(d, message_id):
     from speakerd import ack
     from speakerd.web import create_app
 
-    token = ack.make_token(d.store.secret("ack_secret", ack.new_secret), message_id, 3600)
+    token = ack.make_token(d.store.meta.secret("ack_secret", ack.new_secret), message_id, 3600)
     assert create_app(d.store).test_client().post(f"/ack/{token}").status_code == 200
 
 
@@ -263,23 +258,26 @@ def test_a_platform_event_naming_an_order_acknowledges_it_and_is_not_announced(d
     assert result.handled == [("p-9", ["o-7"]), ("p-10", ["o-8"])] and result.new == []
     assert d.row("o-7")["acked_via"] == d.row("o-8")["acked_via"] == "platform"
     assert d.store.query("select count(*) as n from outbox where message_id in ('p-9', 'p-10')")[0]["n"] == 0
-    assert d.store.waiting_count() == 0
+    assert d.store.acks.waiting_count() == 0
 
 
 # --- quiet hours --------------------------------------------------------------
 
 
 def quiet_speech(d, tmp_path, volume=0.8):
-    from speakerd.speech import SpeechOutput
+    from speakerd.outputs.speech import SpeechOutput
 
     cfg = d.cfg
     settings = dataclasses.replace(cfg.speech, device=f"wav:{tmp_path / 'played'}", volume=volume,
                                    voices=config_mod.VoicesConfig(zh="espeak", en="espeak"))
-    return SpeechOutput(settings, lambda: cfg, tmp_path / "cache", warm=False, store=d.store)
+    return SpeechOutput(settings, lambda: cfg, tmp_path / "cache", warm=False)
 
 
 def deliver(d, speech, message_id):
-    speech.deliver(notice_from_row(d.store.notice_row(message_id, d.assignments(message_id)[0][0]), d.cfg))
+    """What speech's worker does with this message's job: ask the attention policy, then deliver or not."""
+    job = Job(message_id, d.assignments(message_id)[0][0], "speech", 0)
+    d.store.outbox.take([job])
+    OutputWorker(speech, d.store, lambda: d.cfg).handle(job)
 
 
 def test_quiet_hours_hold_back_all_but_critical_and_summarise_in_the_morning(device, clock, tmp_path):
@@ -319,7 +317,7 @@ def test_a_category_can_keep_its_own_hours_or_never_be_quiet(device, clock, tmp_
 def test_critical_messages_are_played_at_least_at_the_critical_volume(device, clock, tmp_path):
     import numpy as np
 
-    from speakerd.speech import _read_wav
+    from speakerd.outputs.speech import _read_wav
 
     d = device({"speech": {"critical_volume": 0.8}})
     speech = quiet_speech(d, tmp_path, volume=0.1)
@@ -348,7 +346,7 @@ def test_a_burst_of_500_orders_is_one_summary_after_the_grouping_wait(write_conf
         worker.stop()
         d.store.close()
     assert [p.name for p in (tmp_path / "played").iterdir()] == ["o-0.wav"]
-    assert "500 order messages told in one summary with o-0" in caplog.text
+    assert "speech: group o-0: 500 order messages in one summary" in caplog.text
     assert re.search(r"spoke o-0 \[.*\]: 过去.秒新增订单五百笔，合计五千元", caplog.text)
 
 
@@ -368,7 +366,7 @@ def test_a_few_orders_below_the_threshold_are_each_announced(write_config, tmp_p
 def test_a_summary_cut_off_is_owed_again_in_full(write_config, tmp_path, clock):
     from speakerd.errors import OutputError
 
-    d = Device(write_config({"categories": {"order": {"burst": {"threshold": 5, "group_wait": 1}}}}))
+    d = Device(write_config({"categories": {"order": {"burst": {"threshold": 5, "group_wait": 1}}}}), clock=clock)
     speech = quiet_speech(d, tmp_path)
     d.receive(*[order(n) for n in range(6)])
     clock.advance(seconds=2)
@@ -379,16 +377,13 @@ def test_a_summary_cut_off_is_owed_again_in_full(write_config, tmp_path, clock):
         raise OutputError("device vanished")
 
     speech.sink.write = sound_card_unplugged
-    job = d.store.claim("speech")
-    with pytest.raises(OutputError):
-        deliver(d, speech, job.message_id)
+    job = d.store.outbox.claim("speech")
+    OutputWorker(speech, d.store, lambda: d.cfg).handle(job)
     # Mid-sentence all six were under way: a crash there leaves all six owed after restart (recover_interrupted).
     assert under_way == [6]
     # The sound card failed instead: the five others are owed again at once, the leader is retried by its worker.
     states = {r["message_id"]: r["state"] for r in d.store.query("select message_id, state from outbox")}
-    assert states.pop(job.message_id) == "sending" and set(states.values()) == {"pending"}
-    d.restart()
-    assert d.store.recover_interrupted() == 1
+    assert states.pop(job.message_id) == "failed" and set(states.values()) == {"pending"}
 
 
 # --- snooze -------------------------------------------------------------------
@@ -407,10 +402,10 @@ def test_snooze_says_until_when_warns_of_waiting_messages_and_ends_by_itself(dev
     assert d.check() == []  # no reminders while snoozed
     d.restart()
     speech = quiet_speech(d, tmp_path)
-    assert d.store.snoozed_until() > 0
+    assert d.store.followup.snoozed_until() > 0
     clock.advance(minutes=20)
     assert d.check()[0] == "静音结束，恢复播报。"
-    assert d.store.snoozed_until() == 0
+    assert d.store.followup.snoozed_until() == 0
     deliver(d, speech, "w-2")
     assert (tmp_path / "played" / "w-2.wav").exists()
 

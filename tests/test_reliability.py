@@ -57,7 +57,7 @@ def test_twenty_kill_9s_lose_nothing_and_repeat_only_pushes_cut_off_in_flight(st
             proc.wait(20)
         store = Store(db_path)
         try:
-            assert store.cursor == str(len(events))
+            assert store.meta.cursor == str(len(events))
             assert store.query("select count(*) as n from messages")[0]["n"] == len(events)
             assert store.query("select count(*) as n from push_log where state = 'sent'")[0]["n"] == len(events)
         finally:
@@ -111,7 +111,7 @@ def test_a_full_disk_is_reported_the_daemon_stays_up_and_nothing_is_lost(stub, w
 
 
 def test_a_database_locked_by_another_program_is_an_alert_and_nothing_is_lost(stub, write_config, run_daemon, recording, tmp_path, monkeypatch):
-    monkeypatch.setattr("speakerd.store.BUSY_TIMEOUT", 0.5)  # the lock below outlasts it several times over
+    monkeypatch.setattr("speakerd.store.connection.BUSY_TIMEOUT", 0.5)  # the lock below outlasts it several times over
     server = stub(orders(3))
     cfg = fast_platform(server.url)
     cfg["health"] = {"fail_after": 0.5}
@@ -131,7 +131,7 @@ def test_a_database_locked_by_another_program_is_an_alert_and_nothing_is_lost(st
         assert "locked by another program" in alert.data["reason"]
     finally:
         holder.wait(20)
-    assert wait_until(lambda: daemon.store.counts()["messages"] >= 6, 20)
+    assert wait_until(lambda: daemon.store.reports.counts()["messages"] >= 6, 20)
     assert wait_until(lambda: any(n.type == "tech.database.recovered" for n in recording.notices), 20)
     assert {n.message_id for n in recording.notices if n.message_id.startswith("m-")} == {f"m-{i:05d}" for i in range(6)}
 
@@ -172,8 +172,8 @@ def test_a_speaker_vanishing_mid_sentence_is_retried_until_it_is_back(write_conf
     from speakerd import config as config_mod
     from speakerd.dispatch import OutputWorker
     from speakerd.ingest import Ingest
+    from speakerd.outputs.speech import SpeechOutput
     from speakerd.platform import Batch
-    from speakerd.speech import SpeechOutput
 
     monkeypatch.setattr(sd, "OutputStream", VanishingStream)
     monkeypatch.setattr("speakerd.dispatch.RETRY_FIRST", 0.1)
@@ -181,7 +181,7 @@ def test_a_speaker_vanishing_mid_sentence_is_retried_until_it_is_back(write_conf
     store = Store(tmp_path / "speakerd.db")
     Ingest(cfg, store)(Batch([{"id": "w-1", "type": "finance.withdrawal", "content": "马丽申请提现500元"}], "c"), ["speech"])
     settings = dataclasses.replace(cfg.speech, voices=config_mod.VoicesConfig(zh="espeak", en="espeak"))
-    worker = OutputWorker(SpeechOutput(settings, lambda: cfg, tmp_path / "cache", warm=False, store=store), store, lambda: cfg)
+    worker = OutputWorker(SpeechOutput(settings, lambda: cfg, tmp_path / "cache", warm=False), store, lambda: cfg)
     worker.start()
     try:
         assert wait_until(lambda: store.query("select state from outbox")[0]["state"] == "done", 30)

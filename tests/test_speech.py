@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from speakerd.outputs import Notice
-from speakerd.speech import chimes, text
+from speakerd.outputs.speech import chimes, text
 
 from .conftest import fast_platform
 from .test_daemon import wait_until
@@ -68,7 +68,7 @@ def test_spoken_sentence_default_and_template():
 
 
 def test_chimes_are_distinct_and_a_users_wav_works(tmp_path):
-    from speakerd.speech.audio import write_wav
+    from speakerd.outputs.speech.audio import write_wav
 
     made = {name: chimes.chime(name) for name in chimes.CHIMES}
     assert all(0.3 < len(s) / chimes.RATE < 2 and 0.5 < np.abs(s).max() <= 0.8001 for s in made.values())
@@ -218,26 +218,25 @@ def test_announcement_cut_off_by_a_crash_is_played_again_and_a_finished_one_is_n
     assert count_rows(db, "select count(*) as n from outbox where output = 'speech' and state = 'done'") == 2
 
 
-def test_announcements_that_waited_too_long_are_not_played(tmp_path, caplog):
-    """A speaker unplugged over the weekend must not read out Friday's orders on Monday."""
-    import logging
-    from datetime import datetime, timedelta, timezone
+def test_announcements_that_waited_too_long_are_not_played(tmp_path, open_store):
+    """A speaker unplugged over the weekend must not read out Friday's orders on Monday (the panel still shows them)."""
+    from datetime import timedelta
 
     from speakerd import config
-    from speakerd.speech import SpeechOutput
+    from speakerd.attention import Action, Attention
+    from speakerd.clock import FakeClock, iso
 
     from .conftest import EXAMPLE
 
-    caplog.set_level(logging.INFO)
-    cfg = config.parse_text(EXAMPLE.read_text(encoding="utf-8").replace("device: default", f"device: wav:{tmp_path}"))
-    output = SpeechOutput(cfg.speech, lambda: cfg, tmp_path / "cache", warm=False)
-    old = (datetime.now(timezone.utc) - timedelta(minutes=cfg.speech.stale_after + 1)).isoformat()
-    output.deliver(notice(message_id="m-old", category="member", received_at=old))
-    assert not (tmp_path / "m-old.wav").exists()
-    assert "not announcing m-old: it waited 31 min (speech.stale_after is 30)" in caplog.text
-    fresh = datetime.now(timezone.utc).isoformat()
-    output.deliver(notice(message_id="m-new", category="member", content="新会员", received_at=fresh))
-    assert (tmp_path / "m-new.wav").exists()
+    cfg = config.load(EXAMPLE)
+    clock = FakeClock()
+    policy = Attention(open_store(tmp_path / "s.db", clock), lambda: cfg)
+    old = notice(message_id="m-old", category="member", received_at=iso(clock.now() - timedelta(minutes=cfg.speech.stale_after + 1)))
+    decided = policy.decide("speech", old)
+    assert (decided.action, decided.reason) == (Action.SKIP, "it waited 31 min (speech.stale_after is 30)")
+    assert policy.decide("display", old).action is Action.DELIVER
+    fresh = notice(message_id="m-new", category="member", content="新会员", received_at=clock.iso())
+    assert policy.decide("speech", fresh).action is Action.DELIVER
 
 
 def test_voice_listing_names_each_engine_and_the_baker_licence(write_config):
@@ -252,7 +251,7 @@ def test_voice_listing_names_each_engine_and_the_baker_licence(write_config):
 
 def test_a_users_piper_voice_file_speaks_for_mandarin(tmp_path, write_config):
     """Any .onnx piper voice with its .json works for either language (here the shipped one stands in)."""
-    from speakerd.speech.voices import english_voice_path
+    from speakerd.outputs.speech.voices import english_voice_path
 
     cfg = fast_platform("http://127.0.0.1:9")
     cfg["speech"] = {"voices": {"zh_piper": str(english_voice_path())}}
@@ -265,9 +264,31 @@ def test_a_users_piper_voice_file_speaks_for_mandarin(tmp_path, write_config):
     "subject, said",
     [("platform", "平台连接已恢复正常。"), ("disk", "设备存储空间已恢复正常。"), ("output:speech", "输出“speech”已恢复正常。")],
 )
-def test_recovery_notice_names_what_recovered(subject, said):
-    """Regression: an output's recovery was spoken as the platform link's."""
-    from speakerd.speech import spoken_text
+def test_recovery_notice_names_what_recovered(subject, said, tmp_path, open_store):
+    """Regression: an output's recovery was spoken as the platform link's. The alert carries its own sentence."""
+    from speakerd import config
+    from speakerd.clock import FakeClock
+    from speakerd.dispatch import notice_from_row
+    from speakerd.health import Health
+    from speakerd.ingest import Ingest
+    from speakerd.outputs.speech import spoken_text
 
-    recovered = notice(type=f"tech.{subject.split(':')[0]}.recovered", data={"kind": "output", "subject": subject})
-    assert spoken_text(recovered, None, 120) == said
+    from .conftest import EXAMPLE
+
+    cfg, clock, told = config.load(EXAMPLE), FakeClock(), []
+    store = open_store(tmp_path / "s.db", clock)
+    health = Health(store, told.append, fail_after=60, remind_every=900)
+    health.failing(subject, "output", "broken")
+    clock.advance(seconds=61)
+    health.tick()
+    health.ok(subject)
+    row = Ingest(cfg, store).preview(told[-1])[0]
+    assert spoken_text(notice_from_row(row, cfg), None, 120) == said
+
+
+def test_only_the_device_may_give_a_message_its_own_sentence():
+    """A platform message claiming the device's app is quarantined, so it cannot make the device say anything else."""
+    from speakerd.message import Rejected, parse
+
+    claimed = parse({"id": "x", "app": "speakerd", "content": "平台消息", "data": {"spoken": "随便说点什么"}})
+    assert isinstance(claimed, Rejected) and "reserved" in claimed.reason

@@ -8,7 +8,7 @@ logger = logging.getLogger("speakerd.routed")
 class LogOutput:
     name = "log"
 
-    def deliver(self, notice):
+    def deliver(self, notice) -> None:
         staff = f"{notice.staff_id} {notice.staff_name}" if notice.staff_id else "nobody on duty"
         logger.info(
             "%s %s [%s] -> %s/%s (%s), staff %s: %s",
@@ -16,5 +16,5 @@ class LogOutput:
             notice.department_name, notice.department, staff, notice.content[:80],
         )
 
-    def close(self):
+    def close(self) -> None:
         pass

@@ -16,7 +16,6 @@ import logging
 
 from speakerd import ack, push_targets
 from speakerd.errors import OutputError
-from speakerd.store import now_iso
 
 logger = logging.getLogger(__name__)
 
@@ -36,11 +35,11 @@ def recipients(notice, cfg):
     return [r for r in out if r[2]]
 
 
-def title_of(notice):
+def title_of(notice) -> str:
     return f"{notice.category_name}｜{notice.department_name}"
 
 
-def body_of(notice):
+def body_of(notice) -> str:
     who = f"{notice.staff_id} {notice.staff_name}" if notice.staff_id else "（无人值班）"
     return f"{notice.content}\n负责人：{who}"
 
@@ -48,7 +47,7 @@ def body_of(notice):
 class PushOutput:
     name = "push"
 
-    def __init__(self, store, current_config):
+    def __init__(self, store, current_config) -> None:
         self.store = store
         self._config = current_config  # callable: targets come from the config in force now
 
@@ -67,32 +66,32 @@ class PushOutput:
         """A signed link that acknowledges this message, when phones can reach the device."""
         if not (web.enabled and web.public_url):
             return None
-        token = ack.make_token(self.store.secret("ack_secret", ack.new_secret), notice.message_id, web.ack_link_hours * 3600)
+        token = ack.make_token(self.store.meta.secret("ack_secret", ack.new_secret), notice.message_id, web.ack_link_hours * 3600)
         return f"{web.public_url.rstrip('/')}/ack/{token}"
 
     def _serve(self, notice, key, label, urls, settings, link):
         """Push to one recipient unless already done; return why it is still owed, or None."""
-        state = self.store.push_state(notice.message_id, notice.department, key) or {}
+        state = self.store.push_log.state(notice.message_id, notice.department, key) or {}
         if state.get("state") == "sent":
             return None
         index = min(state.get("target_index") or 0, len(urls) - 1)
         attempts, fallbacks = state.get("attempts") or 0, state.get("fallbacks") or 0
         shown = push_targets.mask(urls[index])
         record = dict(target_index=index, target=shown, fallbacks=fallbacks)
-        self.store.save_push(notice.message_id, notice.department, key, state="sending", attempts=attempts, **record)
+        self.store.push_log.save(notice.message_id, notice.department, key, state="sending", attempts=attempts, **record)
         body = body_of(notice) + (f"\n确认已处理：{link}" if link else "")
         delivered, reason = push_targets.send(urls[index], title_of(notice), body, notice.priority, click=link, timeout=settings.timeout)
         if delivered:
-            self.store.save_push(notice.message_id, notice.department, key, state="sent", attempts=attempts + 1,
-                                 last_error=None, sent_at=now_iso(), **record)
+            self.store.push_log.save(notice.message_id, notice.department, key, state="sent", attempts=attempts + 1,
+                                 last_error=None, sent_at=self.store.clock.iso(), **record)
             return None
         attempts += 1
         if attempts >= settings.fallback_after and index + 1 < len(urls):
             logger.warning("push to %s: %s failed %d times, falling back to %s", label, shown, attempts, push_targets.mask(urls[index + 1]))
             record.update(target_index=index + 1, target=push_targets.mask(urls[index + 1]), fallbacks=fallbacks + 1)
             attempts = 0
-        self.store.save_push(notice.message_id, notice.department, key, state="failed", attempts=attempts, last_error=reason, **record)
+        self.store.push_log.save(notice.message_id, notice.department, key, state="failed", attempts=attempts, last_error=reason, **record)
         return f"{label} via {shown}: {reason}"
 
-    def close(self):
+    def close(self) -> None:
         pass

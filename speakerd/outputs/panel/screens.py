@@ -44,7 +44,7 @@ def font(size):
     return ImageFont.load_default()
 
 
-def ago(seconds):
+def ago(seconds) -> str:
     if seconds < 60:
         return "刚刚"
     if seconds < 3600:

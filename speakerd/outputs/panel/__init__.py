@@ -15,7 +15,8 @@ import threading
 import time
 
 from speakerd.errors import SpeakerdError
-from speakerd.panel import screens
+from speakerd.outputs import Notice
+from speakerd.outputs.panel import screens
 
 logger = logging.getLogger(__name__)
 
@@ -72,12 +73,12 @@ def _real_device(settings):
 class DisplayOutput:
     name = "display"
 
-    def __init__(self, settings, status=None, device=None, clock=time.time):
+    def __init__(self, settings, status=None, device=None, clock=time.time) -> None:
         self.settings = settings
         self.status = status  # callable returning PanelState fields from the daemon: waiting, platform_ok, …
         self._clock = clock
         self.state = screens.PanelState()
-        self.history = collections.deque(maxlen=20)  # for the replay button
+        self.history: collections.deque[Notice] = collections.deque(maxlen=20)  # for the replay button
         self.last_frame = None
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -100,7 +101,7 @@ class DisplayOutput:
         self._thread = threading.Thread(target=self._run, name="display", daemon=True)
         self._thread.start()
 
-    def deliver(self, notice):
+    def deliver(self, notice) -> None:
         now = self._clock()
         with self._lock:
             recent = self.state.latest is not None and now - self.state.latest_at < BURST_SECONDS
@@ -109,13 +110,13 @@ class DisplayOutput:
             self.history.append(notice)
         self.touch()
 
-    def acknowledged(self):
+    def acknowledged(self) -> None:
         """The message shown was handled: back to the idle screen (replay still reaches it)."""
         with self._lock:
             self.state.latest, self.state.burst = None, 0
         self.touch()
 
-    def touch(self):
+    def touch(self) -> None:
         """Something happened (a message, a button): undim and redraw now."""
         self._active = self._clock()
         self._news = True
@@ -133,7 +134,7 @@ class DisplayOutput:
                 setattr(self.state, key, value)
             return screens.frame(self.state, now, scroll=int(now // 3))
 
-    def _run(self):
+    def _run(self) -> None:
         while not self._stop.is_set():
             self._show()
             # During a burst every message wakes it: at most FRAMES_PER_SECOND, the rest of the CPU is for storing them.
@@ -141,7 +142,7 @@ class DisplayOutput:
             self._wake.wait(REDRAW_SECONDS)  # news and buttons wake it at once; this is for scrolling and the clock
             self._wake.clear()
 
-    def _show(self):
+    def _show(self) -> None:
         try:
             image = self.render()
             if image.tobytes() != (self.last_frame.tobytes() if self.last_frame else None):
@@ -156,12 +157,12 @@ class DisplayOutput:
                 logger.error("display: cannot update the panel: %s", exc)
                 self._failing = True
 
-    def _dim(self, dim):
+    def _dim(self, dim) -> None:
         if dim != self._dimmed:
             self.device.contrast(DIM if dim else BRIGHT)
             self._dimmed = dim
 
-    def close(self):
+    def close(self) -> None:
         self._stop.set()
         self._wake.set()
         self._thread.join(5)

@@ -13,7 +13,7 @@ NO_DEVICE_HELP = ("check that a speaker is plugged in (headphone jack, HDMI or U
                   "'speakerd say --list-devices' lists the choices")
 
 
-def write_wav(path, samples, rate):
+def write_wav(path, samples, rate) -> None:
     data = (np.clip(samples, -1, 1) * 32767).astype(np.int16).tobytes()
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1)
@@ -33,7 +33,7 @@ def list_devices():
 class SoundCard:
     """One PortAudio stream per announcement; every PortAudio error becomes an OutputError that says what to do."""
 
-    def __init__(self, device="default", volume=1.0):
+    def __init__(self, device="default", volume=1.0) -> None:
         self.device = None if device in ("", "default") else (int(device) if device.isdigit() else device)
         self.volume = volume
         self._stream = None
@@ -57,7 +57,7 @@ class SoundCard:
             self.close()
             raise OutputError(f"sound device {self.device or 'default'!r} failed while playing: {exc}; {NO_DEVICE_HELP}") from None
 
-    def close(self, name=None):
+    def close(self, name=None) -> None:
         if self._stream is not None:
             try:
                 self._stream.stop()
@@ -70,19 +70,20 @@ class SoundCard:
 class WavFolder:
     """Writes each announcement to a WAV file named after it: for machines without a sound card."""
 
-    def __init__(self, folder, volume=1.0):
+    def __init__(self, folder, volume=1.0) -> None:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.volume = volume
-        self._parts, self._rate = [], 24000
+        self._parts: list[np.ndarray] = []
+        self._rate = 24000
 
-    def open(self, rate):
+    def open(self, rate) -> None:
         self._parts, self._rate = [], rate
 
-    def write(self, samples):
+    def write(self, samples) -> None:
         self._parts.append(samples * self.volume)
 
-    def close(self, name=None):
+    def close(self, name=None) -> None:
         if self._parts and name:
             write_wav(self.folder / f"{name}.wav", np.concatenate(self._parts), self._rate)
         self._parts = []

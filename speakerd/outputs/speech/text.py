@@ -85,7 +85,7 @@ def _time(m):
     return f"{number(hour)}点" + ("整" if minute == 0 else ("零" if minute < 10 else "") + number(minute) + "分")
 
 
-def _date(m):
+def _date(m) -> str:
     return f"{digits(m.group(1))}年{number(int(m.group(2)))}月{number(int(m.group(3)))}日"
 
 

@@ -1,0 +1,155 @@
+"""Whether an output should tell a notice now: one policy, asked by dispatch before every delivery.
+
+Outputs only deliver; deciding *whether* is here, in one place, so that
+snooze, quiet hours, stale announcements and burst summaries behave the same
+whichever output they apply to, and a restart resumes them from the store.
+Rules are listed per output (today speech has them all; the panel, push and
+log tell everything); each rule looks at the notice and returns a
+:class:`Decision`, or None to let the next rule decide.
+
+This module only reads. Dispatch carries the decision out and alone writes
+the outbox: a held announcement is recorded for the quiet-hours summary, a
+deferred one is postponed, a group is taken under way with its leader and
+finished (or given back) with it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from speakerd import quiet
+from speakerd.clock import iso
+from speakerd.message import made_here
+
+if TYPE_CHECKING:
+    from speakerd.config import Category, Config
+    from speakerd.outputs import Notice
+    from speakerd.store import Job, Store
+
+logger = logging.getLogger(__name__)
+
+
+class Action(enum.Enum):
+    DELIVER = "deliver"  # tell it now
+    SKIP = "skip"  # done, on purpose not told (snoozed, stale, not announced in this category)
+    HOLD = "hold"  # done, not told now: summarised when quiet hours end
+    DEFER = "defer"  # ask again at ``until``
+    GROUP = "group"  # tell ``notice`` (a summary) for this job and ``grouped``
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: Action
+    reason: str = ""
+    notice: Notice | None = None  # what to deliver (DELIVER, GROUP)
+    until: float = 0.0  # DEFER: epoch seconds
+    grouped: tuple[Job, ...] = ()  # GROUP: the other jobs the summary tells
+
+
+@dataclass(frozen=True)
+class Context:
+    output: str
+    notice: Notice
+    category: Category | None
+    cfg: Config
+    store: Store
+    now: datetime
+
+
+Rule = Callable[[Context], "Decision | None"]
+
+
+class Attention:
+    """``decide(output, notice)``; ``config`` returns the config in force, ``store`` gives state and the clock."""
+
+    def __init__(self, store: Store, config: Callable[[], Config]) -> None:
+        self._store = store
+        self._config = config
+
+    def decide(self, output: str, notice: Notice) -> Decision:
+        cfg = self._config()
+        ctx = Context(output, notice, cfg.categories.get(notice.category), cfg, self._store, self._store.clock.now())
+        for rule in RULES.get(output, ()):
+            decision = rule(ctx)
+            if decision is not None:
+                if decision.action is not Action.DEFER:
+                    logger.info("%s: %s %s: %s", output, decision.action.value, notice.message_id, decision.reason)
+                return decision
+        return Decision(Action.DELIVER, notice=notice)
+
+
+def not_announced(ctx: Context) -> Decision | None:
+    """A category set to ``announce: none`` is shown and pushed, never spoken."""
+    if ctx.category is not None and ctx.category.announce == "none":
+        return Decision(Action.SKIP, "its category is not announced")
+    return None
+
+
+def stale(ctx: Context) -> Decision | None:
+    """An announcement that waited so long (a speaker was missing) that it is better left unsaid."""
+    limit = ctx.cfg.speech.stale_after
+    if not limit or not ctx.notice.received_at:
+        return None
+    waited = (ctx.now - datetime.fromisoformat(ctx.notice.received_at)).total_seconds() / 60
+    if waited <= limit:
+        return None
+    return Decision(Action.SKIP, f"it waited {waited:.0f} min (speech.stale_after is {limit})")
+
+
+def snoozed(ctx: Context) -> Decision | None:
+    """Snoozed by the mute button or the page: nothing but critical messages."""
+    if ctx.notice.priority != "critical" and ctx.now.timestamp() < ctx.store.followup.snoozed_until():
+        return Decision(Action.SKIP, "speech is snoozed")
+    return None
+
+
+def quiet_hours(ctx: Context) -> Decision | None:
+    """Quiet hours: held back, and summarised once the office opens (:mod:`speakerd.followup`)."""
+    if ctx.notice.priority != "critical" and quiet.holds(ctx.category, ctx.cfg.speech, ctx.now):
+        return Decision(Action.HOLD, f"quiet hours ({quiet.span_of(ctx.category, ctx.cfg.speech)})")
+    return None
+
+
+def burst(ctx: Context) -> Decision | None:
+    """Many of one category at once: one summary instead of a sentence each.
+
+    A message of a category with a burst threshold first waits ``group_wait``
+    seconds (like Alertmanager's group_wait); then, if enough of its category
+    are owed to this output, they are all told in one summary with it.
+    """
+    notice, category = ctx.notice, ctx.category
+    settings = category.burst if category else None
+    if category is None or not (settings and settings.threshold and notice.received_at) or made_here(notice.app):
+        return None
+    received = datetime.fromisoformat(notice.received_at).timestamp()
+    if ctx.now.timestamp() < received + settings.group_wait:
+        return Decision(Action.DEFER, "grouping wait", until=received + settings.group_wait)
+    group = ctx.store.outbox.pending_of_category(ctx.output, notice.category, iso(ctx.now))
+    if len(group) + 1 < settings.threshold:
+        return None
+    sentence = burst_sentence(settings.text, category, [notice.data] + [data for _, data in group], ctx.now.timestamp() - received)
+    summary = dataclasses.replace(notice, spoken=sentence)
+    return Decision(Action.GROUP, f"{len(group) + 1} {notice.category} messages in one summary", notice=summary,
+                    grouped=tuple(job for job, _ in group))
+
+
+def burst_sentence(template: str, category: Category, datas: list[dict[str, Any]], seconds: float) -> str:
+    """'过去1分钟新增订单48笔，合计23560.00元': the window, the count, and the amounts' sum when they have one."""
+    window = f"{max(1, math.ceil(seconds / 60))}分钟" if seconds >= 30 else f"{max(1, round(seconds))}秒"
+    sentence = template.format_map({"window": window, "name": category.name, "count": len(datas)})
+    amounts: list[float] = [d["amount"] for d in datas if isinstance(d.get("amount"), (int, float)) and not isinstance(d.get("amount"), bool)]
+    if amounts:
+        sentence += f"，合计{sum(amounts):.2f}元"
+    return sentence
+
+
+RULES: dict[str, tuple[Rule, ...]] = {
+    "speech": (not_announced, stale, snoozed, quiet_hours, burst),
+}
