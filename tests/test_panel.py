@@ -2,15 +2,17 @@
 
 import threading
 import time
+from pathlib import Path
 
 import pytest
+import yaml
 from gpiozero.pins.mock import MockFactory
 from PIL import Image, ImageChops
 
 from speakerd.cli import main
 from speakerd.config import DisplayConfig
-from speakerd.panel import DIM, DisplayOutput
-from speakerd.panel.screens import frame
+from speakerd.outputs.panel import DIM, DisplayOutput
+from speakerd.outputs.panel.screens import frame
 
 from .conftest import ROOT, fast_platform
 from .panel_fixtures import WITHDRAWAL, screens
@@ -137,7 +139,7 @@ def device(stub, write_config, tmp_path):
     cfg["health"] = {"fail_after": 0.5}
     factory, speech = MockFactory(), FakeSpeech()
     panel = DisplayOutput(DisplayConfig(driver="emulator"))
-    daemon = Daemon(write_config(cfg), outputs_factory=lambda *a: [panel, speech], pin_factory=factory)
+    daemon = Daemon(write_config(cfg), outputs_factory=lambda *a, **k: [panel, speech], pin_factory=factory)
     daemon.start()
     assert wait_until(lambda: len(panel.history) == 2)
     yield daemon, factory, speech, panel, server
@@ -156,7 +158,7 @@ def test_acknowledge_button_marks_the_shown_message_and_returns_to_idle(device):
 def test_long_press_acknowledges_everything_waiting(device):
     daemon, factory, *_ = device
     press(factory, 17, hold=0.9)
-    assert wait_until(lambda: daemon.store.waiting_by_department() == {})
+    assert wait_until(lambda: daemon.store.acks.waiting_by_department() == {})
 
 
 def test_replay_walks_back_through_the_history(device):
@@ -172,11 +174,11 @@ def test_replay_walks_back_through_the_history(device):
 def test_mute_button_snoozes_speech_says_until_when_and_a_second_press_ends_it(device):
     daemon, factory, speech, *_ = device
     press(factory, 22)
-    assert wait_until(lambda: daemon.store.snoozed_until() > time.time() + 29 * 60)
+    assert wait_until(lambda: daemon.store.followup.snoozed_until() > time.time() + 29 * 60)
     # Two messages wait: the device says so while going quiet.
     assert wait_until(lambda: speech.played and "恢复播报" in speech.played[0] and "还有2条消息待处理" in speech.played[0])
     press(factory, 22)
-    assert wait_until(lambda: daemon.store.snoozed_until() == 0.0)
+    assert wait_until(lambda: daemon.store.followup.snoozed_until() == 0.0)
     assert wait_until(lambda: speech.played[-1] == "静音结束，恢复播报。")
 
 
@@ -209,3 +211,23 @@ def test_snapshot_command(device, tmp_path, capsys):
     with Image.open(out) as image:
         assert image.size == (512, 256)
         assert len(image.getcolors()) == 2 and image.getcolors()[0][0] < 512 * 256  # white text on black
+
+
+def test_a_pin_edit_takes_effect_on_reload_without_a_restart(device):
+    """Regression: gpio counted as an output section for reload, yet the buttons were built only at start."""
+    daemon, factory, _, panel, _ = device
+    path = Path(daemon.config_path)
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["gpio"]["ack_pin"] = 5
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    assert daemon.reload()
+    shown = panel.state.latest.message_id
+
+    def acked_via():
+        return daemon.store.query("select acked_via from messages where id = ?", [shown])[0]["acked_via"]
+
+    press(factory, 17)  # the old pin: nothing listens there any more
+    time.sleep(0.3)
+    assert acked_via() is None
+    press(factory, 5)
+    assert wait_until(lambda: acked_via() == "button")

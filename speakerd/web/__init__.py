@@ -41,7 +41,7 @@ OPEN_ENDPOINTS = {"login", "static", "ack_form", "ack_done"}
 def create_app(store, device=None):
     """The Flask app; ``device`` (the running daemon) gives the settings, outputs and health."""
     app = Flask("speakerd.web")
-    app.secret_key = store.secret("web_session_key", lambda: secrets.token_hex(32))
+    app.secret_key = store.meta.secret("web_session_key", lambda: secrets.token_hex(32))
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict", WTF_CSRF_TIME_LIMIT=None,
                       PERMANENT_SESSION_LIFETIME=timedelta(hours=device.cfg.web.session_hours if device else 12))
     app.extensions["speakerd"] = {"store": store, "device": device, "throttle": auth.Throttle()}
@@ -72,7 +72,7 @@ def _config_path(app):
     return device.config_path if device else None
 
 
-def _auth_routes(app):
+def _auth_routes(app) -> None:
     @app.before_request
     def require_login():
         device = app.extensions["speakerd"]["device"]
@@ -116,17 +116,17 @@ def _auth_routes(app):
         return redirect(url_for("login"))
 
 
-def _ack_routes(app, store, csrf):
+def _ack_routes(app, store, csrf) -> None:
     def message_for(token):
         """The message row the token names, or the page saying why it cannot be used."""
         try:
-            message_id = ack.verify(store.secret("ack_secret", ack.new_secret), token)
+            message_id = ack.verify(store.meta.secret("ack_secret", ack.new_secret), token)
         except ack.AckError as exc:
             return None, (render_template("message.html", title="无法确认", text=str(exc)), 403)
-        rows = store.query("select id, content, acked_at from messages where id = ?", [message_id])
-        if not rows:
+        row = store.acks.message(message_id)
+        if row is None:
             return None, (render_template("message.html", title="无法确认", text="这条消息已不在设备上"), 404)
-        return rows[0], None
+        return row, None
 
     @app.get("/ack/<token>")
     def ack_form(token):
@@ -139,7 +139,7 @@ def _ack_routes(app, store, csrf):
         row, refusal = message_for(token)
         if refusal:
             return refusal
-        outcome = store.acknowledge(row["id"], "push link")
+        outcome = store.acks.acknowledge(row["id"], "push link")
         logger.info("message %s acknowledged from a push link (%s)", row["id"], outcome)
         return render_template("message.html", title="确认", text="已确认，谢谢。" if outcome == "done" else "这条消息已经确认过了。")
 

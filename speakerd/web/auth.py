@@ -63,10 +63,10 @@ def fingerprint(hashed):
 class Throttle:
     """Counts wrong passwords per address and says how long that address must wait."""
 
-    def __init__(self, clock=time.monotonic):
+    def __init__(self, clock=time.monotonic) -> None:
         self._clock = clock
         self._lock = threading.Lock()
-        self._failures = {}  # address -> (count in a row, time of the last)
+        self._failures: dict[str, tuple[int, float]] = {}  # address -> (count in a row, time of the last)
 
     def wait_for(self, address):
         """Seconds ``address`` must still wait before trying again; 0 when it may."""
@@ -83,7 +83,7 @@ class Throttle:
         logger.warning("web: wrong password from %s (%d in a row)", address, count)
         return count
 
-    def succeeded(self, address):
+    def succeeded(self, address) -> None:
         with self._lock:
             self._failures.pop(address, None)
 

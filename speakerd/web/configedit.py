@@ -31,7 +31,7 @@ _PROBLEM = re.compile(r"^.*?:\d+: (?P<path>[^:]+): (?P<reason>.*)$")
 class Conflict(SpeakerdError):
     """The file changed since the form was made; ``version`` is its version now."""
 
-    def __init__(self, version):
+    def __init__(self, version) -> None:
         self.version = version
         super().__init__("config.yaml was changed by someone else since this page was opened")
 
@@ -39,7 +39,7 @@ class Conflict(SpeakerdError):
 class Invalid(SpeakerdError):
     """The change would make the config invalid; ``errors`` maps a setting's path to why."""
 
-    def __init__(self, errors):
+    def __init__(self, errors) -> None:
         self.errors = errors
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
 
@@ -79,7 +79,7 @@ def _split(path):
 
 
 class ConfigFile:
-    def __init__(self, path):
+    def __init__(self, path) -> None:
         self.path = Path(path)
 
     def read(self):
@@ -132,7 +132,7 @@ class ConfigFile:
             raise
 
 
-def set_path(node, keys, value):
+def set_path(node, keys, value) -> None:
     """Set ``value`` at ``keys`` inside a round-trip document, making the maps on the way."""
     for key, following in zip(keys, keys[1:]):
         child = node[key] if _has(node, key) else None

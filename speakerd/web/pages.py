@@ -6,44 +6,45 @@ import io
 import logging
 import time
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from flask import current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 
 from speakerd import stats
 from speakerd.web import charts_svg
+from speakerd.web.device import Device
 
 logger = logging.getLogger(__name__)
 
 REPORT_KEYS = {"day": "按天", "department": "按部门", "staff": "按员工", "category": "按分类", "app": "按应用", "hour": "按小时", "month": "按月"}
 
 
-def _device():
+def _device() -> Device:
     return current_app.extensions["speakerd"]["device"]
 
 
-def overview():
+def overview() -> dict[str, Any]:
     """What the dashboard and the board show: connection, today's counts, waiting per department, latest messages."""
     device = _device()
-    cfg, store = device.cfg, device.store
+    cfg, store, state = device.cfg, device.store, device.device_state
     today = date.today().isoformat()
     total = stats.report(store, "total", today, today, cfg)
     departments = {dep_id: dep.name for dep_id, (_, dep) in cfg.departments().items()}
     staff = {sid: person.name for sid, (_, person) in cfg.staff().items()}
-    platform = device.health.troubles.get("platform")
-    down = platform is not None and platform.outage_id is not None
+    down = state.platform_down()
     messages = []
-    for row in store.messages(limit=15):
+    for row in store.reports.messages(limit=15):
         messages.append({**row, "time": datetime.fromisoformat(row["received_at"]).astimezone().strftime("%H:%M:%S"),
                          "department_name": departments.get(row["department"], row["department"] or ""),
                          "staff_name": staff.get(row["staff_id"], ""),
                          "category_name": cfg.categories[row["category"]].name if row["category"] in cfg.categories else row["category"]})
     return {
-        "platform_ok": not down,
-        "platform_text": "平台连接正常" if not down else f"平台断开（{time.strftime('%H:%M', time.localtime(platform.since))}起）：{platform.reason}",
-        "troubles": [t for t in device.health.snapshot()["troubles"] if t["outage"]],
+        "platform_ok": down is None,
+        "platform_text": "平台连接正常" if down is None else f"平台断开（{time.strftime('%H:%M', time.localtime(down['since']))}起）：{down['reason']}",
+        "troubles": [t for t in state.troubles() if t["outage"]],
         "today": total[0] if total else {"messages": 0, "acked": 0, "unacked": 0},
-        "waiting": {departments.get(d, d): n for d, n in store.waiting_by_department().items()},
-        "snoozed_until": _clock(store.snoozed_until()),
+        "waiting": state.waiting(),
+        "snoozed_until": _clock(store.followup.snoozed_until()),
         "messages": messages,
     }
 
@@ -52,10 +53,10 @@ def _clock(epoch):
     return time.strftime("%H:%M", time.localtime(epoch)) if epoch > time.time() else ""
 
 
-def register(app):
+def register(app) -> None:
     @app.get("/")
     def dashboard():
-        return render_template("dashboard.html", o=overview(), panel=_device().output("display") is not None)
+        return render_template("dashboard.html", o=overview(), panel=_device().panel is not None)
 
     @app.get("/board")
     def board():
@@ -68,9 +69,9 @@ def register(app):
 
     @app.get("/panel.png")
     def panel_png():
-        from speakerd.panel import screens
+        from speakerd.outputs.panel import screens
 
-        display = _device().output("display")
+        display = _device().panel
         if display is None:
             return "the panel is off (display.enabled)", 404
         image = display.last_frame or display.render()
@@ -81,7 +82,7 @@ def register(app):
 
     @app.post("/messages/<path:message_id>/ack")
     def acknowledge(message_id):
-        outcome = _device().store.acknowledge(message_id, "web")
+        outcome = _device().store.acks.acknowledge(message_id, "web")
         flash({"done": f"{message_id} 已确认。", "already": f"{message_id} 之前已确认。"}.get(outcome, f"没有消息 {message_id}。"))
         logger.info("web: %s acknowledged (%s)", message_id, outcome)
         return redirect(url_for("dashboard"))

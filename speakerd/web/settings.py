@@ -12,15 +12,21 @@ from __future__ import annotations
 import io
 import logging
 import threading
+from collections.abc import Mapping
+from typing import Any
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from ruamel.yaml.error import YAMLError
 
 from speakerd import config as config_mod
 from speakerd import push_targets
+from speakerd.config import Config
 from speakerd.errors import ConfigError
+from speakerd.message import Rejected
+from speakerd.preview import preview
 from speakerd.web import fields as fields_mod
 from speakerd.web.configedit import ConfigFile, Conflict, Invalid, flow_map, flow_seq, round_trip_yaml
+from speakerd.web.device import Device
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +54,7 @@ CATEGORY_FIELDS = [
 ]
 
 
-def _device():
+def _device() -> Device:
     return current_app.extensions["speakerd"]["device"]
 
 
@@ -111,7 +117,7 @@ def _save(focus, changes=None, edit=None):
     return redirect(url_for("settings_page", _anchor=focus))
 
 
-def register(app):
+def register(app) -> None:
     @app.get("/settings")
     def settings_page():
         return render()
@@ -142,7 +148,7 @@ def register(app):
         except (YAMLError, RecursionError) as exc:
             return render(400, errors={"route": f"不是有效的 YAML：{exc}"}, submitted=request.form.to_dict(), focus="routes")
 
-        def edit(doc):
+        def edit(doc) -> None:
             doc["route"] = tree
 
         return _save("routes", edit=edit)
@@ -153,7 +159,7 @@ def register(app):
 
     @app.post("/settings/speech/test")
     def speak_test():
-        speech = _device().output("speech")
+        speech = _device().speech
         sentence = (request.form.get("text") or "").strip()[:200] or "这是一条测试播报，声音正常。"
         if speech is None:
             flash("语音播报已关闭（speech.enabled），无法试听。")
@@ -169,15 +175,13 @@ def register(app):
         if found is None or not found[1].push:
             flash(f"{staff_id} 没有推送目标。")
         else:
-            for i, url in enumerate(found[1].push, 1):
-                delivered, reason = push_targets.send(url, "测试通知", f"这是发给{found[1].name}的测试通知，收到说明推送正常。",
-                                                      "normal", timeout=cfg.push.timeout)
-                flash(f"{found[1].name} 目标{i}（{push_targets.mask(url)}）：{'已送达' if delivered else '失败：' + reason}")
+            for i, (shown, delivered, reason) in enumerate(push_targets.send_test(cfg, staff_id), 1):
+                flash(f"{found[1].name} 目标{i}（{shown}）：{'已送达' if delivered else '失败：' + reason}")
         return redirect(url_for("settings_page", _anchor=f"dep-{found[0] if found else ''}"))
 
 
-def _say(speech, sentence):
-    from speakerd.speech import text
+def _say(speech, sentence) -> None:
+    from speakerd.outputs.speech import text
 
     try:
         speech.say(text.normalize(sentence))
@@ -185,7 +189,7 @@ def _say(speech, sentence):
         logger.warning("web: test sentence not spoken: %s", exc)
 
 
-def edit_staff(department, form):
+def edit_staff(department, form) -> None:
     """Apply the staff form to one department's node, editing entries in place so their comments stay."""
     staff = department.get("staff")
     if staff is None:
@@ -202,7 +206,7 @@ def edit_staff(department, form):
         staff.append(flow_map({"id": new_id, "name": new_name}))
 
 
-def _edit_person(person, form, prefix):
+def _edit_person(person, form, prefix) -> None:
     person["id"] = form.get(prefix + "id", "").strip()
     person["name"] = form.get(prefix + "name", "").strip()
     _flag(person, "on_duty", form.get(prefix + "on_duty") is not None, default=True)
@@ -218,7 +222,7 @@ def _edit_person(person, form, prefix):
             targets.append(added)
 
 
-def _flag(node, key, value, default):
+def _flag(node, key, value, default) -> None:
     if value == default:
         if key in node:
             del node[key]
@@ -226,22 +230,17 @@ def _flag(node, key, value, default):
         node[key] = value
 
 
-def where_it_goes(cfg, form):
+def where_it_goes(cfg: Config, form: Mapping[str, str]) -> dict[str, Any]:
     """Category, reason and people a sample message would get, without storing it."""
-    from speakerd import message as message_mod
-    from speakerd.classify import Classifier
-    from speakerd.route import Router
-
     raw = {"id": "try", "content": (form.get("text") or "").strip(), "type": (form.get("type") or "").strip(),
            "app": (form.get("app") or "").strip(), "user": {"tier": (form.get("tier") or "").strip() or None}}
-    parsed = message_mod.parse({k: v for k, v in raw.items() if v not in ("", None)}, cfg.platform.max_content)
-    if isinstance(parsed, message_mod.Rejected):
-        return {"error": f"这条消息会被隔离：{parsed.reason}"}
-    verdict = Classifier(cfg.categories, cfg.classify.fallback).classify(parsed)
-    router, departments, people = Router(cfg), cfg.departments(), cfg.staff()
+    seen = preview(cfg, {k: v for k, v in raw.items() if v not in ("", None)})
+    if isinstance(seen, Rejected):
+        return {"error": f"这条消息会被隔离：{seen.reason}"}
+    departments, people = cfg.departments(), cfg.staff()
     targets = []
-    for dep_id in router.departments_for(parsed, verdict.category):
-        assignment = router.assign(dep_id, None)
+    for assignment in seen.assignments:
         person = people.get(assignment.staff_id, (None, None))[1]
-        targets.append({"department": departments[dep_id][1].name, "staff": f"{assignment.staff_id} {person.name}" if person else "（无人值班）"})
-    return {"category": cfg.categories[verdict.category].name, "reason": verdict.reason, "targets": targets}
+        targets.append({"department": departments[assignment.department][1].name,
+                        "staff": f"{assignment.staff_id} {person.name}" if person else "（无人值班）"})
+    return {"category": cfg.categories[seen.category].name, "reason": seen.reason, "targets": targets}

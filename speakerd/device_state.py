@@ -1,0 +1,110 @@
+"""What the device is doing now, read one way by the panel, the LED, the heartbeat, ``status`` and the web page.
+
+In the daemon the troubles come live from :class:`~speakerd.health.Health`;
+in a command run beside it (``panel --snapshot``, ``status``) they come from
+the heartbeat the daemon stores every few seconds. Either way the same
+questions get the same answers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from speakerd.platform import safe_url
+from speakerd.store import StoreError
+
+if TYPE_CHECKING:
+    from speakerd.config import Config
+    from speakerd.health import Health
+    from speakerd.store import Store
+
+logger = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 10.0
+ADDRESS_MAX_AGE = 60.0
+
+
+class DeviceState:
+    """``health`` None: read the stored heartbeat (a command beside the daemon) instead of the live state."""
+
+    def __init__(self, store: Store, config: Callable[[], Config], health: Health | None = None) -> None:
+        self.store = store
+        self._config = config
+        self._health = health
+        self._address = Address()
+
+    def troubles(self) -> list[dict[str, Any]]:
+        """``{subject, kind, reason, since, outage, reminders}`` for each current trouble."""
+        if self._health is not None:
+            return self._health.snapshot()["troubles"]
+        return self.heartbeat().get("troubles", [])
+
+    def platform_down(self) -> dict[str, Any] | None:
+        """The platform's trouble while it is an outage (not a passing blip), else None."""
+        return next((t for t in self.troubles() if t["subject"] == "platform" and t["outage"]), None)
+
+    def waiting(self) -> dict[str, int]:
+        """Unacknowledged messages per department *name*."""
+        names = {dep_id: dep.name for dep_id, (_, dep) in self._config().departments().items()}
+        return {names.get(d, d): n for d, n in self.store.acks.waiting_by_department().items()}
+
+    def panel(self) -> dict[str, Any]:
+        """The fields of the panel's idle screen (:class:`~speakerd.outputs.panel.screens.PanelState`)."""
+        down = self.platform_down()
+        return {
+            "waiting": self.waiting(),
+            "platform_ok": down is None,
+            "down_since": down["since"] if down else None,
+            "address": self._address.get(),
+            "muted_until": self.store.followup.snoozed_until() if self._config().speech.enabled else 0.0,
+        }
+
+    def led_mode(self) -> str:
+        """``fast`` while the platform is down, ``blink`` while messages wait, else ``steady``."""
+        if self.platform_down():
+            return "fast"
+        return "blink" if self.store.acks.has_waiting() else "steady"
+
+    def heartbeat(self) -> dict[str, Any]:
+        """The daemon's last stored view of itself (``{}`` when it never ran)."""
+        return json.loads(self.store.meta.get("heartbeat") or "{}")
+
+    def write_heartbeat(self, outputs: list[str], stopped: bool = False) -> None:
+        """What ``speakerd status`` reads: the daemon's own view, refreshed every HEARTBEAT_SECONDS."""
+        snapshot = self._health.snapshot() if self._health else {}
+        beat = {"pid": os.getpid(), "at": self.store.clock.time(), "stopped": stopped,
+                "platform": safe_url(self._config().platform.url), "outputs": outputs, **snapshot}
+        try:
+            self.store.meta.set("heartbeat", json.dumps(beat))
+        except StoreError as exc:
+            logger.debug("heartbeat not written: %s", exc)
+
+
+class Address:
+    """The device's IPv4 address on the office network, from ``ip`` (asked at most once a minute), or ''."""
+
+    def __init__(self, max_age: float = ADDRESS_MAX_AGE) -> None:
+        self._max_age = max_age
+        self._at = -1e9
+        self._value = ""
+
+    def get(self) -> str:
+        now = time.monotonic()
+        if now - self._at > self._max_age:
+            self._value, self._at = self._ask(), now
+        return self._value
+
+    @staticmethod
+    def _ask() -> str:
+        try:
+            out = subprocess.run(["ip", "-4", "-o", "addr", "show", "scope", "global"],
+                                 capture_output=True, text=True, timeout=2).stdout.split()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+        return out[3].split("/")[0] if len(out) > 3 else ""

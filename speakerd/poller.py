@@ -1,0 +1,114 @@
+"""Asks the platform for news: one poll, the pause before the next, and whether a poll hangs.
+
+Each answer is stored through :class:`~speakerd.ingest.Ingest` before
+anything acts on it; each failure is reported to health under the subject
+``platform`` (or ``database``), so a lasting one becomes one technical alert.
+The daemon schedules :meth:`Poller.poll_once` and waits the seconds it returns.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from speakerd.errors import PlatformError
+from speakerd.platform import PlatformClient
+from speakerd.store import StoreError
+
+if TYPE_CHECKING:
+    from speakerd.config import Config
+    from speakerd.health import Health
+    from speakerd.ingest import Ingest
+    from speakerd.store import Store
+
+logger = logging.getLogger(__name__)
+
+HANG_MARGIN = 30.0  # seconds past the poll's own timeouts before it counts as hung
+
+
+class Poller:
+    """``poll_once()`` → seconds to wait; ``alive()`` is False while a poll hangs past every timeout it was given."""
+
+    def __init__(self, cfg: Config, store: Store, health: Health, ingest: Callable[[], Ingest],
+                 outputs: Callable[[], list[str]], on_news: Callable[[], None]) -> None:
+        self.cfg = cfg
+        self.store = store
+        self.health = health
+        self._ingest = ingest  # the one built for the config in force
+        self._outputs = outputs  # names of the outputs that get an outbox row
+        self._on_news = on_news
+        self._clock = store.clock
+        self._failures = 0
+        self._started: float | None = None  # monotonic time of the poll under way
+        self.running = True
+        self.client = PlatformClient(cfg.platform.url, cfg.platform.token, cfg.platform.timeout)
+
+    def reconfigure(self, cfg: Config) -> None:
+        """Use new settings from the next poll on (a poll under way finishes with its client)."""
+        old, self.cfg = self.client, cfg
+        self.client = PlatformClient(cfg.platform.url, cfg.platform.token, cfg.platform.timeout)
+        old.close()
+
+    def close(self) -> None:
+        self.running = False
+        self.client.close()
+
+    def poll_once(self) -> float:
+        """Fetch and store one batch; return the seconds to wait before the next poll."""
+        platform = self.cfg.platform
+        started = self._started = self._clock.monotonic()
+        try:
+            batch = self.client.fetch(self.store.meta.cursor, platform.batch_size, platform.long_poll)
+        except PlatformError as exc:
+            self._keep_garbage(exc)
+            self.health.failing("platform", exc.kind, exc.reason)
+            return self._backoff()
+        except StoreError as exc:
+            self.health.failing("database", "database", f"cannot read the cursor: {exc}")
+            return self._backoff()
+        finally:
+            self._started = None
+        self.health.ok("platform")
+        if not self.running:
+            return 0
+        try:
+            result = self._ingest()(batch, self._outputs())
+        except StoreError as exc:
+            self.health.failing("database", "database", f"batch not stored, it will be fetched again: {exc}")
+            return self._backoff()
+        self._failures = 0
+        self.health.ok("database")
+        if result.new:
+            self._on_news()
+            logger.debug("stored %d new message(s), %d repeat(s) ignored, %d quarantined",
+                         len(result.new), result.duplicates, len(result.quarantined))
+        return self._next_delay(len(batch.messages), self._clock.monotonic() - started)
+
+    def alive(self) -> bool:
+        """False when a poll hangs past every timeout it was given: then systemd should restart us."""
+        started, platform = self._started, self.cfg.platform
+        return started is None or self._clock.monotonic() - started < platform.long_poll + platform.timeout * 2 + HANG_MARGIN
+
+    def _next_delay(self, count: int, elapsed: float) -> float:
+        platform = self.cfg.platform
+        if count >= platform.batch_size:
+            return 0  # more is waiting: drain it
+        if platform.long_poll and (count or elapsed >= platform.long_poll / 2):
+            return 0  # the platform held the poll open as asked: ask again at once
+        return platform.poll_interval
+
+    def _backoff(self) -> float:
+        self._failures += 1
+        platform = self.cfg.platform
+        return min(platform.retry_max, platform.poll_interval * 2 ** (self._failures - 1))
+
+    def _keep_garbage(self, exc: PlatformError) -> None:
+        body = getattr(exc, "body", None)
+        if body is None:
+            return
+        try:
+            with self.store.atomic():
+                self.store.inbox.quarantine(body.decode("utf-8", "replace"), exc.reason)
+        except StoreError as store_exc:
+            logger.error("cannot keep the unreadable answer: %s", store_exc)

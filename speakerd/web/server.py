@@ -1,0 +1,29 @@
+"""Starts the web page for the running daemon, or says clearly why it cannot."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from speakerd.config import Config
+    from speakerd.web.device import Device
+
+logger = logging.getLogger(__name__)
+
+
+def start_web(device: Device, cfg: Config) -> Any:
+    """The running server, or None when the page is off or ``web.listen`` cannot be used (logged)."""
+    if not cfg.web.enabled:
+        return None
+    from speakerd.web import auth, serve
+
+    try:
+        server = serve(device.store, cfg.web.listen, device=device)
+    except OSError as exc:
+        logger.error("web: cannot listen on %s (%s); the web page and acknowledge links are off until web.listen is fixed",
+                     cfg.web.listen, exc.strerror or exc)
+        return None
+    logger.info("web page on http://%s%s", cfg.web.listen,
+                "" if auth.stored_hash(device.config_path) else " (no password yet: set one with 'speakerd set-password')")
+    return server
