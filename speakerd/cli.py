@@ -6,24 +6,23 @@ import argparse
 import json
 import logging
 import os
-import re
-import secrets
 import sys
 import tempfile
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from speakerd import __version__
 from speakerd import config as config_mod
 from speakerd.errors import ConfigError, OutputError
 from speakerd.store import Store, StoreError
+from speakerd.store.reports import TALLY_KEYS
 from speakerd.text import table
+from speakerd.timeparse import local_time, parse_day, parse_since
 
 logger = logging.getLogger("speakerd.cli")
-EXAMPLE_CONFIG = Path(__file__).with_name("example_config.yaml")
+EXAMPLE_CONFIG = Path(__file__).with_name("example_config.yaml")  # for 'say' on a machine with no config yet
 
 
-def setup_logging(level="INFO"):
+def setup_logging(level="INFO") -> None:
     """Plain lines for journald (it adds the time), timestamps on a terminal."""
     fmt = "%(levelname)s %(name)s: %(message)s" if os.environ.get("JOURNAL_STREAM") else "%(asctime)s %(levelname)s %(name)s: %(message)s"
     logging.basicConfig(level=level, format=fmt, stream=sys.stderr)
@@ -42,7 +41,7 @@ def _load_or_exit(path):
 # --- commands ----------------------------------------------------------------
 
 
-def cmd_run(args):
+def cmd_run(args) -> None:
     from speakerd.daemon import Daemon
 
     path = config_mod.default_path(args.config)
@@ -56,7 +55,7 @@ def cmd_run(args):
     _exit_now(code)
 
 
-def _exit_now(code):
+def _exit_now(code) -> None:
     """Leave without waiting for a long-poll still in flight: everything is saved and closed."""
     logging.shutdown()
     sys.stdout.flush()
@@ -64,7 +63,7 @@ def _exit_now(code):
     os._exit(code)
 
 
-def cmd_check_config(args):
+def cmd_check_config(args) -> int:
     path = config_mod.default_path(args.config)
     cfg = _load_or_exit(path)
     print(
@@ -74,7 +73,7 @@ def cmd_check_config(args):
     return 0
 
 
-def cmd_stub(args):
+def cmd_stub(args) -> int:
     from speakerd.stub import SCENARIOS, StubServer
 
     setup_logging()
@@ -93,7 +92,8 @@ def cmd_stub(args):
     return 0
 
 
-def cmd_demo(args):
+def cmd_demo(args) -> None:
+    from speakerd import demo
     from speakerd.daemon import Daemon
     from speakerd.stub import StubServer
     from speakerd.stub.scenarios import office
@@ -101,67 +101,27 @@ def cmd_demo(args):
     setup_logging()
     workdir = Path(args.dir or tempfile.mkdtemp(prefix="speakerd-demo-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    stub = StubServer(office(args.count), pace=args.pace, token="demo-token", port=_free_or_zero(8808)).start()
-    text = re.sub(r"(?m)^(\s+url:\s*)http://127\.0\.0\.1:8808\s*$", lambda m: m.group(1) + stub.url, EXAMPLE_CONFIG.read_text(encoding="utf-8"))
-    sound = "the sound card"
-    if not _has_sound_card():
-        sound = f"WAV files in {workdir / 'audio'} (no sound card found)"
-        text = re.sub(r"(?m)^(\s+device:\s*)default\b", lambda m: m.group(1) + f"wav:{workdir / 'audio'}", text)
-    web_port = _free_or_zero(8080) or _free_port()
-    text = re.sub(r"(?m)^(\s+listen:\s*)127\.0\.0\.1:8080\b", lambda m: m.group(1) + f"127.0.0.1:{web_port}", text)
-    config_path = workdir / "config.yaml"
-    config_path.write_text(text, encoding="utf-8")
-    from speakerd.web import auth
-
-    password = secrets.token_urlsafe(8)
-    auth.set_password(config_path, password)
+    stub = StubServer(office(args.count), pace=args.pace, token="demo-token", port=demo.free_or_zero(demo.STUB_PORT)).start()
+    setup = demo.prepare(workdir, stub.url)
     print(
         f"speakerd demo\n"
-        f"  web page      : http://127.0.0.1:{web_port}/  password {password}\n"
+        f"  web page      : {setup.web_url}  password {setup.password}\n"
         f"                  dashboard with the panel's picture, settings, reports, board (/board)\n"
         f"  platform stub : {stub.url} (office scenario: a new event every {args.pace:g} s)\n"
-        f"  config        : {config_path} (edit it here or on the page while the demo runs: it reloads)\n"
+        f"  config        : {setup.config_path} (edit it here or on the page while the demo runs: it reloads)\n"
         f"  database      : {workdir / 'speakerd.db'}\n"
-        f"  announcements : {sound}\n"
+        f"  announcements : {setup.sound}\n"
         f"  watch         : one log line per routed message below; in another terminal:\n"
-        f"                  speakerd messages -c {config_path}\n"
+        f"                  speakerd messages -c {setup.config_path}\n"
         f"  stop          : Ctrl-C\n",
         flush=True,
     )
     try:
-        code = Daemon(config_path).run()
+        code = Daemon(setup.config_path).run()
     finally:
         stub.stop()
     print(f"demo stopped; its data stays in {workdir}", flush=True)
     _exit_now(code)
-
-
-def _has_sound_card():
-    try:
-        from speakerd.speech.audio import list_devices
-
-        return any(name != "null" for _, name, _ in list_devices())
-    except Exception:  # noqa: BLE001 - no PortAudio, no ALSA: no sound card
-        return False
-
-
-def _free_or_zero(port):
-    import socket
-
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return 0
-    return port
-
-
-def _free_port():
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _existing_database(args):
@@ -175,7 +135,7 @@ def _existing_database(args):
     return cfg, db_path
 
 
-def cmd_messages(args):
+def cmd_messages(args) -> int:
     found = _existing_database(args)
     if found is None:
         return 1
@@ -185,11 +145,8 @@ def cmd_messages(args):
     except ValueError as exc:
         print(f"--since: {exc}", file=sys.stderr)
         return 2
-    store = Store(db_path)
-    try:
-        rows = store.quarantined(since, args.limit) if args.quarantined else store.messages(since, args.limit)
-    finally:
-        store.close()
+    with Store(db_path) as store:
+        rows = store.reports.quarantined(since, args.limit) if args.quarantined else store.reports.messages(since, args.limit)
     if args.format == "json":
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0
@@ -202,7 +159,7 @@ def cmd_messages(args):
     return 0
 
 
-def cmd_set_password(args):
+def cmd_set_password(args) -> int:
     import getpass
 
     from speakerd.web import auth
@@ -225,25 +182,17 @@ def cmd_set_password(args):
     return 0
 
 
-def cmd_ack(args):
+def cmd_ack(args) -> int:
     found = _existing_database(args)
     if found is None:
         return 1
-    store = Store(found[1])
-    try:
-        outcome = store.acknowledge(args.message_id, "cli")
-    finally:
-        store.close()
+    with Store(found[1]) as store:
+        outcome = store.acks.acknowledge(args.message_id, "cli")
     if outcome == "unknown":
         print(f"no message {args.message_id!r}: 'speakerd messages' lists the stored ones", file=sys.stderr)
         return 1
     print(f"{args.message_id}: " + ("acknowledged" if outcome == "done" else "was already acknowledged"))
     return 0
-
-
-def local_time(iso):
-    """'2026-11-23T12:56:16.228+00:00' → '11-23 20:56:16' in the device's time zone."""
-    return datetime.fromisoformat(iso).astimezone().strftime("%m-%d %H:%M:%S")
 
 
 def cmd_push_test(args):
@@ -259,17 +208,14 @@ def cmd_push_test(args):
     if not person.push:
         print(f"{person.id} {person.name} has no push targets: add them under push: in {path}", file=sys.stderr)
         return 1
-    dep_name = cfg.departments()[department][1].name
-    title, body = f"测试｜{dep_name}", f"这是发给{person.name}的测试通知，收到说明推送正常。"
     failures = 0
-    for i, url in enumerate(person.push, 1):
-        delivered, reason = push_targets.send(url, title, body, "normal", timeout=cfg.push.timeout)
-        print(f"{i}. {push_targets.mask(url)}: {'delivered' if delivered else 'FAILED: ' + reason}")
+    for i, (shown, delivered, reason) in enumerate(push_targets.send_test(cfg, args.staff_id), 1):
+        print(f"{i}. {shown}: {'delivered' if delivered else 'FAILED: ' + reason}")
         failures += not delivered
     return 1 if failures else 0
 
 
-def cmd_stats(args):
+def cmd_stats(args) -> int:
     from speakerd import stats
 
     found = _existing_database(args)
@@ -281,60 +227,20 @@ def cmd_stats(args):
     except ValueError as exc:
         print(f"--since/--until: {exc}", file=sys.stderr)
         return 2
-    store = Store(db_path)
-    try:
+    with Store(db_path) as store:
         rows = stats.report(store, args.by, since, until, cfg)
         outages = stats.outages(store, since, until)
-    finally:
-        store.close()
     if args.chart:
         from speakerd import charts
 
         charts.draw(rows, args.by, args.chart)
         print(f"chart written to {args.chart}", file=sys.stderr)
-    print_report(rows, outages, args)
+    stats.write_report(rows, outages, args.by, args.format, sys.stdout, since=args.since, until=args.until)
     return 0
 
 
-def print_report(rows, outages, args):
-    if args.format == "json":
-        print(json.dumps({"by": args.by, "since": args.since, "until": args.until, "rows": rows, "outages": outages},
-                         ensure_ascii=False, indent=2))
-        return
-    columns = list(rows[0]) if rows else [args.by, "messages"]
-    if not any(r.get("name") for r in rows):
-        columns = [c for c in columns if c != "name"]
-    if args.format == "csv":
-        import csv
-
-        writer = csv.DictWriter(sys.stdout, columns, extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        return
-    print(table(rows, columns))
-    for o in outages:
-        print(f"\noutages of {o['subject']}: {o['outages']}, {o['seconds'] / 60:.1f} min in all")
-
-
-def parse_day(text):
-    """'2026-11-01', 'today', '7d' (seven days ago) → a local day 'YYYY-MM-DD', or None."""
-    if text is None:
-        return None
-    text = text.strip()
-    today = datetime.now().astimezone()
-    match = re.fullmatch(r"(\d+)d", text)
-    if match:
-        return (today - timedelta(days=int(match.group(1)))).strftime("%Y-%m-%d")
-    if text == "today":
-        return today.strftime("%Y-%m-%d")
-    try:
-        return datetime.strptime(text, "%Y-%m-%d").strftime("%Y-%m-%d")
-    except ValueError:
-        raise ValueError(f"{text!r} is not a day: use 2026-11-01, today or 7d") from None
-
-
-def cmd_say(args):
-    from speakerd.speech import SpeechOutput, audio, text
+def cmd_say(args) -> int:
+    from speakerd.outputs.speech import SpeechOutput, audio, text
 
     if args.list_devices:
         try:
@@ -352,7 +258,7 @@ def cmd_say(args):
     cfg = _load_or_exit(path) if path.exists() else config_mod.parse_text(EXAMPLE_CONFIG.read_text(encoding="utf-8"))
     settings = cfg.speech
     if args.list_voices:
-        from speakerd.speech.voices import listing
+        from speakerd.outputs.speech.voices import listing
 
         files = {"zh": settings.voices.zh_piper, "en": settings.voices.en_piper}
         for lang, engine, state, note in listing(config_mod.database_path(cfg, path).parent / "voice-cache", files):
@@ -378,41 +284,18 @@ def cmd_say(args):
     return 0
 
 
-def cmd_panel(args):
-    from speakerd.dispatch import notice_from_row
-    from speakerd.panel import screens
+def cmd_panel(args) -> int:
+    from speakerd.outputs.panel.snapshot import snapshot
 
     found = _existing_database(args)
     if found is None:
         return 1
     cfg, db_path = found
-    store = Store(db_path)
-    try:
-        latest = store.query("select m.*, a.subsystem, a.department, a.staff_id from messages m join assignments a"
-                             " on a.message_id = m.id order by m.received_at desc, a.rowid limit 1")
-        waiting = store.waiting_by_department()
-        beat = json.loads(store.get_meta("heartbeat") or "{}")
-    finally:
-        store.close()
-    names = {dep_id: dep.name for dep_id, (_, dep) in cfg.departments().items()}
-    platform = next((t for t in beat.get("troubles", []) if t["subject"] == "platform" and t["outage"]), None)
-    state = screens.PanelState(
-        waiting={names.get(d, d): n for d, n in waiting.items()},
-        platform_ok=platform is None, down_since=platform["since"] if platform else None,
-    )
-    if latest:
-        state.latest = notice_from_row(latest[0], cfg)
-        state.latest_at = datetime.fromisoformat(latest[0]["received_at"]).timestamp()
-    from speakerd.daemon import _address
-
-    state.address = _address()
-    image = screens.enlarged(screens.frame(state, datetime.now().timestamp()), args.scale)
+    with Store(db_path) as store:
+        image = snapshot(store, cfg, args.scale)
     image.save(args.snapshot)
     print(f"wrote {args.snapshot} ({image.width}×{image.height})")
     return 0
-
-
-STALE_AFTER = 35.0  # seconds without a heartbeat before the daemon counts as not running
 
 
 def cmd_status(args):
@@ -422,80 +305,17 @@ def cmd_status(args):
     if not db_path.exists():
         print(f"speakerd: NOT RUNNING (no database at {db_path} yet)")
         return 1
-    store = Store(db_path)
-    try:
-        beat = json.loads(store.get_meta("heartbeat") or "{}")
-        outages = store.outages(since=parse_since("today"))
-        waiting = store.query(
-            "select output, sum(state in ('pending', 'sending')) as waiting, sum(state = 'failed') as failing"
-            " from outbox group by output order by output"
-        )
-    finally:
-        store.close()
+    from speakerd.device_state import DeviceState
+    from speakerd.status import status_lines
+
+    with Store(db_path) as store:
+        beat = DeviceState(store, lambda: cfg).heartbeat()
+        outages = store.outages.find(since=parse_since("today"))
+        waiting = store.reports.outbox_by_output()
     lines, verdict = status_lines(beat, outages, waiting)
     print(f"speakerd: {verdict}")
     print("\n".join(lines))
     return 0 if verdict == "OK" else 1
-
-
-def status_lines(beat, outages, waiting, now=None):
-    """The report and its verdict: OK, UNHEALTHY or NOT RUNNING."""
-    import time
-
-    now = now or time.time()
-    age = now - beat.get("at", 0)
-    troubles = {t["subject"]: t for t in beat.get("troubles", [])}
-    if not beat or beat.get("stopped") or age > STALE_AFTER:
-        verdict = "NOT RUNNING"
-        daemon = "stopped" if beat.get("stopped") else ("never ran" if not beat else f"no sign of life for {age:.0f} s")
-    else:
-        verdict = "UNHEALTHY" if any(t["outage"] for t in troubles.values()) else "OK"
-        daemon = f"running (pid {beat['pid']}, checked {age:.0f} s ago)"
-    platform = troubles.get("platform")
-    if platform:
-        state = "DOWN" if platform["outage"] else "failing"
-        link = f"{state} since {local_time_epoch(platform['since'])} ({platform['kind']}: {platform['reason']})"
-    elif "platform" in beat.get("last_ok", {}):
-        link = f"OK, last good poll {now - beat['last_ok']['platform']:.0f} s ago"
-    else:
-        link = "no answer yet"
-    total = sum(_outage_seconds(o, now) for o in outages)
-    lines = [f"daemon     : {daemon}", f"platform   : {link} [{beat.get('platform', '?')}]",
-             f"outages today: {len(outages)} ({total / 60:.0f} min in all)"]
-    lines += [f"trouble    : {s}: {t['reason']}{' (outage)' if t['outage'] else ''}" for s, t in troubles.items() if s != "platform"]
-    lines += [f"output     : {w['output']}: {w['waiting'] or 0} waiting, {w['failing'] or 0} failing" for w in waiting]
-    return lines, verdict
-
-
-def _outage_seconds(outage, now):
-    start = datetime.fromisoformat(outage["started_at"]).timestamp()
-    end = datetime.fromisoformat(outage["ended_at"]).timestamp() if outage["ended_at"] else now
-    return end - start
-
-
-def local_time_epoch(epoch):
-    return datetime.fromtimestamp(epoch).strftime("%m-%d %H:%M:%S")
-
-
-def parse_since(text, now=None):
-    """'30m', '2h', '7d', 'today', or an ISO date/time → an ISO timestamp in UTC (None for None)."""
-    if text is None:
-        return None
-    now = now or datetime.now(timezone.utc)
-    match = re.fullmatch(r"(\d+)\s*([mhd])", text.strip())
-    if match:
-        unit = {"m": "minutes", "h": "hours", "d": "days"}[match.group(2)]
-        return (now - timedelta(**{unit: int(match.group(1))})).isoformat()
-    if text.strip() == "today":
-        local = now.astimezone()
-        return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(timezone.utc).isoformat()
-    try:
-        when = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise ValueError(f"{text!r} is not a time: use 30m, 2h, 7d, today or 2026-11-21T09:00") from None
-    if when.tzinfo is None:
-        when = when.astimezone()
-    return when.astimezone(timezone.utc).isoformat()
 
 
 # --- parser ------------------------------------------------------------------
@@ -511,7 +331,7 @@ def build_parser():
         p.set_defaults(func=func)
         return p
 
-    def config_option(p):
+    def config_option(p) -> None:
         p.add_argument("-c", "--config", metavar="FILE", help="config file (default: $SPEAKERD_CONFIG, /etc/speakerd/config.yaml, ./config.yaml)")
 
     config_option(command("run", cmd_run, "run the daemon until SIGTERM; SIGHUP or a saved config file reloads it"))
@@ -532,7 +352,7 @@ def build_parser():
 
     p = command("stats", cmd_stats, "reports: messages, acknowledgement, time to acknowledge, orders and outages, by any key")
     config_option(p)
-    p.add_argument("--by", choices=["total", "app", "category", "type", "month", "day", "hour", "subsystem", "department", "staff"],
+    p.add_argument("--by", choices=list(TALLY_KEYS),
                    default="total", help="what to count by (default total)")
     p.add_argument("--since", help="first day: 2026-11-01, today or 7d (seven days ago)")
     p.add_argument("--until", help="last day, included")

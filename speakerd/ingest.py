@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from speakerd import message as message_mod
 from speakerd.classify import Classifier, type_matches
 from speakerd.config import PRIORITIES
+from speakerd.preview import preview
 from speakerd.route import Assignment, Router
 from speakerd.store import StoreError
 
@@ -26,7 +28,8 @@ class IngestResult:
 class Ingest:
     """Built per config, so a reload changes classification and routing of what comes next."""
 
-    def __init__(self, cfg, store):
+    def __init__(self, cfg, store) -> None:
+        self.cfg = cfg
         self.store = store
         self.categories = cfg.categories
         self.classifier = Classifier(cfg.categories, cfg.classify.fallback)
@@ -53,7 +56,7 @@ class Ingest:
         with self.store.atomic():
             for raw in batch.messages:
                 each(raw, outputs, result)
-            self.store.set_cursor(batch.next)
+            self.store.inbox.set_cursor(batch.next)
         return result
 
     def local(self, raw, outputs, to=None, category=None) -> IngestResult:
@@ -64,24 +67,18 @@ class Ingest:
         """
         result = IngestResult()
         with self.store.atomic():
-            self._one(raw, outputs, result, to, category)
+            self._one(raw, outputs, result, to, category, own=True)
         return result
 
-    def preview(self, raw):
-        """Where ``raw`` would go, as store-like rows, without touching the store (for when it fails)."""
-        parsed = message_mod.parse(raw, self.max_content)
-        if isinstance(parsed, message_mod.Rejected):
+    def preview(self, raw: dict[str, Any]) -> list[dict[str, Any]]:
+        """Where the device's own ``raw`` would go, as store-like rows, without touching the store (for when it fails)."""
+        seen = preview(self.cfg, raw, own=True)
+        if isinstance(seen, message_mod.Rejected):
             return []
-        category = self.classifier.classify(parsed).category
-        rows = []
-        for department in self.router.departments_for(parsed, category):
-            a = self.router.assign(department, None)
-            rows.append({
-                "id": parsed.id, "content": parsed.content, "category": category, "type": parsed.type, "app": parsed.app,
-                "user_name": parsed.user.name, "created_at": parsed.created_at, "data": json.dumps(parsed.data),
-                "department": a.department, "subsystem": a.subsystem, "staff_id": a.staff_id,
-            })
-        return rows
+        m = seen.message
+        return [{"id": m.id, "content": m.content, "category": seen.category, "type": m.type, "app": m.app, "user_name": m.user.name,
+                 "created_at": m.created_at, "data": json.dumps(m.data), "department": a.department, "subsystem": a.subsystem,
+                 "staff_id": a.staff_id} for a in seen.assignments]
 
     def _guarded(self, raw, outputs, result):
         """One message in its own savepoint: if anything but the store fails on it, it alone is quarantined.
@@ -100,33 +97,33 @@ class Ingest:
             reason = f"could not be processed: {type(exc).__name__}: {exc}"[:500]
             platform_id = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
             logger.exception("message %s could not be processed; quarantined", platform_id or "(no id)")
-            if self.store.quarantine(raw, reason, platform_id):
+            if self.store.inbox.quarantine(raw, reason, platform_id):
                 result.quarantined.append((platform_id, reason))
 
-    def _one(self, raw, outputs, result, to=None, category=None):
-        parsed = message_mod.parse(raw, self.max_content)
+    def _one(self, raw, outputs, result, to=None, category=None, own=False) -> None:
+        parsed = message_mod.parse(raw, self.max_content, own)
         if isinstance(parsed, message_mod.Rejected):
-            if self.store.quarantine(raw, parsed.reason, parsed.platform_id):
+            if self.store.inbox.quarantine(raw, parsed.reason, parsed.platform_id):
                 result.quarantined.append((parsed.platform_id, parsed.reason))
             return
-        if self.store.has_message(parsed.id):
+        if self.store.inbox.has_message(parsed.id):
             result.duplicates += 1
             return
         verdict = self.classifier.classify(parsed)
         category = category or verdict.category
         priority = PRIORITIES.index(self.categories[category].priority)
-        self.store.add_message(parsed, category, verdict.reason, priority)
+        self.store.inbox.add_message(parsed, category, verdict.reason, priority)
         if self._reports_handled(parsed):
             result.handled.append((parsed.id, self._acknowledge_referred(parsed)))
             return
-        assignments = []
+        assignments: list[Assignment] = []
         departments = [to[0]] if to else self.router.departments_for(parsed, category)
         for department in departments:
-            assignment = self.router.assign(department, self.store.last_staff(department))
+            assignment = self.router.assign(department, self.store.inbox.last_staff(department))
             if to and to[1]:
                 assignment = Assignment(assignment.subsystem, department, to[1])
-            self.store.add_assignment(parsed.id, assignment, outputs, priority)
-            self.store.tally(parsed, category, assignment, first=not assignments)
+            self.store.inbox.add_assignment(parsed.id, assignment, outputs, priority)
+            self.store.inbox.tally(parsed, category, assignment, first=not assignments)
             assignments.append(assignment)
         result.new.append((parsed.id, category, assignments))
 
@@ -138,11 +135,11 @@ class Ingest:
         """Acknowledge what ``message`` refers to, and keep it as acknowledged itself: it needs no one."""
         acked = []
         handles = message.data.get("handles")
-        if isinstance(handles, str) and handles != message.id and self.store.acknowledge(handles, "platform") == "done":
+        if isinstance(handles, str) and handles != message.id and self.store.acks.acknowledge(handles, "platform") == "done":
             acked.append(handles)
-        self.store.acknowledge(message.id, "platform")
+        self.store.acks.acknowledge(message.id, "platform")
         for field_name in self.acknowledge.match_on:
             value = message.data.get(field_name)
             if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-                acked += self.store.acknowledge_matching(field_name, value, "platform")
+                acked += self.store.acks.acknowledge_matching(field_name, value, "platform")
         return acked

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import apprise
+
+if TYPE_CHECKING:
+    from speakerd.config import Config
 
 # urllib3's debug lines quote request paths, which for push services hold tokens.
 logging.getLogger("urllib3").setLevel(logging.WARNING)
@@ -44,7 +48,7 @@ def invalid_targets(urls):
         return [(i, scheme(u)) for i, u in enumerate(urls) if apprise.Apprise.instantiate(u) is None]
 
 
-def mask(url):
+def mask(url) -> str:
     """A target as people may see it: the service and its host, every secret part cut to one letter."""
     with quiet_apprise():
         plugin = apprise.Apprise.instantiate(url)
@@ -86,11 +90,11 @@ def shaped(url, priority, click=None):
 class Capture(logging.Handler):
     """Collects apprise's warnings during one send, to say why it failed."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(logging.WARNING)
-        self.lines = []
+        self.lines: list[str] = []
 
-    def emit(self, record):
+    def emit(self, record) -> None:
         self.lines.append(record.getMessage())
 
 
@@ -112,6 +116,18 @@ def send(url, title, body, priority, click=None, timeout=10.0):
         log.propagate = propagate
     reason = _scrub(" ".join(capture.lines[-2:]), url) or "the service did not accept it"
     return bool(delivered), ("" if delivered else reason)
+
+
+def send_test(cfg: Config, staff_id: str) -> list[tuple[str, bool, str]]:
+    """Send a test notification to each push target of one staff member: ``[(masked target, delivered, reason)]``."""
+    department, person = cfg.staff()[staff_id]
+    title = f"测试｜{cfg.departments()[department][1].name}"
+    body = f"这是发给{person.name}的测试通知，收到说明推送正常。"
+    results = []
+    for url in person.push:
+        delivered, reason = send(url, title, body, "normal", timeout=cfg.push.timeout)
+        results.append((mask(url), delivered, reason))
+    return results
 
 
 def _scrub(text, url):

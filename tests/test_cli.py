@@ -2,7 +2,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -12,9 +11,11 @@ from datetime import datetime, timezone
 import pytest
 import requests
 
-from speakerd.cli import main, parse_since
+from speakerd.cli import main
+from speakerd.demo import free_port
 from speakerd.ingest import Ingest
 from speakerd.platform import Batch
+from speakerd.timeparse import parse_since
 
 from .conftest import EXAMPLE
 from .test_daemon import wait_until
@@ -76,7 +77,7 @@ def test_messages_without_database_says_so(write_config, capsys):
 def test_local_time_is_shown_in_the_device_zone(monkeypatch):
     import time as time_mod
 
-    from speakerd.cli import local_time
+    from speakerd.timeparse import local_time
 
     monkeypatch.setenv("TZ", "Asia/Shanghai")
     time_mod.tzset()
@@ -89,17 +90,11 @@ def test_local_time_is_shown_in_the_device_zone(monkeypatch):
 
 def test_parse_since():
     now = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
-    assert parse_since("30m", now) == "2026-11-23T11:30:00+00:00"
-    assert parse_since("2d", now) == "2026-11-21T12:00:00+00:00"
-    assert parse_since("2026-11-20T08:00+08:00") == "2026-11-20T00:00:00+00:00"
+    assert parse_since("30m", now) == "2026-11-23T11:30:00.000+00:00"
+    assert parse_since("2d", now) == "2026-11-21T12:00:00.000+00:00"
+    assert parse_since("2026-11-20T08:00+08:00") == "2026-11-20T00:00:00.000+00:00"
     with pytest.raises(ValueError, match="use 30m, 2h"):
         parse_since("yesterday-ish")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_stub_command_serves_the_api():
