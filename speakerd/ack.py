@@ -36,7 +36,7 @@ def _signature(secret, payload):
     return _b64(hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest()[:18])
 
 
-def make_token(secret, message_id, lifetime, now=None):
+def make_token(secret, message_id, lifetime, now=None) -> str:
     expires = int((now or time.time()) + lifetime)
     payload = f"{_b64(message_id.encode())}.{expires}"
     return f"{payload}.{_signature(secret, payload)}"

@@ -23,7 +23,7 @@ def cjk_font():
     return next((name for name in CJK_FONTS if name in installed), None)
 
 
-def draw(rows, by, out_path, title=None):
+def draw(rows, by, out_path, title=None) -> None:
     """Write a chart of ``rows`` (from stats.report) to ``out_path``; the suffix picks PNG or SVG."""
     font = cjk_font()
     if font:

@@ -22,7 +22,7 @@ def type_matches(pattern, event_type):
 class Classifier:
     """Built once per config; :meth:`classify` is a pure function of the message."""
 
-    def __init__(self, categories, fallback):
+    def __init__(self, categories, fallback) -> None:
         self._fallback = fallback
         self._exact = {t: cid for cid, cat in categories.items() for t in cat.types if not t.endswith(".*")}
         # Longest family first, so 'order.refund.*' beats 'order.*'.

@@ -38,7 +38,7 @@ def _regex(value):
         raise ValueError(f"not a valid regular expression: {exc}") from None
 
 
-def _regexes(values):
+def _regexes(values) -> None:
     for value in values:
         _regex(value)
 
@@ -301,7 +301,7 @@ def _cross_check(cfg, builder):
     categories = builder.declared("categories.", 1)
     departments = {p.split(".")[3] for p in builder.lines if p.startswith("subsystems.") and p.count(".") >= 3 and ".departments." in p}
 
-    def problem(path, reason):
+    def problem(path, reason) -> None:
         problems.append(Problem(line_of(path), path, reason))
 
     seen_deps, seen_staff = {}, {}

@@ -18,7 +18,7 @@ def settings_table():
     return "\n".join(lines)
 
 
-def render(document):
+def render(document) -> str:
     """``document`` with the part between the markers replaced by the current table."""
     head, _, rest = document.partition(START)
     _, _, tail = rest.partition(END)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -38,38 +39,39 @@ def default_pin_factory():
 class Controls:
     """Three buttons; each press calls back into the daemon on gpiozero's thread."""
 
-    def __init__(self, settings, pin_factory, actions, clock=time.monotonic):
+    def __init__(self, settings, pin_factory, actions, clock=time.monotonic) -> None:
         from gpiozero import Button
 
         self._actions = actions  # object with acknowledge(), acknowledge_all(), replay(steps_back), toggle_mute(), end_mute()
         self._clock = clock
         self._replays, self._last_replay = 0, -1e9
-        self.buttons, self._held_now = {}, set()  # gpiozero devices take no attributes of ours
+        self.buttons: dict[str, Any] = {}
+        self._held_now: set[str] = set()  # gpiozero devices take no attributes of ours
         for name, pin in (("ack", settings.ack_pin), ("replay", settings.replay_pin), ("mute", settings.mute_pin)):
             button = Button(pin, pull_up=True, bounce_time=0.03, hold_time=settings.long_press, pin_factory=pin_factory)
             button.when_held = lambda n=name: self._held(n)
             button.when_released = lambda n=name: self._released(n)
             self.buttons[name] = button
 
-    def _held(self, name):
+    def _held(self, name) -> None:
         self._held_now.add(name)
         logger.info("gpio: %s button held", name)
         {"ack": self._actions.acknowledge_all, "replay": self._replay, "mute": self._actions.end_mute}[name]()
 
-    def _released(self, name):
+    def _released(self, name) -> None:
         if name in self._held_now:
             self._held_now.discard(name)
             return
         logger.info("gpio: %s button pressed", name)
         {"ack": self._actions.acknowledge, "replay": self._replay, "mute": self._actions.toggle_mute}[name]()
 
-    def _replay(self):
+    def _replay(self) -> None:
         now = self._clock()
         self._replays = self._replays + 1 if now - self._last_replay < WALK_BACK_SECONDS else 0
         self._last_replay = now
         self._actions.replay(self._replays)
 
-    def close(self):
+    def close(self) -> None:
         for button in self.buttons.values():
             button.close()
 
@@ -77,13 +79,13 @@ class Controls:
 class StatusLed:
     """steady, blink or fast; changing the mode only when it changes."""
 
-    def __init__(self, pin, pin_factory):
+    def __init__(self, pin, pin_factory) -> None:
         from gpiozero import LED
 
         self.led = LED(pin, pin_factory=pin_factory)
         self.mode = None
 
-    def show(self, mode):
+    def show(self, mode) -> None:
         if mode == self.mode:
             return
         self.mode = mode
@@ -94,5 +96,5 @@ class StatusLed:
         else:
             self.led.on()
 
-    def close(self):
+    def close(self) -> None:
         self.led.close()

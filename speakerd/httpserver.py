@@ -14,7 +14,7 @@ from werkzeug.serving import make_server
 
 
 class BackgroundServer:
-    def __init__(self, app, host, port, name="http"):
+    def __init__(self, app, host, port, name="http") -> None:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.create_server((host, port), family=family)
         try:
@@ -29,11 +29,11 @@ class BackgroundServer:
         self._thread.start()
         return self
 
-    def serve_forever(self):
+    def serve_forever(self) -> None:
         """Serve on the calling thread (the ``stub`` command) until interrupted."""
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._server.serve_forever()
 
-    def stop(self):
+    def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()

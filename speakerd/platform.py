@@ -45,7 +45,7 @@ def safe_url(url):
 
 
 class PlatformClient:
-    def __init__(self, url, token, timeout):
+    def __init__(self, url, token, timeout) -> None:
         self.endpoint = url.rstrip("/") + "/v1/messages"
         self.timeout = timeout
         self._session = requests.Session()
@@ -53,7 +53,7 @@ class PlatformClient:
         if token:
             self._session.headers["Authorization"] = f"Bearer {token}"
 
-    def close(self):
+    def close(self) -> None:
         self._session.close()
 
     def fetch(self, after, limit, wait=0.0) -> Batch:
@@ -87,14 +87,14 @@ def _read_limited(response):
     return b"".join(chunks)
 
 
-def _connection_kind(exc):
+def _connection_kind(exc) -> str:
     text = repr(exc)
     if any(s in text for s in ("Name or service not known", "NameResolutionError", "Temporary failure in name resolution", "No address associated", "Network is unreachable", "No route to host")):
         return "network"
     return "unreachable"
 
 
-def _connection_reason(exc, endpoint):
+def _connection_reason(exc, endpoint) -> str:
     text = repr(exc)
     where = safe_url(endpoint)
     if "Connection refused" in text:

@@ -46,7 +46,7 @@ def _walk(route, message, category, inherited):
 
 
 class Router:
-    def __init__(self, cfg):
+    def __init__(self, cfg) -> None:
         self._root = cfg.route
         self._departments = cfg.departments()
 

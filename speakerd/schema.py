@@ -21,7 +21,7 @@ import yaml
 class Secret(str):
     """A string that never shows itself in a repr, an error or a page."""
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "'********'" if self else "''"
 
     def masked(self):
@@ -42,7 +42,7 @@ class Problem:
     path: str
     reason: str
 
-    def format(self, source):
+    def format(self, source) -> str:
         return f"{source}:{self.line}: {self.path or '(top level)'}: {self.reason}"
 
 
@@ -53,12 +53,12 @@ def yaml_key(f: dataclasses.Field) -> str:
 class Builder:
     """Reads one YAML document as a dataclass; remembers the line of every path it saw."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.problems: list[Problem] = []
         self.lines: dict[str, int] = {}
         self._loader = yaml.SafeLoader("")
 
-    def problem(self, line, path, reason):
+    def problem(self, line, path, reason) -> None:
         self.problems.append(Problem(line, path, reason))
 
     def declared(self, prefix, depth):
@@ -87,7 +87,7 @@ class Builder:
             return self._choice(typing.get_args(tp), node, path)
         return self._scalar(tp, node, path)
 
-    def _expect(self, node, node_type, path, what):
+    def _expect(self, node, node_type, path, what) -> bool:
         if isinstance(node, node_type):
             return True
         self.problem(node.start_mark.line + 1, path, f"must be {what}, not {_describe(node)}")

@@ -13,7 +13,7 @@ import socket
 logger = logging.getLogger(__name__)
 
 
-def notify(state):
+def notify(state) -> bool:
     """Send ``state`` (e.g. ``READY=1``); return whether systemd was told."""
     address = os.environ.get("NOTIFY_SOCKET")
     if not address:

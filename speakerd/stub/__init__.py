@@ -12,7 +12,7 @@ __all__ = ["Platform", "SCENARIOS", "StubServer", "create_app"]
 class StubServer(BackgroundServer):
     """The stub as a real HTTP server in a background thread; ``port=0`` picks a free port."""
 
-    def __init__(self, events=(), pace=0.0, token="demo-token", host="127.0.0.1", port=0):
+    def __init__(self, events=(), pace=0.0, token="demo-token", host="127.0.0.1", port=0) -> None:
         self.platform = Platform(events, pace)
         self.token = token
         super().__init__(create_app(self.platform, token), host, port, name="stub-http")
@@ -21,5 +21,5 @@ class StubServer(BackgroundServer):
     def __enter__(self):
         return self.start()
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc) -> None:
         self.stop()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 import threading
 import time
+from typing import Any
 
 from flask import Flask, Response, jsonify, request
 
@@ -21,9 +22,9 @@ FAULTS = ("none", "500", "401", "404", "garbage", "slow")
 class Platform:
     """The event log and its release schedule; thread-safe."""
 
-    def __init__(self, events, pace=0.0):
+    def __init__(self, events, pace=0.0) -> None:
         self._pending = list(events)
-        self.log = []
+        self.log: list[Any] = []
         self.pace = pace
         self._changed = threading.Condition()
         self.fault = {"mode": "none", "count": 0, "seconds": 0.0}
@@ -34,12 +35,12 @@ class Platform:
         else:
             threading.Thread(target=self._release, name="stub-release", daemon=True).start()
 
-    def _release(self):
+    def _release(self) -> None:
         while self._pending:
             self.publish([self._pending.pop(0)])
             time.sleep(self.pace)
 
-    def publish(self, events):
+    def publish(self, events) -> None:
         with self._changed:
             self.log.extend(events)
             self._changed.notify_all()

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import copy
 import random
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 CST = timezone(timedelta(hours=8))
 NAMES = ["张三", "李四", "王五", "赵六", "钱七", "孙八", "周九", "吴十", "陈晓明", "林静", "黄磊", "何芳", "高强", "罗敏", "马丽"]
@@ -23,7 +25,7 @@ SENSITIVE = ["最低价", "国家级", "第一品牌"]
 class _Maker:
     """Makes one event at a time with a growing id and clock."""
 
-    def __init__(self, seed, start):
+    def __init__(self, seed, start) -> None:
         self.rng = random.Random(seed)
         self.count = 0
         self.clock = start
@@ -163,4 +165,4 @@ def flash_sale(count=10000, seed=2, start=None):
     return [_order(m, "order.paid") for _ in range(count)]
 
 
-SCENARIOS = {"office": office, "flash-sale": flash_sale, "empty": lambda **_: []}
+SCENARIOS: dict[str, Callable[..., list[Any]]] = {"office": office, "flash-sale": flash_sale, "empty": lambda **_: []}
