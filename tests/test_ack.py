@@ -6,6 +6,7 @@ import pytest
 import requests
 
 from speakerd import ack
+from speakerd.demo import free_port
 
 from .conftest import fast_platform
 from .test_daemon import wait_until
@@ -27,12 +28,6 @@ def test_token_round_trip_and_its_failures():
     with pytest.raises(ack.AckError, match="不完整"):
         ack.verify(SECRET, "garbage", now=1000)
     assert SECRET not in token
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_push_carries_a_link_that_acknowledges_on_the_device(stub, write_config, real_daemon, receiver):  # noqa: F811

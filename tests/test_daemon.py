@@ -40,7 +40,7 @@ def unique_good(events):
 
 
 def stored(daemon):
-    return daemon.store.counts()["messages"]
+    return daemon.store.reports.counts()["messages"]
 
 
 def test_office_day_is_stored_once_classified_routed_and_announced(stub, write_config, run_daemon, recording):
@@ -50,9 +50,9 @@ def test_office_day_is_stored_once_classified_routed_and_announced(stub, write_c
     good = unique_good(events)
     assert len(events) > len(good) + 5  # the scenario really resends and breaks messages
     assert wait_until(lambda: stored(daemon) == len(good))
-    assert daemon.store.cursor == str(len(events))
+    assert daemon.store.meta.cursor == str(len(events))
     bad = {json.dumps(e, sort_keys=True, ensure_ascii=False) for e in events if isinstance(parse(e), Rejected)}
-    assert len(bad) == 10 and len(daemon.store.quarantined()) == len(bad)
+    assert len(bad) == 10 and len(daemon.store.reports.quarantined()) == len(bad)
     rows = daemon.store.query("select count(*) as n from assignments")
     assert wait_until(lambda: len(recording.notices) == rows[0]["n"])
     by_message = collections.Counter(n.message_id for n in recording.notices)
@@ -84,7 +84,7 @@ def test_resent_event_after_restart_is_not_stored_again(stub, write_config, run_
     first.stop()
     server.platform.publish([dict(events[0]), dict(events[1])])
     second = run_daemon(path)
-    assert wait_until(lambda: second.store.cursor == str(len(server.platform.log)))
+    assert wait_until(lambda: second.store.meta.cursor == str(len(server.platform.log)))
     assert stored(second) == len(unique_good(events))
 
 
@@ -94,7 +94,7 @@ def test_each_bad_input_is_quarantined_and_the_next_message_flows(stub, write_co
     daemon = run_daemon(write_config(fast_platform(server.url)))
     assert recording.wait_for(1)
     assert recording.notices[0].message_id == "m-next"
-    rows = daemon.store.quarantined()
+    rows = daemon.store.reports.quarantined()
     assert len(rows) == 1 and reason in rows[0]["reason"]
 
 
@@ -104,7 +104,7 @@ def test_garbage_answer_is_kept_logged_and_retried(stub, write_config, run_daemo
     daemon = run_daemon(write_config(fast_platform(server.url)))
     assert recording.wait_for(1)
     assert "the answer is not JSON" in caplog.text
-    rows = daemon.store.quarantined()
+    rows = daemon.store.reports.quarantined()
     assert len(rows) == 1 and "502 Bad Gateway" in rows[0]["raw"]
 
 
@@ -129,7 +129,7 @@ def test_failing_output_is_retried_until_delivered_once(stub, write_config, run_
     time.sleep(0.3)
     assert [n.message_id for n in recording.notices] == ["m-1"]
     assert "cannot deliver m-1" in caplog.text
-    assert wait_until(lambda: daemon.store.messages()[0]["outputs"] == "recording:done")
+    assert wait_until(lambda: daemon.store.reports.messages()[0]["outputs"] == "recording:done")
 
 
 def test_slow_output_does_not_hold_up_another(stub, write_config, run_daemon, recording):
@@ -232,7 +232,7 @@ def test_kill_9_mid_batch_then_restart_stores_every_message_exactly_once(stub, w
     assert kills >= 2
     store = Store(db_path)
     try:
-        assert store.cursor == str(len(events))
+        assert store.meta.cursor == str(len(events))
         assert store.query("select count(distinct id) as n from messages")[0]["n"] == len(events)
         assert store.query("select count(*) as n from assignments")[0]["n"] == routed
         for output in ("log", "push"):

@@ -21,12 +21,60 @@ def test_config_reference_is_current():
     assert text == render(text), "docs/config.md is stale: run python -m speakerd.configdoc docs/config.md"
 
 
+def example_paths(text):
+    """Every key's full dotted path in the example, commented-out ones and flow mappings too; list items as ``[]``.
+
+    The route tree nests itself (``route.routes[].match``): its paths are read as the schema writes them (``route.match``).
+    """
+    paths, stack = set(), []  # (indent, segment)
+
+    def add(indent, segment):
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        stack.append((indent, segment))
+        paths.add(".".join(seg for _, seg in stack).replace(".[]", "[]"))
+
+    for line in text.splitlines():
+        match = re.match(r"^(\s*)(?:#\s?)?(-\s+)?(.*)$", line)
+        indent, dash, rest = len(match.group(1)), match.group(2), match.group(3)
+        if dash:
+            add(indent, "[]")
+            indent += len(dash)
+        flow = re.match(r"^\{(.*)\}", rest)
+        key = re.match(r"^([A-Za-z_][\w-]*):(\s+\{(.*)\}|\s|$)", rest)
+        if key:
+            add(indent, key.group(1))
+            flow = re.match(r"(.*)", key.group(3)) if key.group(3) is not None else None
+            indent += 1
+        if flow:
+            depth = len(stack)
+            for inner in re.findall(r"([A-Za-z_][\w-]*):", flow.group(1)):
+                del stack[depth:]
+                add(indent + 1, inner)
+    return {re.sub(r"^route\.(routes\[\]\.)+", "route.", p) for p in paths}
+
+
+def matches(schema_path, example_path):
+    want, have = schema_path.replace("[]", ".[]").split("."), example_path.replace("[]", ".[]").split(".")
+    return len(want) == len(have) and all(w == h or w == "<id>" for w, h in zip(want, have, strict=True))
+
+
+EXAMPLE_PATHS = example_paths(EXAMPLE.read_text(encoding="utf-8"))
+
+
 @pytest.mark.parametrize("path", [p for p, _, f in describe(Config)])
 def test_every_setting_has_help_and_appears_in_the_example(path):
     fields = {p: f for p, _, f in describe(Config)}
     assert fields[path].metadata.get("help"), f"{path} has no help text"
-    key = path.rsplit(".", 1)[-1]
-    assert re.search(rf"(^|[\s{{,])#?\s*{re.escape(key)}:", EXAMPLE.read_text(encoding="utf-8"), re.M), f"{key} not in config.yaml"
+    assert any(matches(path, found) for found in EXAMPLE_PATHS), f"{path} not in config.yaml"
+
+
+def test_the_example_check_tells_settings_with_the_same_last_key_apart():
+    """Regression: the check matched the last key only, so 24 settings passed whatever the example held."""
+    paths = example_paths("speech:\n  volume: 0.8\n  # stale_after: 30\npush:\n  timeout: 10\n")
+    assert paths == {"speech", "speech.volume", "speech.stale_after", "push", "push.timeout"}
+    assert not any(matches("platform.timeout", p) for p in paths)
+    assert matches("categories.<id>.escalate[].after", "categories.finance.escalate[].after")
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))

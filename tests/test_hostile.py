@@ -86,7 +86,7 @@ def store(tmp_path_factory):
 @given(st.lists(st.one_of(hostile_messages, json_values), min_size=1, max_size=6), st.uuids())
 def test_any_batch_is_stored_or_quarantined_with_a_reason_and_never_raises(store, messages, cursor):
     result = Ingest(CFG, store)(Batch(messages, str(cursor)), ["log", "speech", "push"])
-    assert store.cursor == str(cursor)
+    assert store.meta.cursor == str(cursor)
     assert all(reason for _, reason in result.quarantined)
     assert len(result.new) + result.duplicates + len(result.quarantined) + len(result.handled) <= len(messages)
 
@@ -102,7 +102,7 @@ def test_a_message_nested_too_deeply_is_quarantined_and_the_batch_behind_it_flow
     result = Ingest(CFG, store)(Batch([poison, good], "c2"), ["log"])
     assert [m for m, _, _ in result.new] == ["m-good"]
     assert result.quarantined == [("m-deep", "data is nested too deeply (more than 32 levels)")]
-    assert store.cursor == "c2"
+    assert store.meta.cursor == "c2"
 
 
 def test_a_message_that_cannot_be_stored_is_quarantined_alone(tmp_path, monkeypatch):
@@ -161,4 +161,4 @@ def test_an_id_with_a_lone_surrogate_is_quarantined_and_the_batch_flows(tmp_path
     result = Ingest(CFG, store)(platform._parse_body(body), ["log"])
     assert [m for m, _, _ in result.new] == ["m-ok"] and len(result.quarantined) == 1
     assert store.query("select platform_id from quarantine")[0]["platform_id"] == "?x"
-    assert store.cursor == "c9"
+    assert store.meta.cursor == "c9"

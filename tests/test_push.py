@@ -2,7 +2,6 @@
 
 import json
 import logging
-import socket
 import threading
 
 import pytest
@@ -11,6 +10,7 @@ from werkzeug.serving import make_server
 
 from speakerd import push_targets
 from speakerd.cli import main
+from speakerd.demo import free_port
 
 from .conftest import fast_platform
 from .test_daemon import wait_until
@@ -24,7 +24,7 @@ class Receiver:
 
     def __init__(self, port=0):
         self.got = []
-        self.port = port or _free_port()
+        self.port = port or free_port()
         self.lock = threading.Lock()
         self._server = None
 
@@ -67,12 +67,6 @@ class Receiver:
     def stop(self):
         self._server.shutdown()
         self._server.server_close()
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -153,12 +147,12 @@ def test_restart_with_a_full_outbox_sends_each_once(stub, write_config, real_dae
 
 
 def test_falls_back_to_the_next_target_and_records_it(stub, write_config, real_daemon, receiver):
-    dead = f"json://127.0.0.1:{_free_port()}/dead"
+    dead = f"json://127.0.0.1:{free_port()}/dead"
     server = stub([WITHDRAWAL])
     d = real_daemon(write_config(with_targets(server.url, receiver.port, staff003=[dead, f"json://127.0.0.1:{receiver.port}/hook"])))
     assert wait_until(lambda: len(receiver.kinds("json")) == 1, timeout=15)
-    assert wait_until(lambda: d.store.push_state("m-w1", "finance", "staff:003")["state"] == "sent")
-    row = d.store.push_state("m-w1", "finance", "staff:003")
+    assert wait_until(lambda: d.store.push_log.state("m-w1", "finance", "staff:003")["state"] == "sent")
+    row = d.store.push_log.state("m-w1", "finance", "staff:003")
     assert (row["target_index"], row["fallbacks"]) == (1, 1)
     assert row["target"] == f"json://127.0.0.1:{receiver.port}/h…"
 
@@ -201,7 +195,7 @@ def test_priority_is_shaped_per_service_and_the_users_choice_wins():
 
 
 def test_push_test_command(write_config, receiver, capsys):
-    dead = f"json://127.0.0.1:{_free_port()}/dead"
+    dead = f"json://127.0.0.1:{free_port()}/dead"
     path = write_config(with_targets("http://127.0.0.1:9", receiver.port, staff003=[f"json://127.0.0.1:{receiver.port}/hook", dead]))
     assert main(["push-test", "003", "-c", str(path)]) == 1
     out = capsys.readouterr().out.splitlines()

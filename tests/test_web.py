@@ -68,7 +68,7 @@ def test_every_action_needs_a_login_and_a_csrf_token(site, url):
     login(client)
     refused = client.post(url, data={"minutes": "30"})
     assert refused.status_code == 400 and "页面已过期或来源不明" in refused.get_data(as_text=True)
-    assert daemon.store.snoozed_until() == 0 and daemon.store.waiting_count() == 2
+    assert daemon.store.followup.snoozed_until() == 0 and daemon.store.acks.waiting_count() == 2
 
 
 def test_login_logout_and_the_pages_after_it(site):
@@ -139,10 +139,10 @@ def test_snooze_from_the_page(site):
     client = app.test_client()
     login(client)
     client.post("/snooze", data={"csrf_token": csrf(client, "/"), "minutes": "15"})
-    assert 14 * 60 < daemon.store.snoozed_until() - time.time() <= 15 * 60
+    assert 14 * 60 < daemon.store.followup.snoozed_until() - time.time() <= 15 * 60
     assert "结束静音" in client.get("/").get_data(as_text=True)
     client.post("/snooze", data={"csrf_token": csrf(client, "/"), "end": "1"})
-    assert daemon.store.snoozed_until() == 0
+    assert daemon.store.followup.snoozed_until() == 0
 
 
 def test_saving_keeps_comments_and_layout_keeps_a_backup_and_reloads_the_daemon(site):
@@ -164,7 +164,6 @@ def test_saving_keeps_comments_and_layout_keeps_a_backup_and_reloads_the_daemon(
 
 def test_a_save_of_the_shipped_config_changes_only_the_lines_it_must(tmp_path):
     from speakerd.web.configedit import ConfigFile, flow_map
-
     from tests.conftest import EXAMPLE
 
     path = tmp_path / "config.yaml"

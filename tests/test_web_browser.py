@@ -2,12 +2,15 @@
 
 A person logs in, changes the poll interval and a department's staff, saves,
 and the running daemon takes the new settings. The run saves screenshots of
-the main pages to docs/screenshots/ (the README shows them).
+the main pages to a temporary folder, or to $SPEAKERD_SCREENSHOTS: the docs'
+pictures are refreshed with ``SPEAKERD_SCREENSHOTS=docs/screenshots .venv/bin/python -m
+pytest tests/test_web_browser.py``, so the test run itself leaves the checkout as it was.
 """
 
 from __future__ import annotations
 
-import socket
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,18 +18,14 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
+from speakerd.demo import free_port
 from speakerd.web import auth
 from tests.conftest import ROOT, fast_platform
 from tests.test_daemon import wait_until
 
-SHOTS = ROOT / "docs" / "screenshots"
+DOC_SHOTS = ROOT / "docs" / "screenshots"
+SHOTS = Path(os.environ.get("SPEAKERD_SCREENSHOTS") or tempfile.mkdtemp(prefix="speakerd-shots-")).resolve()
 PASSWORD = "office-desk-1"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -55,8 +54,8 @@ def device(stub, write_config, run_daemon):
     path = write_config(cfg)
     auth.set_password(path, PASSWORD)
     daemon = run_daemon(path, real_outputs=True)
-    assert wait_until(lambda: daemon.store.counts()["messages"] >= 20, 20)
-    daemon.store.acknowledge(daemon.store.query("select id from messages limit 1")[0]["id"], "button")
+    assert wait_until(lambda: daemon.store.reports.counts()["messages"] >= 20, 20)
+    daemon.store.acks.acknowledge(daemon.store.query("select id from messages limit 1")[0]["id"], "button")
     return daemon, f"http://127.0.0.1:{port}"
 
 
@@ -139,4 +138,4 @@ def test_screenshots_are_where_the_readme_shows_them():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for name in ("dashboard", "settings"):
         assert f"docs/screenshots/{name}.png" in readme
-        assert Path(SHOTS / f"{name}.png").exists()
+        assert (DOC_SHOTS / f"{name}.png").exists()
