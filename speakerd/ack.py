@@ -20,7 +20,7 @@ class AckError(SpeakerdError):
     """The link is malformed, forged or expired; the text says which, for the page."""
 
 
-def new_secret():
+def new_secret() -> str:
     return secrets.token_hex(32)
 
 
@@ -36,18 +36,18 @@ def _signature(secret, payload):
     return _b64(hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest()[:18])
 
 
-def make_token(secret, message_id, lifetime, now=None) -> str:
+def make_token(secret: str, message_id: str, lifetime: float, now: float | None = None) -> str:
     expires = int((now or time.time()) + lifetime)
     payload = f"{_b64(message_id.encode())}.{expires}"
     return f"{payload}.{_signature(secret, payload)}"
 
 
-def verify(secret, token, now=None):
+def verify(secret: str, token: str, now: float | None = None) -> str:
     """The message id the token is for; raises AckError otherwise."""
     try:
-        encoded, expires, signature = token.split(".")
+        encoded, expires_text, signature = token.split(".")
         message_id = _unb64(encoded).decode()
-        expires = int(expires)
+        expires = int(expires_text)
     except ValueError:
         raise AckError("这个确认链接不完整") from None
     if not hmac.compare_digest(signature, _signature(secret, f"{encoded}.{expires}")):

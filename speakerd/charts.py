@@ -10,6 +10,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+from typing import Any
+
 from matplotlib import font_manager  # noqa: E402
 from matplotlib import pyplot as plt  # noqa: E402
 
@@ -17,13 +19,13 @@ CJK_FONTS = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "WenQuan
 TIME_KEYS = ("day", "hour", "month")
 
 
-def cjk_font():
+def cjk_font() -> str | None:
     """A font that has Chinese glyphs, or None (labels then fall back to ids)."""
     installed = {f.name for f in font_manager.fontManager.ttflist}
     return next((name for name in CJK_FONTS if name in installed), None)
 
 
-def draw(rows, by, out_path, title=None) -> None:
+def draw(rows: list[dict[str, Any]], by: str, out_path: str, title: str | None = None) -> None:
     """Write a chart of ``rows`` (from stats.report) to ``out_path``; the suffix picks PNG or SVG."""
     font = cjk_font()
     if font:

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from speakerd.config import Category
+    from speakerd.message import Message
 
 
 @dataclass(frozen=True)
@@ -12,7 +17,7 @@ class Verdict:
     reason: str  # how it was decided, kept with the message for "why did this go there?"
 
 
-def type_matches(pattern, event_type):
+def type_matches(pattern: str, event_type: str) -> bool:
     """'order.*' matches 'order.paid'; anything else must be equal."""
     if pattern.endswith(".*"):
         return event_type.startswith(pattern[:-1])
@@ -22,7 +27,7 @@ def type_matches(pattern, event_type):
 class Classifier:
     """Built once per config; :meth:`classify` is a pure function of the message."""
 
-    def __init__(self, categories, fallback) -> None:
+    def __init__(self, categories: dict[str, Category], fallback: str) -> None:
         self._fallback = fallback
         self._exact = {t: cid for cid, cat in categories.items() for t in cat.types if not t.endswith(".*")}
         # Longest family first, so 'order.refund.*' beats 'order.*'.
@@ -30,7 +35,7 @@ class Classifier:
         self._families = sorted(families, key=lambda pair: -len(pair[0]))
         self._words = [(cid, tuple(cat.keywords), tuple(re.compile(p) for p in cat.patterns)) for cid, cat in categories.items()]
 
-    def classify(self, message) -> Verdict:
+    def classify(self, message: Message) -> Verdict:
         if message.type:
             if message.type in self._exact:
                 return Verdict(self._exact[message.type], f"type {message.type}")
@@ -41,7 +46,7 @@ class Classifier:
             for word in keywords:
                 if word in message.content:
                     return Verdict(cid, f"keyword {word}")
-            for pattern in patterns:
-                if pattern.search(message.content):
-                    return Verdict(cid, f"pattern {pattern.pattern}")
+            for regex in patterns:
+                if regex.search(message.content):
+                    return Verdict(cid, f"pattern {regex.pattern}")
         return Verdict(self._fallback, "fallback")

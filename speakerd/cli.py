@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from speakerd import __version__
@@ -22,7 +23,7 @@ logger = logging.getLogger("speakerd.cli")
 EXAMPLE_CONFIG = Path(__file__).with_name("example_config.yaml")  # for 'say' on a machine with no config yet
 
 
-def setup_logging(level="INFO") -> None:
+def setup_logging(level: str = "INFO") -> None:
     """Plain lines for journald (it adds the time), timestamps on a terminal."""
     fmt = "%(levelname)s %(name)s: %(message)s" if os.environ.get("JOURNAL_STREAM") else "%(asctime)s %(levelname)s %(name)s: %(message)s"
     logging.basicConfig(level=level, format=fmt, stream=sys.stderr)
@@ -41,7 +42,7 @@ def _load_or_exit(path):
 # --- commands ----------------------------------------------------------------
 
 
-def cmd_run(args) -> None:
+def cmd_run(args: argparse.Namespace) -> None:
     from speakerd.daemon import Daemon
 
     path = config_mod.default_path(args.config)
@@ -63,7 +64,7 @@ def _exit_now(code) -> None:
     os._exit(code)
 
 
-def cmd_check_config(args) -> int:
+def cmd_check_config(args: argparse.Namespace) -> int:
     path = config_mod.default_path(args.config)
     cfg = _load_or_exit(path)
     print(
@@ -73,7 +74,7 @@ def cmd_check_config(args) -> int:
     return 0
 
 
-def cmd_stub(args) -> int:
+def cmd_stub(args: argparse.Namespace) -> int:
     from speakerd.stub import SCENARIOS, StubServer
 
     setup_logging()
@@ -92,7 +93,7 @@ def cmd_stub(args) -> int:
     return 0
 
 
-def cmd_demo(args) -> None:
+def cmd_demo(args: argparse.Namespace) -> None:
     from speakerd import demo
     from speakerd.daemon import Daemon
     from speakerd.stub import StubServer
@@ -135,7 +136,7 @@ def _existing_database(args):
     return cfg, db_path
 
 
-def cmd_messages(args) -> int:
+def cmd_messages(args: argparse.Namespace) -> int:
     found = _existing_database(args)
     if found is None:
         return 1
@@ -159,7 +160,7 @@ def cmd_messages(args) -> int:
     return 0
 
 
-def cmd_set_password(args) -> int:
+def cmd_set_password(args: argparse.Namespace) -> int:
     import getpass
 
     from speakerd.web import auth
@@ -182,7 +183,7 @@ def cmd_set_password(args) -> int:
     return 0
 
 
-def cmd_ack(args) -> int:
+def cmd_ack(args: argparse.Namespace) -> int:
     found = _existing_database(args)
     if found is None:
         return 1
@@ -195,7 +196,7 @@ def cmd_ack(args) -> int:
     return 0
 
 
-def cmd_push_test(args):
+def cmd_push_test(args: argparse.Namespace) -> int:
     from speakerd import push_targets
 
     path = config_mod.default_path(args.config)
@@ -215,7 +216,7 @@ def cmd_push_test(args):
     return 1 if failures else 0
 
 
-def cmd_stats(args) -> int:
+def cmd_stats(args: argparse.Namespace) -> int:
     from speakerd import stats
 
     found = _existing_database(args)
@@ -239,7 +240,7 @@ def cmd_stats(args) -> int:
     return 0
 
 
-def cmd_say(args) -> int:
+def cmd_say(args: argparse.Namespace) -> int:
     from speakerd.outputs.speech import SpeechOutput, audio, text
 
     if args.list_devices:
@@ -284,7 +285,7 @@ def cmd_say(args) -> int:
     return 0
 
 
-def cmd_panel(args) -> int:
+def cmd_panel(args: argparse.Namespace) -> int:
     from speakerd.outputs.panel.snapshot import snapshot
 
     found = _existing_database(args)
@@ -298,7 +299,7 @@ def cmd_panel(args) -> int:
     return 0
 
 
-def cmd_status(args):
+def cmd_status(args: argparse.Namespace) -> int:
     path = config_mod.default_path(args.config)
     cfg = _load_or_exit(path)
     db_path = config_mod.database_path(cfg, path)
@@ -321,17 +322,17 @@ def cmd_status(args):
 # --- parser ------------------------------------------------------------------
 
 
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="speakerd", description="Tells shop staff about platform events: aloud, on a panel, on their phones.")
     parser.add_argument("--version", action="version", version=f"speakerd {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(name, func, help):
+    def command(name: str, func: Callable[[argparse.Namespace], int | None], help: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=help)
         p.set_defaults(func=func)
         return p
 
-    def config_option(p) -> None:
+    def config_option(p: argparse.ArgumentParser) -> None:
         p.add_argument("-c", "--config", metavar="FILE", help="config file (default: $SPEAKERD_CONFIG, /etc/speakerd/config.yaml, ./config.yaml)")
 
     config_option(command("run", cmd_run, "run the daemon until SIGTERM; SIGHUP or a saved config file reloads it"))
@@ -395,6 +396,6 @@ def build_parser():
     return parser
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     return args.func(args) or 0

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from dataclasses import MISSING, dataclass
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
 
+from speakerd import validators
 from speakerd.errors import ConfigError
 from speakerd.schema import Problem, Secret, parse, setting
 
@@ -25,47 +24,9 @@ DEFAULT_PATHS = ("/etc/speakerd/config.yaml", "config.yaml")
 PRIORITIES = ("low", "normal", "high", "critical")
 
 
-def _http_url(value):
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"must be an http:// or https:// address (got {value!r})")
-
-
-def _regex(value):
-    try:
-        re.compile(value)
-    except re.error as exc:
-        raise ValueError(f"not a valid regular expression: {exc}") from None
-
-
-def _regexes(values) -> None:
-    for value in values:
-        _regex(value)
-
-
-def _listen(value):
-    host, sep, port = value.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"must be HOST:PORT, e.g. 127.0.0.1:8080 (got {value!r})")
-
-
-def _push_urls(values):
-    """Each target must be a URL apprise can use; the message shows the scheme only, never the secret."""
-    from speakerd.push_targets import invalid_targets
-
-    bad = invalid_targets(values)
-    if bad:
-        raise ValueError("; ".join(f"item {i + 1} ({scheme}://…) is not a push target apprise understands (see docs/push.md)" for i, scheme in bad))
-
-
-def _not_blank(value):
-    if not value.strip():
-        raise ValueError("must not be empty")
-
-
 @dataclass(frozen=True, kw_only=True)
 class PlatformConfig:
-    url: str = setting("http://127.0.0.1:8808", "Base address of the shop platform's API (the part before /v1/messages).", check=_http_url)
+    url: str = setting("http://127.0.0.1:8808", "Base address of the shop platform's API (the part before /v1/messages).", check=validators.http_url)
     token: Secret = setting(Secret(""), "Bearer token the platform issued to this device. Never logged or shown.")
     poll_interval: float = setting(5.0, "Seconds between polls; with long_poll on, the pause after an answer that came back early and empty.", minimum=0.2, maximum=3600)
     long_poll: float = setting(0.0, "Seconds the platform may hold a poll open until news arrives; 0 turns long-poll off.", minimum=0, maximum=300)
@@ -77,7 +38,7 @@ class PlatformConfig:
 
 @dataclass(frozen=True, kw_only=True)
 class StorageConfig:
-    path: str = setting("speakerd.db", "SQLite database file. A relative path is taken inside $STATE_DIRECTORY (set by systemd) or else beside this config file.", check=_not_blank)
+    path: str = setting("speakerd.db", "SQLite database file. A relative path is taken inside $STATE_DIRECTORY (set by systemd) or else beside this config file.", check=validators.not_blank)
     retention_days: int = setting(90, "Days a message is kept before it expires (daily counts for reports are kept for good).", minimum=1, maximum=36500)
     mask_after_days: int = setting(0, "Days after which phone and ID numbers in stored messages are masked (138****5678); 0 never masks.", minimum=0, maximum=36500)
 
@@ -108,22 +69,9 @@ class GpioConfig:
     long_press: float = setting(2.0, "Seconds a press must last to count as a long press.", minimum=0.5, maximum=10)
 
 
-CLOCK = r"([01]\d|2[0-3]):[0-5]\d"
-
-
-def _clock_time(value):
-    if value and not re.fullmatch(CLOCK, value):
-        raise ValueError(f"must be a time of day as HH:MM, e.g. 09:00, or empty (got {value!r})")
-
-
-def _hours(value):
-    if value and not re.fullmatch(f"{CLOCK}-{CLOCK}", value.replace(" ", "")):
-        raise ValueError(f"must be a span of the day as HH:MM-HH:MM, e.g. 20:00-08:30, or empty (got {value!r})")
-
-
 @dataclass(frozen=True, kw_only=True)
 class StatsConfig:
-    digest_at: str = setting("", "Time of day (HH:MM) of the daily digest to each department's lead: yesterday's counts and what is still unhandled; empty: no digest.", check=_clock_time)
+    digest_at: str = setting("", "Time of day (HH:MM) of the daily digest to each department's lead: yesterday's counts and what is still unhandled; empty: no digest.", check=validators.clock_time)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -141,29 +89,24 @@ class VoicesConfig:
     en_piper: str = setting("", "Another English piper voice file; empty uses the shipped en_US voice.")
 
 
-def _volume(value):
-    if not 0 <= value <= 1:
-        raise ValueError(f"must be between 0 (silent) and 1 (full) (got {value})")
-
-
 @dataclass(frozen=True, kw_only=True)
 class SpeechConfig:
     enabled: bool = setting(True, "Chime and speak each routed message in the office.")
     device: str = setting("default", "Sound output: default (the system's), a device name or number from 'speakerd say --list-devices', or wav:FOLDER to write each announcement to a WAV file instead.")
-    volume: float = setting(0.8, "Loudness, from 0 to 1.", check=_volume)
+    volume: float = setting(0.8, "Loudness, from 0 to 1.", check=validators.volume)
     max_chars: int = setting(120, "Longest spoken sentence, in characters; longer ones end with 详情请看屏幕.", minimum=20, maximum=2000)
     stale_after: int = setting(30, "Minutes after which an announcement that could not be played (no speaker) is dropped instead of played late; 0 plays it however late.", minimum=0)
     unload_after: float = setting(10.0, "Minutes without speaking after which the voices are unloaded to free their memory (100–300 MiB for the neural ones); the next sentence loads them again in under a second. 0 keeps them loaded.", minimum=0)
-    quiet_hours: str = setting("", "Hours of the day when the office is closed, as HH:MM-HH:MM (e.g. 20:00-08:30): nothing is spoken then but critical categories, and what was held back is summarised when the office opens. Empty: never quiet. A category may set its own.", check=_hours)
-    critical_volume: float = setting(0.8, "Loudness critical messages are played at least at, however low volume is.", check=_volume)
+    quiet_hours: str = setting("", "Hours of the day when the office is closed, as HH:MM-HH:MM (e.g. 20:00-08:30): nothing is spoken then but critical categories, and what was held back is summarised when the office opens. Empty: never quiet. A category may set its own.", check=validators.hours)
+    critical_volume: float = setting(0.8, "Loudness critical messages are played at least at, however low volume is.", check=validators.volume)
     voices: VoicesConfig = setting(factory=VoicesConfig, help="Which engine speaks each language (see docs/speech.md).")
 
 
 @dataclass(frozen=True, kw_only=True)
 class WebConfig:
     enabled: bool = setting(True, "Serve the settings page.")
-    listen: str = setting("127.0.0.1:8080", "HOST:PORT the settings page listens on; 0.0.0.0:8080 opens it to the office network.", check=_listen)
-    public_url: str = setting("", "Address at which staff phones reach this device, e.g. http://192.168.1.50:8080. When set, pushes carry an acknowledge link.", check=lambda v: v and _http_url(v))
+    listen: str = setting("127.0.0.1:8080", "HOST:PORT the settings page listens on; 0.0.0.0:8080 opens it to the office network.", check=validators.listen)
+    public_url: str = setting("", "Address at which staff phones reach this device, e.g. http://192.168.1.50:8080. When set, pushes carry an acknowledge link.", check=lambda v: v and validators.http_url(v))
     ack_link_hours: float = setting(24.0, "Hours an acknowledge link in a push stays valid.", minimum=0.1, maximum=720)
     session_hours: float = setting(12.0, "Hours a login to the settings page lasts (the password is set with 'speakerd set-password').", minimum=0.1, maximum=720)
 
@@ -185,34 +128,34 @@ class ClassifyConfig:
 class Repeat:
     every: float = setting(0.0, "Minutes between reminders while messages of this category wait to be acknowledged; 0: no reminders.", minimum=0, maximum=1440)
     max: int = setting(3, "Most reminders for one message.", minimum=1, maximum=100)
-    text: str = setting("还有{count}笔{name}待处理", "What a reminder says: {count} waiting messages of the category {name}.", check=_not_blank)
+    text: str = setting("还有{count}笔{name}待处理", "What a reminder says: {count} waiting messages of the category {name}.", check=validators.not_blank)
 
 
 @dataclass(frozen=True, kw_only=True)
 class Burst:
     threshold: int = setting(0, "When this many messages of the category wait to be spoken at once, one summary is spoken instead of each; 0: never summarise.", minimum=0, maximum=100_000)
     group_wait: float = setting(3.0, "Seconds a message of the category waits before it is spoken, for others arriving with it to join one summary.", minimum=0, maximum=600)
-    text: str = setting("过去{window}新增{name}{count}笔", "What a summary says: {window} (e.g. 1分钟), {name}, {count}; ，合计{amount}元 is added when the messages carry amounts.", check=_not_blank)
+    text: str = setting("过去{window}新增{name}{count}笔", "What a summary says: {window} (e.g. 1分钟), {name}, {count}; ，合计{amount}元 is added when the messages carry amounts.", check=validators.not_blank)
 
 
 @dataclass(frozen=True, kw_only=True)
 class Escalation:
     after: float = setting(MISSING, "Minutes after arrival without acknowledgement before this step.", minimum=0.1, maximum=10080)
-    to: str = setting(MISSING, "Who is told: lead (the lead of the message's department), a department id (its lead, or whoever is on duty) or a staff id.", check=_not_blank)
+    to: str = setting(MISSING, "Who is told: lead (the lead of the message's department), a department id (its lead, or whoever is on duty) or a staff id.", check=validators.not_blank)
 
 
 @dataclass(frozen=True, kw_only=True)
 class Category:
-    name: str = setting(MISSING, "What staff hear and read for this category, e.g. 订单.", check=_not_blank)
+    name: str = setting(MISSING, "What staff hear and read for this category, e.g. 订单.", check=validators.not_blank)
     types: tuple[str, ...] = setting((), "Platform event types of this category; 'order.*' matches a whole family.")
     keywords: tuple[str, ...] = setting((), "Words in the content that place a message without a known type here.")
-    patterns: tuple[str, ...] = setting((), "Regular expressions tried on the content, after the keywords.", check=_regexes)
+    patterns: tuple[str, ...] = setting((), "Regular expressions tried on the content, after the keywords.", check=validators.regexes)
     priority: Literal["low", "normal", "high", "critical"] = setting("normal", "low, normal, high or critical: the order in which outputs handle waiting messages.")
     retention_days: int | None = setting(None, "Days messages of this category are kept; empty takes storage.retention_days.", minimum=1, maximum=36500)
     announce: Literal["both", "chime", "speech", "none"] = setting("both", "What the office hears: a chime then the sentence (both), only one of them, or nothing.")
     chime: str = setting("", "Chime: ding, dingdong, rising, alert, soft, or a WAV file; empty picks one by priority.")
     speech: str = setting("", "Sentence template, e.g. '{app}新订单，{user.name}，金额{data.amount}元'; empty reads '<department><staff>号，<content>'.")
-    quiet_hours: str | None = setting(None, "This category's own quiet hours (HH:MM-HH:MM); empty: takes speech.quiet_hours; \"\" (two quotes): never quiet.", check=lambda v: _hours(v or ""))
+    quiet_hours: str | None = setting(None, "This category's own quiet hours (HH:MM-HH:MM); empty: takes speech.quiet_hours; \"\" (two quotes): never quiet.", check=lambda v: validators.hours(v or ""))
     repeat: Repeat = setting(factory=Repeat, help="Reminders until someone acknowledges (see docs/attention.md).")
     burst: Burst = setting(factory=Burst, help="One spoken summary instead of many announcements (see docs/attention.md).")
     escalate: tuple[Escalation, ...] = setting((), "Steps taken while a message stays unacknowledged, in order of 'after'.")
@@ -220,25 +163,25 @@ class Category:
 
 @dataclass(frozen=True, kw_only=True)
 class Staff:
-    id: str = setting(MISSING, "Staff number, e.g. \"003\"; spoken digit by digit.", check=_not_blank)
-    name: str = setting(MISSING, "Full name.", check=_not_blank)
+    id: str = setting(MISSING, "Staff number, e.g. \"003\"; spoken digit by digit.", check=validators.not_blank)
+    name: str = setting(MISSING, "Full name.", check=validators.not_blank)
     on_duty: bool = setting(True, "Whether messages are assigned to this person now.")
     lead: bool = setting(False, "Marks the department's lead.")
-    push: tuple[Secret, ...] = setting((), "Where this person's phone and PC are reached: apprise URLs, in order of preference (the next is used when one keeps failing). Kept secret.", check=_push_urls)
+    push: tuple[Secret, ...] = setting((), "Where this person's phone and PC are reached: apprise URLs, in order of preference (the next is used when one keeps failing). Kept secret.", check=validators.push_urls)
 
 
 @dataclass(frozen=True, kw_only=True)
 class Department:
-    name: str = setting(MISSING, "Name spoken and shown, e.g. 财务部.", check=_not_blank)
+    name: str = setting(MISSING, "Name spoken and shown, e.g. 财务部.", check=validators.not_blank)
     staff: tuple[Staff, ...] = setting((), "Members; messages rotate among those on duty.")
-    push: tuple[Secret, ...] = setting((), "Group targets (a DingTalk or WeCom group robot, say) told of every message of this department, as apprise URLs. Kept secret.", check=_push_urls)
+    push: tuple[Secret, ...] = setting((), "Group targets (a DingTalk or WeCom group robot, say) told of every message of this department, as apprise URLs. Kept secret.", check=validators.push_urls)
 
 
 @dataclass(frozen=True, kw_only=True)
 class Subsystem:
-    name: str = setting(MISSING, "Name of this business unit, e.g. 线上商城.", check=_not_blank)
+    name: str = setting(MISSING, "Name of this business unit, e.g. 线上商城.", check=validators.not_blank)
     departments: dict[str, Department] = setting(MISSING, "Departments of this unit, by id (ids are unique across units).")
-    push: tuple[Secret, ...] = setting((), "Group targets told of every message of this unit's departments, as apprise URLs. Kept secret.", check=_push_urls)
+    push: tuple[Secret, ...] = setting((), "Group targets told of every message of this unit's departments, as apprise URLs. Kept secret.", check=validators.push_urls)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -281,11 +224,11 @@ class Config:
     subsystems: dict[str, Subsystem] = setting(factory=dict, help="Business units, their departments and staff.")
     route: Route = setting(factory=Route, help="Which department each message goes to (a tree; see docs/routing.md).")
 
-    def departments(self):
+    def departments(self) -> dict[str, tuple[str, Department]]:
         """Every department by id, with the id of the subsystem it belongs to."""
         return {dep_id: (sub_id, dep) for sub_id, sub in self.subsystems.items() for dep_id, dep in sub.departments.items()}
 
-    def staff(self):
+    def staff(self) -> dict[str, tuple[str, Staff]]:
         """Every staff member by id, with their department id."""
         return {s.id: (dep_id, s) for dep_id, (_, dep) in self.departments().items() for s in dep.staff}
 
@@ -301,7 +244,7 @@ def _cross_check(cfg, builder):
     categories = builder.declared("categories.", 1)
     departments = {p.split(".")[3] for p in builder.lines if p.startswith("subsystems.") and p.count(".") >= 3 and ".departments." in p}
 
-    def problem(path, reason) -> None:
+    def problem(path: str, reason: str) -> None:
         problems.append(Problem(line_of(path), path, reason))
 
     seen_deps, seen_staff = {}, {}
@@ -348,7 +291,7 @@ def _known(ids):
     return "known: " + (", ".join(sorted(ids)) if ids else "none defined")
 
 
-def parse_text(text, source="config.yaml"):
+def parse_text(text: str, source: str = "config.yaml") -> Config:
     """Validate YAML text; return a :class:`Config` or raise :class:`ConfigError`."""
     try:
         cfg, builder = parse(text, Config, source)
@@ -363,7 +306,7 @@ def parse_text(text, source="config.yaml"):
     return cfg
 
 
-def load(path):
+def load(path: str | Path) -> Config:
     """Read and validate the config file at ``path``."""
     path = Path(path)
     try:
@@ -375,7 +318,7 @@ def load(path):
     return parse_text(text, str(path))
 
 
-def default_path(explicit=None):
+def default_path(explicit: str | None = None) -> Path:
     """The config file to use: -c, then $SPEAKERD_CONFIG, then the first of DEFAULT_PATHS that exists."""
     if explicit:
         return Path(explicit)
@@ -387,7 +330,7 @@ def default_path(explicit=None):
     return Path(DEFAULT_PATHS[-1])
 
 
-def database_path(cfg, config_path):
+def database_path(cfg: Config, config_path: str | Path) -> Path:
     """Where the database lives: absolute as given, else in the state directory or beside the config."""
     path = Path(cfg.storage.path).expanduser()
     if path.is_absolute():

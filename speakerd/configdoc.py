@@ -6,7 +6,7 @@ from speakerd.schema import default_text, describe, type_name
 START, END = "<!-- settings:start -->", "<!-- settings:end -->"
 
 
-def settings_table():
+def settings_table() -> str:
     lines = ["| setting | type | default | what it does |", "|---|---|---|---|"]
     for path, tp, f in describe(Config):
         constraint = []
@@ -18,7 +18,7 @@ def settings_table():
     return "\n".join(lines)
 
 
-def render(document) -> str:
+def render(document: str) -> str:
     """``document`` with the part between the markers replaced by the current table."""
     head, _, rest = document.partition(START)
     _, _, tail = rest.partition(END)

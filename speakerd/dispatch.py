@@ -81,7 +81,7 @@ class OutputWorker:
     def wake(self) -> None:
         self._wake.set()
 
-    def stop(self, timeout=5.0) -> None:
+    def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
         self._wake.set()
         self._thread.join(timeout)

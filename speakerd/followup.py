@@ -22,11 +22,15 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from speakerd import quiet
 from speakerd.clock import iso
 from speakerd.errors import SpeakerdError
 from speakerd.store import ESCALATION_MARK
+
+if TYPE_CHECKING:
+    from speakerd.config import Config
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +54,7 @@ class FollowUp:
 
     # --- snooze --------------------------------------------------------------
 
-    def snooze(self, minutes, wait=True) -> None:
+    def snooze(self, minutes: float, wait: bool = True) -> None:
         """Snooze speech for ``minutes``; say until when, and warn when messages wait.
 
         ``wait=False`` (a button, a web request) returns once the snooze is
@@ -63,7 +67,7 @@ class FollowUp:
         logger.info("speech snoozed for %g min, until %s (%d waiting)", minutes, f"{until.astimezone():%H:%M}", waiting)
         self._say(f"已静音，{until.astimezone():%H:%M}恢复播报。{warning}", "snooze", wait)
 
-    def unsnooze(self, wait=True) -> None:
+    def unsnooze(self, wait: bool = True) -> None:
         self.store.followup.snooze(0)
         logger.info("speech snooze ended")
         self._say("静音结束，恢复播报。", "snooze-end", wait)
@@ -139,7 +143,7 @@ class FollowUp:
             threading.Thread(target=self._speak, args=(sentence, None, "high", name), name="say", daemon=True).start()
 
 
-def target(cfg, to, department):
+def target(cfg: Config, to: str, department: str) -> tuple[str, str | None]:
     """``(department id, staff id or None)`` that an escalation step ``to`` names, for a message of ``department``."""
     departments, staff = cfg.departments(), cfg.staff()
     if to in staff:

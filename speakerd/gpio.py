@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 WALK_BACK_SECONDS = 10.0
 
 
-def default_pin_factory():
+def default_pin_factory() -> Any:
     """The board's pin factory, or None (logged) on a machine without a GPIO chip."""
     import warnings
 
@@ -83,9 +83,9 @@ class StatusLed:
         from gpiozero import LED
 
         self.led = LED(pin, pin_factory=pin_factory)
-        self.mode = None
+        self.mode: str | None = None
 
-    def show(self, mode) -> None:
+    def show(self, mode: str) -> None:
         if mode == self.mode:
             return
         self.mode = mode

@@ -62,7 +62,7 @@ def fixed_phrases() -> list[str]:
     return [alert_phrase(kind) for kind in KIND_TEXT] + [recovery_phrase(s) for s in ("platform", "disk", "database")]
 
 
-def spoken_duration(seconds):
+def spoken_duration(seconds: float) -> str:
     """3725 → '1小时2分钟'; under a minute → '不到1分钟'."""
     minutes = int(seconds // 60)
     if minutes < 1:
@@ -96,7 +96,7 @@ class Health:
             since = datetime.fromisoformat(row["started_at"]).timestamp()
             self.troubles[row["subject"]] = Trouble(row["subject"], row["kind"], row["reason"], since, row["id"], self._clock())
 
-    def failing(self, subject, kind, reason, logged=False) -> None:
+    def failing(self, subject: str, kind: str, reason: str, logged: bool = False) -> None:
         """``subject`` is in trouble now; raises an alert once it has lasted ``fail_after``.
 
         ``logged``: the caller has written the fault to the log already.
@@ -112,7 +112,7 @@ class Health:
             trouble.kind, trouble.reason = kind, reason
             self._check(trouble)
 
-    def ok(self, subject) -> None:
+    def ok(self, subject: str) -> None:
         """``subject`` works again; closes its outage with a recovery notice."""
         with self._lock:
             self.last_ok[subject] = self._clock()
@@ -195,7 +195,7 @@ class Health:
         except Exception:  # noqa: BLE001 - the log line below is then the only alert
             logger.exception("could not hand on the technical alert: %s", content)
 
-    def snapshot(self):
+    def snapshot(self) -> dict[str, Any]:
         """What ``speakerd status`` shows, as plain data."""
         with self._lock:
             return {
@@ -207,7 +207,7 @@ class Health:
             }
 
 
-def subject_words(subject):
+def subject_words(subject: str) -> str:
     if subject.startswith("output:"):
         return f"输出“{subject.split(':', 1)[1]}”"
     return {"platform": "平台连接", "disk": "设备存储空间", "database": "设备数据库"}.get(subject, subject)

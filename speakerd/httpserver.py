@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+from typing import Self
 
 from werkzeug.serving import make_server
 
@@ -24,7 +25,7 @@ class BackgroundServer:
         self.port = self._server.socket.getsockname()[1]
         self._thread = threading.Thread(target=self._server.serve_forever, name=name, daemon=True)
 
-    def start(self):
+    def start(self) -> Self:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._thread.start()
         return self

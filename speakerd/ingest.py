@@ -59,7 +59,8 @@ class Ingest:
             self.store.inbox.set_cursor(batch.next)
         return result
 
-    def local(self, raw, outputs, to=None, category=None) -> IngestResult:
+    def local(self, raw: dict[str, Any], outputs: list[str], to: tuple[str, str | None] | None = None,
+              category: str | None = None) -> IngestResult:
         """Store a message the device made itself (an alert, a digest, an escalation); the cursor stays.
 
         ``to=(department, staff id)`` sends it there instead of where the routes

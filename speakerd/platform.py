@@ -35,7 +35,7 @@ class Batch:
     next: str
 
 
-def safe_url(url):
+def safe_url(url: str) -> str:
     """The URL without any user:password part, for logs."""
     parts = urlsplit(url)
     host = parts.hostname or ""
@@ -56,9 +56,9 @@ class PlatformClient:
     def close(self) -> None:
         self._session.close()
 
-    def fetch(self, after, limit, wait=0.0) -> Batch:
+    def fetch(self, after: str | None, limit: int, wait: float = 0.0) -> Batch:
         """One poll. Raises PlatformError; a body that is not JSON is returned as a garbage error too."""
-        params = {"limit": limit}
+        params: dict[str, str | int] = {"limit": limit}
         if after:
             params["after"] = after
         if wait:

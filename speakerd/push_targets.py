@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -27,7 +28,7 @@ NOTIFY_TYPE = {"low": apprise.NotifyType.INFO, "normal": apprise.NotifyType.INFO
 
 
 @contextlib.contextmanager
-def quiet_apprise():
+def quiet_apprise() -> Iterator[None]:
     """Apprise's own messages may quote a token: keep them out of our log while it works."""
     log = logging.getLogger("apprise")
     before = log.disabled
@@ -38,17 +39,17 @@ def quiet_apprise():
         log.disabled = before
 
 
-def scheme(url):
+def scheme(url: str) -> str:
     return url.split("://", 1)[0].lower() if "://" in url else "?"
 
 
-def invalid_targets(urls):
+def invalid_targets(urls: list[str]) -> list[tuple[int, str]]:
     """``[(index, scheme)]`` of the URLs apprise cannot use."""
     with quiet_apprise():
         return [(i, scheme(u)) for i, u in enumerate(urls) if apprise.Apprise.instantiate(u) is None]
 
 
-def mask(url) -> str:
+def mask(url: str) -> str:
     """A target as people may see it: the service and its host, every secret part cut to one letter."""
     with quiet_apprise():
         plugin = apprise.Apprise.instantiate(url)
@@ -63,7 +64,7 @@ def mask(url) -> str:
     return f"{parts.scheme}://{host}{path}"
 
 
-def shaped(url, priority, click=None):
+def shaped(url: str, priority: str, click: str | None = None) -> str:
     """``url`` with the service's own priority setting for ``priority`` (and a click link where it has one)."""
     kind = scheme(url)
     extra = {}
@@ -94,11 +95,11 @@ class Capture(logging.Handler):
         super().__init__(logging.WARNING)
         self.lines: list[str] = []
 
-    def emit(self, record) -> None:
+    def emit(self, record: logging.LogRecord) -> None:
         self.lines.append(record.getMessage())
 
 
-def send(url, title, body, priority, click=None, timeout=10.0):
+def send(url: str, title: str, body: str, priority: str, click: str | None = None, timeout: float = 10.0) -> tuple[bool, str]:
     """Send one notification; return ``(delivered, reason)``; the reason never quotes the URL."""
     capture = Capture()
     log = logging.getLogger("apprise")

@@ -8,9 +8,13 @@ an empty one means the category is never held back.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from speakerd.config import Category, SpeechConfig
 
 
-def span_of(category, speech):
+def span_of(category: Category | None, speech: SpeechConfig) -> str:
     """The quiet span in force for ``category``: its own, else the speech section's ('' when none)."""
     own = category.quiet_hours if category is not None else None
     return (speech.quiet_hours if own is None else own).replace(" ", "")
@@ -21,7 +25,7 @@ def _minutes(clock):
     return int(hours) * 60 + int(minutes)
 
 
-def is_quiet(span, when=None):
+def is_quiet(span: str, when: datetime | None = None) -> bool:
     """Whether local time ``when`` (a datetime; now by default) falls within ``span``."""
     if not span:
         return False
@@ -33,7 +37,7 @@ def is_quiet(span, when=None):
     return minute >= start or minute < end
 
 
-def holds(category, speech, when=None):
+def holds(category: Category | None, speech: SpeechConfig, when: datetime | None = None) -> bool:
     """Whether an announcement of ``category`` is held back now: quiet, and not critical."""
     if category is not None and category.priority == "critical":
         return False

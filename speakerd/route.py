@@ -11,8 +11,12 @@ never both pick up the same message and the work is shared.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from speakerd.classify import type_matches
+
+if TYPE_CHECKING:
+    from speakerd.message import Message
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,7 @@ class Router:
         self._root = cfg.route
         self._departments = cfg.departments()
 
-    def departments_for(self, message, category):
+    def departments_for(self, message: Message, category: str) -> list[str]:
         """Department ids to tell, in route order, each once. The top route always matches."""
         found = []
         for child in self._root.routes:
@@ -60,7 +64,7 @@ class Router:
                 break
         return list(dict.fromkeys(found or [self._root.department]))
 
-    def assign(self, department, last_staff_id):
+    def assign(self, department: str, last_staff_id: str | None) -> Assignment:
         """The on-duty person after ``last_staff_id`` in the department's list, wrapping round."""
         subsystem, dep = self._departments[department]
         on_duty = [s.id for s in dep.staff if s.on_duty]

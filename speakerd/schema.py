@@ -13,7 +13,9 @@ import dataclasses
 import difflib
 import types
 import typing
+from collections.abc import Callable, Iterator
 from dataclasses import MISSING, dataclass, field
+from typing import Any
 
 import yaml
 
@@ -24,11 +26,12 @@ class Secret(str):
     def __repr__(self) -> str:
         return "'********'" if self else "''"
 
-    def masked(self):
+    def masked(self) -> str:
         return "********" if self else ""
 
 
-def setting(default=MISSING, help="", *, factory=None, minimum=None, maximum=None, check=None, key=None):
+def setting(default: Any = MISSING, help: str = "", *, factory: Callable[[], Any] | None = None, minimum: float | None = None,
+            maximum: float | None = None, check: Callable[[Any], None] | None = None, key: str | None = None) -> Any:
     """Declare one setting: default, help text and constraints, in one place."""
     metadata = {"help": help, "minimum": minimum, "maximum": maximum, "check": check, "key": key}
     if factory is not None:
@@ -42,7 +45,7 @@ class Problem:
     path: str
     reason: str
 
-    def format(self, source) -> str:
+    def format(self, source: str) -> str:
         return f"{source}:{self.line}: {self.path or '(top level)'}: {self.reason}"
 
 
@@ -58,20 +61,20 @@ class Builder:
         self.lines: dict[str, int] = {}
         self._loader = yaml.SafeLoader("")
 
-    def problem(self, line, path, reason) -> None:
+    def problem(self, line: int, path: str, reason: str) -> None:
         self.problems.append(Problem(line, path, reason))
 
-    def declared(self, prefix, depth):
+    def declared(self, prefix: str, depth: int) -> set[str]:
         """Keys written in the file at ``prefix.<key>`` (``depth`` dots below the top), faulty or not."""
         return {p.split(".")[depth] for p in self.lines if p.startswith(prefix) and p.count(".") >= depth}
 
-    def line_of(self, path):
+    def line_of(self, path: str) -> int:
         """The line of ``path`` or of its nearest ancestor that was seen."""
         while path and path not in self.lines:
             path = path.rpartition(".")[0] if "." in path else ""
         return self.lines.get(path, 1)
 
-    def build(self, tp, node, path):
+    def build(self, tp: Any, node: yaml.Node, path: str) -> Any:
         """Return ``node`` read as ``tp``, or ``MISSING`` after recording why it cannot be."""
         self.lines.setdefault(path, node.start_mark.line + 1)
         origin = typing.get_origin(tp)
@@ -225,7 +228,7 @@ def _unknown_key(key, known):
     return "unknown setting" + hint
 
 
-def parse(text, cls, source):
+def parse(text: str, cls: type, source: str) -> tuple[Any, Builder]:
     """Read YAML ``text`` as ``cls``; return ``(value, builder)``. ``value`` is MISSING on faults."""
     builder = Builder()
     try:
@@ -240,7 +243,7 @@ def parse(text, cls, source):
     return builder.build(cls, node, ""), builder
 
 
-def describe(cls, prefix="", _seen=()):
+def describe(cls: type, prefix: str = "", _seen: tuple[type, ...] = ()) -> Iterator[tuple[str, Any, dataclasses.Field[Any]]]:
     """Yield ``(path, type_hint, field)`` for every setting, collections included, for docs and tests.
 
     Items of a keyed section show as ``<id>``, items of a list as ``[]``; a
@@ -252,7 +255,7 @@ def describe(cls, prefix="", _seen=()):
         tp = hints[f.name]
         yield path, tp, f
         inner, suffix = _item_type(tp)
-        if dataclasses.is_dataclass(inner) and inner not in _seen and inner is not cls:
+        if isinstance(inner, type) and dataclasses.is_dataclass(inner) and inner not in _seen and inner is not cls:
             yield from describe(inner, path + suffix, (*_seen, cls))
 
 
@@ -265,7 +268,7 @@ def _item_type(tp):
     return tp, ""
 
 
-def type_name(tp):
+def type_name(tp: Any) -> str:
     """How a setting's type reads in the docs."""
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if origin is typing.Literal:
@@ -281,7 +284,7 @@ def type_name(tp):
     return {int: "whole number", float: "number", bool: "true/false", str: "text", Secret: "text, secret"}[tp]
 
 
-def default_text(f):
+def default_text(f: dataclasses.Field[Any]) -> str:
     if f.default is not MISSING:
         if isinstance(f.default, bool):
             return "true" if f.default else "false"

@@ -53,11 +53,11 @@ def _name(cfg: Config | None, by: str, key: str) -> str:
     if cfg is None:
         return ""
     if by == "department":
-        found = cfg.departments().get(key)
-        return found[1].name if found else ""
+        department = cfg.departments().get(key)
+        return department[1].name if department else ""
     if by == "staff":
-        found = cfg.staff().get(key)
-        return found[1].name if found else ""
+        person = cfg.staff().get(key)
+        return person[1].name if person else ""
     if by == "subsystem":
         return cfg.subsystems[key].name if key in cfg.subsystems else ""
     if by == "category":

@@ -13,7 +13,7 @@ import socket
 logger = logging.getLogger(__name__)
 
 
-def notify(state) -> bool:
+def notify(state: str) -> bool:
     """Send ``state`` (e.g. ``READY=1``); return whether systemd was told."""
     address = os.environ.get("NOTIFY_SOCKET")
     if not address:
@@ -30,7 +30,7 @@ def notify(state) -> bool:
         return False
 
 
-def interval():
+def interval() -> float | None:
     """Seconds within which systemd expects a ping, or None when it watches nothing."""
     usec = os.environ.get("WATCHDOG_USEC")
     pid = os.environ.get("WATCHDOG_PID")

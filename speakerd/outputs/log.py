@@ -1,6 +1,12 @@
 """Writes one log line per routed message: the output that always works."""
 
+from __future__ import annotations
+
 import logging
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from speakerd.outputs import Notice
 
 logger = logging.getLogger("speakerd.routed")
 
@@ -8,7 +14,7 @@ logger = logging.getLogger("speakerd.routed")
 class LogOutput:
     name = "log"
 
-    def deliver(self, notice) -> None:
+    def deliver(self, notice: Notice) -> None:
         staff = f"{notice.staff_id} {notice.staff_name}" if notice.staff_id else "nobody on duty"
         logger.info(
             "%s %s [%s] -> %s/%s (%s), staff %s: %s",

@@ -13,17 +13,22 @@ dispatcher retries the message later, with backoff.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from speakerd import ack, push_targets
 from speakerd.errors import OutputError
 
+if TYPE_CHECKING:
+    from speakerd.config import Config
+    from speakerd.outputs import Notice
+
 logger = logging.getLogger(__name__)
 
 
-def recipients(notice, cfg):
+def recipients(notice: Notice, cfg: Config) -> list[tuple[str, str, list[str]]]:
     """``[(key, label, [urls])]`` for a notice: the person, their department, their unit."""
-    out = []
-    staff = cfg.staff().get(notice.staff_id)
+    out: list[tuple[str, str, list[str]]] = []
+    staff = cfg.staff().get(notice.staff_id or "")
     if staff:
         out.append((f"staff:{notice.staff_id}", f"{notice.staff_id} {staff[1].name}", list(staff[1].push)))
     department = cfg.departments().get(notice.department)
@@ -35,11 +40,11 @@ def recipients(notice, cfg):
     return [r for r in out if r[2]]
 
 
-def title_of(notice) -> str:
+def title_of(notice: Notice) -> str:
     return f"{notice.category_name}｜{notice.department_name}"
 
 
-def body_of(notice) -> str:
+def body_of(notice: Notice) -> str:
     who = f"{notice.staff_id} {notice.staff_name}" if notice.staff_id else "（无人值班）"
     return f"{notice.content}\n负责人：{who}"
 
@@ -51,7 +56,7 @@ class PushOutput:
         self.store = store
         self._config = current_config  # callable: targets come from the config in force now
 
-    def deliver(self, notice):
+    def deliver(self, notice: Notice) -> None:
         cfg = self._config()
         link = self._ack_link(notice, cfg.web)
         owed = []

@@ -18,11 +18,11 @@ class RecordingOutput:
         self._failures = 0
         self._changed = threading.Condition()
 
-    def fail_next(self, count=1) -> None:
+    def fail_next(self, count: int = 1) -> None:
         with self._changed:
             self._failures = count
 
-    def deliver(self, notice):
+    def deliver(self, notice: Notice) -> None:
         with self._changed:
             if self._failures:
                 self._failures -= 1
@@ -30,7 +30,7 @@ class RecordingOutput:
             self.notices.append(notice)
             self._changed.notify_all()
 
-    def wait_for(self, count, timeout=10):
+    def wait_for(self, count: int, timeout: float = 10) -> bool:
         """Wait until ``count`` notices arrived; return whether they did."""
         with self._changed:
             return self._changed.wait_for(lambda: len(self.notices) >= count, timeout)

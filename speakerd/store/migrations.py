@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlite_utils.migrations import Migrations
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 migrations = Migrations("speakerd")
 TALLY_KEY = ("day", "hour", "app", "category", "type", "subsystem", "department", "staff_id")
 
 
 @migrations()
-def m001_initial(db) -> None:
-    db["messages"].create(
+def m001_initial(db: Database) -> None:
+    db.table("messages").create(
         {
             "id": str, "received_at": str, "created_at": str, "type": str, "app": str,
             "user_id": str, "user_name": str, "user_tier": str, "content": str, "data": str,
@@ -18,14 +23,14 @@ def m001_initial(db) -> None:
         },
         pk="id",
     )
-    db["messages"].create_index(["received_at"])
-    db["assignments"].create(
+    db.table("messages").create_index(["received_at"])
+    db.table("assignments").create(
         {"message_id": str, "department": str, "subsystem": str, "staff_id": str, "assigned_at": str},
         pk=("message_id", "department"),
         foreign_keys=[("message_id", "messages", "id")],
     )
-    db["assignments"].create_index(["department"])
-    db["outbox"].create(
+    db.table("assignments").create_index(["department"])
+    db.table("outbox").create(
         {
             "message_id": str, "department": str, "output": str, "priority": int, "state": str,
             "attempts": int, "next_attempt": float, "last_error": str, "updated_at": str,
@@ -33,27 +38,27 @@ def m001_initial(db) -> None:
         pk=("message_id", "department", "output"),
         foreign_keys=[("message_id", "messages", "id")],
     )
-    db["outbox"].create_index(["output", "state", "next_attempt"])
-    db["quarantine"].create(
+    db.table("outbox").create_index(["output", "state", "next_attempt"])
+    db.table("quarantine").create(
         {"id": int, "fingerprint": str, "platform_id": str, "reason": str, "raw": str, "received_at": str},
         pk="id",
     )
-    db["quarantine"].create_index(["fingerprint"], unique=True)
-    db["meta"].create({"key": str, "value": str}, pk="key")
+    db.table("quarantine").create_index(["fingerprint"], unique=True)
+    db.table("meta").create({"key": str, "value": str}, pk="key")
 
 
 @migrations()
-def m002_outages(db) -> None:
-    db["outages"].create(
+def m002_outages(db: Database) -> None:
+    db.table("outages").create(
         {"id": int, "subject": str, "kind": str, "reason": str, "started_at": str, "ended_at": str},
         pk="id",
     )
-    db["outages"].create_index(["started_at"])
+    db.table("outages").create_index(["started_at"])
 
 
 @migrations()
-def m003_push_log(db) -> None:
-    db["push_log"].create(
+def m003_push_log(db: Database) -> None:
+    db.table("push_log").create(
         {
             "message_id": str, "department": str, "recipient": str, "target_index": int, "target": str,
             "state": str, "attempts": int, "fallbacks": int, "last_error": str, "updated_at": str, "sent_at": str,
@@ -63,40 +68,40 @@ def m003_push_log(db) -> None:
 
 
 @migrations()
-def m004_acknowledged_via(db) -> None:
-    db["messages"].add_column("acked_via", str)
+def m004_acknowledged_via(db: Database) -> None:
+    db.table("messages").add_column("acked_via", str)
 
 
 @migrations()
-def m005_tallies(db) -> None:
+def m005_tallies(db: Database) -> None:
     """Counts per local day and hour, kept at ingest and acknowledgement: reports read these, and they outlive expiry."""
-    db["tallies"].create(
+    db.table("tallies").create(
         {**{k: str for k in TALLY_KEY}, "hour": int, "messages": int, "assigned": int, "acked_messages": int, "acked_assigned": int},
         pk=TALLY_KEY,
     )
-    db["tallies"].create_index(["department", "day"])
-    db["tallies"].create_index(["staff_id", "day"])
-    db["messages"].add_column("masked_at", str)
-    db["messages"].create_index(["acked_at"])
+    db.table("tallies").create_index(["department", "day"])
+    db.table("tallies").create_index(["staff_id", "day"])
+    db.table("messages").add_column("masked_at", str)
+    db.table("messages").create_index(["acked_at"])
 
 
 @migrations()
-def m006_ack_seconds(db) -> None:
+def m006_ack_seconds(db: Database) -> None:
     """Seconds to acknowledge per assignment, indexed, so percentiles are read by rank, not computed in Python."""
-    db["assignments"].add_column("ack_seconds", float)
+    db.table("assignments").add_column("ack_seconds", float)
     db.execute(
         "update assignments set ack_seconds = (julianday(m.acked_at) - julianday(m.received_at)) * 86400"
         " from messages m where m.id = assignments.message_id and m.acked_at is not null"
     )
     # Covering: counting and walking by rank within a date range never leaves the index.
-    db["assignments"].create_index(["department", "ack_seconds", "assigned_at"])
-    db["assignments"].create_index(["staff_id", "ack_seconds", "assigned_at"])
+    db.table("assignments").create_index(["department", "ack_seconds", "assigned_at"])
+    db.table("assignments").create_index(["staff_id", "ack_seconds", "assigned_at"])
 
 
 @migrations()
-def m007_followup(db) -> None:
+def m007_followup(db: Database) -> None:
     """Reminders and escalation steps taken per message, and announcements held back in quiet hours."""
-    db["messages"].add_column("repeats", int, not_null_default=0)
-    db["messages"].add_column("repeated_at", str)
-    db["messages"].add_column("escalated", int, not_null_default=0)
-    db["held"].create({"message_id": str, "category": str, "held_at": str}, pk="message_id")
+    db.table("messages").add_column("repeats", int, not_null_default=0)
+    db.table("messages").add_column("repeated_at", str)
+    db.table("messages").add_column("escalated", int, not_null_default=0)
+    db.table("held").create({"message_id": str, "category": str, "held_at": str}, pk="message_id")

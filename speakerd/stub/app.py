@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
+from flask.typing import ResponseReturnValue
 
 MAX_LIMIT = 1000
 MAX_WAIT = 60.0
@@ -27,7 +28,7 @@ class Platform:
         self.log: list[Any] = []
         self.pace = pace
         self._changed = threading.Condition()
-        self.fault = {"mode": "none", "count": 0, "seconds": 0.0}
+        self.fault: dict[str, Any] = {"mode": "none", "count": 0, "seconds": 0.0}
         self.requests = 0
         if pace <= 0:
             self.publish(self._pending)
@@ -40,12 +41,12 @@ class Platform:
             self.publish([self._pending.pop(0)])
             time.sleep(self.pace)
 
-    def publish(self, events) -> None:
+    def publish(self, events: list[Any]) -> None:
         with self._changed:
             self.log.extend(events)
             self._changed.notify_all()
 
-    def read(self, after, limit, wait):
+    def read(self, after: int, limit: int, wait: float) -> tuple[list[Any], str]:
         deadline = time.monotonic() + wait
         with self._changed:
             while len(self.log) <= after:
@@ -56,7 +57,7 @@ class Platform:
             batch = self.log[after : after + limit]
         return batch, str(after + len(batch))
 
-    def take_fault(self):
+    def take_fault(self) -> dict[str, Any]:
         """The fault to apply to this request, counting it down."""
         with self._changed:
             self.requests += 1
@@ -71,16 +72,16 @@ class Platform:
             return fault
 
 
-def create_app(platform, token="demo-token"):
+def create_app(platform: Platform, token: str = "demo-token") -> Flask:
     app = Flask("speakerd.stub")
-    app.json.ensure_ascii = False
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # DefaultJSONProvider's setting
 
-    def authorised():
+    def authorised() -> bool:
         given = request.headers.get("Authorization", "")
         return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
 
     @app.get("/v1/messages")
-    def messages():
+    def messages() -> ResponseReturnValue:
         fault = platform.take_fault()
         if fault["mode"] == "slow":
             time.sleep(fault["seconds"])
@@ -102,7 +103,7 @@ def create_app(platform, token="demo-token"):
         return jsonify(messages=batch, next=nxt)
 
     @app.post("/admin/publish")
-    def publish():
+    def publish() -> ResponseReturnValue:
         if not authorised():
             return jsonify(error="invalid token"), 401
         body = request.get_json(force=True, silent=True)
@@ -111,7 +112,7 @@ def create_app(platform, token="demo-token"):
         return jsonify(published=len(events), total=len(platform.log))
 
     @app.post("/admin/fault")
-    def fault():
+    def fault() -> ResponseReturnValue:
         if not authorised():
             return jsonify(error="invalid token"), 401
         body = request.get_json(force=True, silent=True) or {}
@@ -122,7 +123,7 @@ def create_app(platform, token="demo-token"):
         return jsonify(platform.fault)
 
     @app.get("/admin/status")
-    def status():
+    def status() -> ResponseReturnValue:
         return jsonify(events=len(platform.log), requests=platform.requests, fault=platform.fault["mode"])
 
     return app

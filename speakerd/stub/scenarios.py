@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -34,7 +34,8 @@ class _Maker:
         i = self.rng.randrange(len(NAMES))
         return {"id": f"u-{100 + i}", "name": NAMES[i], "tier": "vip" if self.rng.random() < 0.2 else "normal"}
 
-    def event(self, type_, app, content_fn, data=None, user=None):
+    def event(self, type_: str, app: str, content_fn: Callable[[str], str], data: dict[str, Any] | None = None,
+              user: dict[str, Any] | None = None) -> dict[str, Any]:
         self.count += 1
         self.clock += timedelta(seconds=self.rng.randint(5, 120))
         user = user or self._user()
@@ -48,13 +49,13 @@ class _Maker:
             "data": data or {},
         }
 
-    def amount(self, low=20, high=3000):
+    def amount(self, low: float = 20, high: float = 3000) -> float:
         return round(self.rng.uniform(low, high), 2)
 
-    def order_id(self):
+    def order_id(self) -> str:
         return str(self.rng.randint(100000, 999999))
 
-    def pick(self, seq):
+    def pick(self, seq: Iterable[Any]) -> Any:
         return self.rng.choice(list(seq))
 
 
@@ -128,7 +129,7 @@ OFFICE_MIX = [
 ]
 
 
-def malformed_events():
+def malformed_events() -> list[Any]:
     """One of each kind of broken message a platform can send, each with the reason it must get."""
     good = {"type": "order.paid", "app": "wechat-mall", "user": {"id": "u-1", "name": "张三"}}
     return [
@@ -145,7 +146,7 @@ def malformed_events():
     ]
 
 
-def office(count=120, seed=1, start=None):
+def office(count: int = 120, seed: int = 1, start: datetime | None = None) -> list[Any]:
     """A working day's mix, with resends and broken messages mixed in."""
     m = _Maker(seed, start or datetime.now(CST).replace(microsecond=0))
     makers, weights = zip(*OFFICE_MIX)
@@ -159,7 +160,7 @@ def office(count=120, seed=1, start=None):
     return events
 
 
-def flash_sale(count=10000, seed=2, start=None):
+def flash_sale(count: int = 10000, seed: int = 2, start: datetime | None = None) -> list[Any]:
     """A burst of paid orders from one flash sale, as fast as the platform can send them."""
     m = _Maker(seed, start or datetime.now(CST).replace(microsecond=0))
     return [_order(m, "order.paid") for _ in range(count)]

@@ -16,13 +16,19 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import Flask, Response, abort, flash, g, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from speakerd import ack
 from speakerd.httpserver import BackgroundServer
 from speakerd.web import auth
+
+if TYPE_CHECKING:
+    from speakerd.store import Store
+    from speakerd.web.device import Device
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +44,7 @@ HEADERS = {
 OPEN_ENDPOINTS = {"login", "static", "ack_form", "ack_done"}
 
 
-def create_app(store, device=None):
+def create_app(store: Store, device: Device | None = None) -> Flask:
     """The Flask app; ``device`` (the running daemon) gives the settings, outputs and health."""
     app = Flask("speakerd.web")
     app.secret_key = store.meta.secret("web_session_key", lambda: secrets.token_hex(32))
@@ -55,12 +61,12 @@ def create_app(store, device=None):
         settings.register(app)
 
     @app.after_request
-    def headers(response):
+    def headers(response: Response) -> Response:
         response.headers.update(HEADERS)
         return response
 
     @app.errorhandler(CSRFError)
-    def csrf_refused(exc):
+    def csrf_refused(exc: CSRFError) -> ResponseReturnValue:
         logger.warning("web: form refused from %s: %s", request.remote_addr, exc.description)
         return render_template("message.html", title="表单已失效", text="页面已过期或来源不明，请返回重新打开页面后再提交。"), 400
 
@@ -74,7 +80,7 @@ def _config_path(app):
 
 def _auth_routes(app) -> None:
     @app.before_request
-    def require_login():
+    def require_login() -> ResponseReturnValue | None:
         device = app.extensions["speakerd"]["device"]
         if device is not None:
             app.permanent_session_lifetime = timedelta(hours=device.cfg.web.session_hours)
@@ -89,7 +95,7 @@ def _auth_routes(app) -> None:
         abort(401)
 
     @app.route("/login", methods=["GET", "POST"])
-    def login():
+    def login() -> ResponseReturnValue:
         config_path = _config_path(app)
         unset = not (config_path and auth.stored_hash(config_path))
         if request.method == "GET":
@@ -104,20 +110,20 @@ def _auth_routes(app) -> None:
         throttle.succeeded(address)
         session.clear()
         session.permanent = True
-        session["pw"] = auth.fingerprint(auth.stored_hash(config_path))
+        session["pw"] = auth.fingerprint(auth.stored_hash(config_path) or "")
         logger.info("web: login from %s", address)
         target = request.args.get("next", "")
         return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("dashboard"))
 
     @app.post("/logout")
-    def logout():
+    def logout() -> ResponseReturnValue:
         session.clear()
         flash("已退出。")
         return redirect(url_for("login"))
 
 
 def _ack_routes(app, store, csrf) -> None:
-    def message_for(token):
+    def message_for(token: str) -> tuple[dict[str, Any] | None, Any]:
         """The message row the token names, or the page saying why it cannot be used."""
         try:
             message_id = ack.verify(store.meta.secret("ack_secret", ack.new_secret), token)
@@ -129,22 +135,22 @@ def _ack_routes(app, store, csrf) -> None:
         return row, None
 
     @app.get("/ack/<token>")
-    def ack_form(token):
+    def ack_form(token: str) -> ResponseReturnValue:
         row, refusal = message_for(token)
         return refusal or render_template("ack.html", row=row, token=token)
 
     @app.post("/ack/<token>")
     @csrf.exempt  # the signed token in the address is the authority; it names one message
-    def ack_done(token):
+    def ack_done(token: str) -> ResponseReturnValue:
         row, refusal = message_for(token)
-        if refusal:
+        if row is None:
             return refusal
         outcome = store.acks.acknowledge(row["id"], "push link")
         logger.info("message %s acknowledged from a push link (%s)", row["id"], outcome)
         return render_template("message.html", title="确认", text="已确认，谢谢。" if outcome == "done" else "这条消息已经确认过了。")
 
 
-def serve(store, listen, device=None):
+def serve(store: Store, listen: str, device: Device | None = None) -> BackgroundServer:
     """Start the web server on ``HOST:PORT``; raises OSError when it cannot listen there."""
     host, _, port = listen.rpartition(":")
     return BackgroundServer(create_app(store, device), host.strip("[]"), int(port), name="web").start()

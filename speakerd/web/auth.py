@@ -28,11 +28,11 @@ MAX_WAIT = 60.0
 MIN_LENGTH = 8
 
 
-def password_file(config_path):
+def password_file(config_path: str | Path) -> Path:
     return Path(config_path).resolve().parent / FILE_NAME
 
 
-def set_password(config_path, password):
+def set_password(config_path: str | Path, password: str) -> Path:
     """Store the hash of ``password``; the file belongs to whoever owns the config's folder."""
     if len(password) < MIN_LENGTH:
         raise ValueError(f"the password must have at least {MIN_LENGTH} characters")
@@ -48,14 +48,14 @@ def set_password(config_path, password):
     return path
 
 
-def stored_hash(config_path):
+def stored_hash(config_path: str | Path) -> str | None:
     try:
         return password_file(config_path).read_text().strip() or None
     except OSError:
         return None
 
 
-def fingerprint(hashed):
+def fingerprint(hashed: str) -> str:
     """A short tag of the current hash: a session made under another password is no longer valid."""
     return hashlib.sha256(hashed.encode()).hexdigest()[:12] if hashed else ""
 
@@ -68,7 +68,7 @@ class Throttle:
         self._lock = threading.Lock()
         self._failures: dict[str, tuple[int, float]] = {}  # address -> (count in a row, time of the last)
 
-    def wait_for(self, address):
+    def wait_for(self, address: str) -> float:
         """Seconds ``address`` must still wait before trying again; 0 when it may."""
         with self._lock:
             count, last = self._failures.get(address, (0, 0.0))
@@ -76,18 +76,18 @@ class Throttle:
             return 0.0
         return max(0.0, last + min(MAX_WAIT, 2.0 ** (count - FREE_TRIES + 1)) - self._clock())
 
-    def failed(self, address):
+    def failed(self, address: str) -> int:
         with self._lock:
             count = self._failures.get(address, (0, 0.0))[0] + 1
             self._failures[address] = (count, self._clock())
         logger.warning("web: wrong password from %s (%d in a row)", address, count)
         return count
 
-    def succeeded(self, address) -> None:
+    def succeeded(self, address: str) -> None:
         with self._lock:
             self._failures.pop(address, None)
 
 
-def check(config_path, password):
+def check(config_path: str | Path, password: str) -> bool:
     hashed = stored_hash(config_path)
-    return bool(hashed) and check_password_hash(hashed, password)
+    return hashed is not None and check_password_hash(hashed, password)

@@ -12,7 +12,7 @@ from html import escape
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 720, 260, 40, 54, 14
 
 
-def bars(items):
+def bars(items: list[tuple[str, int, int]]) -> str:
     """``[(label, total, acknowledged)]`` → an SVG bar chart (acknowledged part darker); '' when empty."""
     if not items:
         return ""

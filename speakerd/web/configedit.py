@@ -17,7 +17,9 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -44,7 +46,7 @@ class Invalid(SpeakerdError):
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
 
 
-def round_trip_yaml(text=""):
+def round_trip_yaml(text: str = "") -> Any:
     """A round-trip YAML that writes with the file's own indentation (ruamel applies one style to all)."""
     from ruamel.yaml.util import load_yaml_guess_indent
 
@@ -64,7 +66,7 @@ def round_trip_yaml(text=""):
     return yaml
 
 
-def version_of(text):
+def version_of(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
@@ -82,12 +84,12 @@ class ConfigFile:
     def __init__(self, path) -> None:
         self.path = Path(path)
 
-    def read(self):
+    def read(self) -> tuple[str, str]:
         """``(text, version)`` of the file now."""
         text = self.path.read_text(encoding="utf-8")
         return text, version_of(text)
 
-    def apply(self, changes, version, force=False, edit=None):
+    def apply(self, changes: dict[str, Any], version: str, force: bool = False, edit: Callable[[Any], None] | None = None) -> str:
         """Apply ``changes`` (and ``edit(document)``) to the file as it is; check; save. Returns the new version.
 
         Raises Conflict when the file is not at ``version`` (unless ``force``),
@@ -132,7 +134,7 @@ class ConfigFile:
             raise
 
 
-def set_path(node, keys, value) -> None:
+def set_path(node: Any, keys: list[str], value: Any) -> None:
     """Set ``value`` at ``keys`` inside a round-trip document, making the maps on the way."""
     for key, following in zip(keys, keys[1:]):
         child = node[key] if _has(node, key) else None
@@ -155,9 +157,9 @@ def _has(node, key):
 DELETE = object()
 
 
-def problems_by_path(problems):
+def problems_by_path(problems: list[str]) -> dict[str, str]:
     """``{'platform.poll_interval': 'must be at least 0.2'}`` from check-config's lines."""
-    out = {}
+    out: dict[str, str] = {}
     for line in problems:
         m = _PROBLEM.match(line)
         if m:
@@ -167,14 +169,14 @@ def problems_by_path(problems):
     return out
 
 
-def flow_map(values):
+def flow_map(values: dict[str, Any]) -> Any:
     """A mapping written on one line, as the shipped config writes staff: {id: "001", name: 李娜}."""
     m = CommentedMap(values)
     m.fa.set_flow_style()
     return m
 
 
-def flow_seq(values):
+def flow_seq(values: list[Any]) -> Any:
     s = CommentedSeq(values)
     s.fa.set_flow_style()
     return s

@@ -12,11 +12,16 @@ from __future__ import annotations
 import dataclasses
 import re
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from speakerd import config as config_mod
 from speakerd.schema import Secret, yaml_key
 from speakerd.web.configedit import flow_map, flow_seq
+
+if TYPE_CHECKING:
+    from speakerd.config import Config
 
 _LIST_SPLIT = re.compile(r"\s*[,，、\n]\s*")
 
@@ -27,13 +32,13 @@ class Field:
     label: str
     help: str
     kind: str  # number, integer, text, bool, select, list, secret
-    value: object
+    value: Any
     choices: tuple = ()
-    minimum: object = None
-    maximum: object = None
+    minimum: Any = None
+    maximum: Any = None
 
     @property
-    def shown(self):
+    def shown(self) -> str:
         """The value as the input shows it; a secret never is."""
         if self.kind == "secret":
             return ""
@@ -69,7 +74,7 @@ def _value(cfg, path):
     return node
 
 
-def field(cfg, path, label):
+def field(cfg: Config, path: str, label: str) -> Field:
     spec, tp = _schema_field(path)
     meta = spec.metadata
     kind, choices = _kind(tp)
@@ -96,9 +101,9 @@ def _kind(tp):
     return "text", ()
 
 
-def read(fields, form):
+def read(fields: list[Field], form: Mapping[str, str]) -> dict[str, Any]:
     """``{path: value}`` of the fields whose submitted value differs from the current one."""
-    changes = {}
+    changes: dict[str, Any] = {}
     for f in fields:
         value = _parse(f, form)
         if value is _UNCHANGED:

@@ -6,13 +6,17 @@ import io
 import logging
 import time
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask.typing import ResponseReturnValue
 
 from speakerd import stats
 from speakerd.web import charts_svg
 from speakerd.web.device import Device
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 logger = logging.getLogger(__name__)
 
@@ -53,22 +57,22 @@ def _clock(epoch):
     return time.strftime("%H:%M", time.localtime(epoch)) if epoch > time.time() else ""
 
 
-def register(app) -> None:
+def register(app: Flask) -> None:
     @app.get("/")
-    def dashboard():
+    def dashboard() -> ResponseReturnValue:
         return render_template("dashboard.html", o=overview(), panel=_device().panel is not None)
 
     @app.get("/board")
-    def board():
+    def board() -> ResponseReturnValue:
         return render_template("board.html", o=overview(), now=datetime.now().strftime("%H:%M"))
 
     @app.get("/api/state")
-    def state():
+    def state() -> ResponseReturnValue:
         o = overview()
         return jsonify({k: o[k] for k in ("platform_ok", "platform_text", "today", "waiting", "snoozed_until")})
 
     @app.get("/panel.png")
-    def panel_png():
+    def panel_png() -> ResponseReturnValue:
         from speakerd.outputs.panel import screens
 
         display = _device().panel
@@ -81,14 +85,14 @@ def register(app) -> None:
         return send_file(out, mimetype="image/png", max_age=0)
 
     @app.post("/messages/<path:message_id>/ack")
-    def acknowledge(message_id):
+    def acknowledge(message_id: str) -> ResponseReturnValue:
         outcome = _device().store.acks.acknowledge(message_id, "web")
         flash({"done": f"{message_id} 已确认。", "already": f"{message_id} 之前已确认。"}.get(outcome, f"没有消息 {message_id}。"))
         logger.info("web: %s acknowledged (%s)", message_id, outcome)
         return redirect(url_for("dashboard"))
 
     @app.post("/snooze")
-    def snooze():
+    def snooze() -> ResponseReturnValue:
         follow = _device().followup
         if request.form.get("end"):
             follow.unsnooze(wait=False)
@@ -100,7 +104,7 @@ def register(app) -> None:
         return redirect(url_for("dashboard"))
 
     @app.get("/reports")
-    def reports():
+    def reports() -> ResponseReturnValue:
         by = request.args.get("by", "day")
         by = by if by in REPORT_KEYS else "day"
         until = request.args.get("until") or date.today().isoformat()

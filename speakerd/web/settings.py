@@ -13,9 +13,10 @@ import io
 import logging
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from ruamel.yaml.error import YAMLError
 
 from speakerd import config as config_mod
@@ -27,6 +28,9 @@ from speakerd.preview import preview
 from speakerd.web import fields as fields_mod
 from speakerd.web.configedit import ConfigFile, Conflict, Invalid, flow_map, flow_seq, round_trip_yaml
 from speakerd.web.device import Device
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 logger = logging.getLogger(__name__)
 
@@ -71,13 +75,13 @@ def _current():
         return _device().cfg, version, exc.problems
 
 
-def section_fields(cfg, name):
+def section_fields(cfg: Config, name: str) -> list[fields_mod.Field]:
     if name == "categories":
         return [fields_mod.field(cfg, f"categories.{cat}.{key}", label) for cat in cfg.categories for key, label in CATEGORY_FIELDS]
     return [fields_mod.field(cfg, path, label) for path, label in SECTIONS[name][1]]
 
 
-def route_text(text):
+def route_text(text: str) -> str:
     """The ``route:`` tree of config.yaml's ``text`` as YAML, comments and the file's indentation kept."""
     yaml = round_trip_yaml(text)
     out = io.StringIO()
@@ -85,7 +89,8 @@ def route_text(text):
     return out.getvalue()
 
 
-def render(status=200, errors=None, submitted=None, conflict=None, focus=None, tried=None):
+def render(status: int = 200, errors: dict[str, Any] | None = None, submitted: dict[str, Any] | None = None, conflict: str | None = None,
+           focus: str | None = None, tried: dict[str, Any] | None = None) -> ResponseReturnValue:
     cfg, version, broken = _current()
     simple = {name: (title, section_fields(cfg, name)) for name, (title, _) in SECTIONS.items()}
     categories = {cat: [f for f in section_fields(cfg, "categories") if f.path.startswith(f"categories.{cat}.")] for cat in cfg.categories}
@@ -117,13 +122,13 @@ def _save(focus, changes=None, edit=None):
     return redirect(url_for("settings_page", _anchor=focus))
 
 
-def register(app) -> None:
+def register(app: Flask) -> None:
     @app.get("/settings")
-    def settings_page():
+    def settings_page() -> ResponseReturnValue:
         return render()
 
     @app.post("/settings/section/<name>")
-    def save_section(name):
+    def save_section(name: str) -> ResponseReturnValue:
         if name not in SECTIONS and name != "categories":
             return "no such section", 404
         cfg = _current()[0]
@@ -134,7 +139,7 @@ def register(app) -> None:
         return _save(name, changes)
 
     @app.post("/settings/staff/<dep_id>")
-    def save_staff(dep_id):
+    def save_staff(dep_id: str) -> ResponseReturnValue:
         cfg = _current()[0]
         found = cfg.departments().get(dep_id)
         if found is None:
@@ -142,23 +147,23 @@ def register(app) -> None:
         return _save(f"dep-{dep_id}", edit=lambda doc: edit_staff(doc["subsystems"][found[0]]["departments"][dep_id], request.form))
 
     @app.post("/settings/route")
-    def save_route():
+    def save_route() -> ResponseReturnValue:
         try:
             tree = round_trip_yaml().load(request.form.get("route", ""))
         except (YAMLError, RecursionError) as exc:
             return render(400, errors={"route": f"不是有效的 YAML：{exc}"}, submitted=request.form.to_dict(), focus="routes")
 
-        def edit(doc) -> None:
+        def edit(doc: Any) -> None:
             doc["route"] = tree
 
         return _save("routes", edit=edit)
 
     @app.post("/settings/try")
-    def try_message():
+    def try_message() -> ResponseReturnValue:
         return render(tried=where_it_goes(_current()[0], request.form), focus="routes", submitted=request.form.to_dict())
 
     @app.post("/settings/speech/test")
-    def speak_test():
+    def speak_test() -> ResponseReturnValue:
         speech = _device().speech
         sentence = (request.form.get("text") or "").strip()[:200] or "这是一条测试播报，声音正常。"
         if speech is None:
@@ -169,7 +174,7 @@ def register(app) -> None:
         return redirect(url_for("settings_page", _anchor="speech"))
 
     @app.post("/settings/push-test/<staff_id>")
-    def push_test(staff_id):
+    def push_test(staff_id: str) -> ResponseReturnValue:
         cfg = _device().cfg
         found = cfg.staff().get(staff_id)
         if found is None or not found[1].push:
@@ -189,7 +194,7 @@ def _say(speech, sentence) -> None:
         logger.warning("web: test sentence not spoken: %s", exc)
 
 
-def edit_staff(department, form) -> None:
+def edit_staff(department: Any, form: Mapping[str, str]) -> None:
     """Apply the staff form to one department's node, editing entries in place so their comments stay."""
     staff = department.get("staff")
     if staff is None:
@@ -240,7 +245,7 @@ def where_it_goes(cfg: Config, form: Mapping[str, str]) -> dict[str, Any]:
     departments, people = cfg.departments(), cfg.staff()
     targets = []
     for assignment in seen.assignments:
-        person = people.get(assignment.staff_id, (None, None))[1]
+        person = people[assignment.staff_id][1] if assignment.staff_id in people else None
         targets.append({"department": departments[assignment.department][1].name,
                         "staff": f"{assignment.staff_id} {person.name}" if person else "（无人值班）"})
     return {"category": cfg.categories[seen.category].name, "reason": seen.reason, "targets": targets}

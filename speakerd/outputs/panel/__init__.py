@@ -13,10 +13,16 @@ import collections
 import logging
 import threading
 import time
+from typing import TYPE_CHECKING, Any
 
 from speakerd.errors import SpeakerdError
 from speakerd.outputs import Notice
 from speakerd.outputs.panel import screens
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from speakerd.config import DisplayConfig
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +39,7 @@ class PanelError(SpeakerdError):
     """The panel cannot be reached; the text says what to do."""
 
 
-def open_device(settings):
+def open_device(settings: DisplayConfig) -> tuple[Any, str]:
     """``(device, description)``; with driver ``auto`` a missing panel means the emulator."""
     from luma.core.device import dummy
 
@@ -79,7 +85,7 @@ class DisplayOutput:
         self._clock = clock
         self.state = screens.PanelState()
         self.history: collections.deque[Notice] = collections.deque(maxlen=20)  # for the replay button
-        self.last_frame = None
+        self.last_frame: Image.Image | None = None
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -101,7 +107,7 @@ class DisplayOutput:
         self._thread = threading.Thread(target=self._run, name="display", daemon=True)
         self._thread.start()
 
-    def deliver(self, notice) -> None:
+    def deliver(self, notice: Notice) -> None:
         now = self._clock()
         with self._lock:
             recent = self.state.latest is not None and now - self.state.latest_at < BURST_SECONDS
@@ -122,7 +128,7 @@ class DisplayOutput:
         self._news = True
         self._wake.set()
 
-    def render(self, now=None):
+    def render(self, now: float | None = None) -> Image.Image:
         """The frame for now, as the panel will show it."""
         now = self._clock() if now is None else now
         fresh = None

@@ -12,8 +12,12 @@ import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image, ImageDraw, ImageFont
+
+if TYPE_CHECKING:
+    from speakerd.outputs import Notice
 
 WIDTH, HEIGHT = 128, 64
 FONT_FILES = (
@@ -25,7 +29,7 @@ FONT_FILES = (
 
 @dataclass
 class PanelState:
-    latest: object = None  # the Notice shown, or None
+    latest: Notice | None = None  # the Notice shown
     latest_at: float = 0.0  # when it arrived (epoch seconds)
     burst: int = 0  # further messages that arrived right after it
     waiting: dict = field(default_factory=dict)  # department name -> unacknowledged count
@@ -36,7 +40,7 @@ class PanelState:
 
 
 @lru_cache(maxsize=4)
-def font(size):
+def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     """WenQuanYi Micro Hei (fonts-wqy-microhei), legible at 12 px; PIL's own font without it."""
     for path in FONT_FILES:
         if Path(path).exists():
@@ -44,7 +48,7 @@ def font(size):
     return ImageFont.load_default()
 
 
-def ago(seconds) -> str:
+def ago(seconds: float) -> str:
     if seconds < 60:
         return "刚刚"
     if seconds < 3600:
@@ -55,7 +59,7 @@ def ago(seconds) -> str:
 NO_LINE_START = set("，。！？、；：）》」』”,.!?;:)")
 
 
-def wrap(text, width, face):
+def wrap(text: str, width: int, face: Any) -> list[str]:
     """Lines of ``text`` no wider than ``width`` pixels; no line starts with closing punctuation."""
     lines, line = [], ""
     for char in text.replace("\n", " "):
@@ -70,10 +74,12 @@ def wrap(text, width, face):
     return lines + ([line] if line else [])
 
 
-def message_screen(state, now, scroll=0):
+def message_screen(state: PanelState, now: float, scroll: int = 0) -> Image.Image:
     image = Image.new("1", (WIDTH, HEIGHT), 0)
     draw, small = ImageDraw.Draw(image), font(12)
     n = state.latest
+    if n is None:
+        return idle_screen(state, now)
     title = f"[{n.category_name}] {n.staff_id or ''} {n.staff_name or ''}".strip()
     draw.text((0, 0), title, font=small, fill=1)
     when = ago(now - state.latest_at)
@@ -91,7 +97,7 @@ def message_screen(state, now, scroll=0):
     return image
 
 
-def waiting_line(waiting, width, face):
+def waiting_line(waiting: dict[str, int], width: int, face: Any) -> str:
     """'订单5 财务2 …': the busiest departments first, as many as fit."""
     items = [f"{name[:2]}{count}" for name, count in sorted(waiting.items(), key=lambda kv: -kv[1]) if count]
     if not items:
@@ -104,7 +110,7 @@ def waiting_line(waiting, width, face):
     return line
 
 
-def idle_screen(state, now, shift=(0, 0)):
+def idle_screen(state: PanelState, now: float, shift: tuple[int, int] = (0, 0)) -> Image.Image:
     image = Image.new("1", (WIDTH, HEIGHT), 0)
     draw, small, big = ImageDraw.Draw(image), font(12), font(20)
     dx, dy = shift
@@ -121,7 +127,7 @@ def idle_screen(state, now, shift=(0, 0)):
     return image
 
 
-def frame(state, now, scroll=0, recent=600.0):
+def frame(state: PanelState, now: float, scroll: int = 0, recent: float = 600.0) -> Image.Image:
     """The screen for now: the latest message for ten minutes or until acknowledged, else the idle screen."""
     if state.latest is not None and now - state.latest_at < recent:
         return message_screen(state, now, scroll)
@@ -129,6 +135,6 @@ def frame(state, now, scroll=0, recent=600.0):
     return idle_screen(state, now, shift=(minute % 2, (minute // 2) % 2))
 
 
-def enlarged(image, scale=4):
+def enlarged(image: Image.Image, scale: int = 4) -> Image.Image:
     """The panel's picture as a person can read it: white on black, each pixel a block."""
-    return image.convert("L").resize((image.width * scale, image.height * scale), Image.NEAREST)
+    return image.convert("L").resize((image.width * scale, image.height * scale), Image.Resampling.NEAREST)

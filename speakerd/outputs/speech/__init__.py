@@ -57,7 +57,7 @@ class Speaker:
         self._phrases = Path(cache_dir) / "phrases"
         self._key = f"{choices.zh}|{choices.en}|{choices.zh_piper}|{choices.en_piper}"
 
-    def sentence(self, sentence, lang=None):
+    def sentence(self, sentence: str, lang: str | None = None) -> tuple[np.ndarray, list[str]]:
         """``(samples, engines)`` for one sentence; cached phrases come from disk."""
         cached = self._cache_path(sentence)
         if cached.exists():
@@ -69,10 +69,10 @@ class Speaker:
             engines.append(f"{run_lang}:{engine}")
         return (np.concatenate(parts) if parts else np.zeros(0, np.float32)), engines
 
-    def sentences(self, spoken, lang=None):
+    def sentences(self, spoken: str, lang: str | None = None) -> list[str]:
         return [spoken] if lang == "en" else text.sentences(spoken)
 
-    def remember(self, phrase) -> None:
+    def remember(self, phrase: str) -> None:
         """Synthesise ``phrase`` once and keep it on disk."""
         path = self._cache_path(phrase)
         if not path.exists():
@@ -92,7 +92,7 @@ def _read_wav(path):
         return np.frombuffer(w.readframes(w.getnframes()), np.int16).astype(np.float32) / 32768
 
 
-def make_sink(settings):
+def make_sink(settings: SpeechConfig) -> audio.WavFolder | audio.SoundCard:
     if settings.device.startswith("wav:"):
         return audio.WavFolder(settings.device[4:], settings.volume)
     return audio.SoundCard(settings.device, settings.volume)
@@ -133,7 +133,7 @@ class SpeechOutput:
         mode = category.announce if category else "both"
         self.play(spoken_text(notice, category, self.settings.max_chars), category, notice.priority, notice.message_id, mode)
 
-    def play(self, spoken, category, priority, name, mode="both") -> None:
+    def play(self, spoken: str, category: Category | None, priority: str, name: str, mode: str = "both") -> None:
         """Chime (as the category has it) then ``spoken``; returns once heard, raises OutputError if not."""
         with self._playing:
             self.sink.open(OUTPUT_RATE)
@@ -190,7 +190,7 @@ class SpeechOutput:
             engines += used
         return engines
 
-    def say(self, spoken, lang=None, name="say"):
+    def say(self, spoken: str, lang: str | None = None, name: str = "say") -> list[str]:
         """Speak ``spoken`` as is (the ``say`` command, replays); returns the engines used."""
         with self._playing:
             self.sink.open(OUTPUT_RATE)

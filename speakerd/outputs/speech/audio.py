@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import wave
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -13,7 +14,7 @@ NO_DEVICE_HELP = ("check that a speaker is plugged in (headphone jack, HDMI or U
                   "'speakerd say --list-devices' lists the choices")
 
 
-def write_wav(path, samples, rate) -> None:
+def write_wav(path: str | Path, samples: np.ndarray, rate: int) -> None:
     data = (np.clip(samples, -1, 1) * 32767).astype(np.int16).tobytes()
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1)
@@ -22,7 +23,7 @@ def write_wav(path, samples, rate) -> None:
         w.writeframes(data)
 
 
-def list_devices():
+def list_devices() -> list[tuple[int, str, bool]]:
     """``[(index, name, default)]`` of the output devices PortAudio sees."""
     import sounddevice as sd
 
@@ -36,9 +37,9 @@ class SoundCard:
     def __init__(self, device="default", volume=1.0) -> None:
         self.device = None if device in ("", "default") else (int(device) if device.isdigit() else device)
         self.volume = volume
-        self._stream = None
+        self._stream: Any = None  # a sounddevice.OutputStream while open
 
-    def open(self, rate):
+    def open(self, rate: int) -> None:
         try:
             import sounddevice as sd
 
@@ -50,14 +51,14 @@ class SoundCard:
             self._stream = None
             raise OutputError(f"cannot open sound device {self.device or 'default'!r}: {exc}; {NO_DEVICE_HELP}") from None
 
-    def write(self, samples):
+    def write(self, samples: np.ndarray) -> None:
         try:
             self._stream.write(np.ascontiguousarray(samples * self.volume, np.float32).reshape(-1, 1))
         except Exception as exc:  # noqa: BLE001 - a device unplugged while playing
             self.close()
             raise OutputError(f"sound device {self.device or 'default'!r} failed while playing: {exc}; {NO_DEVICE_HELP}") from None
 
-    def close(self, name=None) -> None:
+    def close(self, name: str | None = None) -> None:
         if self._stream is not None:
             try:
                 self._stream.stop()
@@ -77,13 +78,13 @@ class WavFolder:
         self._parts: list[np.ndarray] = []
         self._rate = 24000
 
-    def open(self, rate) -> None:
+    def open(self, rate: int) -> None:
         self._parts, self._rate = [], rate
 
-    def write(self, samples) -> None:
+    def write(self, samples: np.ndarray) -> None:
         self._parts.append(samples * self.volume)
 
-    def close(self, name=None) -> None:
+    def close(self, name: str | None = None) -> None:
         if self._parts and name:
             write_wav(self.folder / f"{name}.wav", np.concatenate(self._parts), self._rate)
         self._parts = []

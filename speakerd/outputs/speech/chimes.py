@@ -39,7 +39,7 @@ CHIMES = {
 BY_PRIORITY = {"low": "soft", "normal": "ding", "high": "dingdong", "critical": "alert"}
 
 
-def chime(name_or_path):
+def chime(name_or_path: str) -> np.ndarray:
     """Samples at RATE for a built-in chime name or a user's WAV file; raises ValueError if unusable."""
     if name_or_path in CHIMES:
         return CHIMES[name_or_path]()

