@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -43,7 +43,7 @@ def scheme(url: str) -> str:
     return url.split("://", 1)[0].lower() if "://" in url else "?"
 
 
-def invalid_targets(urls: list[str]) -> list[tuple[int, str]]:
+def invalid_targets(urls: Sequence[str]) -> list[tuple[int, str]]:
     """``[(index, scheme)]`` of the URLs apprise cannot use."""
     with quiet_apprise():
         return [(i, scheme(u)) for i, u in enumerate(urls) if apprise.Apprise.instantiate(u) is None]

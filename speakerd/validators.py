@@ -60,3 +60,9 @@ def hours(value: str) -> None:
 def volume(value: float) -> None:
     if not 0 <= value <= 1:
         raise ValueError(f"must be between 0 (silent) and 1 (full) (got {value})")
+
+
+def optional_http_url(value: str) -> None:
+    """Empty, or an http:// or https:// address."""
+    if value:
+        http_url(value)
