@@ -61,6 +61,7 @@ class Context:
     cfg: Config
     store: Store
     now: datetime
+    heard_by: Callable[[str], tuple[list[str], list[str]]]  # (online, offline) speakers of a department, on a hub
 
 
 Rule = Callable[[Context], "Decision | None"]
@@ -69,13 +70,15 @@ Rule = Callable[[Context], "Decision | None"]
 class Attention:
     """``decide(output, notice)``; ``config`` returns the config in force, ``store`` gives state and the clock."""
 
-    def __init__(self, store: Store, config: Callable[[], Config]) -> None:
+    def __init__(self, store: Store, config: Callable[[], Config],
+                 heard_by: Callable[[str], tuple[list[str], list[str]]] | None = None) -> None:
         self._store = store
         self._config = config
+        self._heard_by = heard_by or (lambda department: ([], []))
 
     def decide(self, output: str, notice: Notice) -> Decision:
         cfg = self._config()
-        ctx = Context(output, notice, cfg.categories.get(notice.category), cfg, self._store, self._store.clock.now())
+        ctx = Context(output, notice, cfg.categories.get(notice.category), cfg, self._store, self._store.clock.now(), self._heard_by)
         for rule in RULES.get(output, ()):
             decision = rule(ctx)
             if decision is not None:
@@ -83,6 +86,20 @@ class Attention:
                     logger.info("%s: %s %s: %s", output, decision.action.value, notice.message_id, decision.reason)
                 return decision
         return Decision(Action.DELIVER, notice=notice)
+
+
+def heard_elsewhere(ctx: Context) -> Decision | None:
+    """A hub leaves a department's message to that department's speaker, while one is online.
+
+    With none online it announces the message itself, so nothing goes unheard,
+    unless ``fleet.hub_announces_unheard`` is off.
+    """
+    online, offline = ctx.heard_by(ctx.notice.department)
+    if online:
+        return Decision(Action.SKIP, f"announced by speaker {', '.join(online)}")
+    if offline and not ctx.cfg.fleet.hub_announces_unheard:
+        return Decision(Action.SKIP, f"its speaker {', '.join(offline)} is offline and fleet.hub_announces_unheard is off")
+    return None
 
 
 def not_announced(ctx: Context) -> Decision | None:
@@ -151,5 +168,5 @@ def burst_sentence(template: str, category: Category, datas: list[dict[str, Any]
 
 
 RULES: dict[str, tuple[Rule, ...]] = {
-    "speech": (not_announced, stale, snoozed, quiet_hours, burst),
+    "speech": (heard_elsewhere, not_announced, stale, snoozed, quiet_hours, burst),
 }

@@ -20,12 +20,14 @@ class ButtonActions:
     """The callbacks :class:`speakerd.gpio.Controls` calls, in terms of the store, the panel, speech and follow-up."""
 
     def __init__(self, store: Store, config: Callable[[], Config], followup: FollowUp,
-                 panel: Callable[[], Showing | None], speech: Callable[[], Speaking | None]) -> None:
+                 panel: Callable[[], Showing | None], speech: Callable[[], Speaking | None],
+                 on_ack: Callable[[str], None] | None = None) -> None:
         self.store = store
         self._config = config
         self._followup = followup
         self._panel = panel  # the running outputs change on reload: asked for at each press
         self._speech = speech
+        self._on_ack = on_ack or (lambda message_id: None)  # a speaker tells its hub
 
     def _latest(self, back: int = 0) -> Notice | None:
         panel = self._panel()
@@ -43,13 +45,17 @@ class ButtonActions:
         if notice is not None:
             outcome = self.store.acks.acknowledge(notice.message_id, "button")
             logger.info("button: %s acknowledged (%s)", notice.message_id, outcome)
+            self._on_ack(notice.message_id)
         panel = self._panel()
         if panel:
             panel.acknowledged()
 
     def acknowledge_all(self) -> None:
         """Long press: every waiting message is handled."""
-        logger.info("button: %d waiting message(s) acknowledged", self.store.acks.acknowledge_all("button"))
+        acked = self.store.acks.acknowledge_all("button")
+        for message_id in acked:
+            self._on_ack(message_id)
+        logger.info("button: %d waiting message(s) acknowledged", len(acked))
         self._touch()
 
     def replay(self, steps_back: int) -> None:

@@ -16,6 +16,7 @@ from typing import Literal
 
 from speakerd import validators
 from speakerd.errors import ConfigError
+from speakerd.fleet.settings import FleetConfig, fleet_problems
 from speakerd.schema import Problem, Secret, parse, setting
 
 logger = logging.getLogger(__name__)
@@ -223,6 +224,7 @@ class Config:
     categories: dict[str, Category] = setting(factory=dict, help="What messages are about, by id.")
     subsystems: dict[str, Subsystem] = setting(factory=dict, help="Business units, their departments and staff.")
     route: Route = setting(factory=Route, help="Which department each message goes to (a tree; see docs/routing.md).")
+    fleet: FleetConfig = setting(factory=FleetConfig, help="Several devices: a hub and department speakers over an MQTT broker (see docs/fleet.md).")
 
     def departments(self) -> dict[str, tuple[str, Department]]:
         """Every department by id, with the id of the subsystem it belongs to."""
@@ -278,6 +280,7 @@ def _cross_check(cfg, builder):
         for i, cat in enumerate(route.match.category):
             if cat not in categories:
                 problem(f"{path}.match.category[{i}]", f"unknown category {cat!r}; {_known(categories)}")
+    problems += [Problem(line_of(path), path, reason) for path, reason in fleet_problems(cfg, departments, builder.declared("subsystems.", 1))]
     return problems
 
 

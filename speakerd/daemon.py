@@ -26,28 +26,31 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from speakerd import config as config_mod
-from speakerd import expiry, followup, gpio, watchdog
+from speakerd import followup, gpio, watchdog
+from speakerd.ack_feed import AckFeed
 from speakerd.announcer import Announcer
+from speakerd.attention import Attention
 from speakerd.buttons import ButtonActions
+from speakerd.chores import Chores
 from speakerd.config import Config
 from speakerd.device_state import HEARTBEAT_SECONDS, DeviceState
 from speakerd.dispatch import OutputWorker
 from speakerd.errors import ConfigError
+from speakerd.fleet.role import FleetRole
 from speakerd.health import Health, fixed_phrases
 from speakerd.ingest import Ingest
 from speakerd.outputs import Output, Showing, Speaking, build_outputs
-from speakerd.platform import safe_url
 from speakerd.poller import Poller
-from speakerd.store import Store, StoreError
+from speakerd.store import Store
 from speakerd.web.server import start_web
 
 logger = logging.getLogger(__name__)
 
 CONFIG_CHECK_SECONDS = 2.0
 TICK_SECONDS = 1.0
-EXPIRE_SECONDS = 3600.0
 FOLLOWUP_SECONDS = 5.0
 OUTPUT_SECTIONS = ("speech", "display", "push")
+COUNTS_SECONDS = 60.0  # how often a hub publishes its site's counts of today
 
 
 class State(enum.Enum):
@@ -82,8 +85,10 @@ class Daemon:
         self._reload_lock = threading.Lock()
         self._last_heartbeat = -HEARTBEAT_SECONDS
         self.workers: list[OutputWorker] = []
-        self.controls: gpio.Controls | None = None
-        self.led: gpio.StatusLed | None = None
+        self.board = gpio.Board()
+        self.fleet = FleetRole()
+        self.poller: Poller | None = None
+        self._last_counts = -COUNTS_SECONDS
 
     # --- lifecycle -------------------------------------------------------------
 
@@ -98,7 +103,9 @@ class Daemon:
         self.announcer = Announcer(self.store, lambda: self.cfg, lambda: self.ingest, lambda: self.workers, lambda: self.speech)
         self.health = Health(self.store, self.announcer.alert, cfg.health.fail_after, cfg.health.remind_every)
         self.device_state = DeviceState(self.store, lambda: self.cfg, self.health)
-        self.poller = Poller(cfg, self.store, self.health, lambda: self.ingest, self._output_names, self.announcer.wake)
+        self.attention = Attention(self.store, lambda: self.cfg, heard_by=self.fleet.heard_by)
+        self.ack_feed = AckFeed(self.store)
+        self._start_fleet(cfg)
         self._start_outputs(cfg)
         self.followup = followup.FollowUp(self.store, lambda: self.cfg, self.announcer.say, self.announcer.escalate)
         self._start_gpio(cfg)
@@ -107,15 +114,14 @@ class Daemon:
         self.scheduler.add_job(self._watch_config, "interval", seconds=CONFIG_CHECK_SECONDS, id="watch-config")
         self.scheduler.add_job(self._tick, "interval", seconds=TICK_SECONDS, id="tick")
         self.scheduler.add_job(self.followup.check, "interval", seconds=FOLLOWUP_SECONDS, id="followup")
-        self.scheduler.add_job(self._expire, "interval", seconds=EXPIRE_SECONDS, id="expire",
-                               next_run_time=datetime.now() + timedelta(seconds=60))
-        self._schedule_digest(cfg)
+        self.chores = Chores(self.scheduler, self.store, lambda: self.cfg, self.health, self.send_digest)
         self.scheduler.start()
         self.state = State.RUNNING
-        self._schedule_poll(0)
+        if self.poller:
+            self._schedule_poll(0)
         watchdog.notify("READY=1")
         logger.info("speakerd running: platform %s, database %s, outputs %s",
-                    safe_url(cfg.platform.url), self.store.path, ", ".join(self._output_names()))
+                    self.fleet.source(cfg), self.store.path, ", ".join(self._output_names()))
 
     def run(self) -> int:
         """The service: start, handle signals, stop cleanly. Returns the exit code."""
@@ -149,10 +155,12 @@ class Daemon:
         watchdog.notify("STOPPING=1")
         self.scheduler.shutdown(wait=False)
         self._stop_outputs()
-        self._stop_gpio()
+        self.fleet.close()
+        self.board.close()
         if self.web:
             self.web.stop()
-        self.poller.close()
+        if self.poller:
+            self.poller.close()
         self.device_state.write_heartbeat(self._output_names(), stopped=True)
         self.store.close()
         self.state = State.STOPPED
@@ -162,7 +170,8 @@ class Daemon:
 
     def _start_outputs(self, cfg: Config) -> None:
         outputs = self._outputs_factory(cfg, self.store, lambda: self.cfg, panel_status=self.device_state.panel, phrases=fixed_phrases())
-        self.workers = [OutputWorker(o, self.store, lambda: self.cfg, self.health) for o in outputs]
+        outputs = self.fleet.outputs(outputs)
+        self.workers = [OutputWorker(o, self.store, lambda: self.cfg, self.health, self.attention) for o in outputs]
         for worker in self.workers:
             worker.start()
 
@@ -190,25 +199,9 @@ class Daemon:
         return [w.output.name for w in self.workers]
 
     def _start_gpio(self, cfg: Config) -> None:
-        """Buttons and LED, when enabled and the pins can be had; the rest works without them."""
-        if not cfg.gpio.enabled:
-            return
-        factory = self._pin_factory or gpio.default_pin_factory()
-        if factory is None:
-            return
-        actions = ButtonActions(self.store, lambda: self.cfg, self.followup, lambda: self.panel, lambda: self.speech)
-        try:
-            self.controls = gpio.Controls(cfg.gpio, factory, actions)
-            self.led = gpio.StatusLed(cfg.gpio.led_pin, factory)
-        except Exception as exc:  # noqa: BLE001 - a pin in use or not allowed: the rest goes on
-            logger.error("gpio: cannot use the pins (%s); buttons and LED are off", exc)
-            self._stop_gpio()
-
-    def _stop_gpio(self) -> None:
-        for part in (self.controls, self.led):
-            if part:
-                part.close()
-        self.controls = self.led = None
+        actions = ButtonActions(self.store, lambda: self.cfg, self.followup, lambda: self.panel, lambda: self.speech,
+                                on_ack=self.fleet.acknowledged_here)
+        self.board = gpio.Board.start(cfg.gpio, self._pin_factory, actions)
 
     # --- reload ----------------------------------------------------------------
 
@@ -231,22 +224,29 @@ class Daemon:
         if new.storage.path != old.storage.path:
             logger.warning("storage.path changed: it takes effect after a restart (systemctl restart speakerd)")
         self.ingest = Ingest(new, self.store)
-        self.poller.reconfigure(new)
         self.health.fail_after, self.health.remind_every = new.health.fail_after, new.health.remind_every
-        if any(getattr(new, s) != getattr(old, s) for s in OUTPUT_SECTIONS):
+        if new.fleet != old.fleet:
+            self._stop_outputs()
+            self.fleet.close()
+            self._start_fleet(new)
+            self._start_outputs(new)
+        elif any(getattr(new, s) != getattr(old, s) for s in OUTPUT_SECTIONS):
             self._stop_outputs()
             self._start_outputs(new)
+        if self.poller:
+            self.poller.reconfigure(new)
         if new.gpio != old.gpio:
-            self._stop_gpio()
+            self.board.close()
             self._start_gpio(new)
         if new.stats != old.stats:
-            self._schedule_digest(new)
+            self.chores.reschedule(new)
         if (new.web.enabled, new.web.listen) != (old.web.enabled, old.web.listen):
             if self.web:
                 self.web.stop()
             self.web = start_web(self, new)
         logger.info("config reloaded from %s", self.config_path)
-        self._reschedule_poll_now()
+        if self.poller:
+            self._reschedule_poll_now()
         return True
 
     def _watch_config(self) -> None:
@@ -270,6 +270,8 @@ class Daemon:
             job.modify(next_run_time=datetime.now(job.next_run_time.tzinfo) if job.next_run_time else None)
 
     def _poll_job(self) -> None:
+        if self.poller is None:
+            return  # a speaker: the hub polls
         delay = self.cfg.platform.poll_interval
         try:
             delay = self.poller.poll_once() if self.state is State.RUNNING else 0
@@ -285,26 +287,31 @@ class Daemon:
         if now - self._last_heartbeat >= HEARTBEAT_SECONDS:
             self._last_heartbeat = now
             self.device_state.write_heartbeat(self._output_names())
-        if watchdog.interval() and self.poller.alive():
+        if watchdog.interval() and (self.poller is None or self.poller.alive()):
             watchdog.notify("WATCHDOG=1")
-        if self.led:
-            self.led.show(self.device_state.led_mode())
+        self.board.show(self.device_state.led_mode())
+        self.ack_feed.pass_on(self.panel, self.fleet.tell_acknowledged)
+        if self.fleet.hub and now - self._last_counts >= COUNTS_SECONDS:
+            self._last_counts = now
+            self.fleet.publish_counts(self.device_state.today())
 
-    # --- housekeeping and digest ------------------------------------------------
+    # --- several devices -----------------------------------------------------------
 
-    def _expire(self) -> None:
-        try:
-            expiry.expire(self.store, self.cfg)
-            expiry.mask_old(self.store, self.cfg)
-        except StoreError as exc:
-            self.health.failing("database", "database", f"expiry failed: {exc}")
+    def _start_fleet(self, cfg: Config) -> None:
+        """Hub or speaker on the broker, and the poller for every role but speaker."""
+        self.fleet.start(cfg, self.store, self.health, self._receive_from_hub)
+        if not self.fleet.polls() and self.poller:
+            self.poller.close()
+            self.poller = None
+        elif self.fleet.polls() and self.poller is None:
+            self.poller = Poller(cfg, self.store, self.health, lambda: self.ingest, self._output_names, self.announcer.wake)
+            if self.state is State.RUNNING:
+                self._schedule_poll(0)
 
-    def _schedule_digest(self, cfg: Config) -> None:
-        if self.scheduler.get_job("digest"):
-            self.scheduler.remove_job("digest")
-        if cfg.stats.digest_at:
-            hour, minute = map(int, cfg.stats.digest_at.split(":"))
-            self.scheduler.add_job(self.send_digest, "cron", hour=hour, minute=minute, id="digest")
+    def _receive_from_hub(self, raw: dict[str, Any], department: str, staff_id: str | None, category: str | None) -> Any:
+        result = self.ingest.remote(raw, self._output_names(), department, staff_id, category)
+        self.announcer.wake()
+        return result
 
     def send_digest(self, day: str | None = None) -> int:
         """Yesterday's digest to each department's lead, through every output; return how many."""

@@ -45,9 +45,24 @@ class DeviceState:
             return self._health.snapshot()["troubles"]
         return self.heartbeat().get("troubles", [])
 
-    def platform_down(self) -> dict[str, Any] | None:
-        """The platform's trouble while it is an outage (not a passing blip), else None."""
-        return next((t for t in self.troubles() if t["subject"] == "platform" and t["outage"]), None)
+    def link_down(self) -> dict[str, Any] | None:
+        """While the device's link is in an outage (not a passing blip), its trouble, else None.
+
+        The link is the platform, and for a speaker its hub's broker.
+        """
+        return next((t for t in self.troubles() if t["subject"] == self._link() and t["outage"]), None)
+
+    def _link(self) -> str:
+        return "broker" if self._config().fleet.role == "speaker" else "platform"
+
+    def today(self) -> dict[str, Any]:
+        """Today's messages, acknowledged and waiting (local day), for the dashboard and a hub's site counts."""
+        from speakerd import stats
+
+        day = self.store.clock.now().astimezone().strftime("%Y-%m-%d")
+        total = stats.report(self.store, "total", day, day)
+        row = total[0] if total else {"messages": 0, "acked": 0, "unacked": 0}
+        return {"day": day, "messages": row["messages"], "acked": row["acked"], "unacked": row["unacked"]}
 
     def waiting(self) -> dict[str, int]:
         """Unacknowledged messages per department *name*."""
@@ -56,8 +71,9 @@ class DeviceState:
 
     def panel(self) -> dict[str, Any]:
         """The fields of the panel's idle screen (:class:`~speakerd.outputs.panel.screens.PanelState`)."""
-        down = self.platform_down()
+        down = self.link_down()
         return {
+            "link_name": "主机" if self._link() == "broker" else "平台",
             "waiting": self.waiting(),
             "platform_ok": down is None,
             "down_since": down["since"] if down else None,
@@ -67,7 +83,7 @@ class DeviceState:
 
     def led_mode(self) -> str:
         """``fast`` while the platform is down, ``blink`` while messages wait, else ``steady``."""
-        if self.platform_down():
+        if self.link_down():
             return "fast"
         return "blink" if self.store.acks.has_waiting() else "steady"
 

@@ -112,6 +112,8 @@ class FollowUp:
     # --- escalation ----------------------------------------------------------
 
     def _escalations(self, cfg, now) -> None:
+        if cfg.fleet.role == "speaker":
+            return  # the hub escalates, once for the whole site
         for cat_id, category in cfg.categories.items():
             steps = sorted(category.escalate, key=lambda s: s.after)
             for index, step in enumerate(steps):

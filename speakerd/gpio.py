@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from speakerd.config import GpioConfig
 
 logger = logging.getLogger(__name__)
 
@@ -98,3 +101,39 @@ class StatusLed:
 
     def close(self) -> None:
         self.led.close()
+
+
+class Board:
+    """The buttons and the status LED together: started from the gpio settings, closed as one."""
+
+    def __init__(self, controls: Controls | None = None, led: StatusLed | None = None) -> None:
+        self.controls = controls
+        self.led = led
+
+    @classmethod
+    def start(cls, settings: GpioConfig, pin_factory: Any, actions: Any) -> Board:
+        """The board on ``pin_factory`` (the machine's own when None); an empty board when it cannot be had (logged)."""
+        board = cls()
+        if not settings.enabled:
+            return board
+        factory = pin_factory or default_pin_factory()
+        if factory is None:
+            return board
+        try:
+            board.controls = Controls(settings, factory, actions)
+            board.led = StatusLed(settings.led_pin, factory)
+        except Exception as exc:  # noqa: BLE001 - a pin in use or not allowed: the rest goes on
+            logger.error("gpio: cannot use the pins (%s); buttons and LED are off", exc)
+            board.close()
+        return board
+
+    def show(self, mode: str) -> None:
+        if self.led:
+            self.led.show(mode)
+
+    def close(self) -> None:
+        """Safe to call twice."""
+        for part in (self.controls, self.led):
+            if part:
+                part.close()
+        self.controls = self.led = None

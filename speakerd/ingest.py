@@ -71,6 +71,15 @@ class Ingest:
             self._one(raw, outputs, result, to, category, own=True)
         return result
 
+    def remote(self, raw: dict[str, Any], outputs: list[str], department: str, staff_id: str | None,
+               category: str | None) -> IngestResult:
+        """Store a message the hub sent (a speaker): the hub's department, person and category are kept, not decided again."""
+        result = IngestResult()
+        with self.store.atomic():
+            self._one(raw, outputs, result, (department, staff_id), category if category in self.categories else None,
+                      own=True, exact=True)
+        return result
+
     def preview(self, raw: dict[str, Any]) -> list[dict[str, Any]]:
         """Where the device's own ``raw`` would go, as store-like rows, without touching the store (for when it fails)."""
         seen = preview(self.cfg, raw, own=True)
@@ -101,7 +110,7 @@ class Ingest:
             if self.store.inbox.quarantine(raw, reason, platform_id):
                 result.quarantined.append((platform_id, reason))
 
-    def _one(self, raw, outputs, result, to=None, category=None, own=False) -> None:
+    def _one(self, raw, outputs, result, to=None, category=None, own=False, exact=False) -> None:
         parsed = message_mod.parse(raw, self.max_content, own)
         if isinstance(parsed, message_mod.Rejected):
             if self.store.inbox.quarantine(raw, parsed.reason, parsed.platform_id):
@@ -121,7 +130,7 @@ class Ingest:
         departments = [to[0]] if to else self.router.departments_for(parsed, category)
         for department in departments:
             assignment = self.router.assign(department, self.store.inbox.last_staff(department))
-            if to and to[1]:
+            if to and (to[1] or exact):
                 assignment = Assignment(assignment.subsystem, department, to[1])
             self.store.inbox.add_assignment(parsed.id, assignment, outputs, priority)
             self.store.inbox.tally(parsed, category, assignment, first=not assignments)

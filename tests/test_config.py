@@ -205,3 +205,26 @@ def test_database_path_uses_state_directory_then_config_dir(tmp_path, monkeypatc
     assert str(config.database_path(cfg, tmp_path / "c.yaml")) == "/var/lib/speakerd/speakerd.db"
     absolute = config.parse_text(MINIMAL + "storage:\n  path: /data/x.db\n")
     assert str(config.database_path(absolute, tmp_path / "c.yaml")) == "/data/x.db"
+
+
+@pytest.mark.parametrize(
+    "fleet, expected",
+    [
+        ("  role: hub\n", "cfg.yaml:1: fleet.broker: a hub needs the broker's address, e.g. mqtt://hub:PASSWORD@hub.local:1883"),
+        ("  role: speaker\n  broker: mqtt://fin:pw@hub:1883\n", "cfg.yaml:1: fleet.departments: a speaker needs the departments (or subsystems) it announces"),
+        ("  role: speaker\n  broker: mqtt://fin:pw@hub:1883\n  departments: [finance]\n",
+         "cfg.yaml:4: fleet.departments[0]: unknown department 'finance'; known: tech"),
+        ("  role: speaker\n  broker: mqtt://fin:pw@hub:1883\n  subsystems: [mall]\n", "cfg.yaml:4: fleet.subsystems[0]: unknown subsystem 'mall'; known: hq"),
+        ("  broker: http://hub:1883\n", "cfg.yaml:2: fleet.broker: must be mqtt://[user:password@]host[:port] or mqtts://… for TLS"),
+        ("  broker: mqtt://u:s3cret@hub:99999\n", "cfg.yaml:2: fleet.broker: the port must be a number from 1 to 65535"),
+        ("  device: finance speaker\n", "cfg.yaml:2: fleet.device: 'finance speaker': use letters, digits, '-' and '_' only (it names MQTT topics and the broker user)"),
+        ("  role: satellite\n", "cfg.yaml:2: fleet.role: must be one of standalone, hub, speaker (got 'satellite')"),
+    ],
+)
+def test_fleet_faults_name_the_setting_and_never_the_broker_password(fleet, expected):
+    found = problems(MINIMAL + "fleet:\n" + fleet)
+    shifted = [p.replace("cfg.yaml:", "") for p in found]
+    line = MINIMAL.count("\n")
+    want = expected.replace("cfg.yaml:", "").split(":", 1)
+    assert f"{int(want[0]) + line}:{want[1]}" in shifted, found
+    assert not any("s3cret" in p or ":pw@" in p for p in found)

@@ -186,12 +186,12 @@ def test_led_shows_waiting_then_all_clear_then_platform_down(device):
     import requests
 
     daemon, factory, _, _, server = device
-    assert wait_until(lambda: daemon.led.mode == "blink")
+    assert wait_until(lambda: daemon.board.led.mode == "blink")
     press(factory, 17, hold=0.9)
-    assert wait_until(lambda: daemon.led.mode == "steady")
+    assert wait_until(lambda: daemon.board.led.mode == "steady")
     assert factory.pin(23).state
     requests.post(f"{server.url}/admin/fault", json={"mode": "500"}, headers={"Authorization": "Bearer demo-token"}, timeout=5)
-    assert wait_until(lambda: daemon.led.mode == "fast", timeout=10)
+    assert wait_until(lambda: daemon.board.led.mode == "fast", timeout=10)
     seen = set()
     assert wait_until(lambda: seen.add(factory.pin(23).state) or len(seen) == 2, timeout=3, interval=0.02)  # it blinks
 

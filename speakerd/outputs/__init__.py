@@ -79,6 +79,9 @@ class Showing(Protocol):
     def acknowledged(self) -> None:
         """The message shown was handled: back to the idle screen."""
 
+    def forget(self, message_id: str) -> None:
+        """``message_id`` was handled elsewhere: back to the idle screen if it is the one shown."""
+
     def touch(self) -> None:
         """Something happened (a button): undim and redraw now."""
 

@@ -43,10 +43,10 @@ class Acks:
                 "select id from messages where acked_at is null and json_extract(data, '$.' || ?) = ?", [field, value])]
             return [i for i in ids if self.acknowledge(i, via) == "done"]
 
-    def acknowledge_all(self, via: str) -> int:
-        """Mark every waiting message handled; return how many."""
+    def acknowledge_all(self, via: str) -> list[str]:
+        """Mark every waiting message handled; return their ids."""
         waiting = [r["id"] for r in self._conn.query("select id from messages where acked_at is null")]
-        return sum(self.acknowledge(message_id, via) == "done" for message_id in waiting)
+        return [message_id for message_id in waiting if self.acknowledge(message_id, via) == "done"]
 
     def _ack_one(self, message_id: str, via: str) -> None:
         acked = self._conn.now_iso()
@@ -69,6 +69,11 @@ class Acks:
                 [1 if i == 0 else 0, local.strftime("%Y-%m-%d"), local.hour, message[1], message[2], message[3],
                  subsystem, department, staff_id or ""],
             )
+
+    def acknowledged_since(self, after: str) -> list[tuple[str, str]]:
+        """``(id, acked_at)`` of the messages acknowledged after ``after`` (stored time), oldest first."""
+        return [(r["id"], r["acked_at"]) for r in self._conn.query(
+            "select id, acked_at from messages where acked_at > ? order by acked_at, rowid", [after])]
 
     def message(self, message_id: str) -> dict[str, Any] | None:
         """``{id, content, acked_at}`` of one message (what an acknowledge link shows), or None."""

@@ -31,11 +31,9 @@ def overview() -> dict[str, Any]:
     """What the dashboard and the board show: connection, today's counts, waiting per department, latest messages."""
     device = _device()
     cfg, store, state = device.cfg, device.store, device.device_state
-    today = date.today().isoformat()
-    total = stats.report(store, "total", today, today, cfg)
     departments = {dep_id: dep.name for dep_id, (_, dep) in cfg.departments().items()}
     staff = {sid: person.name for sid, (_, person) in cfg.staff().items()}
-    down = state.platform_down()
+    down = state.link_down()
     messages = []
     for row in store.reports.messages(limit=15):
         messages.append({**row, "time": datetime.fromisoformat(row["received_at"]).astimezone().strftime("%H:%M:%S"),
@@ -46,7 +44,7 @@ def overview() -> dict[str, Any]:
         "platform_ok": down is None,
         "platform_text": "平台连接正常" if down is None else f"平台断开（{time.strftime('%H:%M', time.localtime(down['since']))}起）：{down['reason']}",
         "troubles": [t for t in state.troubles() if t["outage"]],
-        "today": total[0] if total else {"messages": 0, "acked": 0, "unacked": 0},
+        "today": state.today(),
         "waiting": state.waiting(),
         "snoozed_until": _clock(store.followup.snoozed_until()),
         "messages": messages,

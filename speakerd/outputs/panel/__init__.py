@@ -122,6 +122,13 @@ class DisplayOutput:
             self.state.latest, self.state.burst = None, 0
         self.touch()
 
+    def forget(self, message_id: str) -> None:
+        """``message_id`` was handled (anywhere): back to the idle screen if it is the one shown."""
+        with self._lock:
+            shown = self.state.latest is not None and self.state.latest.message_id == message_id
+        if shown:
+            self.acknowledged()
+
     def touch(self) -> None:
         """Something happened (a message, a button): undim and redraw now."""
         self._active = self._clock()

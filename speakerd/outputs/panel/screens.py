@@ -35,6 +35,7 @@ class PanelState:
     waiting: dict = field(default_factory=dict)  # department name -> unacknowledged count
     platform_ok: bool = True
     down_since: float | None = None
+    link_name: str = "平台"  # what the device depends on: the platform, or for a speaker its hub
     address: str = ""
     muted_until: float = 0.0
 
@@ -118,9 +119,9 @@ def idle_screen(state: PanelState, now: float, shift: tuple[int, int] = (0, 0)) 
     if state.muted_until > now:
         draw.text((dx + 70, dy + 4), "静音", font=small, fill=1)
     if state.platform_ok:
-        link = "平台 正常"
+        link = f"{state.link_name} 正常"
     else:
-        link = "平台 断开 " + (time.strftime("%H:%M起", time.localtime(state.down_since)) if state.down_since else "")
+        link = f"{state.link_name} 断开 " + (time.strftime("%H:%M起", time.localtime(state.down_since)) if state.down_since else "")
     draw.text((dx, dy + 21), link, font=small, fill=1)
     draw.text((dx, dy + 35), waiting_line(state.waiting, WIDTH - 2, small), font=small, fill=1)
     draw.text((dx, dy + 49), state.address or "无网络", font=small, fill=1)

@@ -1,0 +1,51 @@
+"""The daemon's scheduled chores besides polling: hourly expiry and masking, and the daily digest."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from speakerd import expiry
+from speakerd.store import StoreError
+
+if TYPE_CHECKING:
+    from speakerd.config import Config
+    from speakerd.health import Health
+    from speakerd.store import Store
+
+logger = logging.getLogger(__name__)
+
+EXPIRE_SECONDS = 3600.0
+FIRST_EXPIRY_AFTER = 60.0  # seconds after start: not in the way of the first polls
+
+
+class Chores:
+    """Adds its jobs to the daemon's scheduler; ``reschedule(cfg)`` after a reload that changed ``stats``."""
+
+    def __init__(self, scheduler: Any, store: Store, config: Callable[[], Config], health: Health,
+                 digest: Callable[[], int]) -> None:
+        self._scheduler = scheduler
+        self._store = store
+        self._config = config
+        self._health = health
+        self._digest = digest
+        scheduler.add_job(self.expire, "interval", seconds=EXPIRE_SECONDS, id="expire",
+                          next_run_time=datetime.now() + timedelta(seconds=FIRST_EXPIRY_AFTER))
+        self.reschedule(config())
+
+    def expire(self) -> None:
+        try:
+            expiry.expire(self._store, self._config())
+            expiry.mask_old(self._store, self._config())
+        except StoreError as exc:
+            self._health.failing("database", "database", f"expiry failed: {exc}")
+
+    def reschedule(self, cfg: Config) -> None:
+        """The digest at ``stats.digest_at``, on every device but a speaker (the hub sends it for the site)."""
+        if self._scheduler.get_job("digest"):
+            self._scheduler.remove_job("digest")
+        if cfg.stats.digest_at and cfg.fleet.role != "speaker":
+            hour, minute = map(int, cfg.stats.digest_at.split(":"))
+            self._scheduler.add_job(self._digest, "cron", hour=hour, minute=minute, id="digest")

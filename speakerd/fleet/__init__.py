@@ -1,0 +1,1 @@
+"""Several devices: one hub polls and assigns, department speakers announce, over an MQTT broker (docs/fleet.md)."""

@@ -1,0 +1,123 @@
+"""The hub's side of the fleet: each routed message to its department's speakers, presence, acknowledgements.
+
+The hub is the only device that polls the platform and assigns people, so a
+rotation is decided once however many speakers there are. Sending to the
+speakers is an output like the others (:class:`FleetOutput`): its outbox row
+counts as delivered only once the broker acknowledged the message (QoS 1),
+and the broker keeps it in each speaker's persistent session until that
+speaker has it, across restarts of either.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from speakerd import __version__
+from speakerd.clock import iso_epoch
+from speakerd.errors import OutputError
+from speakerd.fleet.link import Link
+from speakerd.fleet.presence import Presence
+from speakerd.fleet.topics import BadPayload, Topics, decode, encode
+from speakerd.store import StoreError
+
+if TYPE_CHECKING:
+    from speakerd.config import Config
+    from speakerd.health import Health
+    from speakerd.outputs import Notice
+    from speakerd.store import Store
+
+logger = logging.getLogger(__name__)
+
+CONFIRM_SECONDS = 10.0  # how long a send may wait for the broker's acknowledgement before it is retried
+
+
+class Hub:
+    """Owns the link; ``output`` is what dispatch delivers through; ``broadcast_ack`` tells the speakers."""
+
+    def __init__(self, cfg: Config, store: Store, health: Health) -> None:
+        fleet = cfg.fleet
+        self.name, self.site = fleet.device_name(), fleet.site
+        self.topics, self.every_site = Topics(fleet.base_topic, fleet.site), Topics(fleet.base_topic, "+")
+        self.store = store
+        self.presence = Presence(self.name, store.clock.time, health)
+        self.link = Link(fleet.broker, f"{fleet.base_topic}-{fleet.site}-{self.name}", (self.topics.status(self.name), self._status("offline")),
+                         ca_file=fleet.ca_file, on_message=self._message, on_state=self._state)
+        self._health = health
+        self.output = FleetOutput(self)
+        self.link.subscribe(self.every_site.status("+"))
+        self.link.subscribe(self.topics.ack_request("+"))
+        self.link.announce_online(self.topics.status(self.name), self._status("online"))
+        self.link.start()
+
+    def _status(self, state: str) -> bytes:
+        return encode("status", state=state, role="hub", site=self.site, device=self.name, version=__version__, departments=[])
+
+    def close(self) -> None:
+        self.link.close((self.topics.status(self.name), self._status("offline")))
+
+    def _state(self, up: bool, reason: str) -> None:
+        if up:
+            self._health.ok("broker")
+        else:
+            self._health.failing("broker", "broker", reason, logged=True)
+
+    def _message(self, topic: str, payload: bytes, ack: Callable[[], None]) -> None:
+        try:
+            if topic.endswith("/status"):
+                site, device = self.topics.parse_device(topic)
+                self.presence.update(site, device, payload)
+            elif "/request/ack/" in topic:
+                self._ack_request(topic.rsplit("/", 1)[1], payload)
+        except StoreError as exc:
+            logger.error("fleet: %s not handled now (it comes again): %s", topic, exc)
+            return  # not acknowledged: the broker delivers it again
+        ack()
+
+    def _ack_request(self, device: str, payload: bytes) -> None:
+        try:
+            request = decode(payload, "ack")
+        except BadPayload as exc:
+            logger.warning("fleet: acknowledgement from %s ignored: %s", device, exc)
+            return
+        message_id = str(request.get("id", ""))
+        outcome = self.store.acks.acknowledge(message_id, f"speaker {device}")
+        logger.info("fleet: %s acknowledged %s (%s)", device, message_id, outcome)
+        self.link.publish(self.topics.ack_response(device), encode("ack-response", tx=request.get("tx"), id=message_id,
+                                                                   status="ok" if outcome != "unknown" else "error",
+                                                                   outcome=outcome))
+
+    def broadcast_ack(self, message_id: str, acked_at: str) -> bool:
+        """Tell every speaker that ``message_id`` was acknowledged; False when the broker did not confirm it."""
+        if not self.link.connected.is_set():
+            return False
+        return self.link.publish(self.topics.acked(), encode("acked", id=message_id, at=acked_at), wait=CONFIRM_SECONDS)
+
+    def publish_counts(self, counts: dict[str, Any]) -> None:
+        """The site's counts of today, retained, for the head office and ``fleet --sites``."""
+        self.link.publish(self.topics.counts(), encode("counts", site=self.site, hub=self.name, at=iso_epoch(self.store.clock.time()),
+                                                        **counts), retain=True)
+
+    def speakers_of(self, department: str) -> tuple[list[str], list[str]]:
+        """``(online, offline)`` speakers of this site that announce ``department``."""
+        return self.presence.speakers_of(department, self.site)
+
+
+class FleetOutput:
+    """Sends each routed message to its department's topic; done once the broker has it."""
+
+    name = "fleet"
+
+    def __init__(self, hub: Hub) -> None:
+        self._hub = hub
+
+    def deliver(self, notice: Notice) -> None:
+        payload = encode("announce", notice=dataclasses.asdict(notice))
+        if not self._hub.link.publish(self._hub.topics.announce(notice.department), payload, wait=CONFIRM_SECONDS):
+            raise OutputError(f"the broker {self._hub.link.address} did not confirm the message (it is sent again)")
+        self._hub.presence.sent(self._hub.site, self._hub.speakers_of(notice.department)[0], notice.message_id)
+
+    def close(self) -> None:
+        pass

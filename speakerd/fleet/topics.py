@@ -1,0 +1,73 @@
+"""Topic names and payloads: versioned JSON, one base topic per installation, one level per site (docs/fleet.md)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+VERSION = 1
+
+
+class BadPayload(ValueError):
+    """A payload that is not ours: not JSON, not an object, or of another version."""
+
+
+@dataclass(frozen=True)
+class Topics:
+    """Every topic of one site. ``site="+"`` gives the wildcard over every site (head office, ``fleet --sites``)."""
+
+    base: str
+    site: str
+
+    def _t(self, *levels: str) -> str:
+        return "/".join((self.base, self.site, *levels))
+
+    def status(self, device: str) -> str:
+        """Retained: the device's presence and description; its last will writes ``offline`` here."""
+        return self._t("device", device, "status")
+
+    def announce(self, department: str) -> str:
+        """QoS 1: each routed message of ``department``, for that department's speakers."""
+        return self._t("announce", department)
+
+    def ack_request(self, device: str) -> str:
+        """A speaker asks the hub to acknowledge a message (its button)."""
+        return self._t("request", "ack", device)
+
+    def ack_response(self, device: str) -> str:
+        return self._t("response", "ack", device)
+
+    def acked(self) -> str:
+        """QoS 1: a message was acknowledged, from wherever: every panel showing it clears."""
+        return self._t("acked")
+
+    def counts(self) -> str:
+        """Retained: the site's counts of today, from its hub."""
+        return self._t("hub", "counts")
+
+    def parse_device(self, topic: str) -> tuple[str, str]:
+        """``(site, device)`` of a status or request topic."""
+        levels = topic.split("/")
+        if levels[2] == "device":
+            return levels[1], levels[3]
+        return levels[1], levels[-1]
+
+
+def encode(kind: str, **fields: Any) -> bytes:
+    return json.dumps({"v": VERSION, "kind": kind, **fields}, ensure_ascii=False).encode("utf-8")
+
+
+def decode(payload: bytes, kind: str | None = None) -> dict[str, Any]:
+    """The payload as a dict; raises BadPayload for anything else, or for another ``kind``."""
+    try:
+        data = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise BadPayload(f"not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise BadPayload("not a JSON object")
+    if data.get("v") != VERSION:
+        raise BadPayload(f"version {data.get('v')!r}, this device speaks version {VERSION}")
+    if kind is not None and data.get("kind") != kind:
+        raise BadPayload(f"a {data.get('kind')!r} where a {kind!r} belongs")
+    return data

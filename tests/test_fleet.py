@@ -1,0 +1,189 @@
+"""Several devices over a real mosquitto on loopback: a hub polls and assigns, department speakers announce.
+
+The broker is Debian's mosquitto, started by the ``broker`` fixture with a
+password per device, an ACL and persistence, exactly as the installer sets it
+up on a hub.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+
+from speakerd.daemon import Daemon
+from speakerd.fleet.broker import LocalBroker, Roster
+from speakerd.outputs.recording import RecordingOutput
+
+from .conftest import fast_platform
+from .test_daemon import wait_until
+
+SITE = "office"
+PASSWORDS = {"hub": "hub-secret-1", "fin": "fin-secret-2", "ord": "ord-secret-3"}
+
+
+def withdrawal(n):
+    return {"id": f"w-{n}", "type": "finance.withdrawal", "app": "own-shop", "content": f"马丽申请提现{500 + n}元，请审核",
+            "data": {"amount": 500.0 + n, "withdrawal_id": f"wd-{n}"}}
+
+
+def order(n):
+    return {"id": f"o-{n}", "type": "order.paid", "app": "wechat-mall", "content": f"客户张三已支付订单{n}",
+            "data": {"order_id": str(n), "amount": 100.0}}
+
+
+@pytest.fixture
+def broker(tmp_path):
+    """mosquitto with a user per device and the ACL the installer writes: hub; speakers fin (finance) and ord (orders)."""
+    roster = Roster(hubs={"hub": SITE}, speakers={"fin": (SITE, ["finance"]), "ord": (SITE, ["orders"])})
+    server = LocalBroker(tmp_path / "broker", roster, PASSWORDS).start()
+    yield server
+    server.stop()
+
+
+class Fleet:
+    """Daemons in this process, each with its own config, database and recording outputs."""
+
+    def __init__(self, write_config, broker):
+        self.write_config, self.broker = write_config, broker
+        self.daemons, self.outputs = {}, {}
+
+    def config(self, name, role, platform_url="http://127.0.0.1:9", **fleet):
+        cfg = fast_platform(platform_url)
+        cfg["storage"] = {"path": f"{name}.db"}
+        cfg["health"] = {"fail_after": 1.0, "remind_every": 3600}
+        cfg["fleet"] = {"role": role, "broker": self.broker.url(name), "site": SITE, "device": name, **fleet}
+        return self.write_config(cfg, name=f"{name}.yaml")
+
+    def start(self, name, role, **kw):
+        path = self.config(name, role, **kw)
+        outputs = self.outputs.setdefault(name, {"speech": RecordingOutput("speech"), "screen": RecordingOutput("screen")})
+        daemon = Daemon(path, outputs_factory=lambda *a, **k: list(outputs.values()))
+        daemon.start()
+        self.daemons[name] = daemon
+        return daemon
+
+    def stop(self, name):
+        self.daemons.pop(name).stop()
+
+    def said(self, name):
+        return [n.message_id for n in self.outputs[name]["speech"].notices]
+
+    def stop_all(self):
+        for name in list(self.daemons):
+            self.stop(name)
+
+
+@pytest.fixture
+def fleet(write_config, broker):
+    f = Fleet(write_config, broker)
+    yield f
+    f.stop_all()
+
+
+def online(daemon, *names):
+    return wait_until(lambda: all(d["state"] == "online" for d in daemon.fleet.hub.presence.snapshot() if d["device"] in names)
+                      and {d["device"] for d in daemon.fleet.hub.presence.snapshot()} >= set(names))
+
+
+def test_each_speaker_keeps_and_announces_exactly_its_departments_and_the_rotation_is_decided_once(fleet, stub):
+    fin, ord_ = fleet.start("fin", "speaker", departments=["finance"]), fleet.start("ord", "speaker", departments=["orders"])
+    server = stub([withdrawal(1), order(1), order(2), withdrawal(2), order(3), order(4)])
+    hub = fleet.start("hub", "hub", platform_url=server.url)
+    assert wait_until(lambda: len(fleet.said("fin")) == 2 and len(fleet.said("ord")) == 4, 20)
+    assert sorted(fleet.said("fin")) == ["w-1", "w-2"]
+    assert sorted(fleet.said("ord")) == ["o-1", "o-2", "o-3", "o-4"]
+    assert {r["id"] for r in fin.store.reports.messages()} == {"w-1", "w-2"}
+    assert {r["id"] for r in ord_.store.reports.messages()} == {"o-1", "o-2", "o-3", "o-4"}
+    assert len(hub.store.reports.messages()) == 6
+    hub_staff = {r["id"]: r["staff_id"] for r in hub.store.reports.messages()}
+    speaker_staff = {r["id"]: r["staff_id"] for d in (fin, ord_) for r in d.store.reports.messages()}
+    assert speaker_staff == hub_staff  # the hub's rotation, not each speaker's own
+    assert [hub_staff[f"o-{n}"] for n in range(1, 5)] == ["001", "002", "001", "002"]
+    # With each department's speaker online, the hub itself stays quiet (its panel still shows all).
+    assert fleet.said("hub") == [] and len(fleet.outputs["hub"]["screen"].notices) == 6
+
+
+def test_a_department_with_no_speaker_online_is_announced_by_the_hub(fleet, stub):
+    server = stub([withdrawal(1), order(1)])
+    fleet.start("fin", "speaker", departments=["finance"])
+    hub = fleet.start("hub", "hub", platform_url=server.url)
+    assert online(hub, "fin")
+    assert wait_until(lambda: fleet.said("hub") == ["o-1"] and fleet.said("fin") == ["w-1"], 20)
+
+
+def test_a_speaker_that_was_off_gets_its_backlog_once_and_a_restart_repeats_nothing(fleet, stub):
+    fleet.start("fin", "speaker", departments=["finance"])
+    server = stub([])
+    hub = fleet.start("hub", "hub", platform_url=server.url)
+    assert online(hub, "fin")
+    fleet.stop("fin")  # off: its session stays on the broker
+    server.platform.publish([withdrawal(n) for n in range(1, 6)])
+    assert wait_until(lambda: hub.store.query("select count(*) as n from outbox where output = 'fleet' and state = 'done'")[0]["n"] == 5)
+    fleet.broker.restart()  # a broker restart in between loses nothing (persistence)
+    fleet.start("fin", "speaker", departments=["finance"])
+    assert wait_until(lambda: len(fleet.said("fin")) == 5, 20)
+    fleet.stop("fin")
+    fleet.start("fin", "speaker", departments=["finance"])
+    time.sleep(1.0)
+    assert sorted(fleet.said("fin")) == [f"w-{n}" for n in range(1, 6)]  # each once, over both runs
+
+
+def test_a_speakers_button_acknowledges_on_the_hub_and_a_hub_acknowledgement_clears_the_speaker(fleet, stub):
+    fin = fleet.start("fin", "speaker", departments=["finance"])
+    server = stub([withdrawal(1), withdrawal(2)])
+    hub = fleet.start("hub", "hub", platform_url=server.url)
+    assert wait_until(lambda: len(fleet.said("fin")) == 2, 20)
+    fin.fleet.speaker.request_ack("w-1")  # what the speaker's acknowledge button does after acknowledging locally
+    assert wait_until(lambda: hub.store.acks.message("w-1")["acked_at"] is not None)
+    assert hub.store.query("select acked_via from messages where id = 'w-1'")[0]["acked_via"] == "speaker fin"
+    assert hub.store.acks.acknowledge("w-2", "web") == "done"
+    assert wait_until(lambda: fin.store.acks.message("w-2")["acked_at"] is not None)
+
+
+def test_a_speaker_offline_raises_one_alert_and_its_return_one_recovery(fleet, stub, caplog):
+    caplog.set_level(logging.INFO)
+    fleet.start("fin", "speaker", departments=["finance"])
+    hub = fleet.start("hub", "hub", platform_url=stub([]).url)
+    assert online(hub, "fin")
+    client = fleet.daemons["fin"].fleet.speaker.link.client
+    client.loop_stop()  # the speaker loses power: no goodbye, no reconnection
+    client.socket().close()  # the broker sees the connection drop and writes the speaker's last will
+    assert wait_until(lambda: any(n.type == "tech.device.alert" for n in fleet.outputs["hub"]["screen"].notices), 40)
+    fleet.stop("fin")
+    fleet.start("fin", "speaker", departments=["finance"])
+    assert wait_until(lambda: any(n.type == "tech.device.recovered" for n in fleet.outputs["hub"]["screen"].notices), 20)
+    types = [n.type for n in fleet.outputs["hub"]["screen"].notices if n.type.startswith("tech.device")]
+    assert types == ["tech.device.alert", "tech.device.recovered"]
+
+
+def test_a_wrong_password_is_said_clearly_and_nothing_is_delivered(fleet, stub, caplog):
+    fleet.broker.passwords["fin"] = "not-the-password"
+    fin = fleet.start("fin", "speaker", departments=["finance"])
+    fleet.broker.passwords["fin"] = PASSWORDS["fin"]
+    hub = fleet.start("hub", "hub", platform_url=stub([withdrawal(1)]).url)
+    assert wait_until(lambda: hub.store.query("select count(*) as n from outbox where output = 'fleet' and state = 'done'")[0]["n"] == 1)
+    assert wait_until(lambda: "refused this device's user name or password" in caplog.text)
+    assert "not-the-password" not in caplog.text
+    assert fleet.said("fin") == [] and not fin.fleet.speaker.link.connected.is_set()
+
+
+def test_the_acl_keeps_a_speaker_to_its_own_departments(fleet, stub):
+    """A speaker configured for a department its broker user may not read gets nothing of it."""
+    ord_ = fleet.start("ord", "speaker", departments=["orders", "finance"])
+    hub = fleet.start("hub", "hub", platform_url=stub([withdrawal(1), order(1)]).url)
+    assert wait_until(lambda: fleet.said("ord") == ["o-1"], 20)
+    assert wait_until(lambda: hub.store.query("select count(*) as n from outbox where output = 'fleet' and state = 'done'")[0]["n"] == 2)
+    time.sleep(0.5)
+    assert fleet.said("ord") == ["o-1"] and {r["id"] for r in ord_.store.reports.messages()} == {"o-1"}
+
+
+def test_a_device_writing_outside_its_acl_is_refused_and_says_so(fleet, stub, caplog):
+    """fleet.device must be the device's broker user: under another name its status and requests are refused."""
+    fleet.start("ord", "speaker", departments=["orders"], device="orders-1")
+    hub = fleet.start("hub", "hub", platform_url=stub([]).url)
+    assert wait_until(lambda: "the broker refused to take speakerd/office/device/orders-1/status" in caplog.text)
+    assert "fleet.device is this device's user on the broker" in caplog.text
+    time.sleep(0.5)
+    assert all(d["device"] != "orders-1" for d in hub.fleet.hub.presence.snapshot())
