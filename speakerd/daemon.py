@@ -102,7 +102,7 @@ class Daemon:
         self.ingest = Ingest(cfg, self.store)
         self.announcer = Announcer(self.store, lambda: self.cfg, lambda: self.ingest, lambda: self.workers, lambda: self.speech)
         self.health = Health(self.store, self.announcer.alert, cfg.health.fail_after, cfg.health.remind_every)
-        self.device_state = DeviceState(self.store, lambda: self.cfg, self.health)
+        self.device_state = DeviceState(self.store, lambda: self.cfg, self.health, self.fleet.devices)
         self.attention = Attention(self.store, lambda: self.cfg, heard_by=self.fleet.heard_by)
         self.ack_feed = AckFeed(self.store)
         self._start_fleet(cfg)

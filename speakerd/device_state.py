@@ -33,10 +33,12 @@ ADDRESS_MAX_AGE = 60.0
 class DeviceState:
     """``health`` None: read the stored heartbeat (a command beside the daemon) instead of the live state."""
 
-    def __init__(self, store: Store, config: Callable[[], Config], health: Health | None = None) -> None:
+    def __init__(self, store: Store, config: Callable[[], Config], health: Health | None = None,
+                 devices: Callable[[], list[dict[str, Any]]] | None = None) -> None:
         self.store = store
         self._config = config
         self._health = health
+        self._devices = devices  # a hub's view of its fleet, live
         self._address = Address()
 
     def troubles(self) -> list[dict[str, Any]]:
@@ -63,6 +65,12 @@ class DeviceState:
         total = stats.report(self.store, "total", day, day)
         row = total[0] if total else {"messages": 0, "acked": 0, "unacked": 0}
         return {"day": day, "messages": row["messages"], "acked": row["acked"], "unacked": row["unacked"]}
+
+    def devices(self) -> list[dict[str, Any]]:
+        """The fleet's devices as a hub sees them (``[]`` on other devices): live, or from the stored heartbeat."""
+        if self._health is not None:
+            return self._devices() if self._devices else []
+        return self.heartbeat().get("devices", [])
 
     def waiting(self) -> dict[str, int]:
         """Unacknowledged messages per department *name*."""
@@ -95,7 +103,7 @@ class DeviceState:
         """What ``speakerd status`` reads: the daemon's own view, refreshed every HEARTBEAT_SECONDS."""
         snapshot = self._health.snapshot() if self._health else {}
         beat = {"pid": os.getpid(), "at": self.store.clock.time(), "stopped": stopped,
-                "platform": safe_url(self._config().platform.url), "outputs": outputs, **snapshot}
+                "platform": safe_url(self._config().platform.url), "outputs": outputs, "devices": self.devices(), **snapshot}
         try:
             self.store.meta.set("heartbeat", json.dumps(beat))
         except StoreError as exc:

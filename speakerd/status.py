@@ -27,6 +27,9 @@ def status_lines(beat: dict[str, Any], outages: list[dict[str, Any]], waiting: l
              f"outages today: {len(outages)} ({sum(_outage_seconds(o, now) for o in outages) / 60:.0f} min in all)"]
     lines += [f"trouble    : {s}: {t['reason']}{' (outage)' if t['outage'] else ''}" for s, t in troubles.items() if s != "platform"]
     lines += [f"output     : {w['output']}: {w['waiting'] or 0} waiting, {w['failing'] or 0} failing" for w in waiting]
+    lines += [f"device     : {d['site']}/{d['device']} {d['role']} {d['state'].upper()}"
+              f"{' since ' + local_time_epoch(d['since']) if d['since'] else ''} ({', '.join(d['departments']) or 'all'})"
+              for d in beat.get("devices", [])]
     return lines, verdict
 
 

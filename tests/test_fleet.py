@@ -187,3 +187,37 @@ def test_a_device_writing_outside_its_acl_is_refused_and_says_so(fleet, stub, ca
     assert "fleet.device is this device's user on the broker" in caplog.text
     time.sleep(0.5)
     assert all(d["device"] != "orders-1" for d in hub.fleet.hub.presence.snapshot())
+
+
+def test_the_hub_lists_its_devices_on_the_dashboard_in_status_and_fleet(fleet, stub, capsys):
+    from speakerd.cli import main
+    from speakerd.web import auth, create_app
+
+    from .test_web import login
+
+    fleet.start("fin", "speaker", departments=["finance"])
+    hub = fleet.start("hub", "hub", platform_url=stub([]).url)
+    assert online(hub, "fin")
+    auth.set_password(hub.config_path, "correct horse")
+    client = create_app(hub.store, hub).test_client()
+    login(client, "correct horse")
+    page = client.get("/").get_data(as_text=True)
+    assert 'id="devices"' in page and "office/fin" in page and "部门音箱" in page and "财务部" in page and "在线" in page
+    hub.device_state.write_heartbeat(["speech"])
+    assert main(["status", "-c", hub.config_path]) in (0, 1)
+    assert "device     : office/fin speaker ONLINE" in capsys.readouterr().out
+    assert main(["fleet", "-c", hub.config_path]) == 0
+    listing = capsys.readouterr().out
+    assert "fin" in listing and "speaker" in listing and "online" in listing and "finance" in listing
+    assert PASSWORDS["hub"] not in listing
+
+
+def test_fleet_says_why_when_the_broker_refuses(fleet, capsys):
+    from speakerd.cli import main
+
+    fleet.broker.passwords["hub"] = "wrong"
+    path = fleet.config("hub", "hub")
+    fleet.broker.passwords["hub"] = PASSWORDS["hub"]
+    assert main(["fleet", "-c", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "refused this device's user name or password" in err and "wrong" not in err

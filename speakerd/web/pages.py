@@ -48,7 +48,13 @@ def overview() -> dict[str, Any]:
         "waiting": state.waiting(),
         "snoozed_until": _clock(store.followup.snoozed_until()),
         "messages": messages,
+        "devices": [{**d, "since_text": _clock_face(d["since"]),
+                     "department_names": "、".join(departments.get(x, x) for x in d["departments"])} for d in state.devices()],
     }
+
+
+def _clock_face(epoch: float) -> str:
+    return time.strftime("%m-%d %H:%M", time.localtime(epoch)) if epoch else ""
 
 
 def _clock(epoch):

@@ -1,0 +1,107 @@
+"""The ``speakerd`` command: argument parsing and printing only; the work is done elsewhere."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+from speakerd import __version__
+from speakerd.cli.device import (
+    cmd_ack,
+    cmd_check_config,
+    cmd_fleet,
+    cmd_messages,
+    cmd_panel,
+    cmd_push_test,
+    cmd_run,
+    cmd_set_password,
+    cmd_stats,
+    cmd_status,
+)
+from speakerd.cli.tools import cmd_demo, cmd_say, cmd_stub
+from speakerd.store.reports import TALLY_KEYS
+
+__all__ = ["build_parser", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="speakerd", description="Tells shop staff about platform events: aloud, on a panel, on their phones.")
+    parser.add_argument("--version", action="version", version=f"speakerd {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, func: Callable[[argparse.Namespace], int | None], help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        p.set_defaults(func=func)
+        return p
+
+    def config_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument("-c", "--config", metavar="FILE", help="config file (default: $SPEAKERD_CONFIG, /etc/speakerd/config.yaml, ./config.yaml)")
+
+    config_option(command("run", cmd_run, "run the daemon until SIGTERM; SIGHUP or a saved config file reloads it"))
+    config_option(command("check-config", cmd_check_config, "check a config file; print each fault as FILE:LINE: field: reason"))
+
+    p = command("stub", cmd_stub, "serve the platform stub (the shop platform's message API) for trying speakerd out")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8808, help="port to listen on (default 8808)")
+    p.add_argument("--scenario", choices=["office", "flash-sale", "empty"], default="office", help="which events to serve (default office)")
+    p.add_argument("--count", type=int, help="how many events the scenario makes")
+    p.add_argument("--pace", type=float, default=3.0, help="seconds between two events; 0 serves them all at once (default 3)")
+    p.add_argument("--token", default="demo-token", help="bearer token clients must send (default demo-token)")
+
+    p = command("demo", cmd_demo, "run the stub and the daemon together on loopback, for a first look")
+    p.add_argument("--dir", help="keep the demo's config and database here (default: a new temporary folder)")
+    p.add_argument("--pace", type=float, default=3.0, help="seconds between two events (default 3)")
+    p.add_argument("--count", type=int, default=120, help="how many events the office scenario makes (default 120)")
+
+    p = command("stats", cmd_stats, "reports: messages, acknowledgement, time to acknowledge, orders and outages, by any key")
+    config_option(p)
+    p.add_argument("--by", choices=list(TALLY_KEYS),
+                   default="total", help="what to count by (default total)")
+    p.add_argument("--since", help="first day: 2026-11-01, today or 7d (seven days ago)")
+    p.add_argument("--until", help="last day, included")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table", help="table (default), csv or json")
+    p.add_argument("--chart", metavar="OUT", help="also draw the report as a chart, OUT.png or OUT.svg")
+
+    p = command("say", cmd_say, "speak TEXT with the configured voices, or write it to a WAV file")
+    p.add_argument("text", nargs="?", metavar="TEXT", help="what to say; Chinese and English may be mixed")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh", help="zh (default: Chinese, English words by the English voice) or en")
+    p.add_argument("--wav", metavar="OUT", help="write exactly what would be played (without chime) to this WAV file")
+    p.add_argument("--list-devices", action="store_true", help="list the sound devices speech.device may name")
+    p.add_argument("--list-voices", action="store_true", help="list the voices per language, in auto order, with their licences")
+    config_option(p)
+
+    p = command("panel", cmd_panel, "render what the OLED panel shows now to a PNG file")
+    p.add_argument("--snapshot", metavar="OUT.png", required=True, help="where to write the picture")
+    p.add_argument("--scale", type=int, default=4, help="pixels per panel pixel (default 4: 512×256)")
+    config_option(p)
+
+    p = command("set-password", cmd_set_password, "set the web page's password (kept only as a hash beside the config file)")
+    p.add_argument("--stdin", action="store_true", help="read the password from the first line of standard input instead of asking")
+    config_option(p)
+
+    p = command("ack", cmd_ack, "acknowledge a message by its platform id: its reminders and escalation stop")
+    p.add_argument("message_id", metavar="MESSAGE_ID", help="the platform's id, e.g. m-000123")
+    config_option(p)
+
+    p = command("push-test", cmd_push_test, "send a test notification to each push target of one staff member and say which worked")
+    p.add_argument("staff_id", metavar="STAFF_ID", help='the staff id, e.g. 003')
+    config_option(p)
+
+    p = command("fleet", cmd_fleet, "list the devices the broker knows (hub, speakers) with their state; --sites: every site and today's counts")
+    p.add_argument("--sites", action="store_true", help="every site of the installation, with each hub's counts of today")
+    config_option(p)
+
+    config_option(command("status", cmd_status, "print the daemon's health (platform, outages today, outputs); exit 1 when unhealthy"))
+
+    p = command("messages", cmd_messages, "list stored messages with their category, department, staff and output states")
+    config_option(p)
+    p.add_argument("--since", help="only messages received since: 30m, 2h, 7d, today or an ISO date/time")
+    p.add_argument("--limit", type=int, default=50, help="at most this many, newest first (default 50)")
+    p.add_argument("--format", choices=["table", "json"], default="table", help="table (default) or json")
+    p.add_argument("--quarantined", action="store_true", help="list the messages kept aside as malformed, with the reason")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args) or 0

@@ -1,0 +1,201 @@
+"""The commands that read or act on this device: run, check-config, status, messages, ack, stats, panel, push-test, set-password."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+from speakerd import config as config_mod
+from speakerd.cli.common import existing_database, exit_now, load_or_exit, setup_logging
+from speakerd.store import Store, StoreError
+from speakerd.text import table
+from speakerd.timeparse import local_time, parse_day, parse_since
+
+logger = logging.getLogger("speakerd.cli")
+
+
+def cmd_run(args: argparse.Namespace) -> None:
+    from speakerd.daemon import Daemon
+
+    path = config_mod.default_path(args.config)
+    cfg = load_or_exit(path)
+    setup_logging(cfg.log.level.upper())
+    try:
+        code = Daemon(path, cfg).run()
+    except StoreError as exc:
+        logger.error("cannot start: %s", exc)
+        code = 1
+    exit_now(code)
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    path = config_mod.default_path(args.config)
+    cfg = load_or_exit(path)
+    print(
+        f"{path}: OK ({len(cfg.categories)} categories, {len(cfg.departments())} departments, "
+        f"{len(cfg.staff())} staff, platform {cfg.platform.url})"
+    )
+    return 0
+
+
+def cmd_messages(args: argparse.Namespace) -> int:
+    found = existing_database(args)
+    if found is None:
+        return 1
+    _, db_path = found
+    try:
+        since = parse_since(args.since)
+    except ValueError as exc:
+        print(f"--since: {exc}", file=sys.stderr)
+        return 2
+    with Store(db_path) as store:
+        rows = store.reports.quarantined(since, args.limit) if args.quarantined else store.reports.messages(since, args.limit)
+    if args.format == "json":
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    for row in rows:
+        row["received"] = local_time(row["received_at"])
+    if args.quarantined:
+        print(table(rows, ["id", "received", "platform_id", "reason", "raw"]))
+    else:
+        print(table(rows, ["id", "received", "category", "department", "staff_id", "outputs", "content"]))
+    return 0
+
+
+def cmd_set_password(args: argparse.Namespace) -> int:
+    import getpass
+
+    from speakerd.web import auth
+
+    path = config_mod.default_path(args.config)
+    load_or_exit(path)
+    if args.stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("new password for the web page: ")
+        if getpass.getpass("again: ") != password:
+            print("the two passwords differ; nothing changed", file=sys.stderr)
+            return 1
+    try:
+        written = auth.set_password(path, password)
+    except (ValueError, OSError) as exc:
+        print(f"set-password: {exc}", file=sys.stderr)
+        return 1
+    print(f"password set (its hash is in {written}); those logged in must log in again")
+    return 0
+
+
+def cmd_ack(args: argparse.Namespace) -> int:
+    found = existing_database(args)
+    if found is None:
+        return 1
+    with Store(found[1]) as store:
+        outcome = store.acks.acknowledge(args.message_id, "cli")
+    if outcome == "unknown":
+        print(f"no message {args.message_id!r}: 'speakerd messages' lists the stored ones", file=sys.stderr)
+        return 1
+    print(f"{args.message_id}: " + ("acknowledged" if outcome == "done" else "was already acknowledged"))
+    return 0
+
+
+def cmd_push_test(args: argparse.Namespace) -> int:
+    from speakerd import push_targets
+
+    path = config_mod.default_path(args.config)
+    cfg = load_or_exit(path)
+    found = cfg.staff().get(args.staff_id)
+    if found is None:
+        print(f"no staff member {args.staff_id!r} in {path}; known: {', '.join(cfg.staff())}", file=sys.stderr)
+        return 1
+    department, person = found
+    if not person.push:
+        print(f"{person.id} {person.name} has no push targets: add them under push: in {path}", file=sys.stderr)
+        return 1
+    failures = 0
+    for i, (shown, delivered, reason) in enumerate(push_targets.send_test(cfg, args.staff_id), 1):
+        print(f"{i}. {shown}: {'delivered' if delivered else 'FAILED: ' + reason}")
+        failures += not delivered
+    return 1 if failures else 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from speakerd import stats
+
+    found = existing_database(args)
+    if found is None:
+        return 1
+    cfg, db_path = found
+    try:
+        since, until = parse_day(args.since), parse_day(args.until)
+    except ValueError as exc:
+        print(f"--since/--until: {exc}", file=sys.stderr)
+        return 2
+    with Store(db_path) as store:
+        rows = stats.report(store, args.by, since, until, cfg)
+        outages = stats.outages(store, since, until)
+    if args.chart:
+        from speakerd import charts
+
+        charts.draw(rows, args.by, args.chart)
+        print(f"chart written to {args.chart}", file=sys.stderr)
+    stats.write_report(rows, outages, args.by, args.format, sys.stdout, since=args.since, until=args.until)
+    return 0
+
+
+def cmd_panel(args: argparse.Namespace) -> int:
+    from speakerd.outputs.panel.snapshot import snapshot
+
+    found = existing_database(args)
+    if found is None:
+        return 1
+    cfg, db_path = found
+    with Store(db_path) as store:
+        image = snapshot(store, cfg, args.scale)
+    image.save(args.snapshot)
+    print(f"wrote {args.snapshot} ({image.width}×{image.height})")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    path = config_mod.default_path(args.config)
+    cfg = load_or_exit(path)
+    db_path = config_mod.database_path(cfg, path)
+    if not db_path.exists():
+        print(f"speakerd: NOT RUNNING (no database at {db_path} yet)")
+        return 1
+    from speakerd.device_state import DeviceState
+    from speakerd.status import status_lines
+
+    with Store(db_path) as store:
+        beat = DeviceState(store, lambda: cfg).heartbeat()
+        outages = store.outages.find(since=parse_since("today"))
+        waiting = store.reports.outbox_by_output()
+    lines, verdict = status_lines(beat, outages, waiting)
+    print(f"speakerd: {verdict}")
+    print("\n".join(lines))
+    return 0 if verdict == "OK" else 1
+
+
+# --- parser ------------------------------------------------------------------
+
+
+def cmd_fleet(args: argparse.Namespace) -> int:
+    from speakerd.fleet.survey import SurveyError, survey
+    from speakerd.timeparse import local_time_epoch
+
+    cfg = load_or_exit(config_mod.default_path(args.config))
+    try:
+        devices, counts = survey(cfg, every_site=args.sites)
+    except SurveyError as exc:
+        print(f"fleet: {exc}", file=sys.stderr)
+        return 1
+    for d in devices:
+        d["departments"] = ", ".join(d["departments"])
+        d["since"] = local_time_epoch(d["since"]) if d["since"] else ""
+    print(table(devices, ["site", "device", "role", "state", "since", "departments", "version"]) if devices else "no devices on the broker")
+    if args.sites:
+        print()
+        print(table(counts, ["site", "hub", "day", "messages", "acked", "unacked", "at"]) if counts else "no site has published its counts yet")
+    return 0

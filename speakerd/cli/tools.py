@@ -1,0 +1,109 @@
+"""The commands for trying things out: the platform stub, the demo, and saying a sentence."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from speakerd import config as config_mod
+from speakerd.cli.common import exit_now, load_or_exit, setup_logging
+from speakerd.demo import EXAMPLE_CONFIG
+from speakerd.errors import OutputError
+
+
+def cmd_stub(args: argparse.Namespace) -> int:
+    from speakerd.stub import SCENARIOS, StubServer
+
+    setup_logging()
+    kwargs = {"count": args.count} if args.count is not None else {}
+    events = SCENARIOS[args.scenario](**kwargs)
+    try:
+        server = StubServer(events, pace=args.pace, token=args.token, host=args.host, port=args.port)
+    except OSError as exc:
+        print(f"stub: cannot listen on {args.host}:{args.port}: {exc.strerror or exc} (choose another --port)", file=sys.stderr)
+        return 1
+    print(f"platform stub on {server.url}/v1/messages: scenario {args.scenario!r}, {len(events)} events, one every {args.pace:g} s (Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from speakerd import demo
+    from speakerd.daemon import Daemon
+    from speakerd.stub import StubServer
+    from speakerd.stub.scenarios import office
+
+    setup_logging()
+    workdir = Path(args.dir or tempfile.mkdtemp(prefix="speakerd-demo-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    stub = StubServer(office(args.count), pace=args.pace, token="demo-token", port=demo.free_or_zero(demo.STUB_PORT)).start()
+    setup = demo.prepare(workdir, stub.url)
+    print(
+        f"speakerd demo\n"
+        f"  web page      : {setup.web_url}  password {setup.password}\n"
+        f"                  dashboard with the panel's picture, settings, reports, board (/board)\n"
+        f"  platform stub : {stub.url} (office scenario: a new event every {args.pace:g} s)\n"
+        f"  config        : {setup.config_path} (edit it here or on the page while the demo runs: it reloads)\n"
+        f"  database      : {workdir / 'speakerd.db'}\n"
+        f"  announcements : {setup.sound}\n"
+        f"  watch         : one log line per routed message below; in another terminal:\n"
+        f"                  speakerd messages -c {setup.config_path}\n"
+        f"  stop          : Ctrl-C\n",
+        flush=True,
+    )
+    try:
+        code = Daemon(setup.config_path).run()
+    finally:
+        stub.stop()
+    print(f"demo stopped; its data stays in {workdir}", flush=True)
+    exit_now(code)
+
+
+def cmd_say(args: argparse.Namespace) -> int:
+    from speakerd.outputs.speech import SpeechOutput, audio, text
+
+    if args.list_devices:
+        try:
+            for index, name, default in audio.list_devices():
+                print(f"{index:3d}  {name}{'  (default)' if default else ''}")
+        except OSError as exc:
+            print(f"no audio system: {exc} (install libportaudio2)", file=sys.stderr)
+            return 1
+        return 0
+    if not args.text and not args.list_voices:
+        print("say: give the TEXT to speak (or --list-devices, --list-voices)", file=sys.stderr)
+        return 2
+    setup_logging("WARNING")
+    path = config_mod.default_path(args.config)
+    cfg = load_or_exit(path) if path.exists() else config_mod.parse_text(EXAMPLE_CONFIG.read_text(encoding="utf-8"))
+    settings = cfg.speech
+    if args.list_voices:
+        from speakerd.outputs.speech.voices import listing
+
+        files = {"zh": settings.voices.zh_piper, "en": settings.voices.en_piper}
+        for lang, engine, state, note in listing(config_mod.database_path(cfg, path).parent / "voice-cache", files):
+            print(f"{lang}  {engine:<7} {state}\n            {note}")
+        return 0
+    if args.wav:
+        import dataclasses
+
+        settings = dataclasses.replace(settings, device=f"wav:{tempfile.mkdtemp(prefix='speakerd-say-')}", volume=1.0)
+    cache = config_mod.database_path(cfg, path).parent / "voice-cache"
+    output = SpeechOutput(settings, lambda: cfg, cache, warm=False)
+    spoken = args.text if args.lang == "en" else text.cut(text.normalize(args.text), settings.max_chars)
+    try:
+        engines = output.say(spoken, "en" if args.lang == "en" else None)
+    except OutputError as exc:
+        print(f"say: {exc}", file=sys.stderr)
+        return 1
+    if args.wav:
+        Path(settings.device[4:], "say.wav").replace(args.wav)
+        print(f"wrote {args.wav} ({' '.join(engines)}): {spoken}")
+    else:
+        print(f"said ({' '.join(engines)}): {spoken}")
+    return 0
