@@ -107,6 +107,7 @@ class Daemon:
         self.ack_feed = AckFeed(self.store)
         self._start_fleet(cfg)
         self._start_outputs(cfg)
+        self.fleet.connect()
         self.followup = followup.FollowUp(self.store, lambda: self.cfg, self.announcer.say, self.announcer.escalate)
         self._start_gpio(cfg)
         self.web = start_web(self, cfg)
@@ -230,6 +231,7 @@ class Daemon:
             self.fleet.close()
             self._start_fleet(new)
             self._start_outputs(new)
+            self.fleet.connect()
         elif any(getattr(new, s) != getattr(old, s) for s in OUTPUT_SECTIONS):
             self._stop_outputs()
             self._start_outputs(new)

@@ -221,3 +221,47 @@ def test_fleet_says_why_when_the_broker_refuses(fleet, capsys):
     assert main(["fleet", "-c", str(path)]) == 1
     err = capsys.readouterr().err
     assert "refused this device's user name or password" in err and "wrong" not in err
+
+
+def test_kill_9_of_a_speaker_and_the_hub_and_a_broker_restart_during_a_burst_lose_nothing_and_repeat_nothing(fleet, stub, tmp_path):
+    """Real processes, killed without warning mid-burst; afterwards each speaker holds exactly its department's messages,
+    each told once by its log output (an announcement cut off by a kill is told again, as on a single device)."""
+    import signal
+
+    from .test_daemon import count_rows, start_process
+
+    events = [e for n in range(150) for e in (withdrawal(n), order(n))]
+    server = stub(events, pace=0.002)
+    paths = {"hub": fleet.config("hub", "hub", platform_url=server.url),
+             "fin": fleet.config("fin", "speaker", departments=["finance"]),
+             "ord": fleet.config("ord", "speaker", departments=["orders"])}
+    dbs = {name: tmp_path / f"{name}.db" for name in paths}
+    procs = {name: start_process(path) for name, path in paths.items()}
+
+    def kept(name):
+        return count_rows(dbs[name], "select count(*) from messages")
+
+    def kill_and_restart(name):
+        procs[name].send_signal(signal.SIGKILL)
+        procs[name].wait(10)
+        procs[name] = start_process(paths[name])
+
+    try:
+        assert wait_until(lambda: kept("fin") >= 20, 30)
+        kill_and_restart("fin")
+        assert wait_until(lambda: kept("hub") >= 120, 30)
+        kill_and_restart("hub")
+        fleet.broker.restart()
+        assert wait_until(lambda: kept("ord") >= 60, 30)
+        kill_and_restart("ord")
+        assert wait_until(lambda: kept("fin") == 150 and kept("ord") == 150, 90), (kept("hub"), kept("fin"), kept("ord"))
+        assert wait_until(lambda: count_rows(dbs["fin"], "select count(*) from outbox where output = 'log' and state = 'done'") == 150
+                          and count_rows(dbs["ord"], "select count(*) from outbox where output = 'log' and state = 'done'") == 150, 30)
+    finally:
+        for proc in procs.values():
+            proc.terminate()
+            proc.wait(15)
+    assert count_rows(dbs["fin"], "select count(*) from messages where id like 'w-%'") == 150
+    assert count_rows(dbs["ord"], "select count(*) from messages where id like 'o-%'") == 150
+    assert count_rows(dbs["hub"], "select count(distinct id) from messages") == 300
+    assert count_rows(dbs["hub"], "select count(*) from outbox where output = 'fleet' and state != 'done'") == 0

@@ -50,7 +50,6 @@ class Hub:
         self.link.subscribe(self.every_site.status("+"))
         self.link.subscribe(self.topics.ack_request("+"))
         self.link.announce_online(self.topics.status(self.name), self._status("online"))
-        self.link.start()
 
     def _status(self, state: str) -> bytes:
         return encode("status", state=state, role="hub", site=self.site, device=self.name, version=__version__, departments=[])

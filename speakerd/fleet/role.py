@@ -30,6 +30,12 @@ class FleetRole:
         elif cfg.fleet.role == "speaker":
             self.speaker = Speaker(cfg, store, health, receive)
 
+    def connect(self) -> None:
+        """Go on the broker: only once the outputs run, so that a backlog arriving at once has outputs to be owed to."""
+        for part in (self.hub, self.speaker):
+            if part:
+                part.link.start()
+
     def close(self) -> None:
         for part in (self.hub, self.speaker):
             if part:

@@ -57,7 +57,6 @@ class Speaker:
         self.link.subscribe(self.topics.acked())
         self.link.subscribe(self.topics.ack_response(self.name))
         self.link.announce_online(self.topics.status(self.name), self._status("online"))
-        self.link.start()
         logger.info("fleet: speaker %s of site %s for %s, via %s", self.name, self.site, ", ".join(self.departments), self.link.address)
 
     def _status(self, state: str) -> bytes:
