@@ -121,7 +121,7 @@ class Daemon:
         if self.poller:
             self._schedule_poll(0)
         watchdog.notify("READY=1")
-        logger.info("speakerd running: platform %s, database %s, outputs %s",
+        logger.info("speakerd running: messages from %s, database %s, outputs %s",
                     self.fleet.source(cfg), self.store.path, ", ".join(self._output_names()))
 
     def run(self) -> int:

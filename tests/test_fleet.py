@@ -265,3 +265,40 @@ def test_kill_9_of_a_speaker_and_the_hub_and_a_broker_restart_during_a_burst_los
     assert count_rows(dbs["ord"], "select count(*) from messages where id like 'o-%'") == 150
     assert count_rows(dbs["hub"], "select count(distinct id) from messages") == 300
     assert count_rows(dbs["hub"], "select count(*) from outbox where output = 'fleet' and state != 'done'") == 0
+
+
+def test_demo_fleet_starts_a_broker_a_hub_and_two_speakers_that_each_announce_their_department(tmp_path):
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+    import threading
+
+    from .test_daemon import count_rows
+
+    no_card = tmp_path / "asound.conf"
+    no_card.write_text("pcm.null { type null }\npcm.!default { type hw\n card 9 }\n")
+    proc = subprocess.Popen([sys.executable, "-m", "speakerd", "demo", "--fleet", "--dir", str(tmp_path), "--pace", "0.05", "--count", "40"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1", "ALSA_CONFIG_PATH": str(no_card)})
+    lines = []
+    threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True).start()
+    dbs = {name: tmp_path / name / "speakerd.db" for name in ("hub", "finance-speaker", "orders-speaker")}
+    try:
+        assert wait_until(lambda: all(count_rows(db, "select count(*) from messages") for db in dbs.values()), 60)
+        assert wait_until(lambda: any(re.search(r"spoke m-\d+", line) for line in lines), 60)
+        # The hub leaves each department's messages to its speaker.
+        assert wait_until(lambda: any(re.search(r"speech: skip m-\d+: announced by speaker (finance|orders)-speaker", line)
+                                      for line in lines), 60)
+        proc.send_signal(signal.SIGINT)
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    out = "".join(lines)
+    assert proc.returncode == 0 and "Traceback" not in out
+    assert "broker        : mosquitto on 127.0.0.1:" in out
+    finance = count_rows(dbs["finance-speaker"], "select count(*) from assignments where department != 'finance'")
+    orders = count_rows(dbs["orders-speaker"], "select count(*) from assignments where department != 'orders'")
+    assert finance == 0 and orders == 0

@@ -52,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dir", help="keep the demo's config and database here (default: a new temporary folder)")
     p.add_argument("--pace", type=float, default=3.0, help="seconds between two events (default 3)")
     p.add_argument("--count", type=int, default=120, help="how many events the office scenario makes (default 120)")
+    p.add_argument("--fleet", action="store_true", help="start mosquitto, a hub and two department speakers (finance; orders) instead of one device")
 
     p = command("stats", cmd_stats, "reports: messages, acknowledgement, time to acknowledge, orders and outages, by any key")
     config_option(p)

@@ -6,6 +6,7 @@ import argparse
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from speakerd import config as config_mod
 from speakerd.cli.common import exit_now, load_or_exit, setup_logging
@@ -42,26 +43,46 @@ def cmd_demo(args: argparse.Namespace) -> None:
     workdir = Path(args.dir or tempfile.mkdtemp(prefix="speakerd-demo-"))
     workdir.mkdir(parents=True, exist_ok=True)
     stub = StubServer(office(args.count), pace=args.pace, token="demo-token", port=demo.free_or_zero(demo.STUB_PORT)).start()
-    setup = demo.prepare(workdir, stub.url)
-    print(
-        f"speakerd demo\n"
-        f"  web page      : {setup.web_url}  password {setup.password}\n"
-        f"                  dashboard with the panel's picture, settings, reports, board (/board)\n"
-        f"  platform stub : {stub.url} (office scenario: a new event every {args.pace:g} s)\n"
-        f"  config        : {setup.config_path} (edit it here or on the page while the demo runs: it reloads)\n"
-        f"  database      : {workdir / 'speakerd.db'}\n"
-        f"  announcements : {setup.sound}\n"
-        f"  watch         : one log line per routed message below; in another terminal:\n"
-        f"                  speakerd messages -c {setup.config_path}\n"
-        f"  stop          : Ctrl-C\n",
-        flush=True,
-    )
+    speakers: list[Daemon] = []
+    broker = None
     try:
+        if args.fleet:
+            fleet = demo.prepare_fleet(workdir, stub.url)
+            broker, setup = fleet.broker, fleet.hub
+            for speaker in fleet.speakers.values():
+                speakers.append(Daemon(speaker.config_path))
+                speakers[-1].start()
+        else:
+            setup = demo.prepare(workdir, stub.url)
+        print(_demo_summary(args, workdir, stub.url, setup, broker), flush=True)
         code = Daemon(setup.config_path).run()
     finally:
+        for daemon in speakers:
+            daemon.stop()
+        if broker:
+            broker.stop()
         stub.stop()
     print(f"demo stopped; its data stays in {workdir}", flush=True)
     exit_now(code)
+
+
+def _demo_summary(args: argparse.Namespace, workdir: Path, stub_url: str, setup: Any, broker: Any) -> str:
+    lines = [
+        "speakerd demo" + (" --fleet: a hub and two department speakers over mosquitto" if broker else ""),
+        f"  web page      : {setup.web_url}  password {setup.password}",
+        "                  dashboard with the panel's picture" + (", the devices" if broker else "") + ", settings, reports, board (/board)",
+        f"  platform stub : {stub_url} (office scenario: a new event every {args.pace:g} s)",
+        f"  config        : {setup.config_path} (edit it here or on the page while the demo runs: it reloads)",
+        f"  announcements : {setup.sound}",
+    ]
+    if broker:
+        lines += [f"  broker        : mosquitto on 127.0.0.1:{broker.port}, a user and password per device ({workdir / 'broker'})",
+                  f"  speakers      : {workdir / 'finance-speaker'} (finance), {workdir / 'orders-speaker'} (orders);"
+                  " each announces only its department, the hub the rest",
+                  f"                  speakerd fleet -c {setup.config_path}"]
+    lines += ["  watch         : one log line per routed message below; in another terminal:",
+              f"                  speakerd messages -c {setup.config_path}", "  stop          : Ctrl-C", ""]
+    return "\n".join(lines)
 
 
 def cmd_say(args: argparse.Namespace) -> int:

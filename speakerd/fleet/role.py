@@ -49,8 +49,8 @@ class FleetRole:
     def source(self, cfg: Config) -> str:
         """Where messages come from, for the log."""
         if self.speaker:
-            return f"the hub via {self.speaker.link.address}"
-        return f"platform {safe_url(cfg.platform.url)}"
+            return f"the hub via the broker {self.speaker.link.address}"
+        return f"the platform {safe_url(cfg.platform.url)}"
 
     def outputs(self, built: list[Output]) -> list[Output]:
         """A hub adds the speakers to its outputs; a speaker leaves pushing to the hub, which would otherwise push each twice."""
