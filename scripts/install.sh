@@ -5,6 +5,12 @@
 #   sudo scripts/install.sh               install, enable and start speakerd
 #   sudo scripts/install.sh --with-stub   also run the platform stub (for trying it out)
 #   sudo scripts/install.sh --no-start    install and enable only (e.g. when building an image)
+#   sudo scripts/install.sh --hub         this device is the hub of its site: it also runs the MQTT
+#                                         broker (mosquitto) its department speakers connect to
+#   sudo scripts/install.sh --speaker URL --departments finance[,orders]
+#                                         this device is a department speaker of the hub at URL, the
+#                                         address 'sudo speakerd fleet-add NAME --departments …' printed
+#                                         on the hub (see docs/fleet.md)
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,15 +20,29 @@ UNIT_DIR=/etc/systemd/system
 APT_PACKAGES=(python3-venv python3-dev fonts-wqy-microhei espeak-ng libportaudio2 alsa-utils i2c-tools)
 WITH_STUB=no
 START=yes
+ROLE=standalone
+BROKER=""
+DEPARTMENTS=""
+SITE=office
 
-for arg in "$@"; do
-    case "$arg" in
+while [ "$#" -gt 0 ]; do
+    case "$1" in
         --with-stub) WITH_STUB=yes ;;
         --no-start) START=no ;;
-        -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
-        *) echo "install.sh: unknown option $arg (try --help)" >&2; exit 2 ;;
+        --hub) ROLE=hub ;;
+        --speaker) ROLE=speaker; BROKER=${2:?--speaker needs the broker address fleet-add printed on the hub}; shift ;;
+        --departments) DEPARTMENTS=${2:?--departments needs a comma-separated list}; shift ;;
+        --site) SITE=${2:?--site needs a name}; shift ;;
+        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+        *) echo "install.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
     esac
+    shift
 done
+if [ "$ROLE" = speaker ] && [ -z "$DEPARTMENTS" ]; then
+    echo "install.sh: --speaker needs --departments (the department ids it announces)" >&2
+    exit 2
+fi
+[ "$ROLE" = hub ] && APT_PACKAGES+=(mosquitto mosquitto-clients)
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "install.sh: run as root: sudo $0 $*" >&2
@@ -64,6 +84,19 @@ if [ -f "$CONF_DIR/config.yaml" ]; then
 else
     install -m 0640 -o speakerd -g speakerd "$SRC/config.yaml" "$CONF_DIR/config.yaml"
 fi
+case "$ROLE" in
+    hub)
+        say "the site's broker: mosquitto, a user per device, an ACL (see docs/fleet.md)"
+        "$PREFIX/venv/bin/speakerd" fleet-add "$(hostname)" --hub --site "$SITE" -c "$CONF_DIR/config.yaml" --no-reload
+        systemctl enable mosquitto
+        systemctl restart mosquitto
+        echo "    add each speaker here with: sudo speakerd fleet-add NAME --departments ID[,ID] --site $SITE"
+        ;;
+    speaker)
+        say "joining the hub as a speaker for $DEPARTMENTS"
+        "$PREFIX/venv/bin/speakerd" fleet-join "$BROKER" --departments "$DEPARTMENTS" --site "$SITE" -c "$CONF_DIR/config.yaml"
+        ;;
+esac
 "$PREFIX/venv/bin/speakerd" check-config -c "$CONF_DIR/config.yaml"
 
 if [ ! -f "$CONF_DIR/web-password" ]; then

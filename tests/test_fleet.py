@@ -302,3 +302,43 @@ def test_demo_fleet_starts_a_broker_a_hub_and_two_speakers_that_each_announce_th
     finance = count_rows(dbs["finance-speaker"], "select count(*) from assignments where department != 'finance'")
     orders = count_rows(dbs["orders-speaker"], "select count(*) from assignments where department != 'orders'")
     assert finance == 0 and orders == 0
+
+
+def test_fleet_add_on_the_hub_and_fleet_join_on_a_speaker_set_up_a_working_pair(tmp_path, write_config, stub, capsys):
+    """The installer's path: users and ACL written by fleet-add, a real mosquitto reading them, configs edited in place."""
+    import re
+    import subprocess
+
+    from speakerd.cli import main
+    from speakerd.config import load
+    from speakerd.demo import free_port
+    from speakerd.fleet.broker import MOSQUITTO, find
+
+    mosq, port = tmp_path / "mosquitto", free_port()
+    hub_path = write_config(fast_platform(stub([withdrawal(1)]).url) | {"storage": {"path": "hub.db"}}, name="hub.yaml")
+    fin_path = write_config(fast_platform("http://127.0.0.1:9") | {"storage": {"path": "fin.db"}}, name="fin.yaml")
+    common = ["--mosquitto-dir", str(mosq), "--host", "127.0.0.1", "--port", str(port), "--no-reload"]
+    assert main(["fleet-add", "hub", "--hub", "-c", str(hub_path), *common]) == 0
+    assert main(["fleet-add", "fin", "--departments", "finance", *common]) == 0
+    printed = capsys.readouterr().out
+    url = re.search(r"--speaker '([^']+)' --departments finance", printed).group(1)
+    assert main(["fleet-join", url, "--departments", "finance", "-c", str(fin_path)]) == 0
+    assert load(hub_path).fleet.role == "hub" and load(fin_path).fleet.departments == ("finance",)
+    acl = (mosq / "speakerd.acl").read_text()
+    assert "user fin\ntopic read speakerd/office/announce/finance\n" in acl and "user hub\ntopic readwrite speakerd/#" in acl
+    assert url.split(":")[2].split("@")[0] not in (mosq / "speakerd.passwd").read_text()  # stored hashed
+    conf = tmp_path / "mosquitto.conf"
+    conf.write_text(f"user root\nlistener {port} 127.0.0.1\nallow_anonymous false\n"
+                    f"password_file {mosq / 'speakerd.passwd'}\nacl_file {mosq / 'speakerd.acl'}\n")
+    broker = subprocess.Popen([find(MOSQUITTO), "-c", str(conf)], stderr=subprocess.DEVNULL)
+    try:
+        daemons = [Daemon(path, outputs_factory=lambda *a, **k: [RecordingOutput("speech")]) for path in (fin_path, hub_path)]
+        for d in daemons:
+            d.start()
+        fin = daemons[0]
+        assert wait_until(lambda: {r["id"] for r in fin.store.reports.messages()} == {"w-1"}, 20)
+    finally:
+        for d in daemons:
+            d.stop()
+        broker.terminate()
+        broker.wait(10)

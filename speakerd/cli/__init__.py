@@ -10,6 +10,8 @@ from speakerd.cli.device import (
     cmd_ack,
     cmd_check_config,
     cmd_fleet,
+    cmd_fleet_add,
+    cmd_fleet_join,
     cmd_messages,
     cmd_panel,
     cmd_push_test,
@@ -90,6 +92,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("fleet", cmd_fleet, "list the devices the broker knows (hub, speakers) with their state; --sites: every site and today's counts")
     p.add_argument("--sites", action="store_true", help="every site of the installation, with each hub's counts of today")
+    config_option(p)
+
+    p = command("fleet-add", cmd_fleet_add, "on the hub (as root): give a device a user on the broker and its ACL; prints the address it joins with")
+    p.add_argument("name", metavar="NAME", help="the device's name, e.g. finance-speaker (its fleet.device)")
+    p.add_argument("--departments", help="for a speaker: the department ids it announces, comma-separated")
+    p.add_argument("--hub", action="store_true", help="the hub itself (with -c: also set its own fleet settings)")
+    p.add_argument("--site", default="office", help="the site (office or branch) of the device (default office)")
+    p.add_argument("--base-topic", default="speakerd", help="the installation's first topic level (default speakerd)")
+    p.add_argument("--host", default="", help="the hub's address as devices reach it (default: HOSTNAME.local)")
+    p.add_argument("--port", type=int, default=1883, help="the broker's port (default 1883)")
+    p.add_argument("--mosquitto-dir", default="/etc/mosquitto", help="where mosquitto's files are (default /etc/mosquitto)")
+    p.add_argument("--no-reload", action="store_true", help="do not reload mosquitto now")
+    config_option(p)
+
+    p = command("fleet-join", cmd_fleet_join, "on a speaker: join the hub with the address fleet-add printed, for the given departments")
+    p.add_argument("broker", metavar="URL", help="mqtt://NAME:PASSWORD@hub.local:1883, as 'speakerd fleet-add' printed it")
+    p.add_argument("--departments", required=True, help="the department ids this speaker announces, comma-separated")
+    p.add_argument("--site", default="office", help="the site (office or branch) (default office)")
     config_option(p)
 
     config_option(command("status", cmd_status, "print the daemon's health (platform, outages today, outputs); exit 1 when unhealthy"))

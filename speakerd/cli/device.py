@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import sys
+from pathlib import Path
 
 from speakerd import config as config_mod
 from speakerd.cli.common import existing_database, exit_now, load_or_exit, setup_logging
@@ -198,4 +199,51 @@ def cmd_fleet(args: argparse.Namespace) -> int:
     if args.sites:
         print()
         print(table(counts, ["site", "hub", "day", "messages", "acked", "unacked", "at"]) if counts else "no site has published its counts yet")
+    return 0
+
+
+def cmd_fleet_add(args: argparse.Namespace) -> int:
+    from speakerd.fleet import setup
+    from speakerd.fleet.broker import BrokerError
+
+    departments = [d.strip() for d in (args.departments or "").split(",") if d.strip()]
+    try:
+        password = setup.add_device(args.name, "hub" if args.hub else "speaker", args.site, departments,
+                                    args.base_topic, Path(args.mosquitto_dir))
+    except (ValueError, BrokerError, OSError) as exc:
+        print(f"fleet-add: {exc}", file=sys.stderr)
+        return 1
+    url = setup.broker_url(args.name, password, args.host, args.port)
+    print(f"{args.name}: broker user created ({'hub' if args.hub else 'speaker for ' + ', '.join(departments)}); "
+          + ("" if args.no_reload else setup.reload_broker()))
+    if args.hub and args.config:
+        return _join(Path(args.config), url, "hub", [], args.site)
+    print(f"on the speaker: sudo scripts/install.sh --speaker '{url}' --departments {','.join(departments)}")
+    return 0
+
+
+def cmd_fleet_join(args: argparse.Namespace) -> int:
+    departments = [d.strip() for d in (args.departments or "").split(",") if d.strip()]
+    return _join(config_mod.default_path(args.config), args.broker, "speaker", departments, args.site)
+
+
+def _join(path: Path, url: str, role: str, departments: list[str], site: str) -> int:
+    """Write the fleet settings into config.yaml, keeping its comments; check them as check-config would."""
+    from speakerd.fleet.setup import device_of
+    from speakerd.web.configedit import ConfigFile, Invalid, flow_seq
+
+    try:
+        changes = {"fleet.role": role, "fleet.broker": url, "fleet.device": device_of(url), "fleet.site": site}
+        if departments:
+            changes["fleet.departments"] = flow_seq(departments)
+        file = ConfigFile(path)
+        file.apply(changes, file.read()[1])
+    except Invalid as exc:
+        print("\n".join(f"fleet: {p}: {reason}" for p, reason in exc.errors.items()), file=sys.stderr)
+        return 1
+    except (ValueError, OSError) as exc:
+        print(f"fleet: {exc}", file=sys.stderr)
+        return 1
+    print(f"{path}: this device is now the {role} {device_of(url)} of site {site}"
+          + (f" for {', '.join(departments)}" if departments else "") + "; the running daemon reloads it")
     return 0
