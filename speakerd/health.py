@@ -44,6 +44,8 @@ KIND_TEXT = {
     "disk_full": ("设备存储空间快满了", "请清理设备的磁盘"),
     "database": ("设备数据库写入失败", "请查看设备日志"),
     "output": ("设备输出故障", "请查看设备日志"),
+    "device_offline": ("部门音箱离线", "请检查音箱的电源和网络"),
+    "broker": ("连不上主机（消息服务器）", "请检查网络和主机是否开着"),
 }
 
 
@@ -59,7 +61,7 @@ def recovery_phrase(subject: str) -> str:
 
 def fixed_phrases() -> list[str]:
     """Every sentence an alert or recovery may say: known in advance, so speech synthesises them once."""
-    return [alert_phrase(kind) for kind in KIND_TEXT] + [recovery_phrase(s) for s in ("platform", "disk", "database")]
+    return [alert_phrase(kind) for kind in KIND_TEXT] + [recovery_phrase(s) for s in ("platform", "disk", "database", "broker")]
 
 
 def spoken_duration(seconds: float) -> str:
@@ -210,4 +212,6 @@ class Health:
 def subject_words(subject: str) -> str:
     if subject.startswith("output:"):
         return f"输出“{subject.split(':', 1)[1]}”"
-    return {"platform": "平台连接", "disk": "设备存储空间", "database": "设备数据库"}.get(subject, subject)
+    if subject.startswith("device:"):
+        return f"音箱“{subject.split(':', 1)[1]}”"
+    return {"platform": "平台连接", "disk": "设备存储空间", "database": "设备数据库", "broker": "与主机的连接"}.get(subject, subject)

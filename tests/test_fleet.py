@@ -154,8 +154,10 @@ def test_a_speaker_offline_raises_one_alert_and_its_return_one_recovery(fleet, s
     fleet.stop("fin")
     fleet.start("fin", "speaker", departments=["finance"])
     assert wait_until(lambda: any(n.type == "tech.device.recovered" for n in fleet.outputs["hub"]["screen"].notices), 20)
-    types = [n.type for n in fleet.outputs["hub"]["screen"].notices if n.type.startswith("tech.device")]
-    assert types == ["tech.device.alert", "tech.device.recovered"]
+    told = [n for n in fleet.outputs["hub"]["screen"].notices if n.type.startswith("tech.device")]
+    assert [n.type for n in told] == ["tech.device.alert", "tech.device.recovered"]
+    assert told[0].content.startswith("技术告警：部门音箱离线，已持续") and told[0].spoken == "技术告警，部门音箱离线，请检查音箱的电源和网络。"
+    assert told[1].content.startswith("技术通知：音箱“fin”已恢复正常")
 
 
 def test_a_wrong_password_is_said_clearly_and_nothing_is_delivered(fleet, stub, caplog):
