@@ -344,3 +344,54 @@ def test_fleet_add_on_the_hub_and_fleet_join_on_a_speaker_set_up_a_working_pair(
             d.stop()
         broker.terminate()
         broker.wait(10)
+
+
+def test_two_sites_bridged_to_a_head_office_broker_are_seen_there_and_each_works_alone_when_the_bridge_is_down(
+        tmp_path, write_config, stub, monkeypatch):
+    """North has its own broker, bridged to the head office's; south's hub uses the head office's broker directly."""
+    from speakerd import daemon as daemon_mod
+    from speakerd.config import load
+    from speakerd.fleet.survey import survey
+
+    monkeypatch.setattr(daemon_mod, "COUNTS_SECONDS", 0.5)
+    pw = {"north-hub": "n1", "north-fin": "n2", "south-hub": "s1", "hq": "h1", "north-bridge": "b1"}
+    head = LocalBroker(tmp_path / "head", Roster(hubs={"south-hub": "south", "hq": "hq", "north-bridge": "north"}),
+                       {k: pw[k] for k in ("south-hub", "hq", "north-bridge")}).start()
+    bridge = "\n".join([
+        "connection head-office", f"address 127.0.0.1:{head.port}", "remote_username north-bridge", "remote_password b1",
+        "cleansession false", "restart_timeout 1", "topic speakerd/north/device/+/status out 1", "topic speakerd/north/hub/counts out 1"])
+    north = LocalBroker(tmp_path / "north", Roster(hubs={"north-hub": "north"}, speakers={"north-fin": ("north", ["finance"])}),
+                        {k: pw[k] for k in ("north-hub", "north-fin")}, bridge=bridge).start()
+    north_stub, south_stub = stub([withdrawal(1), order(1)]), stub([order(2)])
+
+    def device(name, role, site, broker, url="http://127.0.0.1:9", **fleet):
+        cfg = fast_platform(url) | {"storage": {"path": f"{name}.db"},
+                                    "fleet": {"role": role, "site": site, "device": name, "broker": broker.url(name), **fleet}}
+        d = Daemon(write_config(cfg, name=f"{name}.yaml"), outputs_factory=lambda *a, **k: [RecordingOutput("speech")])
+        d.start()
+        return d
+
+    daemons = [device("north-fin", "speaker", "north", north, departments=["finance"]),
+               device("north-hub", "hub", "north", north, north_stub.url),
+               device("south-hub", "hub", "south", head, south_stub.url)]
+    hq = load(write_config(fast_platform("http://127.0.0.1:9") | {"fleet": {"role": "hub", "site": "hq", "device": "hq",
+                                                                            "broker": head.url("hq")}}, name="hq.yaml"))
+
+    def seen():
+        devices, counts = survey(hq, every_site=True)
+        return {(d["site"], d["device"]): d["state"] for d in devices}, {c["site"]: c["messages"] for c in counts}
+
+    try:
+        assert wait_until(lambda: seen() == ({("north", "north-hub"): "online", ("north", "north-fin"): "online",
+                                             ("south", "south-hub"): "online"}, {"north": 2, "south": 1}), 30), seen()
+        head.stop()  # the line to the head office is down: north goes on by itself
+        north_stub.platform.publish([withdrawal(3)])
+        fin = daemons[0]
+        assert wait_until(lambda: "w-3" in {r["id"] for r in fin.store.reports.messages()}, 20)
+        head.start()  # back: the bridge reconnects and north's counts catch up
+        assert wait_until(lambda: seen()[1] == {"north": 3, "south": 1}, 30), seen()
+    finally:
+        for d in daemons:
+            d.stop()
+        north.stop()
+        head.stop()
