@@ -395,3 +395,18 @@ def test_two_sites_bridged_to_a_head_office_broker_are_seen_there_and_each_works
             d.stop()
         north.stop()
         head.stop()
+
+
+def test_a_speaker_that_loses_the_broker_says_so_on_its_panel_and_led_and_comes_back_by_itself(fleet, stub):
+    fin = fleet.start("fin", "speaker", departments=["finance"])
+    assert wait_until(lambda: fin.fleet.speaker.link.connected.is_set())
+    fleet.broker.stop()
+    assert wait_until(lambda: fin.device_state.link_down() is not None, 20)
+    shown = fin.device_state.panel()
+    assert (shown["link_name"], shown["platform_ok"]) == ("主机", False) and fin.device_state.led_mode() == "fast"
+    assert any(n.type == "tech.broker.alert" for n in fleet.outputs["fin"]["screen"].notices)
+    fleet.broker.start()
+    hub = fleet.start("hub", "hub", platform_url=stub([withdrawal(1)]).url)
+    assert wait_until(lambda: "w-1" in fleet.said("fin"), 30)  # besides its own alert and recovery notice
+    assert wait_until(lambda: fin.device_state.link_down() is None and fin.device_state.led_mode() != "fast")
+    assert hub.store.acks.message("w-1") is not None
