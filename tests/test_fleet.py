@@ -62,6 +62,10 @@ class Fleet:
         daemon = Daemon(path, outputs_factory=lambda *a, **k: list(outputs.values()))
         daemon.start()
         self.daemons[name] = daemon
+        if role == "speaker" and name in self.broker.passwords and self.broker.passwords[name] == PASSWORDS.get(name):
+            # A speaker gets what is sent after its first connection made its subscriptions: let it make them.
+            assert wait_until(lambda: daemon.fleet.speaker.link.connected.is_set())
+            time.sleep(0.2)
         return daemon
 
     def stop(self, name):
@@ -230,6 +234,9 @@ def test_kill_9_of_a_speaker_and_the_hub_and_a_broker_restart_during_a_burst_los
     each told once by its log output (an announcement cut off by a kill is told again, as on a single device)."""
     import signal
 
+    from speakerd.config import load
+    from speakerd.fleet.survey import survey
+
     from .test_daemon import count_rows, start_process
 
     events = [e for n in range(150) for e in (withdrawal(n), order(n))]
@@ -238,7 +245,10 @@ def test_kill_9_of_a_speaker_and_the_hub_and_a_broker_restart_during_a_burst_los
              "fin": fleet.config("fin", "speaker", departments=["finance"]),
              "ord": fleet.config("ord", "speaker", departments=["orders"])}
     dbs = {name: tmp_path / f"{name}.db" for name in paths}
-    procs = {name: start_process(path) for name, path in paths.items()}
+    # The speakers first: a speaker gets what is sent after its first connection made its subscriptions.
+    procs = {name: start_process(paths[name]) for name in ("fin", "ord")}
+    assert wait_until(lambda: {d["device"] for d in survey(load(paths["hub"]))[0] if d["state"] == "online"} == {"fin", "ord"}, 30)
+    procs["hub"] = start_process(paths["hub"])
 
     def kept(name):
         return count_rows(dbs[name], "select count(*) from messages")

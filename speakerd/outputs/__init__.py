@@ -105,11 +105,11 @@ def build_outputs(cfg: Config, store: Store, current_config: Callable[[], Config
     if cfg.display.enabled:
         from speakerd.outputs.panel import DisplayOutput
 
-        outputs.append(DisplayOutput(cfg.display, status=panel_status))
+        outputs.append(DisplayOutput(cfg.display, status=panel_status, clock=store.clock.time))
     if cfg.speech.enabled:
         from speakerd.outputs.speech import SpeechOutput
 
-        outputs.append(SpeechOutput(cfg.speech, current_config, store.path.parent / "voice-cache", phrases=phrases))
+        outputs.append(SpeechOutput(cfg.speech, current_config, store.path.parent / "voice-cache", phrases=phrases, clock=store.clock))
     if cfg.push.enabled:
         outputs.append(PushOutput(store, current_config))
     return outputs

@@ -71,7 +71,8 @@ class PushOutput:
         """A signed link that acknowledges this message, when phones can reach the device."""
         if not (web.enabled and web.public_url):
             return None
-        token = ack.make_token(self.store.meta.secret("ack_secret", ack.new_secret), notice.message_id, web.ack_link_hours * 3600)
+        token = ack.make_token(self.store.meta.secret("ack_secret", ack.new_secret), notice.message_id, web.ack_link_hours * 3600,
+                                 now=self.store.clock.time())
         return f"{web.public_url.rstrip('/')}/ack/{token}"
 
     def _serve(self, notice, key, label, urls, settings, link):

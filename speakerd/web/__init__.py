@@ -126,7 +126,7 @@ def _ack_routes(app, store, csrf) -> None:
     def message_for(token: str) -> tuple[dict[str, Any] | None, Any]:
         """The message row the token names, or the page saying why it cannot be used."""
         try:
-            message_id = ack.verify(store.meta.secret("ack_secret", ack.new_secret), token)
+            message_id = ack.verify(store.meta.secret("ack_secret", ack.new_secret), token, now=store.clock.time())
         except ack.AckError as exc:
             return None, (render_template("message.html", title="无法确认", text=str(exc)), 403)
         row = store.acks.message(message_id)

@@ -46,7 +46,7 @@ def overview() -> dict[str, Any]:
         "troubles": [t for t in state.troubles() if t["outage"]],
         "today": state.today(),
         "waiting": state.waiting(),
-        "snoozed_until": _clock(store.followup.snoozed_until()),
+        "snoozed_until": _until(store.followup.snoozed_until(), store.clock.time()),
         "messages": messages,
         "devices": [{**d, "since_text": _clock_face(d["since"]),
                      "department_names": "、".join(departments.get(x, x) for x in d["departments"])} for d in state.devices()],
@@ -57,8 +57,9 @@ def _clock_face(epoch: float) -> str:
     return time.strftime("%m-%d %H:%M", time.localtime(epoch)) if epoch else ""
 
 
-def _clock(epoch):
-    return time.strftime("%H:%M", time.localtime(epoch)) if epoch > time.time() else ""
+def _until(epoch: float, now: float) -> str:
+    """'10:30' while ``epoch`` is still to come, else ''."""
+    return time.strftime("%H:%M", time.localtime(epoch)) if epoch > now else ""
 
 
 def register(app: Flask) -> None:

@@ -20,13 +20,13 @@ import hashlib
 import logging
 import queue
 import threading
-import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from speakerd.clock import SYSTEM, Clock
 from speakerd.errors import OutputError
 from speakerd.outputs.speech import audio, chimes, text
 from speakerd.outputs.speech.voices import OUTPUT_RATE, Voices, VoiceUnavailable
@@ -104,13 +104,14 @@ class SpeechOutput:
     name = "speech"
 
     def __init__(self, settings: SpeechConfig, current_config: Callable[[], Config], cache_dir: Path,
-                 phrases: Iterable[str] = (), warm: bool = True) -> None:
+                 phrases: Iterable[str] = (), warm: bool = True, clock: Clock = SYSTEM) -> None:
         self.settings = settings
         self._config = current_config
         self.speaker = Speaker(settings, cache_dir)
         self.sink = make_sink(settings)
         self._playing = threading.Lock()  # the outbox worker, replays and reminders share one speaker
-        self._last_spoke = time.monotonic()
+        self._clock = clock
+        self._last_spoke = clock.monotonic()
         self._closing = threading.Event()
         self._phrases = list(phrases)
         if settings.unload_after:
@@ -147,13 +148,13 @@ class SpeechOutput:
             finally:
                 self.sink.volume = loudest
                 self.sink.close(name)
-                self._last_spoke = time.monotonic()
+                self._last_spoke = self._clock.monotonic()
         logger.info("spoke %s [%s]: %s", name, " ".join(engines) or mode, spoken)
 
     def _unload_when_idle(self) -> None:
         limit = self.settings.unload_after * 60
         while not self._closing.wait(min(30.0, limit / 4)):
-            if self.speaker.voices.loaded and time.monotonic() - self._last_spoke > limit and not self._warm.is_alive():
+            if self.speaker.voices.loaded and self._clock.monotonic() - self._last_spoke > limit and not self._warm.is_alive():
                 with self._playing:
                     if self.speaker.voices.unload():
                         logger.info("speech: voices unloaded after %g min without speaking", self.settings.unload_after)
@@ -198,7 +199,7 @@ class SpeechOutput:
                 return self._speak(spoken, lang)
             finally:
                 self.sink.close(name)
-                self._last_spoke = time.monotonic()
+                self._last_spoke = self._clock.monotonic()
 
     def close(self) -> None:
         self._closing.set()
