@@ -117,3 +117,24 @@ def shanghai(monkeypatch):
 @pytest.fixture(autouse=True)
 def _speakerd_logs_at_info():
     logging.getLogger("speakerd").setLevel(logging.INFO)
+
+
+@pytest.fixture
+def receiver(monkeypatch):
+    from apprise.plugins.dingtalk import NotifyDingTalk
+
+    from .helpers import Receiver
+
+    r = Receiver().start()
+    # DingTalk's robot lives at a fixed address; send its requests to the receiver instead.
+    monkeypatch.setattr(NotifyDingTalk, "notify_url", f"http://127.0.0.1:{r.port}/robot/send?access_token={{token}}")
+    monkeypatch.setattr("speakerd.dispatch.RETRY_FIRST", 0.1)
+    yield r
+    if r._server:
+        r.stop()
+
+
+@pytest.fixture
+def real_daemon(run_daemon):
+    """A daemon with the outputs its config asks for (log and push)."""
+    return lambda path: run_daemon(path, real_outputs=True)

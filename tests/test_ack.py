@@ -9,8 +9,7 @@ from speakerd import ack
 from speakerd.demo import free_port
 
 from .conftest import fast_platform
-from .test_daemon import wait_until
-from .test_push import WITHDRAWAL, real_daemon, receiver, with_targets  # noqa: F401 - fixtures
+from .helpers import WITHDRAWAL, wait_until, with_targets
 
 SECRET = "s" * 64
 

@@ -18,7 +18,7 @@ from speakerd.platform import Batch
 from speakerd.timeparse import parse_since
 
 from .conftest import EXAMPLE
-from .test_daemon import wait_until
+from .helpers import wait_until
 
 
 def test_check_config_ok_and_broken(tmp_path, capsys):

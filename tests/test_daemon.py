@@ -1,12 +1,9 @@
 """End to end: stub platform over loopback HTTP → daemon → SQLite file → outputs."""
 
 import collections
-import contextlib
 import json
 import logging
-import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -20,23 +17,7 @@ from speakerd.store import Store
 from speakerd.stub.scenarios import flash_sale, malformed_events, office
 
 from .conftest import fast_platform
-
-
-def wait_until(predicate, timeout=15.0, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
-
-
-def unique_good(events):
-    ids = []
-    for e in events:
-        if isinstance(e, dict) and isinstance(e.get("id"), str) and not e["id"].startswith("m-bad") and e["id"] not in ids:
-            ids.append(e["id"])
-    return ids
+from .helpers import count_rows, start_process, unique_good, wait_until
 
 
 def stored(daemon):
@@ -172,25 +153,6 @@ def test_edit_reloads_and_bad_edit_keeps_running_config(stub, write_config, run_
 
 
 # --- the daemon as a real process -------------------------------------------------
-
-
-def start_process(config_path):
-    """``speakerd run`` as a child process; its log goes to ``<config dir>/daemon.log``."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    with open(config_path.parent / "daemon.log", "a", encoding="utf-8") as log:
-        return subprocess.Popen([sys.executable, "-m", "speakerd", "run", "-c", str(config_path)],
-                                stderr=log, stdout=subprocess.DEVNULL, env=env)
-
-
-def count_rows(db_path, sql):
-    """A count read from the side, as another program would: read-only, never taking the write lock."""
-    if not db_path.exists():
-        return 0
-    try:
-        with contextlib.closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)) as conn:
-            return conn.execute(sql).fetchone()[0]
-    except sqlite3.OperationalError:  # not created yet, or its tables not yet
-        return 0
 
 
 def expected_assignments(config_path, events):

@@ -17,7 +17,7 @@ from speakerd.fleet.broker import LocalBroker, Roster
 from speakerd.outputs.recording import RecordingOutput
 
 from .conftest import fast_platform
-from .test_daemon import wait_until
+from .helpers import wait_until
 
 SITE = "office"
 PASSWORDS = {"hub": "hub-secret-1", "fin": "fin-secret-2", "ord": "ord-secret-3"}
@@ -199,7 +199,7 @@ def test_the_hub_lists_its_devices_on_the_dashboard_in_status_and_fleet(fleet, s
     from speakerd.cli import main
     from speakerd.web import auth, create_app
 
-    from .test_web import login
+    from .helpers import login
 
     fleet.start("fin", "speaker", departments=["finance"])
     hub = fleet.start("hub", "hub", platform_url=stub([]).url)
@@ -237,7 +237,7 @@ def test_kill_9_of_a_speaker_and_the_hub_and_a_broker_restart_during_a_burst_los
     from speakerd.config import load
     from speakerd.fleet.survey import survey
 
-    from .test_daemon import count_rows, start_process
+    from .helpers import count_rows, start_process
 
     events = [e for n in range(150) for e in (withdrawal(n), order(n))]
     server = stub(events, pace=0.002)
@@ -287,7 +287,7 @@ def test_demo_fleet_starts_a_broker_a_hub_and_two_speakers_that_each_announce_th
     import sys
     import threading
 
-    from .test_daemon import count_rows
+    from .helpers import count_rows
 
     no_card = tmp_path / "asound.conf"
     no_card.write_text("pcm.null { type null }\npcm.!default { type hw\n card 9 }\n")

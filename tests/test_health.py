@@ -14,7 +14,7 @@ from speakerd.health import Health, spoken_duration
 from speakerd.outputs.recording import RecordingOutput
 
 from .conftest import fast_platform
-from .test_daemon import unique_good, wait_until
+from .helpers import unique_good, wait_until
 
 
 @pytest.fixture

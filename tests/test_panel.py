@@ -15,8 +15,8 @@ from speakerd.outputs.panel import DIM, DisplayOutput
 from speakerd.outputs.panel.screens import frame
 
 from .conftest import ROOT, fast_platform
+from .helpers import wait_until
 from .panel_fixtures import WITHDRAWAL, screens
-from .test_daemon import wait_until
 
 
 @pytest.mark.parametrize("name", ["message", "idle", "unreachable"])

@@ -2,103 +2,14 @@
 
 import json
 import logging
-import threading
 
 import pytest
-from flask import Flask, jsonify, request
-from werkzeug.serving import make_server
 
 from speakerd import push_targets
 from speakerd.cli import main
 from speakerd.demo import free_port
 
-from .conftest import fast_platform
-from .test_daemon import wait_until
-
-DING_TOKEN = "dingtoken0123456789abcdef"
-WITHDRAWAL = {"id": "m-w1", "type": "finance.withdrawal", "content": "张三申请提现5000元，请审核"}
-
-
-class Receiver:
-    """JSON webhook at /hook, ntfy at /, DingTalk at /robot/send; can be stopped and started on its port."""
-
-    def __init__(self, port=0):
-        self.got = []
-        self.port = port or free_port()
-        self.lock = threading.Lock()
-        self._server = None
-
-    def app(self):
-        app = Flask("receiver")
-
-        @app.post("/hook")
-        def hook():
-            return self._keep("json", request.get_json())
-
-        @app.post("/")
-        def ntfy():
-            body = request.get_json()
-            body["X-Priority"] = request.headers.get("X-Priority")
-            return self._keep("ntfy", body)
-
-        @app.post("/robot/send")
-        def dingtalk():
-            body = request.get_json()
-            body["access_token"] = request.args.get("access_token")
-            self._keep("dingtalk", body)
-            return jsonify(errcode=0, errmsg="ok")
-
-        return app
-
-    def _keep(self, kind, body):
-        with self.lock:
-            self.got.append((kind, body))
-        return jsonify(ok=True)
-
-    def kinds(self, kind):
-        with self.lock:
-            return [b for k, b in self.got if k == kind]
-
-    def start(self):
-        self._server = make_server("127.0.0.1", self.port, self.app(), threaded=True)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self):
-        self._server.shutdown()
-        self._server.server_close()
-
-
-@pytest.fixture
-def receiver(monkeypatch):
-    from apprise.plugins.dingtalk import NotifyDingTalk
-
-    r = Receiver().start()
-    # DingTalk's robot lives at a fixed address; send its requests to the receiver instead.
-    monkeypatch.setattr(NotifyDingTalk, "notify_url", f"http://127.0.0.1:{r.port}/robot/send?access_token={{token}}")
-    monkeypatch.setattr("speakerd.dispatch.RETRY_FIRST", 0.1)
-    yield r
-    if r._server:
-        r.stop()
-
-
-@pytest.fixture
-def real_daemon(run_daemon):
-    """A daemon with the outputs its config asks for (log and push)."""
-    return lambda path: run_daemon(path, real_outputs=True)
-
-
-def with_targets(url, port, staff003=None, finance=None, tech007=None, **push):
-    cfg = fast_platform(url)
-    cfg["push"] = {"fallback_after": 2, "timeout": 2, **push}
-    hq = {"name": "总部", "departments": {
-        "finance": {"name": "财务部", "push": finance or [],
-                    "staff": [{"id": "003", "name": "王芳", "push": staff003 or [f"json://127.0.0.1:{port}/hook"]}]},
-        "tech": {"name": "技术部", "staff": [{"id": "007", "name": "吴昊", "push": tech007 or [f"ntfy://127.0.0.1:{port}/tech-alerts"]}]},
-    }}
-    cfg["subsystems"] = {"headquarters": hq}
-    cfg["route"] = {"department": "tech", "routes": [{"match": {"category": "finance"}, "department": "finance"}]}
-    return cfg
+from .helpers import DING_TOKEN, WITHDRAWAL, wait_until, with_targets
 
 
 def test_each_service_gets_title_body_and_priority(stub, write_config, real_daemon, receiver):

@@ -18,8 +18,8 @@ import pytest
 
 from speakerd.store import Store
 from tests.conftest import fast_platform
-from tests.test_daemon import count_rows, start_process, wait_until
-from tests.test_push import Receiver, with_targets
+
+from .helpers import Receiver, count_rows, start_process, wait_until, with_targets
 
 KILLS = 20
 

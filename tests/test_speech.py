@@ -17,7 +17,7 @@ from speakerd.outputs import Notice
 from speakerd.outputs.speech import chimes, text
 
 from .conftest import fast_platform
-from .test_daemon import wait_until
+from .helpers import wait_until
 
 
 @pytest.mark.parametrize(
@@ -170,7 +170,7 @@ def test_no_sound_device_is_logged_once_and_nothing_is_lost(stub, write_config, 
     try:
         db = tmp_path / "speakerd.db"
         assert wait_until(lambda: "cannot open sound device" in (tmp_path / "daemon.log").read_text(), timeout=60)
-        from .test_daemon import count_rows
+        from .helpers import count_rows
 
         assert wait_until(lambda: count_rows(db, "select count(*) as n from outbox where output = 'log' and state = 'done'") == 3)
         assert proc.poll() is None
@@ -187,7 +187,7 @@ def test_no_sound_device_is_logged_once_and_nothing_is_lost(stub, write_config, 
 def test_announcement_cut_off_by_a_crash_is_played_again_and_a_finished_one_is_not(stub, write_config, tmp_path):
     import signal
 
-    from .test_daemon import count_rows
+    from .helpers import count_rows
 
     long_text = "客户李四在微信商城提交了订单，金额一千二百八十元，请订单部尽快确认发货，并在今天下午六点前回复客户。" * 3
     server = stub([

@@ -219,7 +219,7 @@ def test_chart_is_written(week, tmp_path, capsys, by, suffix):
 
 def test_daemon_sends_the_digest_to_the_lead_through_the_outputs(stub, write_config, run_daemon, recording):
     from .conftest import fast_platform
-    from .test_daemon import wait_until
+    from .helpers import wait_until
 
     server = stub([{"id": "m-1", "type": "finance.withdrawal", "content": "张三申请提现500元"}])
     cfg = fast_platform(server.url)

@@ -9,9 +9,9 @@ import pytest
 
 from speakerd.web import auth, create_app
 from tests.conftest import fast_platform
-from tests.test_daemon import wait_until
+from tests.helpers import WEB_PASSWORD as PASSWORD
 
-PASSWORD = "correct horse"
+from .helpers import csrf, login, wait_until
 
 
 @pytest.fixture
@@ -28,15 +28,6 @@ def site(stub, write_config, run_daemon, recording):
     app = create_app(daemon.store, daemon)
     app.config["WTF_CSRF_ENABLED"] = True
     return daemon, app, path
-
-
-def csrf(client, url="/login"):
-    page = client.get(url).get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-
-
-def login(client, password=PASSWORD):
-    return client.post("/login", data={"password": password, "csrf_token": csrf(client)})
 
 
 def version(client):

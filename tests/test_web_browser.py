@@ -21,7 +21,8 @@ from selenium.webdriver.common.by import By
 from speakerd.demo import free_port
 from speakerd.web import auth
 from tests.conftest import ROOT, fast_platform
-from tests.test_daemon import wait_until
+
+from .helpers import wait_until
 
 DOC_SHOTS = ROOT / "docs" / "screenshots"
 SHOTS = Path(os.environ.get("SPEAKERD_SCREENSHOTS") or tempfile.mkdtemp(prefix="speakerd-shots-")).resolve()
