@@ -20,7 +20,7 @@ def yesterday(now: datetime) -> str:
 def digests(store: Store, cfg: Config, day: str) -> list[tuple[dict[str, Any], str, str | None]]:
     """``[(message, department, lead staff id or None)]`` for each department that had or has work."""
     counts = {r["department"]: r for r in stats.report(store, "department", day, day, cfg)}
-    open_work = store.acks.waiting_by_department(exclude_type="digest.%")
+    open_work = store.acks.waiting_by_department(restated=False)
     out = []
     for dep_id, (_, dep) in cfg.departments().items():
         row = counts.get(dep_id, {"messages": 0, "acked": 0})

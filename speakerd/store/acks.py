@@ -12,7 +12,9 @@ from typing import Any
 from speakerd.store.connection import Connection, like_prefix
 
 ESCALATION_MARK = "~esc"  # an escalation's id is the original's id, this mark and the step
-OWN_TYPES = "speakerd.%"  # the device's own follow-ups: not counted twice as waiting work
+# A message the device made that restates others (an escalation, a digest): not waiting work of its own.
+# The device's own messages carry app 'speakerd' (message.made_here); of those, only technical alerts are work.
+RESTATES = "(m.app = 'speakerd' and m.type not like 'tech.%')"
 
 
 class Acks:
@@ -83,15 +85,15 @@ class Acks:
     def waiting_count(self, category: str | None = None) -> int:
         """How many messages (of ``category``) wait to be acknowledged, escalations not counted twice."""
         return self._conn.query(
-            "select count(*) as n from messages where acked_at is null and (? is null or category = ?) and type not like ?",
-            [category, category, OWN_TYPES])[0]["n"]
+            f"select count(*) as n from messages m where acked_at is null and (? is null or category = ?) and not {RESTATES}",
+            [category, category])[0]["n"]
 
     def has_waiting(self) -> bool:
         """Whether any message waits to be acknowledged: one index lookup, cheap enough for every second."""
         return bool(self._conn.query("select 1 as x from messages where acked_at is null limit 1"))
 
-    def waiting_by_department(self, exclude_type: str | None = None) -> dict[str, int]:
-        """Unacknowledged messages per department id (leaving out types LIKE ``exclude_type``)."""
+    def waiting_by_department(self, restated: bool = True) -> dict[str, int]:
+        """Unacknowledged messages per department id; ``restated=False`` leaves out escalations and digests."""
         return {r["department"]: r["n"] for r in self._conn.query(
             "select a.department, count(*) as n from messages m join assignments a on a.message_id = m.id"
-            " where m.acked_at is null and (? is null or m.type not like ?) group by a.department", [exclude_type, exclude_type])}
+            f" where m.acked_at is null and (? or not {RESTATES}) group by a.department", [restated])}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from speakerd.store.acks import OWN_TYPES
+from speakerd.store.acks import RESTATES
 from speakerd.store.connection import Connection
 from speakerd.store.meta import Meta
 
@@ -18,8 +18,8 @@ class FollowUpState:
     def due_reminders(self, category: str, before: str, most: int) -> list[str]:
         """Waiting messages of ``category`` last told before ``before`` (ISO) and reminded fewer than ``most`` times."""
         return [r["id"] for r in self._conn.query(
-            "select id from messages where acked_at is null and category = ? and repeats < ? and type not like ?"
-            " and coalesce(repeated_at, received_at) <= ?", [category, most, OWN_TYPES, before])]
+            f"select id from messages m where acked_at is null and category = ? and repeats < ? and not {RESTATES}"
+            " and coalesce(repeated_at, received_at) <= ?", [category, most, before])]
 
     def mark_reminded(self, ids: Iterable[str]) -> None:
         with self._conn.atomic():
@@ -30,8 +30,8 @@ class FollowUpState:
         """Waiting messages of ``category`` that arrived before ``before`` and have taken ``step`` escalation steps."""
         return self._conn.query(
             "select m.id, m.content, a.department, a.staff_id from messages m join assignments a on a.message_id = m.id"
-            " where m.acked_at is null and m.category = ? and m.escalated = ? and m.received_at <= ? and m.type not like ?"
-            " group by m.id", [category, step, before, OWN_TYPES])
+            f" where m.acked_at is null and m.category = ? and m.escalated = ? and m.received_at <= ? and not {RESTATES}"
+            " group by m.id", [category, step, before])
 
     def mark_escalated(self, message_id: str, step: int) -> None:
         with self._conn.atomic():
