@@ -231,3 +231,15 @@ def test_a_pin_edit_takes_effect_on_reload_without_a_restart(device):
     assert acked_via() is None
     press(factory, 5)
     assert wait_until(lambda: acked_via() == "button")
+
+
+def test_a_message_acknowledged_anywhere_leaves_the_panel_within_a_second(device):
+    """Regression guard for the ack feed: the web page, a push link, the platform or a speaker acknowledge; the panel clears."""
+    daemon, _, _, panel, _ = device
+    shown = panel.state.latest.message_id
+    other = next(n.message_id for n in panel.history if n.message_id != shown)
+    assert daemon.store.acks.acknowledge(other, "web") == "done"
+    time.sleep(1.5)
+    assert panel.state.latest.message_id == shown  # another message's acknowledgement leaves it alone
+    assert daemon.store.acks.acknowledge(shown, "push link") == "done"
+    assert wait_until(lambda: panel.state.latest is None, 3)
