@@ -17,7 +17,7 @@ from speakerd.ingest import Ingest
 from speakerd.platform import Batch
 from speakerd.timeparse import parse_since
 
-from .conftest import EXAMPLE
+from .conftest import EXAMPLE, fast_platform
 from .helpers import wait_until
 
 
@@ -153,3 +153,36 @@ def test_demo_runs_stub_and_daemon_and_stops_on_ctrl_c(tmp_path):
     assert "speakerd.routed" in out and "staff" in out
     assert f"its data stays in {tmp_path}" in out
     assert "Traceback" not in out
+
+
+# --- rough edges a shop's staff met (issue: set up and run by shop staff) ------------------------
+
+
+def test_a_listing_piped_into_head_ends_quietly(write_config, tmp_path):
+    """Regression: 'speakerd messages | head -1' ended in a BrokenPipeError traceback."""
+    from speakerd import config as config_mod
+    from speakerd.store import Store
+
+    path = write_config(fast_platform("http://127.0.0.1:9"))
+    with Store(config_mod.database_path(config_mod.load(path), path)) as store:
+        Ingest(config_mod.load(path), store)(Batch([{"id": f"m-{n}", "content": f"内容{n}" * 40} for n in range(400)], "400"), ["log"])
+    done = subprocess.run(f"{sys.executable} -m speakerd messages --limit 400 -c {path} | head -1", shell=True,
+                          capture_output=True, text=True, timeout=60)
+    assert done.stdout.count("\n") == 1 and "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
+
+
+def test_set_password_with_nothing_on_standard_input_says_so(write_config):
+    """Regression: 'speakerd set-password </dev/null' ended in an EOFError traceback."""
+    path = write_config(fast_platform("http://127.0.0.1:9"))
+    done = subprocess.run([sys.executable, "-m", "speakerd", "set-password", "-c", str(path)], stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "no password given; nothing changed" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_listing_sound_devices_without_a_sound_card_says_so(tmp_path):
+    """Regression: 'speakerd say --list-devices' printed nothing on a machine without a sound card."""
+    no_card = tmp_path / "asound.conf"
+    no_card.write_text("pcm.null { type null }\npcm.!default { type hw\n card 9 }\n")
+    done = subprocess.run([sys.executable, "-m", "speakerd", "say", "--list-devices"], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "ALSA_CONFIG_PATH": str(no_card)})
+    assert done.returncode == 1 and "no sound card found" in done.stderr and "wav:FOLDER" in done.stderr

@@ -72,13 +72,17 @@ def cmd_set_password(args: argparse.Namespace) -> int:
 
     path = config_mod.default_path(args.config)
     load_or_exit(path)
-    if args.stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = getpass.getpass("new password for the web page: ")
-        if getpass.getpass("again: ") != password:
-            print("the two passwords differ; nothing changed", file=sys.stderr)
-            return 1
+    try:
+        if args.stdin:
+            password = sys.stdin.readline().rstrip("\n")
+        else:
+            password = getpass.getpass("new password for the web page: ")
+            if getpass.getpass("again: ") != password:
+                print("the two passwords differ; nothing changed", file=sys.stderr)
+                return 1
+    except (EOFError, KeyboardInterrupt):
+        print("\nno password given; nothing changed (to pipe one in: speakerd set-password --stdin)", file=sys.stderr)
+        return 1
     try:
         written = auth.set_password(path, password)
     except (ValueError, OSError) as exc:

@@ -90,10 +90,15 @@ def cmd_say(args: argparse.Namespace) -> int:
 
     if args.list_devices:
         try:
-            for index, name, default in audio.list_devices():
-                print(f"{index:3d}  {name}{'  (default)' if default else ''}")
+            devices = [d for d in audio.list_devices() if d[1] != "null"]
         except OSError as exc:
             print(f"no audio system: {exc} (install libportaudio2)", file=sys.stderr)
+            return 1
+        for index, name, default in devices:
+            print(f"{index:3d}  {name}{'  (default)' if default else ''}")
+        if not devices:
+            print("no sound card found: plug in the speaker (USB or the Pi's audio jack) and check 'aplay -l'; "
+                  "meanwhile speech.device: wav:FOLDER writes WAV files instead", file=sys.stderr)
             return 1
         return 0
     if not args.text and not args.list_voices:
