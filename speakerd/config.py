@@ -27,7 +27,7 @@ PRIORITIES = ("low", "normal", "high", "critical")
 
 @dataclass(frozen=True, kw_only=True)
 class PlatformConfig:
-    url: str = setting("http://127.0.0.1:8808", "Base address of the shop platform's API (the part before /v1/messages).", check=validators.http_url)
+    url: str = setting("http://127.0.0.1:8808", "Base address of the shop platform's API (the part before /v1/messages).", check=validators.platform_url)
     token: Secret = setting(Secret(""), "Bearer token the platform issued to this device. Never logged or shown.")
     poll_interval: float = setting(5.0, "Seconds between polls; with long_poll on, the pause after an answer that came back early and empty.", minimum=0.2, maximum=3600)
     long_poll: float = setting(0.0, "Seconds the platform may hold a poll open until news arrives; 0 turns long-poll off.", minimum=0, maximum=300)
@@ -315,7 +315,9 @@ def load(path: str | Path) -> Config:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError([f"{path}: no such file"]) from None
+        raise ConfigError([f"{path}: no such file. speakerd looks for -c FILE, then $SPEAKERD_CONFIG, then "
+                           f"{', then '.join(DEFAULT_PATHS)}. 'sudo scripts/install.sh' puts a commented one in /etc/speakerd/; "
+                           f"or start from the example: cp {Path(__file__).with_name('example_config.yaml')} ./config.yaml"]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}"]) from None
     return parse_text(text, str(path))

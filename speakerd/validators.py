@@ -9,7 +9,15 @@ from urllib.parse import urlsplit
 def http_url(value: str) -> None:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"must be an http:// or https:// address (got {value!r})")
+        shown = value if "@" not in value else "…@" + value.rsplit("@", 1)[1]  # never echo a user:password
+        raise ValueError(f"must be an http:// or https:// address (got {shown!r})")
+
+
+def platform_url(value: str) -> None:
+    """The platform's base address: speakerd adds /v1/messages itself."""
+    http_url(value)
+    if urlsplit(value).path.rstrip("/").endswith("/v1/messages"):
+        raise ValueError("give the part before /v1/messages: speakerd adds that itself")
 
 
 def regex(value: str) -> None:

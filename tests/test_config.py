@@ -228,3 +228,22 @@ def test_fleet_faults_name_the_setting_and_never_the_broker_password(fleet, expe
     want = expected.replace("cfg.yaml:", "").split(":", 1)
     assert f"{int(want[0]) + line}:{want[1]}" in shifted, found
     assert not any("s3cret" in p or ":pw@" in p for p in found)
+
+
+def test_a_platform_url_that_already_names_the_message_api_is_refused_with_the_fix():
+    found = problems(MINIMAL + "platform:\n  url: http://shop.example.com/api/v1/messages\n")
+    assert any("platform.url: give the part before /v1/messages: speakerd adds that itself" in p for p in found)
+
+
+def test_a_bad_platform_url_never_echoes_its_password():
+    found = problems(MINIMAL + "platform:\n  url: ftp://admin:s3cret@shop.example.com\n")
+    assert any("platform.url: must be an http:// or https:// address (got '…@shop.example.com')" in p for p in found)
+    assert not any("s3cret" in p for p in found)
+
+
+def test_a_missing_config_file_says_where_speakerd_looked_and_how_to_get_one(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        config.load(tmp_path / "config.yaml")
+    text = info.value.problems[0]
+    assert "no such file" in text and "$SPEAKERD_CONFIG" in text and "/etc/speakerd/config.yaml" in text
+    assert "scripts/install.sh" in text and "example_config.yaml ./config.yaml" in text
