@@ -243,3 +243,14 @@ def test_a_message_acknowledged_anywhere_leaves_the_panel_within_a_second(device
     assert panel.state.latest.message_id == shown  # another message's acknowledgement leaves it alone
     assert daemon.store.acks.acknowledge(shown, "push link") == "done"
     assert wait_until(lambda: panel.state.latest is None, 3)
+
+
+def test_the_snapshot_drops_a_message_once_it_was_acknowledged(device, tmp_path):
+    """Regression: 'panel --snapshot' kept showing a message after it was acknowledged."""
+    from speakerd.outputs.panel.snapshot import state_from_store
+
+    daemon, *_ = device
+    latest = state_from_store(daemon.store, daemon.cfg).latest
+    assert latest is not None
+    daemon.store.acks.acknowledge(latest.message_id, "web")
+    assert state_from_store(daemon.store, daemon.cfg).latest is None

@@ -292,3 +292,26 @@ def test_only_the_device_may_give_a_message_its_own_sentence():
 
     claimed = parse({"id": "x", "app": "speakerd", "content": "平台消息", "data": {"spoken": "随便说点什么"}})
     assert isinstance(claimed, Rejected) and "reserved" in claimed.reason
+
+
+def test_a_template_field_the_message_lacks_falls_back_to_the_default_sentence_and_says_so_once(caplog):
+    """Regression: '{user.name}申请提现' with no user read as '申请提现…', a broken sentence, silently."""
+    template = "{user.name}申请提现{data.amount}元"
+    assert text.spoken(notice(user_name=""), template) == "财务部零零三号，马丽申请提现五千元，请审核"
+    assert text.spoken(notice(message_id="m-2", user_name=""), template) == "财务部零零三号，马丽申请提现五千元，请审核"
+    said = [r.getMessage() for r in caplog.records if "needs {user.name}" in r.getMessage()]
+    assert len(said) == 1 and "m-1" in said[0]
+    assert text.spoken(notice(data={}), "{data.amount}元") == "财务部零零三号，马丽申请提现五千元，请审核"
+    assert text.spoken(notice(), template) == "马丽申请提现五千元"
+
+
+def test_wav_mode_keeps_each_announcement_of_a_message_told_twice(tmp_path):
+    """Regression: in WAV mode a message told to two departments overwrote its own file."""
+    from speakerd.outputs.speech.audio import WavFolder
+
+    folder = WavFolder(tmp_path)
+    for length in (100, 200, 300):
+        folder.open(24000)
+        folder.write(np.ones(length, np.float32) * 0.5)
+        folder.close("m-7")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m-7.2.wav", "m-7.3.wav", "m-7.wav"]

@@ -20,7 +20,7 @@ def state_from_store(store: Store, cfg: Config) -> screens.PanelState:
     """The panel's state as the daemon would have it: latest message, waiting counts, link (from its heartbeat)."""
     state = screens.PanelState(**DeviceState(store, lambda: cfg).panel())
     latest = store.reports.latest_notice_row()
-    if latest:
+    if latest and not latest["acked_at"]:  # as the running panel does: a handled message leaves the screen
         state.latest = notice_from_row(latest, cfg)
         state.latest_at = datetime.fromisoformat(latest["received_at"]).timestamp()
     return state

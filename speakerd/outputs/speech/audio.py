@@ -85,6 +85,12 @@ class WavFolder:
         self._parts.append(samples * self.volume)
 
     def close(self, name: str | None = None) -> None:
+        """Write ``NAME.wav``; a second announcement of the same name (a message told to two departments,
+        a replay) becomes ``NAME.2.wav`` and so on, never overwriting what was heard."""
         if self._parts and name:
-            write_wav(self.folder / f"{name}.wav", np.concatenate(self._parts), self._rate)
+            path, n = self.folder / f"{name}.wav", 1
+            while path.exists():
+                n += 1
+                path = self.folder / f"{name}.{n}.wav"
+            write_wav(path, np.concatenate(self._parts), self._rate)
         self._parts = []

@@ -8,6 +8,7 @@ The result is split by script, so each run goes to its own language's voice.
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from typing import TYPE_CHECKING
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from speakerd.outputs import Notice
 
+logger = logging.getLogger(__name__)
 DIGITS = "零一二三四五六七八九"
 ABBREVIATIONS = {"JD": "京东", "VIP": "V I P", "APP": "app", "App": "app", "POS": "P O S", "SKU": "S K U"}
 CUT_NOTICE = "，详情请看屏幕"
@@ -140,26 +142,51 @@ def runs(sentence: str) -> list[tuple[str, str]]:
 
 
 def render(template: str, notice: Notice) -> str | None:
-    """Fill a category's sentence template; None when a field is missing (then the content is read)."""
-    fields = {
+    """Fill a category's sentence template; None when a field is missing or empty (then the default sentence is read).
+
+    An empty field would leave a broken sentence ("，申请提现"): better the plain one. Each missing field is
+    logged once per template, so a template that never fits is noticed without flooding the log.
+    """
+    fields = _Fields({
         "content": notice.content, "category": notice.category_name, "department": notice.department_name,
         "staff": f"{notice.staff_id}号" if notice.staff_id else "", "staff_name": notice.staff_name or "",
-        "app": notice.app, "user": _Fields({"name": notice.user_name}), "data": _Fields(notice.data),
-    }
+        "app": notice.app, "user": {"name": notice.user_name}, "data": notice.data,
+    })
     try:
         return template.format_map(fields)
-    except (KeyError, AttributeError, IndexError, ValueError):
+    except KeyError as exc:
+        field = str(exc.args[0]) if exc.args else "?"
+        if (template, field) not in _SAID:
+            _SAID.add((template, field))
+            logger.warning("speech: the template %r needs {%s}, which %s lacks; reading the default sentence", template, field, notice.message_id)
+        return None
+    except (AttributeError, IndexError, ValueError):
         return None
 
 
+_SAID: set[tuple[str, str]] = set()
+
+
 class _Fields(dict):
-    """Lets a template say {data.amount} and {user.name}."""
+    """Lets a template say {data.amount} and {user.name}; a missing or empty field raises KeyError naming its path."""
+
+    def __init__(self, values: dict, path: str = "") -> None:
+        super().__init__(values)
+        self._path = path
+
+    def __missing__(self, name):
+        raise KeyError(self._path + name)
+
+    def __getitem__(self, name):
+        value = super().__getitem__(name)
+        if value in ("", None):
+            raise KeyError(self._path + name)
+        return _Fields(value, f"{self._path}{name}.") if isinstance(value, dict) else value
 
     def __getattr__(self, name):
-        if name not in self:
-            raise KeyError(name)
-        value = self[name]
-        return _Fields(value) if isinstance(value, dict) else value
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self[name]
 
 
 def spoken(notice: Notice, template: str | None = None, limit: int = 120) -> str:
