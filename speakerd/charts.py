@@ -10,6 +10,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+from pathlib import Path
 from typing import Any
 
 from matplotlib import font_manager  # noqa: E402
@@ -20,7 +21,17 @@ TIME_KEYS = ("day", "hour", "month")
 
 
 def cjk_font() -> str | None:
-    """A font that has Chinese glyphs, or None (labels then fall back to ids)."""
+    """A font that has Chinese glyphs, or None (labels then fall back to ids).
+
+    The font files are registered by path: matplotlib's font cache may predate the CJK font's
+    installation, and then knows no such family, and every Chinese label would be empty boxes.
+    """
+    from speakerd.outputs.panel.screens import FONT_FILES
+
+    for path in FONT_FILES:
+        if Path(path).exists():
+            font_manager.fontManager.addfont(path)
+            return font_manager.FontProperties(fname=path).get_name()
     installed = {f.name for f in font_manager.fontManager.ttflist}
     return next((name for name in CJK_FONTS if name in installed), None)
 

@@ -234,3 +234,23 @@ def test_daemon_sends_the_digest_to_the_lead_through_the_outputs(stub, write_con
     assert (digest.department, digest.staff_id, digest.category) == ("finance", "003", "digest")
     assert digest.content == "财务部日报：昨日共1条消息，已确认0条；目前仍有1条未处理。"
     assert daemon.send_digest(day=today) == 0  # once per day and department
+
+
+def test_chinese_chart_labels_have_a_font_even_when_matplotlibs_cache_predates_it(monkeypatch):
+    """Regression: with a font cache made before fonts-wqy-microhei was installed, every label was empty boxes."""
+    from matplotlib import font_manager
+
+    from speakerd import charts
+
+    stale = [f for f in font_manager.fontManager.ttflist if f.name not in charts.CJK_FONTS]
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", stale)
+    name = charts.cjk_font()
+    assert name in charts.CJK_FONTS
+    found = font_manager.findfont(font_manager.FontProperties(family=name), fallback_to_default=False)
+    assert "wqy" in found or "Noto" in found
+
+
+def test_a_chart_of_the_total_is_refused_with_what_to_chart_instead(week, tmp_path, capsys):
+    _, _, path, _ = week
+    assert main(["stats", "-c", str(path), "--by", "total", "--chart", str(tmp_path / "c.png")]) == 2
+    assert "--by day" in capsys.readouterr().err and not (tmp_path / "c.png").exists()

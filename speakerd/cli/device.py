@@ -128,6 +128,9 @@ def cmd_push_test(args: argparse.Namespace) -> int:
 def cmd_stats(args: argparse.Namespace) -> int:
     from speakerd import stats
 
+    if args.chart and args.by == "total":
+        print("--chart: the total is one number; chart it --by day, hour, month, department, staff, category or app", file=sys.stderr)
+        return 2
     found = existing_database(args)
     if found is None:
         return 1
