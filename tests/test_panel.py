@@ -254,3 +254,21 @@ def test_the_snapshot_drops_a_message_once_it_was_acknowledged(device, tmp_path)
     assert latest is not None
     daemon.store.acks.acknowledge(latest.message_id, "web")
     assert state_from_store(daemon.store, daemon.cfg).latest is None
+
+
+def test_a_long_staff_name_never_runs_into_the_age_in_the_header():
+    """Regression: the header drew "004 赵敏…" on top of "N分钟前" when both were long."""
+    from speakerd.outputs import Notice
+    from speakerd.outputs.panel.screens import TITLE_GAP, WIDTH, ago, font, header_title
+
+    small = font(12)
+    n = Notice(message_id="m-1", content="x", category="campaign", category_name="营销活动审核", priority="normal",
+               department="marketing", department_name="市场部", subsystem="hq", subsystem_name="总部",
+               staff_id="004", staff_name="欧阳娜娜娜娜")
+    when = ago(59 * 60)
+    title = header_title(n, WIDTH - small.getlength(when) - TITLE_GAP, small)
+    assert title.endswith("…") and title.startswith("[营销")
+    assert small.getlength(title) + TITLE_GAP <= WIDTH - small.getlength(when)
+    short = Notice(**{**n.__dict__, "category_name": "财务", "staff_name": "王芳"})
+    recent = ago(120)
+    assert header_title(short, WIDTH - small.getlength(recent) - TITLE_GAP, small) == "[财务] 004 王芳"  # fits: unchanged

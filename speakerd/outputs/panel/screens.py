@@ -75,15 +75,28 @@ def wrap(text: str, width: int, face: Any) -> list[str]:
     return lines + ([line] if line else [])
 
 
+TITLE_GAP = 4  # pixels between the header's title and the age on its right
+
+
+def header_title(n: Notice, width: float, face: Any) -> str:
+    """'[财务] 003 王芳', cut with '…' to ``width`` pixels so it never runs into the age beside it."""
+    title = f"[{n.category_name}] {n.staff_id or ''} {n.staff_name or ''}".strip()
+    if face.getlength(title) <= width:
+        return title
+    while title and face.getlength(title + "…") > width:
+        title = title[:-1]
+    return title + "…"
+
+
 def message_screen(state: PanelState, now: float, scroll: int = 0) -> Image.Image:
     image = Image.new("1", (WIDTH, HEIGHT), 0)
     draw, small = ImageDraw.Draw(image), font(12)
     n = state.latest
     if n is None:
         return idle_screen(state, now)
-    title = f"[{n.category_name}] {n.staff_id or ''} {n.staff_name or ''}".strip()
-    draw.text((0, 0), title, font=small, fill=1)
     when = ago(now - state.latest_at)
+    title = header_title(n, WIDTH - small.getlength(when) - TITLE_GAP, small)
+    draw.text((0, 0), title, font=small, fill=1)
     draw.text((WIDTH - small.getlength(when), 0), when, font=small, fill=1)
     draw.line((0, 15, WIDTH, 15), fill=1)
     lines = wrap(n.content, WIDTH, small)
