@@ -40,3 +40,19 @@ def test_daemon_unit_keeps_what_the_device_needs():
                  "DeviceAllow=char-gpiochip rw", "ExecReload=/bin/kill -HUP $MAINPID", "Type=notify", "WatchdogSec=60"):
         assert line in text.splitlines(), line
     assert "PrivateDevices=yes" not in text  # it would hide the sound card, the I2C bus and the GPIO chip
+
+
+def test_the_package_builds_without_setuptools_warnings_and_ships_its_data(tmp_path):
+    """Regression: the set-up printed about 60 'package would be ignored' warnings: the page's templates and
+    static files are now declared, and the wheel carries them."""
+    import subprocess
+    import sys
+    import zipfile
+
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-w", str(tmp_path), "-v"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "would be ignored" not in done.stdout + done.stderr
+    names = zipfile.ZipFile(next(tmp_path.glob("speakerd-*.whl"))).namelist()
+    assert {"speakerd/web/templates/dashboard.html", "speakerd/web/static/app.css", "speakerd/example_config.yaml"} <= set(names)
+    assert not any("__pycache__" in n for n in names)
