@@ -150,6 +150,7 @@ def test_demo_runs_stub_and_daemon_and_stops_on_ctrl_c(tmp_path):
     assert proc.returncode == 0
     assert "platform stub : http://127.0.0.1:" in out and "dashboard with the panel's picture" in out
     assert f"announcements : WAV files in {tmp_path / 'audio'} (no sound card found)" in out
+    assert "deliberately broken events (ids m-bad-…)" in out  # the demo's bad events are labelled as such
     assert "speakerd.routed" in out and "staff" in out
     assert f"its data stays in {tmp_path}" in out
     assert "Traceback" not in out

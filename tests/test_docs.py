@@ -91,3 +91,9 @@ def test_readme_test_command_is_what_ci_runs():
 def test_packaged_example_is_the_shipped_config():
     packaged = ROOT / "speakerd" / "example_config.yaml"
     assert packaged.read_bytes() == EXAMPLE.read_bytes()
+
+
+def test_the_developer_set_up_says_how_to_type_plain_speakerd():
+    """Regression: docs say 'speakerd …' but the developer set-up left it only in .venv/bin."""
+    assert "source .venv/bin/activate" in (ROOT / "scripts" / "dev-setup").read_text(encoding="utf-8")
+    assert 'ln -sf "$PREFIX/venv/bin/speakerd" /usr/local/bin/speakerd' in (ROOT / "scripts" / "install.sh").read_text(encoding="utf-8")

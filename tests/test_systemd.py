@@ -1,4 +1,4 @@
-"""The unit files pass systemd's own checker, with ExecStart pointed at this install."""
+"""What installing builds: unit files that pass systemd's own checker, and a package that builds cleanly with its data."""
 
 import os
 import shutil

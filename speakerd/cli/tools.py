@@ -74,6 +74,8 @@ def _demo_summary(args: argparse.Namespace, workdir: Path, stub_url: str, setup:
         f"  platform stub : {stub_url} (office scenario: a new event every {args.pace:g} s)",
         f"  config        : {setup.config_path} (edit it here or on the page while the demo runs: it reloads)",
         f"  announcements : {setup.sound}",
+        "  bad input     : the scenario mixes in deliberately broken events (ids m-bad-…); the log says 'quarantined'",
+        "                  for each, as it would for real ones (speakerd messages --quarantined lists them)",
     ]
     if broker:
         lines += [f"  broker        : mosquitto on 127.0.0.1:{broker.port}, a user and password per device ({workdir / 'broker'})",
