@@ -50,7 +50,8 @@ def verify(secret: str, token: str, now: float | None = None) -> str:
         expires = int(expires_text)
     except ValueError:
         raise AckError("这个确认链接不完整") from None
-    if not hmac.compare_digest(signature, _signature(secret, f"{encoded}.{expires}")):
+    # As bytes: compare_digest refuses str with characters beyond ASCII (a hand-typed link), with a TypeError.
+    if not hmac.compare_digest(signature.encode("utf-8", "replace"), _signature(secret, f"{encoded}.{expires}").encode()):
         raise AckError("这个确认链接无效")
     if (now or time.time()) > expires:
         raise AckError("这个确认链接已过期，请在设备上确认")

@@ -149,11 +149,13 @@ def burst(ctx: Context) -> Decision | None:
     if ctx.now.timestamp() < received + settings.group_wait:
         return Decision(Action.DEFER, "grouping wait", until=received + settings.group_wait)
     group = ctx.store.outbox.pending_of_category(ctx.output, notice.category, iso(ctx.now))
-    if len(group) + 1 < settings.threshold:
+    # A message told to two departments owes two jobs: it is one message, counted and summed once.
+    messages = {notice.message_id: notice.data, **{job.message_id: data for job, data in group}}
+    if len(messages) < settings.threshold:
         return None
-    sentence = burst_sentence(settings.text, category, [notice.data] + [data for _, data in group], ctx.now.timestamp() - received)
+    sentence = burst_sentence(settings.text, category, list(messages.values()), ctx.now.timestamp() - received)
     summary = dataclasses.replace(notice, spoken=sentence)
-    return Decision(Action.GROUP, f"{len(group) + 1} {notice.category} messages in one summary", notice=summary,
+    return Decision(Action.GROUP, f"{len(messages)} {notice.category} messages in one summary", notice=summary,
                     grouped=tuple(job for job, _ in group))
 
 

@@ -350,6 +350,25 @@ def test_a_burst_of_500_orders_is_one_summary_after_the_grouping_wait(write_conf
     assert re.search(r"spoke o-0 \[.*\]: 过去.秒新增订单五百笔，合计五千元", caplog.text)
 
 
+def test_a_burst_counts_a_message_told_to_two_departments_once(write_config, tmp_path, caplog):
+    """Regression: 10 orders, one of a VIP (told to membership and orders) was summed as 新增订单十一笔, its amount twice."""
+    d = Device(write_config({"categories": {"order": {"burst": {"threshold": 5, "group_wait": 0}}}}))
+    speech = quiet_speech(d, tmp_path)
+    vip = {**order(0, amount=100.0), "user": {"id": "u-9", "name": "李四", "tier": "vip"}}
+    d.receive(vip, *[order(n, amount=100.0) for n in range(1, 10)])
+    assert len(d.assignments("o-0")) == 2
+    worker = OutputWorker(speech, d.store, lambda: d.cfg)
+    worker.start()
+    try:
+        assert wait_for(lambda: d.store.query(
+            "select count(*) as n from outbox where output = 'speech' and state != 'done'")[0]["n"] == 0, 30)
+    finally:
+        worker.stop()
+        d.store.close()
+    assert "10 order messages in one summary" in caplog.text
+    assert re.search(r"新增订单十笔，合计一千元", caplog.text), caplog.text[-500:]
+
+
 def test_a_few_orders_below_the_threshold_are_each_announced(write_config, tmp_path):
     d = Device(write_config({"categories": {"order": {"burst": {"threshold": 5, "group_wait": 0.2}}}}))
     speech = quiet_speech(d, tmp_path)

@@ -40,7 +40,7 @@ def form(client, **values):
 
 ROUTES = ["/", "/settings", "/reports", "/reports?by=department", "/board", "/api/state", "/panel.png"]
 ACTIONS = ["/settings/section/platform", "/settings/staff/orders", "/settings/route", "/settings/try", "/settings/speech/test",
-           "/settings/push-test/003", "/messages/m-1/ack", "/snooze", "/logout"]
+           "/settings/push-test/003", "/messages/ack", "/snooze", "/logout"]
 
 
 @pytest.mark.parametrize("url", ROUTES)
@@ -120,7 +120,7 @@ def test_acknowledge_from_the_dashboard(site):
     daemon, app, _ = site
     client = app.test_client()
     login(client)
-    client.post("/messages/m-2/ack", data={"csrf_token": csrf(client, "/")})
+    client.post("/messages/ack", data={"csrf_token": csrf(client, "/"), "message_id": "m-2"})
     assert daemon.store.query("select acked_via from messages where id = 'm-2'")[0]["acked_via"] == "web"
     assert "m-2 已确认" in client.get("/").get_data(as_text=True)
 
@@ -303,3 +303,58 @@ def html_unescape(text):
     import html
 
     return html.unescape(text)
+
+
+# --- holes an attack run found (hostile input issue) ------------------------------------------
+
+
+def test_an_id_with_dot_dots_acknowledges_itself_and_nothing_else(stub, write_config, run_daemon, recording):
+    """Regression: a message id with '../' made the dashboard's button acknowledge another message."""
+    server = stub([{"id": "victim-1", "type": "finance.withdrawal", "content": "马丽申请提现500元"},
+                   {"id": "../../messages/victim-1", "type": "order.paid", "content": "客户张三已支付订单1"}])
+    path = write_config(fast_platform(server.url))
+    auth.set_password(path, PASSWORD)
+    daemon = run_daemon(path)
+    assert recording.wait_for(2)
+    client = create_app(daemon.store, daemon).test_client()
+    login(client)
+    page = client.get("/").get_data(as_text=True)
+    assert 'action="/messages/ack"' in page and "../../messages/victim-1" in page
+    client.post("/messages/ack", data={"csrf_token": csrf(client, "/"), "message_id": "../../messages/victim-1"})
+    assert daemon.store.acks.message("../../messages/victim-1")["acked_at"] and not daemon.store.acks.message("victim-1")["acked_at"]
+
+
+@pytest.mark.parametrize("target", ["/%09/evil.example:8080/x", "//evil.example/x", "/\\evil.example", "http://evil.example/", "javascript:alert(1)"])
+def test_login_never_redirects_to_another_site(site, target):
+    """Regression: POST /login?next=/%09/host:port/x answered Location: //host:port/x."""
+    client = site[1].test_client()
+    answer = client.post(f"/login?next={target}", data={"password": PASSWORD, "csrf_token": csrf(client)})
+    assert answer.status_code == 302 and answer.headers["Location"] == "/"
+
+
+def test_login_still_returns_to_the_page_asked_for(site):
+    client = site[1].test_client()
+    answer = client.post("/login?next=/reports?by=department", data={"password": PASSWORD, "csrf_token": csrf(client)})
+    assert answer.headers["Location"] == "/reports?by=department"
+
+
+def test_logout_ends_the_session_for_a_copied_cookie_too(site):
+    """Regression: a cookie captured before logout still opened /settings."""
+    client = site[1].test_client()
+    login(client)
+    cookie = client.get_cookie("session").value
+    thief = site[1].test_client()
+    thief.set_cookie("session", cookie)
+    assert thief.get("/settings").status_code == 200
+    client.post("/logout", data={"csrf_token": csrf(client, "/")})
+    assert thief.get("/settings", headers={"Accept": "text/html"}).status_code == 302
+
+
+@pytest.mark.parametrize("url", ["/ack/é.1.é", "/ack/%E9%E9", "/reports?until=notadate", "/reports?since=0001-01-01",
+                                 "/reports?since=2026-13-40&until=9999-12-31"])
+def test_bad_tokens_and_dates_get_a_page_not_a_500(site, url):
+    """Regression: a token with é (TypeError in compare_digest) and impossible report dates answered 500."""
+    client = site[1].test_client()
+    login(client)
+    answer = client.get(url)
+    assert answer.status_code in (200, 403, 404), answer.status_code

@@ -50,7 +50,7 @@ def create_app(store: Store, device: Device | None = None) -> Flask:
     app.secret_key = store.meta.secret("web_session_key", lambda: secrets.token_hex(32))
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict", WTF_CSRF_TIME_LIMIT=None,
                       PERMANENT_SESSION_LIFETIME=timedelta(hours=device.cfg.web.session_hours if device else 12))
-    app.extensions["speakerd"] = {"store": store, "device": device, "throttle": auth.Throttle()}
+    app.extensions["speakerd"] = {"store": store, "device": device, "throttle": auth.Throttle(), "sessions": auth.Sessions()}
     csrf = CSRFProtect(app)
     _auth_routes(app)
     _ack_routes(app, store, csrf)
@@ -86,7 +86,8 @@ def _auth_routes(app) -> None:
             app.permanent_session_lifetime = timedelta(hours=device.cfg.web.session_hours)
         g.user = None
         hashed = auth.stored_hash(_config_path(app)) if _config_path(app) else None
-        if session.get("pw") and hashed and session["pw"] == auth.fingerprint(hashed):
+        sessions = app.extensions["speakerd"]["sessions"]
+        if session.get("pw") and hashed and session["pw"] == auth.fingerprint(hashed) and sessions.valid(session.get("sid")):
             g.user = "staff"
         if request.endpoint in OPEN_ENDPOINTS or g.user:
             return None
@@ -111,12 +112,13 @@ def _auth_routes(app) -> None:
         session.clear()
         session.permanent = True
         session["pw"] = auth.fingerprint(auth.stored_hash(config_path) or "")
+        session["sid"] = app.extensions["speakerd"]["sessions"].issue(app.permanent_session_lifetime.total_seconds() / 3600)
         logger.info("web: login from %s", address)
-        target = request.args.get("next", "")
-        return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("dashboard"))
+        return redirect(auth.same_site(request.args.get("next", "")) or url_for("dashboard"))
 
     @app.post("/logout")
     def logout() -> ResponseReturnValue:
+        app.extensions["speakerd"]["sessions"].end(session.get("sid"))  # a copy of the cookie is worth nothing now
         session.clear()
         flash("已退出。")
         return redirect(url_for("login"))

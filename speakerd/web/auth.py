@@ -13,10 +13,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import secrets
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -91,3 +94,44 @@ class Throttle:
 def check(config_path: str | Path, password: str) -> bool:
     hashed = stored_hash(config_path)
     return hashed is not None and check_password_hash(hashed, password)
+
+
+class Sessions:
+    """Logins the server knows, so that logging out ends one for good: a cookie captured before is worth nothing.
+
+    Kept in memory: a restart of the daemon asks everyone to log in again.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._until: dict[str, float] = {}
+
+    def issue(self, hours: float) -> str:
+        sid = secrets.token_urlsafe(24)
+        with self._lock:
+            now = self._clock()
+            self._until = {k: v for k, v in self._until.items() if v > now}  # forget the expired ones
+            self._until[sid] = now + hours * 3600
+        return sid
+
+    def valid(self, sid: object) -> bool:
+        with self._lock:
+            return isinstance(sid, str) and self._until.get(sid, 0.0) > self._clock()
+
+    def end(self, sid: object) -> None:
+        with self._lock:
+            if isinstance(sid, str):
+                self._until.pop(sid, None)
+
+
+def same_site(target: str) -> str | None:
+    """``target`` when it is a path on this site (where to go after logging in), else None.
+
+    Browsers read '/\\host', '/<TAB>/host' and '//host' as other sites: only a plain absolute path passes.
+    """
+    parts = urlsplit(target)
+    if (not target.startswith("/") or target.startswith("//") or parts.scheme or parts.netloc
+            or any(c in target for c in "\\\t\r\n") or any(ord(c) < 32 for c in target)):
+        return None
+    return target

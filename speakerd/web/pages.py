@@ -89,8 +89,10 @@ def register(app: Flask) -> None:
         out.seek(0)
         return send_file(out, mimetype="image/png", max_age=0)
 
-    @app.post("/messages/<path:message_id>/ack")
-    def acknowledge(message_id: str) -> ResponseReturnValue:
+    @app.post("/messages/ack")
+    def acknowledge() -> ResponseReturnValue:
+        # The id travels as form data, never in the path: an id like '../../x' cannot point the form elsewhere.
+        message_id = request.form.get("message_id", "")
         outcome = _device().store.acks.acknowledge(message_id, "web")
         flash({"done": f"{message_id} 已确认。", "already": f"{message_id} 之前已确认。"}.get(outcome, f"没有消息 {message_id}。"))
         logger.info("web: %s acknowledged (%s)", message_id, outcome)
@@ -112,13 +114,33 @@ def register(app: Flask) -> None:
     def reports() -> ResponseReturnValue:
         by = request.args.get("by", "day")
         by = by if by in REPORT_KEYS else "day"
-        until = request.args.get("until") or date.today().isoformat()
-        since = request.args.get("since") or (date.fromisoformat(until) - timedelta(days=13)).isoformat()
         device = _device()
+        today = device.store.clock.now().astimezone().date()
+        until_day = _day(request.args.get("until"), today)
+        since_day = _day(request.args.get("since"), until_day - timedelta(days=13))
+        since, until = since_day.isoformat(), until_day.isoformat()
         rows = stats.report(device.store, by, since, until, device.cfg)
         chart = charts_svg.bars([(str(r["name"] or r[by]), r["messages"], r["acked"]) for r in rows])
         return render_template("reports.html", rows=rows, by=by, keys=REPORT_KEYS, since=since, until=until, chart=chart,
                                outages=stats.outages(device.store, since, until))
+
+
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(9998, 12, 31)  # beyond them local days do not convert to UTC
+
+
+def _day(raw: str | None, default: date) -> date:
+    """A day typed in the address (YYYY-MM-DD); anything else, or a day no report can cover, says so and uses ``default``."""
+    if not raw:
+        return default
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        flash(f"“{raw[:20]}”不是日期，请写成 2026-11-01 这样。")
+        return default
+    if not FIRST_DAY <= day <= LAST_DAY:
+        flash(f"{day.isoformat()} 超出了报表的范围。")
+        return default
+    return day
 
 
 def _minutes(raw, default):
