@@ -6,8 +6,11 @@ staff can act on, what went wrong; the text never contains the token.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import socket
+import threading
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
@@ -25,7 +28,9 @@ FAILURE_KINDS = {
     "auth": "credentials rejected: check platform.token",
     "not_found": "wrong address: check platform.url",
     "garbage": "platform answered with something that is not a message list",
+    "slow": "platform answers too slowly (a whole poll took longer than its deadline)",
 }
+DEADLINE_MARGIN = 5.0  # seconds past timeout + long-poll wait that a whole answer may take, headers to last byte
 MAX_BODY = 32 * 1024 * 1024
 
 
@@ -63,17 +68,54 @@ class PlatformClient:
             params["after"] = after
         if wait:
             params["wait"] = f"{wait:g}"
+        deadline = self.timeout + wait + DEADLINE_MARGIN
+        # The socket timeouts bound each wait for a byte; a platform sending one byte every few seconds never trips
+        # them. This timer bounds the whole answer: it closes the connection, and the read below fails.
+        stalled = threading.Event()
+        holder: dict[str, requests.Response] = {}
+
+        def give_up() -> None:
+            stalled.set()
+            if "response" in holder:
+                _hang_up(holder["response"])
+
+        timer = threading.Timer(deadline, give_up)
+        timer.daemon = True
+        timer.start()
         try:
-            response = self._session.get(self.endpoint, params=params, timeout=(self.timeout, self.timeout + wait), stream=True)
+            response = holder["response"] = self._session.get(self.endpoint, params=params, timeout=(self.timeout, self.timeout + wait), stream=True)
+            if stalled.is_set():
+                response.close()
             body = _read_limited(response)
-        except requests.exceptions.ConnectionError as exc:
-            raise PlatformError(_connection_kind(exc), _connection_reason(exc, self.endpoint)) from None
-        except requests.exceptions.Timeout:
-            raise PlatformError("unreachable", f"no answer from {safe_url(self.endpoint)} within {self.timeout + wait:g} s") from None
-        except requests.exceptions.RequestException as exc:
-            raise PlatformError("unreachable", f"request to {safe_url(self.endpoint)} failed: {type(exc).__name__}") from None
+        except Exception as exc:  # noqa: BLE001 - whatever the closed connection raised, the deadline is the reason
+            if not stalled.is_set():
+                raise _as_platform_error(exc, self.endpoint, self.timeout + wait) from None
+            raise PlatformError("slow", f"{safe_url(self.endpoint)} did not finish its answer within {deadline:g} s "
+                                        "(it sends too slowly, or stalled)") from None
+        finally:
+            timer.cancel()
         _check_status(response, self.endpoint)
         return _parse_body(body)
+
+
+def _hang_up(response: requests.Response) -> None:
+    """End a connection another thread is reading from: a shutdown wakes its blocked read, where close() does not."""
+    sock = getattr(getattr(response.raw, "connection", None), "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    response.close()
+
+
+def _as_platform_error(exc: Exception, endpoint: str, seconds: float) -> PlatformError:
+    """The failed request as a PlatformError naming its kind (a PlatformError already is one)."""
+    if isinstance(exc, PlatformError):
+        return exc
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return PlatformError(_connection_kind(exc), _connection_reason(exc, endpoint))
+    if isinstance(exc, requests.exceptions.Timeout):
+        return PlatformError("unreachable", f"no answer from {safe_url(endpoint)} within {seconds:g} s")
+    return PlatformError("unreachable", f"request to {safe_url(endpoint)} failed: {type(exc).__name__}")
 
 
 def _read_limited(response):

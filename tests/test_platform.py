@@ -113,3 +113,41 @@ def test_token_never_appears_in_errors_or_logs(stub, caplog):
         PlatformClient(f"http://user:{secret}@{server.url[7:]}", secret, timeout=1).fetch(None, 10)
     assert secret not in str(info.value) and secret not in caplog.text
     assert safe_url(f"http://u:{secret}@host:8/v1") == "http://host:8/v1"
+
+
+def test_a_platform_trickling_its_answer_is_a_slow_platform_not_a_hang(monkeypatch):
+    """Regression (slow-loris): headers, then one byte every so often, kept a poll open with no log and no alert."""
+    import threading
+    import time
+
+    from speakerd import platform as platform_mod
+
+    monkeypatch.setattr(platform_mod, "DEADLINE_MARGIN", 0.5)
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    stop = threading.Event()
+
+    def trickle():
+        conn, _ = server.accept()
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n")
+        while not stop.is_set():
+            try:
+                conn.sendall(b" ")
+            except OSError:
+                break
+            time.sleep(0.3)  # well inside every socket timeout
+        conn.close()
+
+    threading.Thread(target=trickle, daemon=True).start()
+    client = PlatformClient(f"http://127.0.0.1:{server.getsockname()[1]}", "t", timeout=1.0)
+    began = time.monotonic()
+    try:
+        with pytest.raises(PlatformError) as info:
+            client.fetch(None, 10)
+    finally:
+        stop.set()
+        server.close()
+    assert info.value.kind == "slow" and "did not finish its answer within 1.5 s" in info.value.reason
+    assert time.monotonic() - began < 5
