@@ -126,41 +126,46 @@ class OutputWorker:
             return
         try:
             notice = notice_from_row(row, self._config())
-            self._carry_out(job, notice, self._attention.decide(self.output.name, notice))
+            delivered = self._carry_out(job, notice, self._attention.decide(self.output.name, notice))
         except Exception as exc:  # noqa: BLE001 - an output's bug must not kill its worker
             self._failed(job, exc)
             return
-        if self._failing:
+        if self._failing and delivered:  # only a real delivery proves a failing output works again
             logger.info("%s: delivering again", self.output.name)
             self._failing = False
             self.store.outbox.retry_now(self.output.name)  # the backlog flows now, in order
             if self._health:
                 self._health.ok(f"output:{self.output.name}")
 
-    def _carry_out(self, job: Job, notice: Notice, decision: Decision) -> None:
-        """Do what the policy decided, and record it; raises what the output raised (the job is then failed)."""
+    def _carry_out(self, job: Job, notice: Notice, decision: Decision) -> bool:
+        """Do what the policy decided, and record it; True when the output really delivered something.
+
+        Raises what the output raised (the job is then failed).
+        """
         outbox = self.store.outbox
+        delivered = False
         if decision.action is Action.DEFER:
             outbox.postpone(job, decision.until)
-            return
+            return False
         if decision.action is Action.HOLD:
             self.store.followup.hold(job.message_id, notice.category)
         elif decision.action in (Action.DELIVER, Action.GROUP):
-            self._deliver(decision.notice or notice, decision.grouped, job.message_id)
+            delivered = self._deliver(decision.notice or notice, decision.grouped, job.message_id)
         outbox.finish(job)
+        return delivered
 
-    def _deliver(self, notice: Notice, grouped: tuple[Job, ...], leader: str) -> None:
+    def _deliver(self, notice: Notice, grouped: tuple[Job, ...], leader: str) -> bool:
         """Deliver, with the jobs a summary tells under way meanwhile: finished with it, or owed again."""
         if not grouped:
-            self.output.deliver(notice)
-            return
+            return self.output.deliver(notice) is not False
         self.store.outbox.take(grouped)
         try:
-            self.output.deliver(notice)
+            delivered = self.output.deliver(notice) is not False
         except BaseException:
             self.store.outbox.give_back(grouped)
             raise
         self.store.outbox.finish_grouped(grouped, leader)
+        return delivered
 
     def deliver_now(self, notice: Notice) -> None:
         """Deliver outside the outbox, for alerts about the store itself; never raises."""

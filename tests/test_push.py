@@ -137,3 +137,37 @@ route:
   department: tech
 """)
     assert found == ["cfg.yaml:12: subsystems.hq.departments.tech.staff[0].push: item 2 (tgram://…) is not a push target apprise understands (see docs/push.md)"]
+
+
+def test_a_push_with_nobody_to_tell_is_no_proof_that_push_works_again(tmp_path, open_store, write_config):
+    """Regression: with one dead target, the outage alert itself (no push target) counted as recovery: 9 alerts and
+    9 'working again' in 9 minutes."""
+    from speakerd import config
+    from speakerd.dispatch import OutputWorker
+    from speakerd.ingest import Ingest
+    from speakerd.outputs.push import PushOutput
+    from speakerd.platform import Batch
+
+    class Health:
+        def __init__(self):
+            self.calls = []
+
+        def failing(self, subject, kind, reason, logged=False):
+            self.calls.append(("failing", subject))
+
+        def ok(self, subject):
+            self.calls.append(("ok", subject))
+
+    data = with_targets("http://127.0.0.1:9", free_port())  # every target on a port nobody listens on
+    del data["subsystems"]["headquarters"]["departments"]["tech"]["staff"][0]["push"]  # tech has no phone at all
+    cfg = config.load(write_config(data))
+    store, health = open_store(tmp_path / "p.db"), Health()
+    ingest = Ingest(cfg, store)
+    worker = OutputWorker(PushOutput(store, lambda: cfg), store, lambda: cfg, health)
+    ingest(Batch([WITHDRAWAL], "1"), ["push"])
+    worker.handle(store.outbox.claim("push"))  # the withdrawal: its target is dead
+    ingest(Batch([{"id": "t-1", "type": "tech.platform.alert", "content": "技术告警：连不上平台"}], "2"), ["push"])
+    job = store.outbox.claim("push")
+    assert job.message_id == "t-1"
+    worker.handle(job)  # the alert: nobody to push it to
+    assert health.calls == [("failing", "output:push")]

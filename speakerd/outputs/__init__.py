@@ -53,8 +53,12 @@ class Output(Protocol):
 
     name: str
 
-    def deliver(self, notice: Notice) -> None:
-        """Tell people about ``notice``; raise OutputError to be retried later."""
+    def deliver(self, notice: Notice) -> bool | None:
+        """Tell people about ``notice``; raise OutputError to be retried later.
+
+        Return False when there was nothing to deliver (a push with no recipient): that proves nothing
+        about whether a failing output works again.
+        """
 
     def close(self) -> None:
         """Release the device or connection; safe to call twice."""

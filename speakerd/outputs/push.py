@@ -56,16 +56,18 @@ class PushOutput:
         self.store = store
         self._config = current_config  # callable: targets come from the config in force now
 
-    def deliver(self, notice: Notice) -> None:
+    def deliver(self, notice: Notice) -> bool:
+        """Push to every recipient still owed; False when nobody is to be told (nothing proven about the services)."""
         cfg = self._config()
         link = self._ack_link(notice, cfg.web)
-        owed = []
-        for key, label, urls in recipients(notice, cfg):
+        owed, to = [], recipients(notice, cfg)
+        for key, label, urls in to:
             reason = self._serve(notice, key, label, urls, cfg.push, link)
             if reason:
                 owed.append(reason)
         if owed:
             raise OutputError("; ".join(owed))
+        return bool(to)
 
     def _ack_link(self, notice, web):
         """A signed link that acknowledges this message, when phones can reach the device."""
