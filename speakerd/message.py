@@ -14,6 +14,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from speakerd.text import escaped
+
 OWN_APP = "speakerd"  # the app of every message the device makes itself; refused from the platform
 MAX_ID = 128
 MAX_SHORT = 200  # type, app, user id/name/tier
@@ -58,7 +60,7 @@ def parse(raw: object, max_content: int = 4000, own: bool = False) -> Message | 
     """Check one raw message (from the platform, or the device's ``own``); never raises."""
     if not isinstance(raw, dict):
         return Rejected(f"a message must be a JSON object, not {_json_kind(raw)}")
-    platform_id = _id_or_none(raw.get("id"))
+    platform_id = _id_or_none(raw.get("id")) or _shown_id(raw.get("id"))
     try:
         if made_here(raw.get("app")) and not own:
             raise _Bad(f"app {OWN_APP!r} is reserved for the device's own messages")
@@ -80,10 +82,18 @@ def _json_kind(value):
 
 
 def _id_or_none(value):
-    if isinstance(value, str) and 0 < len(value) <= MAX_ID:
-        return value
+    """The id as text when it is one a person can read and a log line cannot be forged with; else None."""
     if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
+        value = str(value)  # as bounded as any other id: 10**200 is no id
+    if isinstance(value, str) and 0 < len(value) <= MAX_ID and value.isprintable():
+        return value
+    return None
+
+
+def _shown_id(value):
+    """An unusable text id as it may be shown and kept with the quarantined message: escaped, bounded."""
+    if isinstance(value, str) and value:
+        return escaped(value)[:MAX_ID]
     return None
 
 
@@ -92,8 +102,10 @@ def _message_id(raw):
         raise _Bad("missing id")
     value = _id_or_none(raw["id"])
     if value is None:
+        if isinstance(raw["id"], str) and 0 < len(raw["id"]) <= MAX_ID:
+            bad = next(c for c in raw["id"] if not c.isprintable())
+            raise _Bad(f"id contains the unprintable character U+{ord(bad):04X}")
         raise _Bad(f"id must be text or a whole number of at most {MAX_ID} characters, not {_json_kind(raw['id'])}")
-    _check_text(value, "id")
     return value
 
 

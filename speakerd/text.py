@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import unicodedata
 from typing import Any
+
+
+class EscapingFormatter(logging.Formatter):
+    """Log lines data cannot forge: unprintable characters escaped, and a line break in a message indented,
+    so that '\\nINFO speakerd.web: login from …' inside an id cannot pass for a record of its own."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+        record.message = escaped(record.message, keep_newlines=True).replace("\n", "\n    ")
+        return super().formatMessage(record)
 
 
 def width(text: str) -> int:
@@ -25,9 +35,16 @@ def clip(text: str, columns: int) -> str:
     return "".join(out) + "…"
 
 
+def escaped(text: str, keep_newlines: bool = False) -> str:
+    """``text`` with every unprintable character (controls, ESC, bidi overrides) written as an escape like \\x1b,
+    so that data can neither drive the terminal nor disguise itself."""
+    return "".join(c if c.isprintable() or (keep_newlines and c == "\n") else c.encode("unicode_escape").decode("ascii")
+                   for c in text)
+
+
 def table(rows: list[dict[str, Any]], columns: list[str], max_width: int = 40) -> str:
-    """Rows of dicts as aligned columns; None shows as '-'."""
-    cells = [[clip(" ".join(str("-" if r.get(c) is None else r[c]).split()), max_width) for c in columns] for r in rows]
+    """Rows of dicts as aligned columns; None shows as '-'; unprintable characters are escaped."""
+    cells = [[clip(escaped(" ".join(str("-" if r.get(c) is None else r[c]).split())), max_width) for c in columns] for r in rows]
     widths = [max([width(c)] + [width(row[i]) for row in cells]) for i, c in enumerate(columns)]
     lines = [columns] + cells
     return "\n".join("  ".join(cell + " " * (w - width(cell)) for cell, w in zip(line, widths)).rstrip() for line in lines)

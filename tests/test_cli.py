@@ -187,3 +187,18 @@ def test_listing_sound_devices_without_a_sound_card_says_so(tmp_path):
     done = subprocess.run([sys.executable, "-m", "speakerd", "say", "--list-devices"], capture_output=True, text=True, timeout=60,
                           env={**os.environ, "ALSA_CONFIG_PATH": str(no_card)})
     assert done.returncode == 1 and "no sound card found" in done.stderr and "wav:FOLDER" in done.stderr
+
+
+def test_log_lines_and_tables_escape_what_could_forge_a_line_or_drive_the_terminal():
+    """Regression: an id with a line break wrote a forged 'INFO speakerd.web: login from …' line, and ESC bytes in
+    quarantined ids or raw answers reached the terminal through 'messages --quarantined'."""
+    import logging
+
+    from speakerd.text import EscapingFormatter, table
+
+    record = logging.LogRecord("speakerd.ingest", logging.WARNING, __file__, 1, "quarantined message %s: %s",
+                               ("x\nINFO speakerd.web: login from 10.0.0.9", "bad \x1b[2J"), None)
+    line = EscapingFormatter("%(levelname)s %(name)s: %(message)s").format(record)
+    assert line == "WARNING speakerd.ingest: quarantined message x\n    INFO speakerd.web: login from 10.0.0.9: bad \\x1b[2J"
+    shown = table([{"id": "m-\x1b[31m", "raw": "gnp\u202e.exe"}], ["id", "raw"])
+    assert "\x1b" not in shown and "\u202e" not in shown and "\\x1b[31m" in shown and "\\u202e" in shown

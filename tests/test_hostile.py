@@ -160,5 +160,5 @@ def test_an_id_with_a_lone_surrogate_is_quarantined_and_the_batch_flows(tmp_path
     body = b'{"messages": [{"id": "\\ud800x", "content": "a"}, {"id": "m-ok", "type": "order.paid", "content": "ok"}], "next": "c9"}'
     result = Ingest(CFG, store)(platform._parse_body(body), ["log"])
     assert [m for m, _, _ in result.new] == ["m-ok"] and len(result.quarantined) == 1
-    assert store.query("select platform_id from quarantine")[0]["platform_id"] == "?x"
+    assert store.query("select platform_id from quarantine")[0]["platform_id"] == "\\ud800x"  # kept escaped, never raw
     assert store.meta.cursor == "c9"
