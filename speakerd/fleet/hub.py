@@ -15,10 +15,9 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from speakerd import __version__
 from speakerd.clock import iso_epoch
 from speakerd.errors import OutputError
-from speakerd.fleet.link import Link
+from speakerd.fleet.member import Member
 from speakerd.fleet.presence import Presence
 from speakerd.fleet.topics import BadPayload, Topics, decode, encode
 from speakerd.store import StoreError
@@ -34,34 +33,19 @@ logger = logging.getLogger(__name__)
 CONFIRM_SECONDS = 10.0  # how long a send may wait for the broker's acknowledgement before it is retried
 
 
-class Hub:
+class Hub(Member):
     """Owns the link; ``output`` is what dispatch delivers through; ``broadcast_ack`` tells the speakers."""
 
+    role = "hub"
+
     def __init__(self, cfg: Config, store: Store, health: Health) -> None:
-        fleet = cfg.fleet
-        self.name, self.site = fleet.device_name(), fleet.site
-        self.topics, self.every_site = Topics(fleet.base_topic, fleet.site), Topics(fleet.base_topic, "+")
-        self.store = store
+        super().__init__(cfg, store, health, [])
+        self.every_site = Topics(cfg.fleet.base_topic, "+")
         self.presence = Presence(self.name, store.clock.time, health)
-        self.link = Link(fleet.broker, f"{fleet.base_topic}-{fleet.site}-{self.name}", (self.topics.status(self.name), self._status("offline")),
-                         ca_file=fleet.ca_file, on_message=self._message, on_state=self._state)
-        self._health = health
         self.output = FleetOutput(self)
         self.link.subscribe(self.every_site.status("+"))
         self.link.subscribe(self.topics.ack_request("+"))
-        self.link.announce_online(self.topics.status(self.name), self._status("online"))
-
-    def _status(self, state: str) -> bytes:
-        return encode("status", state=state, role="hub", site=self.site, device=self.name, version=__version__, departments=[])
-
-    def close(self) -> None:
-        self.link.close((self.topics.status(self.name), self._status("offline")))
-
-    def _state(self, up: bool, reason: str) -> None:
-        if up:
-            self._health.ok("broker")
-        else:
-            self._health.failing("broker", "broker", reason, logged=True)
+        self.go_online()
 
     def _message(self, topic: str, payload: bytes, ack: Callable[[], None]) -> None:
         try:

@@ -15,9 +15,8 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from speakerd import __version__
-from speakerd.fleet.link import Link
-from speakerd.fleet.topics import BadPayload, Topics, decode, encode
+from speakerd.fleet.member import Member
+from speakerd.fleet.topics import BadPayload, decode, encode
 from speakerd.store import StoreError
 
 if TYPE_CHECKING:
@@ -39,38 +38,20 @@ def departments_of(cfg: Config) -> list[str]:
     return found
 
 
-class Speaker:
+class Speaker(Member):
     """``receive(raw, department, staff, category)`` stores a message and wakes the outputs."""
 
+    role = "speaker"
+
     def __init__(self, cfg: Config, store: Store, health: Health, receive: Callable[..., IngestResult]) -> None:
-        fleet = cfg.fleet
-        self.name, self.site = fleet.device_name(), fleet.site
-        self.departments = departments_of(cfg)
-        self.topics = Topics(fleet.base_topic, fleet.site)
-        self.store = store
-        self._health = health
+        super().__init__(cfg, store, health, departments_of(cfg))
         self._receive = receive
-        self.link = Link(fleet.broker, f"{fleet.base_topic}-{fleet.site}-{self.name}", (self.topics.status(self.name), self._status("offline")),
-                         ca_file=fleet.ca_file, on_message=self._message, on_state=self._state)
         for department in self.departments:
             self.link.subscribe(self.topics.announce(department))
         self.link.subscribe(self.topics.acked())
         self.link.subscribe(self.topics.ack_response(self.name))
-        self.link.announce_online(self.topics.status(self.name), self._status("online"))
+        self.go_online()
         logger.info("fleet: speaker %s of site %s for %s, via %s", self.name, self.site, ", ".join(self.departments), self.link.address)
-
-    def _status(self, state: str) -> bytes:
-        return encode("status", state=state, role="speaker", site=self.site, device=self.name, version=__version__,
-                      departments=self.departments)
-
-    def close(self) -> None:
-        self.link.close((self.topics.status(self.name), self._status("offline")))
-
-    def _state(self, up: bool, reason: str) -> None:
-        if up:
-            self._health.ok("broker")
-        else:
-            self._health.failing("broker", "broker", reason, logged=True)
 
     def request_ack(self, message_id: str) -> None:
         """The button acknowledged ``message_id`` here: ask the hub to record it (queued while the broker is away)."""
