@@ -9,9 +9,34 @@ from __future__ import annotations
 import logging
 import socket
 import threading
-from typing import Self
+from typing import Any, Self
 
-from werkzeug.serving import make_server
+from werkzeug.serving import ThreadedWSGIServer
+
+MAX_THREADS = 16  # requests served at once; the next wait to be accepted instead of each getting a thread
+
+
+class BoundedServer(ThreadedWSGIServer):
+    """werkzeug's threaded server with at most ``MAX_THREADS`` request threads: a flood of requests waits its
+    turn rather than growing threads and memory without end."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._slots = threading.BoundedSemaphore(MAX_THREADS)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self._slots.acquire()
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
 
 class BackgroundServer:
@@ -19,7 +44,7 @@ class BackgroundServer:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.create_server((host, port), family=family)
         try:
-            self._server = make_server(host, port, app, threaded=True, fd=sock.fileno())
+            self._server = BoundedServer(host, port, app, fd=sock.fileno())
         finally:
             sock.close()  # make_server holds its own duplicate
         self.port = self._server.socket.getsockname()[1]

@@ -358,3 +358,87 @@ def test_bad_tokens_and_dates_get_a_page_not_a_500(site, url):
     login(client)
     answer = client.get(url)
     assert answer.status_code in (200, 403, 404), answer.status_code
+
+
+def test_forty_guesses_at_once_are_one_check_and_thirty_nine_refusals(site, monkeypatch):
+    """Regression: after a wait, 40 wrong passwords sent at once were all checked (no 429; RSS 161 → 1,339 MiB)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    _, app, _ = site
+    now = [1000.0]
+    app.extensions["speakerd"]["throttle"] = auth.Throttle(clock=lambda: now[0])
+    checks = []
+    real = auth.check_password_hash
+    monkeypatch.setattr(auth, "check_password_hash", lambda h, p: checks.append(p) or real(h, p))
+    client = app.test_client()
+    for _ in range(3):
+        assert login(client, "nope").status_code == 401
+    now[0] += 70  # the wait is over
+
+    def guess(i):
+        c = app.test_client()
+        return c.post("/login", data={"password": f"guess-{i}", "csrf_token": csrf(c)}).status_code
+
+    with ThreadPoolExecutor(40) as pool:
+        codes = list(pool.map(guess, range(40)))
+    assert sorted(codes).count(401) == 1 and codes.count(429) == 39
+    assert len(checks) == 3 + 1
+
+
+def test_password_checks_at_once_are_bounded(monkeypatch, tmp_path):
+    """Each check takes 32 MiB of scrypt: no more than two run at once, the others queue."""
+    import threading
+    import time
+
+    auth.set_password(tmp_path / "config.yaml", "correct horse")
+    running, most, lock = [0], [0], threading.Lock()
+    real = auth.check_password_hash
+
+    def slow(h, p):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.2)
+        with lock:
+            running[0] -= 1
+        return real(h, p)
+
+    monkeypatch.setattr(auth, "check_password_hash", slow)
+    threads = [threading.Thread(target=auth.check, args=(tmp_path / "config.yaml", "x")) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert most[0] == 2
+
+
+def test_the_web_server_serves_at_most_sixteen_requests_at_once():
+    """Request threads were unbounded: a flood of slow requests grew threads and memory without end."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+    from flask import Flask
+
+    from speakerd.httpserver import MAX_THREADS, BackgroundServer
+
+    app, running, most, lock = Flask("slow"), [0], [0], threading.Lock()
+
+    @app.get("/")
+    def slow():
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.3)
+        with lock:
+            running[0] -= 1
+        return "ok"
+
+    server = BackgroundServer(app, "127.0.0.1", 0).start()
+    try:
+        with ThreadPoolExecutor(40) as pool:
+            answers = list(pool.map(lambda _: requests.get(f"http://127.0.0.1:{server.port}/", timeout=30).text, range(40)))
+    finally:
+        server.stop()
+    assert answers == ["ok"] * 40 and most[0] == MAX_THREADS

@@ -102,10 +102,14 @@ def _auth_routes(app) -> None:
         if request.method == "GET":
             return render_template("login.html", unset=unset)
         throttle, address = app.extensions["speakerd"]["throttle"], request.remote_addr or "?"
-        wait = throttle.wait_for(address)
+        wait = throttle.admit(address)
         if wait:
             return render_template("login.html", error=f"密码错误次数过多，请{wait:.0f}秒后再试。"), 429
-        if unset or not auth.check(config_path, request.form.get("password", "")):
+        try:
+            right = not unset and auth.check(config_path, request.form.get("password", ""))
+        except auth.Busy:
+            return render_template("login.html", error="设备正忙，请稍后再试。"), 503
+        if not right:
             throttle.failed(address)
             return render_template("login.html", unset=unset, error="密码不对。"), 401
         throttle.succeeded(address)

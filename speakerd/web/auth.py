@@ -71,18 +71,24 @@ class Throttle:
         self._lock = threading.Lock()
         self._failures: dict[str, tuple[int, float]] = {}  # address -> (count in a row, time of the last)
 
-    def wait_for(self, address: str) -> float:
-        """Seconds ``address`` must still wait before trying again; 0 when it may."""
+    def admit(self, address: str) -> float:
+        """0 and the attempt counted as a failure until it succeeds, or the seconds ``address`` must still wait.
+
+        One step under the lock: forty guesses sent at once are one try and thirty-nine refusals, not forty
+        password checks (each costs 32 MiB of scrypt).
+        """
         with self._lock:
             count, last = self._failures.get(address, (0, 0.0))
-        if count < FREE_TRIES:
-            return 0.0
-        return max(0.0, last + min(MAX_WAIT, 2.0 ** (count - FREE_TRIES + 1)) - self._clock())
+            now = self._clock()
+            wait = 0.0 if count < FREE_TRIES else max(0.0, last + min(MAX_WAIT, 2.0 ** (count - FREE_TRIES + 1)) - now)
+            if not wait:
+                self._failures[address] = (count + 1, now)
+            return wait
 
     def failed(self, address: str) -> int:
+        """Say so: the attempt was counted when it was admitted."""
         with self._lock:
-            count = self._failures.get(address, (0, 0.0))[0] + 1
-            self._failures[address] = (count, self._clock())
+            count = self._failures.get(address, (0, 0.0))[0]
         logger.warning("web: wrong password from %s (%d in a row)", address, count)
         return count
 
@@ -91,9 +97,24 @@ class Throttle:
             self._failures.pop(address, None)
 
 
+CHECKS = threading.BoundedSemaphore(2)  # password checks at once: each takes 32 MiB of memory for scrypt
+CHECK_QUEUE_SECONDS = 10.0
+
+
+class Busy(Exception):
+    """Too many password checks at once: try again in a moment."""
+
+
 def check(config_path: str | Path, password: str) -> bool:
     hashed = stored_hash(config_path)
-    return hashed is not None and check_password_hash(hashed, password)
+    if hashed is None:
+        return False
+    if not CHECKS.acquire(timeout=CHECK_QUEUE_SECONDS):
+        raise Busy("too many password checks at once")
+    try:
+        return check_password_hash(hashed, password)
+    finally:
+        CHECKS.release()
 
 
 class Sessions:
