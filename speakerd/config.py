@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 from dataclasses import MISSING, dataclass
 from pathlib import Path
 from typing import Literal
@@ -294,6 +295,24 @@ def _known(ids):
     return "known: " + (", ".join(sorted(ids)) if ids else "none defined")
 
 
+def _read_regular(path: Path) -> str:
+    """The file's text; a FIFO, a device or a file over MAX_FILE is refused before anything waits on it or fills memory."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO with no writer would block a plain open
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(0, "not a regular file (a pipe, device or folder cannot be a config)")
+        if st.st_size > MAX_FILE:
+            raise OSError(0, f"{st.st_size:,} bytes, more than a config may have ({MAX_FILE:,})")
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read(MAX_FILE + 1)
+    finally:
+        os.close(fd)
+    if len(data) > MAX_FILE:
+        raise OSError(0, f"more than a config may have ({MAX_FILE:,} bytes)")
+    return data.decode("utf-8")
+
+
 def parse_text(text: str, source: str = "config.yaml") -> Config:
     """Validate YAML text; return a :class:`Config` or raise :class:`ConfigError`."""
     try:
@@ -309,11 +328,14 @@ def parse_text(text: str, source: str = "config.yaml") -> Config:
     return cfg
 
 
+MAX_FILE = 1024 * 1024  # bytes: the shipped example is 15 KB; a config of a megabyte is no config
+
+
 def load(path: str | Path) -> Config:
     """Read and validate the config file at ``path``."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _read_regular(path)
     except FileNotFoundError:
         raise ConfigError([f"{path}: no such file. speakerd looks for -c FILE, then $SPEAKERD_CONFIG, then "
                            f"{', then '.join(DEFAULT_PATHS)}. 'sudo scripts/install.sh' puts a commented one in /etc/speakerd/; "

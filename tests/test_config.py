@@ -247,3 +247,22 @@ def test_a_missing_config_file_says_where_speakerd_looked_and_how_to_get_one(tmp
     text = info.value.problems[0]
     assert "no such file" in text and "$SPEAKERD_CONFIG" in text and "/etc/speakerd/config.yaml" in text
     assert "scripts/install.sh" in text and "example_config.yaml ./config.yaml" in text
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "folder", "huge"])
+def test_a_config_path_that_is_no_regular_file_or_too_big_is_refused_at_once(tmp_path, kind):
+    """Regression: a config path that was a FIFO hung check-config and reload; /dev/zero ended in MemoryError."""
+    import os
+    import time
+
+    path = {"fifo": tmp_path / "fifo", "device": "/dev/zero", "folder": tmp_path, "huge": tmp_path / "big.yaml"}[kind]
+    if kind == "fifo":
+        os.mkfifo(path)
+    if kind == "huge":
+        path.write_text("# padding\n" * 200_000)
+    began = time.monotonic()
+    with pytest.raises(ConfigError) as info:
+        config.load(path)
+    assert time.monotonic() - began < 2
+    reason = info.value.problems[0]
+    assert "cannot read" in reason and ("not a regular file" in reason or "more than a config may have" in reason)
