@@ -21,6 +21,8 @@ MAX_ID = 128
 MAX_SHORT = 200  # type, app, user id/name/tier
 _MARKUP = re.compile(r"<\s*/?\s*[A-Za-z][A-Za-z0-9:-]*(\s[^<>]*)?/?\s*>|&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);")
 _ALLOWED_CONTROLS = {"\n", "\t"}
+# Direction controls turn 'gnp.exe' into what reads as 'exe.png' on a screen or in a push: removed from all text.
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,7 @@ def _content(raw, limit):
     _check_text(value, "content")
     if _MARKUP.search(value):
         raise _Bad("content contains HTML/markup, which would be read out or shown verbatim")
+    value = _BIDI.sub("", value)
     if not value.strip():
         raise _Bad("content is only white space")
     return value.strip()
@@ -144,7 +147,7 @@ def _short(raw, name, container="message"):
     if len(value) > MAX_SHORT:
         raise _Bad(f"{name} too long: {len(value)} characters, limit {MAX_SHORT}")
     _check_text(value, name)
-    return value.strip()
+    return _BIDI.sub("", value).strip()
 
 
 def _timestamp(raw):
@@ -199,4 +202,4 @@ def _data(value):
         raise _Bad("data cannot be stored as JSON") from None
     if len(text) > 64_000:
         raise _Bad(f"data too large: {len(text)} characters of JSON, limit 64000")
-    return value
+    return json.loads(_BIDI.sub("", text)) if _BIDI.search(text) else value

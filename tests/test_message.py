@@ -72,3 +72,11 @@ def test_plain_comparisons_are_not_markup():
 
 def test_naive_time_is_taken_as_utc():
     assert parse({**GOOD, "created_at": "2026-11-21T01:30:00"}).created_at == "2026-11-21T01:30:00+00:00"
+
+
+def test_direction_controls_are_removed_from_every_text_field():
+    """Regression: a right-to-left override turned 'gnp.exe' into what read as 'exe.png' on the panel and in pushes."""
+    m = parse({"id": "m-1", "content": "附件 \u202egnp.exe", "app": "shop\u2066x", "user": {"name": "张\u200f三"},
+               "data": {"file": "\u202egnp.exe", "list": ["a\u2067b"]}})
+    assert (m.content, m.app, m.user.name) == ("附件 gnp.exe", "shopx", "张三")
+    assert m.data == {"file": "gnp.exe", "list": ["ab"]}
