@@ -130,3 +130,20 @@ def csrf(client, url="/login"):
 
 def login(client, password=WEB_PASSWORD):
     return client.post("/login", data={"password": password, "csrf_token": csrf(client)})
+
+
+class AtOnce:
+    """Counts how many callers are inside ``hold()`` at the same moment, and the most there ever were."""
+
+    def __init__(self):
+        self.most = 0
+        self._running = 0
+        self._lock = threading.Lock()
+
+    def hold(self, seconds):
+        with self._lock:
+            self._running += 1
+            self.most = max(self.most, self._running)
+        time.sleep(seconds)
+        with self._lock:
+            self._running -= 1

@@ -11,7 +11,7 @@ from speakerd.web import auth, create_app
 from tests.conftest import fast_platform
 from tests.helpers import WEB_PASSWORD as PASSWORD
 
-from .helpers import csrf, login, wait_until
+from .helpers import AtOnce, csrf, login, wait_until
 
 
 @pytest.fixture
@@ -388,19 +388,12 @@ def test_forty_guesses_at_once_are_one_check_and_thirty_nine_refusals(site, monk
 def test_password_checks_at_once_are_bounded(monkeypatch, tmp_path):
     """Each check takes 32 MiB of scrypt: no more than two run at once, the others queue."""
     import threading
-    import time
 
     auth.set_password(tmp_path / "config.yaml", "correct horse")
-    running, most, lock = [0], [0], threading.Lock()
-    real = auth.check_password_hash
+    at_once, real = AtOnce(), auth.check_password_hash
 
     def slow(h, p):
-        with lock:
-            running[0] += 1
-            most[0] = max(most[0], running[0])
-        time.sleep(0.2)
-        with lock:
-            running[0] -= 1
+        at_once.hold(0.2)
         return real(h, p)
 
     monkeypatch.setattr(auth, "check_password_hash", slow)
@@ -409,13 +402,11 @@ def test_password_checks_at_once_are_bounded(monkeypatch, tmp_path):
         t.start()
     for t in threads:
         t.join()
-    assert most[0] == 2
+    assert at_once.most == 2
 
 
 def test_the_web_server_serves_at_most_sixteen_requests_at_once():
     """Request threads were unbounded: a flood of slow requests grew threads and memory without end."""
-    import threading
-    import time
     from concurrent.futures import ThreadPoolExecutor
 
     import requests
@@ -423,16 +414,11 @@ def test_the_web_server_serves_at_most_sixteen_requests_at_once():
 
     from speakerd.httpserver import MAX_THREADS, BackgroundServer
 
-    app, running, most, lock = Flask("slow"), [0], [0], threading.Lock()
+    app, at_once = Flask("slow"), AtOnce()
 
     @app.get("/")
     def slow():
-        with lock:
-            running[0] += 1
-            most[0] = max(most[0], running[0])
-        time.sleep(0.3)
-        with lock:
-            running[0] -= 1
+        at_once.hold(0.3)
         return "ok"
 
     server = BackgroundServer(app, "127.0.0.1", 0).start()
@@ -441,4 +427,4 @@ def test_the_web_server_serves_at_most_sixteen_requests_at_once():
             answers = list(pool.map(lambda _: requests.get(f"http://127.0.0.1:{server.port}/", timeout=30).text, range(40)))
     finally:
         server.stop()
-    assert answers == ["ok"] * 40 and most[0] == MAX_THREADS
+    assert answers == ["ok"] * 40 and at_once.most == MAX_THREADS
