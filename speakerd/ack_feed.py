@@ -24,12 +24,17 @@ class AckFeed:
 
     def pass_on(self, panel: Showing | None, tell: Callable[[str, str], bool]) -> None:
         """Clear each handled message from ``panel``, and ``tell(id, at)`` others (a hub its speakers) until it says no."""
-        for message_id, acked_at in self.new():
-            if panel:
-                panel.forget(message_id)
-            if not tell(message_id, acked_at):
-                return  # told when the broker is back
-            self.passed(acked_at)
+        through = None
+        try:
+            for message_id, acked_at in self.new():
+                if panel:
+                    panel.forget(message_id)
+                if not tell(message_id, acked_at):
+                    return  # the rest are told when the broker is back
+                through = acked_at
+        finally:
+            if through is not None:
+                self.passed(through)  # one write for the whole pass, not one per message
 
     def new(self) -> list[tuple[str, str]]:
         """``(message id, acknowledged at)`` not yet passed on, oldest first; call :meth:`passed` for each handled."""
