@@ -13,7 +13,7 @@ import hmac
 import secrets
 import time
 
-from speakerd.errors import SpeakerdError
+from speakerd.errors import N_, SpeakerdError
 
 
 class AckError(SpeakerdError):
@@ -49,10 +49,10 @@ def verify(secret: str, token: str, now: float | None = None) -> str:
         message_id = _unb64(encoded).decode()
         expires = int(expires_text)
     except ValueError:
-        raise AckError("这个确认链接不完整") from None
+        raise AckError(N_("This acknowledge link is incomplete.")) from None
     # As bytes: compare_digest refuses str with characters beyond ASCII (a hand-typed link), with a TypeError.
     if not hmac.compare_digest(signature.encode("utf-8", "replace"), _signature(secret, f"{encoded}.{expires}").encode()):
-        raise AckError("这个确认链接无效")
+        raise AckError(N_("This acknowledge link is not valid."))
     if (now or time.time()) > expires:
-        raise AckError("这个确认链接已过期，请在设备上确认")
+        raise AckError(N_("This acknowledge link has expired; acknowledge on the device."))
     return message_id

@@ -107,10 +107,11 @@ class SpeechConfig:
 @dataclass(frozen=True, kw_only=True)
 class WebConfig:
     enabled: bool = setting(True, "Serve the settings page.")
-    listen: str = setting("127.0.0.1:8080", "HOST:PORT the settings page listens on; 0.0.0.0:8080 opens it to the office network.", check=validators.listen)
+    listen: str = setting("0.0.0.0:8080", "HOST:PORT the page listens on. 0.0.0.0:8080 (the default) opens it to the office network, so staff can set up a new device from a phone; until its password is set, the code on the panel guards it. 127.0.0.1:8080 keeps it to the device itself.", check=validators.listen)
     public_url: str = setting("", "Address at which staff phones reach this device, e.g. http://192.168.1.50:8080. When set, pushes carry an acknowledge link.", check=validators.optional_http_url)
     ack_link_hours: float = setting(24.0, "Hours an acknowledge link in a push stays valid.", minimum=0.1, maximum=720)
     session_hours: float = setting(12.0, "Hours a login to the settings page lasts (the password is set with 'speakerd set-password').", minimum=0.1, maximum=720)
+    language: Literal["zh", "en"] = setting("zh", "Language of the web page: zh (Chinese) or en (English). Each person may switch on the page itself.")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -33,6 +33,7 @@ from speakerd.attention import Attention
 from speakerd.buttons import ButtonActions
 from speakerd.chores import Chores
 from speakerd.config import Config
+from speakerd.claim import Claim
 from speakerd.device_state import HEARTBEAT_SECONDS, DeviceState
 from speakerd.dispatch import OutputWorker
 from speakerd.errors import ConfigError
@@ -102,7 +103,8 @@ class Daemon:
         self.ingest = Ingest(cfg, self.store)
         self.announcer = Announcer(self.store, lambda: self.cfg, lambda: self.ingest, lambda: self.workers, lambda: self.speech)
         self.health = Health(self.store, self.announcer.alert, cfg.health.fail_after, cfg.health.remind_every)
-        self.device_state = DeviceState(self.store, lambda: self.cfg, self.health, self.fleet.devices)
+        self.claim = Claim(self.store, self.config_path)
+        self.device_state = DeviceState(self.store, lambda: self.cfg, self.health, self.fleet.devices, claim=self.claim)
         self.attention = Attention(self.store, lambda: self.cfg, heard_by=self.fleet.heard_by)
         self.ack_feed = AckFeed(self.store)
         self._start_fleet(cfg)

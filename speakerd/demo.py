@@ -42,7 +42,8 @@ def prepare(workdir: Path, stub_url: str, fleet: str = "", web: bool = True, dev
         sound = f"WAV files in {workdir / 'audio'} (no sound card found)"
         text = re.sub(r"(?m)^(\s+device:\s*)default\b", lambda m: m.group(1) + f"wav:{workdir / 'audio'}", text)
     web_port = free_or_zero(WEB_PORT) or free_port()
-    text = re.sub(r"(?m)^(\s+listen:\s*)127\.0\.0\.1:8080\b", lambda m: m.group(1) + f"127.0.0.1:{web_port}", text)
+    # The demo keeps its page to this machine: it runs with a known password on a developer's computer.
+    text = re.sub(r"(?m)^(\s+listen:\s*)0\.0\.0\.0:8080\b", lambda m: m.group(1) + f"127.0.0.1:{web_port}", text)
     if fleet:
         text = text.replace("  role: standalone\n", fleet, 1)
     if device:

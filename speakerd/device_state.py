@@ -11,15 +11,15 @@ from __future__ import annotations
 import json
 import logging
 import os
-import subprocess
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from speakerd import netinfo
 from speakerd.platform import safe_url
 from speakerd.store import StoreError
 
 if TYPE_CHECKING:
+    from speakerd.claim import Claim
     from speakerd.config import Config
     from speakerd.health import Health
     from speakerd.store import Store
@@ -27,19 +27,19 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 10.0
-ADDRESS_MAX_AGE = 60.0
 
 
 class DeviceState:
     """``health`` None: read the stored heartbeat (a command beside the daemon) instead of the live state."""
 
     def __init__(self, store: Store, config: Callable[[], Config], health: Health | None = None,
-                 devices: Callable[[], list[dict[str, Any]]] | None = None) -> None:
+                 devices: Callable[[], list[dict[str, Any]]] | None = None, claim: Claim | None = None) -> None:
         self.store = store
         self._config = config
         self._health = health
         self._devices = devices  # a hub's view of its fleet, live
-        self._address = Address()
+        self._claim = claim
+        self._address = netinfo.Address()
 
     def troubles(self) -> list[dict[str, Any]]:
         """``{subject, kind, reason, since, outage, reminders}`` for each current trouble."""
@@ -86,6 +86,10 @@ class DeviceState:
             "platform_ok": down is None,
             "down_since": down["since"] if down else None,
             "address": self._address.get(),
+            "name": netinfo.lan_name(),
+            "port": self._config().web.listen.rpartition(":")[2] if self._config().web.enabled else "",
+            "hotspot": netinfo.hotspot(),
+            "setup_code": self._claim.code() if self._claim and self._config().web.enabled else "",
             "muted_until": self.store.followup.snoozed_until() if self._config().speech.enabled else 0.0,
         }
 
@@ -108,27 +112,3 @@ class DeviceState:
             self.store.meta.set("heartbeat", json.dumps(beat))
         except StoreError as exc:
             logger.debug("heartbeat not written: %s", exc)
-
-
-class Address:
-    """The device's IPv4 address on the office network, from ``ip`` (asked at most once a minute), or ''."""
-
-    def __init__(self, max_age: float = ADDRESS_MAX_AGE) -> None:
-        self._max_age = max_age
-        self._at = -1e9
-        self._value = ""
-
-    def get(self) -> str:
-        now = time.monotonic()
-        if now - self._at > self._max_age:
-            self._value, self._at = self._ask(), now
-        return self._value
-
-    @staticmethod
-    def _ask() -> str:
-        try:
-            out = subprocess.run(["ip", "-4", "-o", "addr", "show", "scope", "global"],
-                                 capture_output=True, text=True, timeout=2).stdout.split()
-        except (OSError, subprocess.SubprocessError):
-            return ""
-        return out[3].split("/")[0] if len(out) > 3 else ""

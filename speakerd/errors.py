@@ -28,3 +28,8 @@ class PlatformError(SpeakerdError):
 
 class OutputError(SpeakerdError):
     """An output could not deliver a notice now; the dispatcher retries later."""
+
+
+def N_(text: str) -> str:
+    """Marks ``text`` for translation where it is written; the web page translates it where it shows it (see web/i18n.py)."""
+    return text

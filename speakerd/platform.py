@@ -17,18 +17,18 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 
 from speakerd import __version__
-from speakerd.errors import PlatformError
+from speakerd.errors import N_, PlatformError
 
 logger = logging.getLogger(__name__)
 
 FAILURE_KINDS = {
-    "network": "no network on the device (no route or name lookup failed)",
-    "unreachable": "platform unreachable (connection refused or timed out)",
-    "server": "platform error (it answered with a server error)",
-    "auth": "credentials rejected: check platform.token",
-    "not_found": "wrong address: check platform.url",
-    "garbage": "platform answered with something that is not a message list",
-    "slow": "platform answers too slowly (a whole poll took longer than its deadline)",
+    "network": N_("no network on the device (no route or name lookup failed)"),
+    "unreachable": N_("platform unreachable (connection refused or timed out)"),
+    "server": N_("platform error (it answered with a server error)"),
+    "auth": N_("credentials rejected: check platform.token"),
+    "not_found": N_("wrong address: check platform.url"),
+    "garbage": N_("platform answered with something that is not a message list"),
+    "slow": N_("platform answers too slowly (a whole poll took longer than its deadline)"),
 }
 DEADLINE_MARGIN = 5.0  # seconds past timeout + long-poll wait that a whole answer may take, headers to last byte
 MAX_BODY = 32 * 1024 * 1024

@@ -97,12 +97,12 @@ def test_a_new_password_ends_existing_sessions(site):
     assert client.get("/", headers={"Accept": "text/html"}).status_code == 302
 
 
-def test_no_password_set_means_nobody_gets_in_and_the_page_says_how(site):
+def test_no_password_set_means_nobody_gets_in_and_the_login_leads_to_the_set_up(site):
     _, app, path = site
     auth.password_file(path).unlink()
     client = app.test_client()
-    assert "sudo speakerd set-password" in client.get("/login").get_data(as_text=True)
-    assert login(client, "").status_code == 401
+    assert client.get("/login").headers["Location"] == "/setup"
+    assert client.get("/", headers={"Accept": "text/html"}).headers["Location"] == "/setup"
 
 
 def test_pages_carry_security_headers_and_load_nothing_from_outside(site):

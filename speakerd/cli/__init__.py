@@ -19,6 +19,7 @@ from speakerd.cli.device import (
     cmd_push_test,
     cmd_run,
     cmd_set_password,
+    cmd_setup_code,
     cmd_stats,
     cmd_status,
 )
@@ -78,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("panel", cmd_panel, "render what the OLED panel shows now to a PNG file")
     p.add_argument("--snapshot", metavar="OUT.png", required=True, help="where to write the picture")
     p.add_argument("--scale", type=int, default=4, help="pixels per panel pixel (default 4: 512×256)")
+    config_option(p)
+
+    p = command("setup-code", cmd_setup_code, "print the code the set-up page asks for, on a device whose web password is not set yet")
     config_option(p)
 
     p = command("set-password", cmd_set_password, "set the web page's password (kept only as a hash beside the config file)")

@@ -1,4 +1,4 @@
-"""The commands that read or act on this device: run, check-config, status, messages, ack, stats, panel, push-test, set-password."""
+"""The commands that read or act on this device: run, check-config, status, messages, ack, stats, panel, push-test, setup-code, set-password."""
 
 from __future__ import annotations
 
@@ -62,6 +62,23 @@ def cmd_messages(args: argparse.Namespace) -> int:
         print(table(rows, ["id", "received", "platform_id", "reason", "raw"]))
     else:
         print(table(rows, ["id", "received", "category", "department", "staff_id", "outputs", "content"]))
+    return 0
+
+
+def cmd_setup_code(args: argparse.Namespace) -> int:
+    """The one-time code an unclaimed device's page asks for: for a device without a panel."""
+    from speakerd.claim import Claim
+
+    found = existing_database(args)
+    if found is None:
+        return 1
+    _, db_path = found
+    with Store(db_path) as store:
+        code = Claim(store, config_mod.default_path(args.config)).code()
+    if not code:
+        print("this device is claimed: its web password is set (change it with 'speakerd set-password')", file=sys.stderr)
+        return 1
+    print(code)
     return 0
 
 

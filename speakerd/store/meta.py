@@ -19,6 +19,10 @@ class Meta:
         with self._conn.atomic():
             self._conn.execute("insert into meta (key, value) values (?, ?) on conflict do update set value = excluded.value", [key, value])
 
+    def delete(self, key: str) -> None:
+        with self._conn.atomic():
+            self._conn.execute("delete from meta where key = ?", [key])
+
     def secret(self, key: str, make: Callable[[], str]) -> str:
         """A device secret kept in the database, made on first use."""
         with self._conn.atomic():

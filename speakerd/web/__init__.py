@@ -20,11 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, abort, flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from speakerd import ack
 from speakerd.httpserver import BackgroundServer
-from speakerd.web import auth
+from speakerd.web import auth, i18n
 
 if TYPE_CHECKING:
     from speakerd.store import Store
@@ -41,7 +42,7 @@ HEADERS = {
     "Cache-Control": "no-store",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
-OPEN_ENDPOINTS = {"login", "static", "ack_form", "ack_done"}
+OPEN_ENDPOINTS = {"login", "static", "ack_form", "ack_done", "switch_language"}
 
 
 def create_app(store: Store, device: Device | None = None) -> Flask:
@@ -52,13 +53,26 @@ def create_app(store: Store, device: Device | None = None) -> Flask:
                       PERMANENT_SESSION_LIFETIME=timedelta(hours=device.cfg.web.session_hours if device else 12))
     app.extensions["speakerd"] = {"store": store, "device": device, "throttle": auth.Throttle(), "sessions": auth.Sessions()}
     csrf = CSRFProtect(app)
+    i18n.init(app)
     _auth_routes(app)
     _ack_routes(app, store, csrf)
     if device is not None:
-        from speakerd.web import pages, settings
+        from speakerd.web import pages, settings, setup
 
         pages.register(app)
         settings.register(app)
+        setup.register(app)
+
+    @app.context_processor
+    def language() -> dict[str, Any]:
+        return {"lang": i18n.language(), "languages": i18n.LANGUAGES}
+
+    @app.post("/language")
+    def switch_language() -> ResponseReturnValue:
+        """One person's language, kept in their session; the device's default is web.language."""
+        if request.form.get("lang") in i18n.LANGUAGES:
+            session["lang"] = request.form["lang"]
+        return redirect(auth.same_site(request.form.get("next", "")) or url_for("login"))
 
     @app.after_request
     def headers(response: Response) -> Response:
@@ -68,7 +82,8 @@ def create_app(store: Store, device: Device | None = None) -> Flask:
     @app.errorhandler(CSRFError)
     def csrf_refused(exc: CSRFError) -> ResponseReturnValue:
         logger.warning("web: form refused from %s: %s", request.remote_addr, exc.description)
-        return render_template("message.html", title="表单已失效", text="页面已过期或来源不明，请返回重新打开页面后再提交。"), 400
+        return render_template("message.html", title=_("This form has expired"),
+                               text=_("The page is too old or came from elsewhere. Go back, open the page again and resubmit.")), 400
 
     return app
 
@@ -91,6 +106,13 @@ def _auth_routes(app) -> None:
             g.user = "staff"
         if request.endpoint in OPEN_ENDPOINTS or g.user:
             return None
+        if device is not None and device.claim.open():
+            # An unclaimed device: only the wizard's first step, which asks for the code on the panel.
+            if request.endpoint == "setup_claim":
+                return None
+            if request.method == "GET" and request.accept_mimetypes.accept_html:
+                return redirect(url_for("setup_claim"))
+            abort(401)
         if request.method == "GET" and request.accept_mimetypes.accept_html:
             return redirect(url_for("login", next=request.full_path if request.query_string else request.path))
         abort(401)
@@ -99,24 +121,23 @@ def _auth_routes(app) -> None:
     def login() -> ResponseReturnValue:
         config_path = _config_path(app)
         unset = not (config_path and auth.stored_hash(config_path))
+        if unset and app.extensions["speakerd"]["device"] is not None:
+            return redirect(url_for("setup_claim"))
         if request.method == "GET":
-            return render_template("login.html", unset=unset)
+            return render_template("login.html")
         throttle, address = app.extensions["speakerd"]["throttle"], request.remote_addr or "?"
         wait = throttle.admit(address)
         if wait:
-            return render_template("login.html", error=f"密码错误次数过多，请{wait:.0f}秒后再试。"), 429
+            return render_template("login.html", error=_("Too many wrong passwords; try again in %(seconds)d seconds.", seconds=round(wait))), 429
         try:
             right = not unset and auth.check(config_path, request.form.get("password", ""))
         except auth.Busy:
-            return render_template("login.html", error="设备正忙，请稍后再试。"), 503
+            return render_template("login.html", error=_("The device is busy; try again in a moment.")), 503
         if not right:
             throttle.failed(address)
-            return render_template("login.html", unset=unset, error="密码不对。"), 401
+            return render_template("login.html", error=_("Wrong password.")), 401
         throttle.succeeded(address)
-        session.clear()
-        session.permanent = True
-        session["pw"] = auth.fingerprint(auth.stored_hash(config_path) or "")
-        session["sid"] = app.extensions["speakerd"]["sessions"].issue(app.permanent_session_lifetime.total_seconds() / 3600)
+        auth.log_in(app)
         logger.info("web: login from %s", address)
         return redirect(auth.same_site(request.args.get("next", "")) or url_for("dashboard"))
 
@@ -124,7 +145,7 @@ def _auth_routes(app) -> None:
     def logout() -> ResponseReturnValue:
         app.extensions["speakerd"]["sessions"].end(session.get("sid"))  # a copy of the cookie is worth nothing now
         session.clear()
-        flash("已退出。")
+        flash(_("Logged out."))
         return redirect(url_for("login"))
 
 
@@ -134,10 +155,10 @@ def _ack_routes(app, store, csrf) -> None:
         try:
             message_id = ack.verify(store.meta.secret("ack_secret", ack.new_secret), token, now=store.clock.time())
         except ack.AckError as exc:
-            return None, (render_template("message.html", title="无法确认", text=str(exc)), 403)
+            return None, (render_template("message.html", title=_("Cannot acknowledge"), text=_(str(exc))), 403)
         row = store.acks.message(message_id)
         if row is None:
-            return None, (render_template("message.html", title="无法确认", text="这条消息已不在设备上"), 404)
+            return None, (render_template("message.html", title=_("Cannot acknowledge"), text=_("This message is no longer on the device.")), 404)
         return row, None
 
     @app.get("/ack/<token>")
@@ -153,7 +174,8 @@ def _ack_routes(app, store, csrf) -> None:
             return refusal
         outcome = store.acks.acknowledge(row["id"], "push link")
         logger.info("message %s acknowledged from a push link (%s)", row["id"], outcome)
-        return render_template("message.html", title="确认", text="已确认，谢谢。" if outcome == "done" else "这条消息已经确认过了。")
+        text = _("Acknowledged, thank you.") if outcome == "done" else _("This message was already acknowledged.")
+        return render_template("message.html", title=_("Acknowledge"), text=text)
 
 
 def serve(store: Store, listen: str, device: Device | None = None) -> BackgroundServer:

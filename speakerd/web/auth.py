@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -156,3 +157,17 @@ def same_site(target: str) -> str | None:
             or any(c in target for c in "\\\t\r\n") or any(ord(c) < 32 for c in target)):
         return None
     return target
+
+
+def log_in(app: Any) -> None:
+    """Start a fresh session for the person who just proved the password (or claimed the device): a new cookie, a new id."""
+    from flask import session
+
+    config_path = app.extensions["speakerd"]["device"].config_path
+    language = session.get("lang")
+    session.clear()
+    session.permanent = True
+    if language:
+        session["lang"] = language
+    session["pw"] = fingerprint(stored_hash(config_path) or "")
+    session["sid"] = app.extensions["speakerd"]["sessions"].issue(app.permanent_session_lifetime.total_seconds() / 3600)

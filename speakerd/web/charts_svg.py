@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from html import escape
 
+from flask_babel import gettext
+
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 720, 260, 40, 54, 14
 
 
@@ -20,7 +22,7 @@ def bars(items: list[tuple[str, int, int]]) -> str:
     step = (WIDTH - LEFT) / len(items)
     width = max(2.0, step * 0.7)
     plot = HEIGHT - BOTTOM - TOP
-    parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="趋势图" xmlns="http://www.w3.org/2000/svg">']
+    parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(gettext("Trend chart"))}" xmlns="http://www.w3.org/2000/svg">']
     for fraction in (0, 0.5, 1):
         y = TOP + plot * (1 - fraction)
         parts.append(f'<line x1="{LEFT}" x2="{WIDTH}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
@@ -29,7 +31,7 @@ def bars(items: list[tuple[str, int, int]]) -> str:
         x = LEFT + i * step + (step - width) / 2
         h_total, h_acked = plot * total / peak, plot * acked / peak
         parts.append(f'<rect x="{x:.1f}" y="{TOP + plot - h_total:.1f}" width="{width:.1f}" height="{h_total:.1f}" class="total">'
-                     f'<title>{escape(label)}: {total} 条，已确认 {acked}</title></rect>')
+                     f'<title>{escape(gettext("%(label)s: %(total)s messages, %(acked)s acknowledged", label=label, total=total, acked=acked))}</title></rect>')
         parts.append(f'<rect x="{x:.1f}" y="{TOP + plot - h_acked:.1f}" width="{width:.1f}" height="{h_acked:.1f}" class="acked"/>')
         if len(items) <= 31:
             parts.append(f'<text x="{x + width / 2:.1f}" y="{HEIGHT - BOTTOM + 14}" class="axis" text-anchor="end"'

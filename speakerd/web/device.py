@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from speakerd.claim import Claim
     from speakerd.config import Config
     from speakerd.device_state import DeviceState
     from speakerd.followup import FollowUp
@@ -19,6 +20,7 @@ class Device(Protocol):
     store: Store
     device_state: DeviceState
     followup: FollowUp
+    claim: Claim
 
     @property
     def cfg(self) -> Config:

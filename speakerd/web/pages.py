@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import io
 import logging
-import time
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from flask import current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import format_datetime, gettext as _, lazy_gettext as _l
 
 from speakerd import stats
 from speakerd.web import charts_svg
@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-REPORT_KEYS = {"day": "按天", "department": "按部门", "staff": "按员工", "category": "按分类", "app": "按应用", "hour": "按小时", "month": "按月"}
+REPORT_KEYS = {"day": _l("By day"), "department": _l("By department"), "staff": _l("By staff"), "category": _l("By category"),
+               "app": _l("By app"), "hour": _l("By hour"), "month": _l("By month")}
 
 
 def _device() -> Device:
@@ -34,15 +35,11 @@ def overview() -> dict[str, Any]:
     departments = {dep_id: dep.name for dep_id, (_, dep) in cfg.departments().items()}
     staff = {sid: person.name for sid, (_, person) in cfg.staff().items()}
     down = state.link_down()
-    messages = []
-    for row in store.reports.messages(limit=15):
-        messages.append({**row, "time": datetime.fromisoformat(row["received_at"]).astimezone().strftime("%H:%M:%S"),
-                         "department_name": departments.get(row["department"], row["department"] or ""),
-                         "staff_name": staff.get(row["staff_id"], ""),
-                         "category_name": cfg.categories[row["category"]].name if row["category"] in cfg.categories else row["category"]})
+    messages = latest(store.reports.messages(limit=45), departments, staff, cfg, 15)
     return {
         "platform_ok": down is None,
-        "platform_text": "平台连接正常" if down is None else f"平台断开（{time.strftime('%H:%M', time.localtime(down['since']))}起）：{down['reason']}",
+        "platform_text": _("Platform connected") if down is None else
+        _("Platform down since %(time)s: %(reason)s", time=_clock(down["since"]), reason=down["reason"]),
         "troubles": [t for t in state.troubles() if t["outage"]],
         "today": state.today(),
         "waiting": state.waiting(),
@@ -53,23 +50,63 @@ def overview() -> dict[str, Any]:
     }
 
 
+def latest(rows: list[dict[str, Any]], departments: dict[str, str], staff: dict[str, str], cfg: Any, limit: int) -> list[dict[str, Any]]:
+    """One row per message, newest first, naming every department and person it was told to."""
+    merged: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        seen = merged.get(row["id"])
+        if seen is None:
+            if len(merged) == limit:
+                break
+            seen = merged[row["id"]] = {**row, "departments": [], "people": [],
+                                        "time": datetime.fromisoformat(row["received_at"]).astimezone().strftime("%H:%M:%S"),
+                                        "category_name": cfg.categories[row["category"]].name if row["category"] in cfg.categories else row["category"]}
+        if row["department"]:
+            seen["departments"].append(departments.get(row["department"], row["department"]))
+        if row["staff_id"]:
+            seen["people"].append(f"{row['staff_id']} {staff.get(row['staff_id'], '')}".strip())
+    for m in merged.values():
+        m["department_name"], m["staff_text"] = "、".join(m["departments"]), "、".join(m["people"])
+    return list(merged.values())
+
+
+def _clock(epoch: float) -> str:
+    return format_datetime(_local(epoch), "HH:mm")
+
+
 def _clock_face(epoch: float) -> str:
-    return time.strftime("%m-%d %H:%M", time.localtime(epoch)) if epoch else ""
+    return format_datetime(_local(epoch), "short") if epoch else ""
+
+
+def _local(epoch: float) -> datetime:
+    """The device's local time as a naive datetime: Babel's zone is UTC, which passes it through as it is."""
+    return datetime.fromtimestamp(epoch)
 
 
 def _until(epoch: float, now: float) -> str:
     """'10:30' while ``epoch`` is still to come, else ''."""
-    return time.strftime("%H:%M", time.localtime(epoch)) if epoch > now else ""
+    return _clock(epoch) if epoch > now else ""
 
 
 def register(app: Flask) -> None:
     @app.get("/")
     def dashboard() -> ResponseReturnValue:
-        return render_template("dashboard.html", o=overview(), panel=_device().panel is not None)
+        from speakerd.web import setup
+
+        return render_template("dashboard.html", o=overview(), panel=_device().panel is not None, setup_pending=setup.unfinished(_device()))
 
     @app.get("/board")
     def board() -> ResponseReturnValue:
         return render_template("board.html", o=overview(), now=datetime.now().strftime("%H:%M"))
+
+    @app.get("/live/dashboard")
+    def live_dashboard() -> ResponseReturnValue:
+        """The dashboard's changing part, which app.js swaps in every few seconds."""
+        return render_template("_dashboard_live.html", o=overview())
+
+    @app.get("/live/board")
+    def live_board() -> ResponseReturnValue:
+        return render_template("_board_live.html", o=overview(), now=datetime.now().strftime("%H:%M"))
 
     @app.get("/api/state")
     def state() -> ResponseReturnValue:
@@ -94,7 +131,8 @@ def register(app: Flask) -> None:
         # The id travels as form data, never in the path: an id like '../../x' cannot point the form elsewhere.
         message_id = request.form.get("message_id", "")
         outcome = _device().store.acks.acknowledge(message_id, "web")
-        flash({"done": f"{message_id} 已确认。", "already": f"{message_id} 之前已确认。"}.get(outcome, f"没有消息 {message_id}。"))
+        said = {"done": _("%(id)s acknowledged.", id=message_id), "already": _("%(id)s was already acknowledged.", id=message_id)}
+        flash(said.get(outcome) or _("There is no message %(id)s.", id=message_id))
         logger.info("web: %s acknowledged (%s)", message_id, outcome)
         return redirect(url_for("dashboard"))
 
@@ -103,11 +141,11 @@ def register(app: Flask) -> None:
         follow = _device().followup
         if request.form.get("end"):
             follow.unsnooze(wait=False)
-            flash("静音已结束。")
+            flash(_("Mute ended."))
         else:
             minutes = _minutes(request.form.get("minutes"), _device().cfg.gpio.mute_minutes)
             follow.snooze(minutes, wait=False)
-            flash(f"已静音{minutes:g}分钟。")
+            flash(_("Muted for %(minutes)s minutes.", minutes=f"{minutes:g}"))
         return redirect(url_for("dashboard"))
 
     @app.get("/reports")
@@ -135,10 +173,10 @@ def _day(raw: str | None, default: date) -> date:
     try:
         day = date.fromisoformat(raw)
     except ValueError:
-        flash(f"“{raw[:20]}”不是日期，请写成 2026-11-01 这样。")
+        flash(_("“%(text)s” is not a date; write it like 2026-11-01.", text=raw[:20]))
         return default
     if not FIRST_DAY <= day <= LAST_DAY:
-        flash(f"{day.isoformat()} 超出了报表的范围。")
+        flash(_("%(day)s is outside what reports can cover.", day=day.isoformat()))
         return default
     return day
 

@@ -25,5 +25,6 @@ def start_web(device: Device, cfg: Config) -> Any:
                      cfg.web.listen, exc.strerror or exc)
         return None
     logger.info("web page on http://%s%s", cfg.web.listen,
-                "" if auth.stored_hash(device.config_path) else " (no password yet: set one with 'speakerd set-password')")
+                "" if auth.stored_hash(device.config_path) else
+                " (not set up yet: open it and follow the set-up; it asks for the code on the panel, or from 'speakerd setup-code')")
     return server

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _, lazy_gettext as _l
 from ruamel.yaml.error import YAMLError
 
 from speakerd import config as config_mod
@@ -35,26 +36,26 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SECTIONS = {
-    "platform": ("平台连接", [("platform.url", "平台地址"), ("platform.token", "访问令牌"), ("platform.poll_interval", "轮询间隔（秒）"),
-                          ("platform.long_poll", "长轮询等待（秒，0为关闭）"), ("platform.timeout", "超时（秒）")]),
-    "speech": ("语音播报", [("speech.enabled", "语音播报"), ("speech.volume", "音量（0到1）"), ("speech.critical_volume", "紧急消息最低音量"),
-                        ("speech.quiet_hours", "休息时段（如 20:00-08:30）"), ("speech.voices.zh", "中文语音"), ("speech.voices.en", "英文语音"),
-                        ("speech.device", "声音输出设备")]),
-    "panel": ("屏幕和按钮", [("display.enabled", "OLED 屏幕"), ("display.driver", "屏幕型号"), ("display.rotate", "旋转（90°的倍数）"),
-                        ("display.dim_after", "无动静多久变暗（秒）"), ("gpio.enabled", "按钮和指示灯"), ("gpio.mute_minutes", "静音按钮静音（分钟）"),
-                        ("gpio.long_press", "长按（秒）")]),
-    "retention": ("保存和报表", [("storage.retention_days", "消息保存（天）"), ("storage.mask_after_days", "多少天后隐藏手机号和身份证号（0为不隐藏）"),
-                            ("stats.digest_at", "每日汇总发送时间（HH:MM，空为不发）")]),
-    "web": ("网页和推送", [("push.enabled", "推送到手机和电脑"), ("push.fallback_after", "失败几次后换下一个推送目标"),
-                      ("web.public_url", "手机访问本设备的地址（用于确认链接）"), ("web.ack_link_hours", "确认链接有效（小时）"),
-                      ("web.session_hours", "登录有效（小时）")]),
+    "platform": (_l("Platform"), [("platform.url", _l("Platform address")), ("platform.token", _l("Access token")), ("platform.poll_interval", _l("Poll interval (seconds)")),
+                          ("platform.long_poll", _l("Long-poll wait (seconds, 0 is off)")), ("platform.timeout", _l("Timeout (seconds)"))]),
+    "speech": (_l("Speech"), [("speech.enabled", _l("Speech")), ("speech.volume", _l("Volume (0 to 1)")), ("speech.critical_volume", _l("Lowest volume for critical messages")),
+                        ("speech.quiet_hours", _l("Quiet hours (e.g. 20:00-08:30)")), ("speech.voices.zh", _l("Chinese voice")), ("speech.voices.en", _l("English voice")),
+                        ("speech.device", _l("Sound output device"))]),
+    "panel": (_l("Panel and buttons"), [("display.enabled", _l("OLED panel")), ("display.driver", _l("Panel model")), ("display.rotate", _l("Rotation (quarter turns)")),
+                        ("display.dim_after", _l("Dim after (seconds without news)")), ("gpio.enabled", _l("Buttons and LED")), ("gpio.mute_minutes", _l("Mute button mutes for (minutes)")),
+                        ("gpio.long_press", _l("Long press (seconds)"))]),
+    "retention": (_l("Storage and reports"), [("storage.retention_days", _l("Keep messages (days)")), ("storage.mask_after_days", _l("Mask phone and ID numbers after (days, 0 never)")),
+                            ("stats.digest_at", _l("Daily digest at (HH:MM, empty for none)"))]),
+    "web": (_l("Web page and push"), [("push.enabled", _l("Push to phones and PCs")), ("push.fallback_after", _l("Failures before the next push target")),
+                      ("web.public_url", _l("Address phones reach this device at (for acknowledge links)")), ("web.ack_link_hours", _l("Acknowledge links valid (hours)")),
+                      ("web.session_hours", _l("Login lasts (hours)"))]),
 }
 CATEGORY_FIELDS = [
-    ("name", "名称"), ("types", "事件类型"), ("keywords", "关键词"), ("patterns", "正则表达式"), ("priority", "优先级"),
-    ("announce", "播报方式"), ("chime", "提示音"), ("speech", "播报句式"), ("quiet_hours", "本分类休息时段"),
-    ("repeat.every", "未确认时每隔几分钟提醒（0为不提醒）"), ("repeat.max", "最多提醒几次"),
-    ("burst.threshold", "积压几条时合并播报（0为不合并）"), ("burst.group_wait", "合并前等待（秒）"),
-    ("escalate", "升级（分钟 对象，如：30 lead, 60 tech）"),
+    ("name", _l("Name")), ("types", _l("Event types")), ("keywords", _l("Keywords")), ("patterns", _l("Regular expressions")), ("priority", _l("Priority")),
+    ("announce", _l("Announce")), ("chime", _l("Chime")), ("speech", _l("Spoken sentence")), ("quiet_hours", _l("Quiet hours of this category")),
+    ("repeat.every", _l("Remind every (minutes while unacknowledged, 0 never)")), ("repeat.max", _l("Most reminders")),
+    ("burst.threshold", _l("Summarise when this many wait (0 never)")), ("burst.group_wait", _l("Wait before summarising (seconds)")),
+    ("escalate", _l("Escalate (minutes and to whom, e.g. 30 lead, 60 tech)")),
 ]
 
 
@@ -79,6 +80,12 @@ def section_fields(cfg: Config, name: str) -> list[fields_mod.Field]:
     if name == "categories":
         return [fields_mod.field(cfg, f"categories.{cat}.{key}", label) for cat in cfg.categories for key, label in CATEGORY_FIELDS]
     return [fields_mod.field(cfg, path, label) for path, label in SECTIONS[name][1]]
+
+
+def shown_paths(cfg: Config) -> list[str]:
+    """Every setting the page has a field for (one category stands for all: their help is the same)."""
+    first = next(iter(cfg.categories))
+    return [path for _, fields in SECTIONS.values() for path, _ in fields] + [f"categories.{first}.{key}" for key, _ in CATEGORY_FIELDS]
 
 
 def route_text(text: str) -> str:
@@ -114,11 +121,12 @@ def _save(focus, changes=None, edit=None):
     except Invalid as exc:
         return render(400, errors=exc.errors, submitted=form, focus=focus)
     except OSError as exc:
-        flash(f"无法写入 config.yaml：{exc.strerror or exc}。请检查文件权限（安装程序会让 speakerd 用户可写）。")
+        flash(_("Cannot write config.yaml: %(reason)s. Check the file's permissions (the installer makes it writable for the speakerd user).",
+                reason=exc.strerror or exc))
         return render(500, submitted=form, focus=focus)
     reloaded = _device().reload()
     logger.info("web: settings saved (%s)%s", focus, "" if reloaded else "; the daemon did not reload")
-    flash("已保存，设备已按新设置运行。" if reloaded else "已保存，但设备未能重新加载，请查看日志。")
+    flash(_("Saved; the device runs with the new settings.") if reloaded else _("Saved, but the device could not reload; see its log."))
     return redirect(url_for("settings_page", _anchor=focus))
 
 
@@ -134,7 +142,7 @@ def register(app: Flask) -> None:
         cfg = _current()[0]
         changes = fields_mod.read(section_fields(cfg, name), request.form)
         if not changes:
-            flash("没有改动。")
+            flash(_("Nothing changed."))
             return redirect(url_for("settings_page", _anchor=name))
         return _save(name, changes)
 
@@ -151,7 +159,7 @@ def register(app: Flask) -> None:
         try:
             tree = round_trip_yaml().load(request.form.get("route", ""))
         except (YAMLError, RecursionError) as exc:
-            return render(400, errors={"route": f"不是有效的 YAML：{exc}"}, submitted=request.form.to_dict(), focus="routes")
+            return render(400, errors={"route": _("not valid YAML: %(reason)s", reason=exc)}, submitted=request.form.to_dict(), focus="routes")
 
         def edit(doc: Any) -> None:
             doc["route"] = tree
@@ -165,12 +173,12 @@ def register(app: Flask) -> None:
     @app.post("/settings/speech/test")
     def speak_test() -> ResponseReturnValue:
         speech = _device().speech
-        sentence = (request.form.get("text") or "").strip()[:200] or "这是一条测试播报，声音正常。"
+        sentence = (request.form.get("text") or "").strip()[:200] or _("This is a test announcement; the sound works.")
         if speech is None:
-            flash("语音播报已关闭（speech.enabled），无法试听。")
+            flash(_("Speech is off (speech.enabled), so nothing can be played."))
         else:
             threading.Thread(target=_say, args=(speech, sentence), daemon=True).start()
-            flash(f"正在播报：{sentence}")
+            flash(_("Speaking: %(sentence)s", sentence=sentence))
         return redirect(url_for("settings_page", _anchor="speech"))
 
     @app.post("/settings/push-test/<staff_id>")
@@ -178,10 +186,11 @@ def register(app: Flask) -> None:
         cfg = _device().cfg
         found = cfg.staff().get(staff_id)
         if found is None or not found[1].push:
-            flash(f"{staff_id} 没有推送目标。")
+            flash(_("%(id)s has no push targets.", id=staff_id))
         else:
             for i, (shown, delivered, reason) in enumerate(push_targets.send_test(cfg, staff_id), 1):
-                flash(f"{found[1].name} 目标{i}（{shown}）：{'已送达' if delivered else '失败：' + reason}")
+                flash(_("%(name)s target %(n)s (%(target)s): delivered", name=found[1].name, n=i, target=shown) if delivered else
+                      _("%(name)s target %(n)s (%(target)s): failed: %(reason)s", name=found[1].name, n=i, target=shown, reason=reason))
         return redirect(url_for("settings_page", _anchor=f"dep-{found[0] if found else ''}"))
 
 
@@ -241,11 +250,11 @@ def where_it_goes(cfg: Config, form: Mapping[str, str]) -> dict[str, Any]:
            "app": (form.get("app") or "").strip(), "user": {"tier": (form.get("tier") or "").strip() or None}}
     seen = preview(cfg, {k: v for k, v in raw.items() if v not in ("", None)})
     if isinstance(seen, Rejected):
-        return {"error": f"这条消息会被隔离：{seen.reason}"}
+        return {"error": _("This message would be quarantined: %(reason)s", reason=seen.reason)}
     departments, people = cfg.departments(), cfg.staff()
     targets = []
     for assignment in seen.assignments:
         person = people[assignment.staff_id][1] if assignment.staff_id in people else None
         targets.append({"department": departments[assignment.department][1].name,
-                        "staff": f"{assignment.staff_id} {person.name}" if person else "（无人值班）"})
+                        "staff": f"{assignment.staff_id} {person.name}" if person else _("(nobody on duty)")})
     return {"category": cfg.categories[seen.category].name, "reason": seen.reason, "targets": targets}

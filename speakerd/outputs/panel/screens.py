@@ -38,6 +38,10 @@ class PanelState:
     link_name: str = "平台"  # what the device depends on: the platform, or for a speaker its hub
     address: str = ""
     muted_until: float = 0.0
+    name: str = ""  # the LAN name, NAME.local
+    port: str = ""  # of the web page; '' when it is off
+    hotspot: str = ""  # the Wi-Fi hotspot to join while the device has no network
+    setup_code: str = ""  # the one-time code while the device is unclaimed
 
 
 @lru_cache(maxsize=4)
@@ -137,7 +141,34 @@ def idle_screen(state: PanelState, now: float, shift: tuple[int, int] = (0, 0)) 
         link = f"{state.link_name} 断开 " + (time.strftime("%H:%M起", time.localtime(state.down_since)) if state.down_since else "")
     draw.text((dx, dy + 21), link, font=small, fill=1)
     draw.text((dx, dy + 35), waiting_line(state.waiting, WIDTH - 2, small), font=small, fill=1)
-    draw.text((dx, dy + 49), state.address or "无网络", font=small, fill=1)
+    draw.text((dx, dy + 49), where_line(state, now), font=small, fill=1)
+    return image
+
+
+def where_line(state: PanelState, now: float) -> str:
+    """Where to find the device: the hotspot to join, else its name and its address by turns (ten seconds each)."""
+    if state.hotspot:
+        return f"连WiFi {state.hotspot}"
+    if not state.address:
+        return "无网络"
+    port = f":{state.port}" if state.port and state.port != "80" else ""
+    return f"{state.name}{port}" if state.name and int(now // 10) % 2 == 0 else f"{state.address}{port}"
+
+
+def setup_screen(state: PanelState) -> Image.Image:
+    """An unclaimed device: where its page is, and the code the page asks for."""
+    image = Image.new("1", (WIDTH, HEIGHT), 0)
+    draw, small, big = ImageDraw.Draw(image), font(12), font(20)
+    port = f":{state.port}" if state.port and state.port != "80" else ""
+    draw.text((0, -1), "设置：浏览器打开", font=small, fill=1)
+    if state.hotspot:
+        draw.text((0, 13), f"先连WiFi {state.hotspot}", font=small, fill=1)
+        draw.text((0, 27), "再选办公室的WiFi", font=small, fill=1)
+    else:
+        draw.text((0, 13), f"{state.name}{port}", font=small, fill=1)
+        draw.text((0, 27), f"{state.address}{port}" if state.address else "无网络", font=small, fill=1)
+    draw.text((0, 46), "代码", font=small, fill=1)
+    draw.text((30, 40), state.setup_code, font=big, fill=1)
     return image
 
 
@@ -145,6 +176,8 @@ def frame(state: PanelState, now: float, scroll: int = 0, recent: float = 600.0)
     """The screen for now: the latest message for ten minutes or until acknowledged, else the idle screen."""
     if state.latest is not None and now - state.latest_at < recent:
         return message_screen(state, now, scroll)
+    if state.setup_code:
+        return setup_screen(state)
     minute = int(now // 60)
     return idle_screen(state, now, shift=(minute % 2, (minute // 2) % 2))
 

@@ -1,4 +1,6 @@
-// Keeps the dashboard live without reloading it: the panel picture and the counts.
+// Keeps the dashboard and the board live without reloading them: the panel
+// picture every two seconds, and the changing part of the page (counts,
+// latest messages, devices) swapped in from the device every few seconds.
 (function () {
   "use strict";
   function refreshPanel(img) {
@@ -7,23 +9,19 @@
       img.src = img.src.split("?")[0] + "?t=" + Date.now();
     }, every);
   }
-  function refreshState() {
-    var platform = document.getElementById("platform-state");
-    if (!platform) return;
+  function refreshLive(box) {
     setInterval(function () {
-      fetch("/api/state", {credentials: "same-origin"}).then(function (r) {
-        return r.ok ? r.json() : null;
-      }).then(function (s) {
-        if (!s) return;
-        platform.textContent = s.platform_text;
-        platform.className = "card " + (s.platform_ok ? "ok" : "bad");
-        document.getElementById("today-messages").textContent = s.today.messages;
-        document.getElementById("today-unacked").textContent = s.today.unacked;
+      if (box.contains(document.activeElement) && document.activeElement.tagName !== "BODY") return;
+      fetch(box.dataset.live, {credentials: "same-origin", headers: {"Accept": "text/html"}}).then(function (r) {
+        if (r.redirected || !r.ok) return null;  // logged out or the device restarting: keep what is shown
+        return r.text();
+      }).then(function (html) {
+        if (html !== null) box.innerHTML = html;
       }).catch(function () {});
-    }, 5000);
+    }, 3000);
   }
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("img[data-refresh]").forEach(refreshPanel);
-    refreshState();
+    document.querySelectorAll("[data-live]").forEach(refreshLive);
   });
 })();

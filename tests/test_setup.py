@@ -1,0 +1,144 @@
+"""The first-run wizard through Flask's test client, on a daemon that runs the shipped config with no password yet.
+
+The device is claimed with the code its panel shows, then each step writes
+config.yaml; after each, the file still carries its comments and loads with
+check-config's own code.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+
+from speakerd import config as config_mod
+from speakerd.demo import free_port, prepare
+from speakerd.outputs.panel import screens
+from speakerd.web import auth, create_app
+
+from .helpers import csrf, wait_until
+
+PASSWORD = "front-desk-42"
+
+
+@pytest.fixture
+def blank(stub, run_daemon, tmp_path):
+    """A fresh install: the shipped example config pointed at the stub, no web password, the real outputs."""
+    server = stub([{"id": "m-1", "type": "order.paid", "content": "客户张三已支付订单1"}])
+    setup = prepare(tmp_path, server.url)
+    auth.password_file(setup.config_path).unlink()
+    daemon = run_daemon(setup.config_path, real_outputs=True)
+    app = create_app(daemon.store, daemon)
+    return daemon, app, setup.config_path, server
+
+
+def claim(client, daemon, code=None, password=PASSWORD, again=None):
+    return client.post("/setup", data={"csrf_token": csrf(client, "/setup"), "code": daemon.claim.code() if code is None else code,
+                                       "password": password, "again": password if again is None else again})
+
+
+def post(client, page, **values):
+    return client.post(page, data={"csrf_token": csrf(client, page), **values})
+
+
+def test_an_unclaimed_device_leads_every_page_to_the_wizard_and_shows_its_code_on_the_panel(blank):
+    daemon, app, path, _ = blank
+    client = app.test_client()
+    for url in ("/", "/settings", "/login", "/reports"):
+        answer = client.get(url, headers={"Accept": "text/html"})
+        assert answer.status_code == 302 and answer.headers["Location"] == "/setup", url
+    assert client.get("/api/state", headers={"Accept": "application/json"}).status_code == 401
+    assert "屏幕上的代码" in client.get("/setup").get_data(as_text=True)
+    code = daemon.claim.code()
+    assert re.fullmatch(r"\d{6}", code)
+    state = screens.PanelState(**daemon.device_state.panel())
+    assert state.setup_code == code
+    assert screens.frame(state, 0).tobytes() == screens.setup_screen(state).tobytes() != screens.idle_screen(state, 0).tobytes()
+
+
+def test_a_wrong_code_sets_nothing_and_guesses_are_slowed_down(blank, caplog):
+    daemon, app, path, _ = blank
+    client = app.test_client()
+    wrong = "000000" if daemon.claim.code() != "000000" else "111111"
+    answer = claim(client, daemon, code=wrong)
+    assert answer.status_code == 403 and "代码和设备屏幕上显示的不一致" in answer.get_data(as_text=True)
+    assert auth.stored_hash(path) is None
+    claim(client, daemon, code=wrong)
+    claim(client, daemon, code=wrong)
+    assert claim(client, daemon).status_code == 429  # even the right code waits its turn now
+    assert auth.stored_hash(path) is None
+    assert daemon.claim.code() not in caplog.text and PASSWORD not in caplog.text
+
+
+def test_the_password_must_be_long_enough_and_typed_twice_the_same(blank):
+    daemon, app, path, _ = blank
+    client = app.test_client()
+    assert claim(client, daemon, password="short").status_code == 400
+    assert claim(client, daemon, again="something else").status_code == 400
+    assert auth.stored_hash(path) is None
+
+
+def test_the_wizard_from_a_blank_device_to_a_working_dashboard(blank, caplog):
+    daemon, app, path, server = blank
+    client = app.test_client()
+    comment = "# Bearer token the platform issued to this device. Never logged or shown."
+    assert comment in path.read_text(encoding="utf-8")
+
+    answer = claim(client, daemon)
+    assert answer.status_code == 302 and answer.headers["Location"] == "/setup/platform"
+    assert auth.check(path, PASSWORD) and daemon.claim.code() == ""
+    assert screens.PanelState(**daemon.device_state.panel()).setup_code == ""
+    assert client.get("/setup", headers={"Accept": "text/html"}).headers["Location"] == "/setup/platform"
+
+    # The platform: a test that names the failure in words, then one that connects, then saved.
+    dead = f"http://127.0.0.1:{free_port()}"
+    page = post(client, "/setup/platform", url=dead, action="test").get_data(as_text=True)
+    assert "连不上平台" in page and "refused the connection" in page
+    page = post(client, "/setup/platform", url=server.url, token="not-the-token", action="test").get_data(as_text=True)
+    assert "平台拒绝了访问令牌" in page
+    page = post(client, "/setup/platform", url=server.url, token="demo-token", action="test").get_data(as_text=True)
+    assert "连接成功" in page
+    assert post(client, "/setup/platform", url=server.url + "/", token="demo-token", action="save").headers["Location"] == "/setup/company"
+    assert "not-the-token" not in caplog.text and "demo-token" not in caplog.text
+
+    # The company: the small shop's three departments, and routes that fit them.
+    assert post(client, "/setup/company", template="shop").headers["Location"] == "/setup/staff"
+    cfg = config_mod.load(path)
+    assert {dep: sub for dep, (sub, _) in cfg.departments().items()} == {"orders": "shop", "finance": "shop", "tech": "shop"}
+    assert daemon.cfg.departments().keys() == cfg.departments().keys()  # the daemon reloaded
+
+    # Staff: a person in two departments, one with a phone to push to.
+    answer = post(client, "/setup/staff", **{"orders:count": "0", "orders:staff-new-id": "001", "orders:staff-new-name": "李娜",
+                                             "finance:count": "0", "finance:staff-new-id": "003", "finance:staff-new-name": "王芳",
+                                             "action": "more"})
+    assert answer.headers["Location"] == "/setup/staff"
+    answer = post(client, "/setup/staff", **{"finance:count": "1", "finance:staff-0-id": "003", "finance:staff-0-name": "王芳",
+                                             "finance:staff-0-on_duty": "on", "finance:staff-0-lead": "on",
+                                             "finance:staff-0-push_add": "ntfy://ntfy.example/finance-desk", "action": "next"})
+    assert answer.headers["Location"] == "/setup/sound"
+    cfg = config_mod.load(path)
+    people = {sid: person for sid, (_, person) in cfg.staff().items()}
+    assert people["001"].name == "李娜" and people["003"].lead and people["003"].push == ("ntfy://ntfy.example/finance-desk",)
+
+    assert post(client, "/setup/sound", action="next").headers["Location"] == "/setup/done"
+    assert "3 个部门，2 名员工" in client.get("/setup/done").get_data(as_text=True)
+    assert "设置向导还没有完成" in client.get("/").get_data(as_text=True)
+    assert post(client, "/setup/done").headers["Location"] == "/"
+    dashboard = client.get("/").get_data(as_text=True)
+    assert "设置向导还没有完成" not in dashboard and "设置完成" in dashboard
+
+    # What the wizard wrote is the file check-config reads, comments and all.
+    text = path.read_text(encoding="utf-8")
+    assert comment in text and "# --- The shop platform this device listens to" in text
+    assert yaml.safe_load(text)["platform"] == {**yaml.safe_load(text)["platform"], "url": server.url + "/", "token": "demo-token"}
+    assert wait_until(lambda: daemon.store.reports.counts()["messages"] >= 1, 15)
+
+
+def test_a_layout_that_does_not_fit_the_config_is_refused_and_changes_nothing(blank):
+    daemon, app, path, _ = blank
+    client = app.test_client()
+    claim(client, daemon)
+    before = path.read_text(encoding="utf-8")
+    assert post(client, "/setup/company", template="nonsense").status_code == 400
+    assert path.read_text(encoding="utf-8") == before
