@@ -26,6 +26,7 @@ from speakerd.config import Config
 from speakerd.errors import ConfigError
 from speakerd.message import Rejected
 from speakerd.preview import preview
+from speakerd.web import company
 from speakerd.web import fields as fields_mod
 from speakerd.web.configedit import ConfigFile, Conflict, Invalid, flow_map, flow_seq, round_trip_yaml
 from speakerd.web.device import Device
@@ -48,7 +49,13 @@ SECTIONS = {
                             ("stats.digest_at", _l("Daily digest at (HH:MM, empty for none)"))]),
     "web": (_l("Web page and push"), [("push.enabled", _l("Push to phones and PCs")), ("push.fallback_after", _l("Failures before the next push target")),
                       ("web.public_url", _l("Address phones reach this device at (for acknowledge links)")), ("web.ack_link_hours", _l("Acknowledge links valid (hours)")),
-                      ("web.session_hours", _l("Login lasts (hours)"))]),
+                      ("web.session_hours", _l("Login lasts (hours)")), ("web.language", _l("Language of the page"))]),
+    "rules": (_l("Alerts and acknowledging"), [("classify.fallback", _l("Category of a message nothing else places")),
+                                               ("health.enabled", _l("Technical alerts")), ("health.fail_after", _l("Alert after a trouble lasts (seconds)")),
+                                               ("health.remind_every", _l("Remind of an outage every (seconds)")),
+                                               ("health.disk_min_free_mb", _l("Disk nearly full below (MB)")),
+                                               ("acknowledge.platform_types", _l("Platform events that mean handled")),
+                                               ("acknowledge.match_on", _l("Data fields that tie them to a message"))]),
 }
 CATEGORY_FIELDS = [
     ("name", _l("Name")), ("types", _l("Event types")), ("keywords", _l("Keywords")), ("patterns", _l("Regular expressions")), ("priority", _l("Priority")),
@@ -106,7 +113,7 @@ def render(status: int = 200, errors: dict[str, Any] | None = None, submitted: d
         "settings.html", cfg=cfg, version=conflict or version, broken=broken, simple=simple, categories=categories,
         errors=errors or {}, submitted=submitted, conflict=conflict, focus=focus, tried=tried,
         route=submitted.get("route") if "route" in submitted else route_text(_file().read()[0]),
-        masked=push_targets.mask,
+        masked=push_targets.mask, rules=company.flat_routes(cfg), priorities=company.PRIORITIES,
     ), status
 
 
@@ -131,6 +138,8 @@ def _save(focus, changes=None, edit=None):
 
 
 def register(app: Flask) -> None:
+    company.register(app, _save, lambda: _current()[0])
+
     @app.get("/settings")
     def settings_page() -> ResponseReturnValue:
         return render()
@@ -225,13 +234,18 @@ def _edit_person(person, form, prefix) -> None:
     person["name"] = form.get(prefix + "name", "").strip()
     _flag(person, "on_duty", form.get(prefix + "on_duty") is not None, default=True)
     _flag(person, "lead", form.get(prefix + "lead") is not None, default=False)
-    if form.get(prefix + "push_clear") and "push" in person:
-        del person["push"]
+    edit_push(person, form, prefix)
+
+
+def edit_push(node: Any, form: Mapping[str, str], prefix: str = "") -> None:
+    """Clear the push targets of a person, department or subsystem, or add one: targets are secret, never shown to edit."""
+    if form.get(prefix + "push_clear") and "push" in node:
+        del node["push"]
     added = form.get(prefix + "push_add", "").strip()
     if added:
-        targets = person.get("push")
+        targets = node.get("push")
         if targets is None:
-            person["push"] = flow_seq([added])
+            node["push"] = flow_seq([added])
         else:
             targets.append(added)
 
