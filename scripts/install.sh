@@ -11,19 +11,28 @@
 #                                         this device is a department speaker of the hub at URL, the
 #                                         address 'sudo speakerd fleet-add NAME --departments …' printed
 #                                         on the hub (see docs/fleet.md)
+#   sudo scripts/install.sh --kiosk       also show the board full-screen on the HDMI screen at boot
+#   sudo scripts/install.sh --no-wifi-setup
+#                                         leave Wi-Fi alone (by default, on a device with Wi-Fi, comitup
+#                                         offers a hotspot to pick the office Wi-Fi from a phone)
+#
+# Then open http://<hostname>.local:8080 on a phone or PC in the office and follow the set-up;
+# it asks for the code on the panel (or from 'sudo speakerd setup-code').
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 PREFIX=/opt/speakerd
 CONF_DIR=/etc/speakerd
 UNIT_DIR=/etc/systemd/system
-APT_PACKAGES=(python3-venv python3-dev fonts-wqy-microhei espeak-ng libportaudio2 alsa-utils i2c-tools)
+APT_PACKAGES=(python3-venv python3-dev fonts-wqy-microhei espeak-ng libportaudio2 alsa-utils i2c-tools avahi-daemon)
 WITH_STUB=no
 START=yes
 ROLE=standalone
 BROKER=""
 DEPARTMENTS=""
 SITE=office
+KIOSK=no
+WIFI_SETUP=auto
 
 while [ "$#" -gt 0 ]; do
     case "$1" in
@@ -33,7 +42,9 @@ while [ "$#" -gt 0 ]; do
         --speaker) ROLE=speaker; BROKER=${2:?--speaker needs the broker address fleet-add printed on the hub}; shift ;;
         --departments) DEPARTMENTS=${2:?--departments needs a comma-separated list}; shift ;;
         --site) SITE=${2:?--site needs a name}; shift ;;
-        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+        --kiosk) KIOSK=yes ;;
+        --no-wifi-setup) WIFI_SETUP=no ;;
+        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
         *) echo "install.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
     esac
     shift
@@ -43,6 +54,12 @@ if [ "$ROLE" = speaker ] && [ -z "$DEPARTMENTS" ]; then
     exit 2
 fi
 [ "$ROLE" = hub ] && APT_PACKAGES+=(mosquitto mosquitto-clients)
+[ "$KIOSK" = yes ] && APT_PACKAGES+=(xserver-xorg x11-xserver-utils xinit chromium wget)
+if [ "$WIFI_SETUP" = auto ]; then
+    WIFI_SETUP=no
+    for radio in /sys/class/net/*/wireless; do [ -e "$radio" ] && WIFI_SETUP=yes; done
+fi
+[ "$WIFI_SETUP" = yes ] && APT_PACKAGES+=(comitup)
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "install.sh: run as root: sudo $0 $*" >&2
@@ -99,15 +116,6 @@ case "$ROLE" in
 esac
 "$PREFIX/venv/bin/speakerd" check-config -c "$CONF_DIR/config.yaml"
 
-if [ ! -f "$CONF_DIR/web-password" ]; then
-    if [ -t 0 ]; then
-        say "a password for the web page (kept only as a hash in $CONF_DIR/web-password)"
-        "$PREFIX/venv/bin/speakerd" set-password -c "$CONF_DIR/config.yaml" || echo "    not set; later: sudo speakerd set-password"
-    else
-        echo "    the web page has no password yet: set one with 'sudo speakerd set-password'"
-    fi
-fi
-
 say "systemd units"
 install -m 0644 "$SRC/systemd/speakerd.service" "$UNIT_DIR/speakerd.service"
 install -m 0644 "$SRC/systemd/speakerd-stub.service" "$UNIT_DIR/speakerd-stub.service"
@@ -115,9 +123,41 @@ systemctl daemon-reload
 units=(speakerd.service)
 [ "$WITH_STUB" = yes ] && units=(speakerd-stub.service "${units[@]}")
 systemctl enable "${units[@]}"
+
+say "the page on the office network: http://$(hostname).local:8080 (avahi)"
+install -m 0644 "$SRC/systemd/avahi/speakerd.service" /etc/avahi/services/speakerd.service
+systemctl reload-or-restart avahi-daemon 2>/dev/null || true
+
+if [ "$WIFI_SETUP" = yes ]; then
+    say "Wi-Fi set-up by phone: comitup (hotspot $(hostname)-wifi while no Wi-Fi is known)"
+    [ -f /etc/comitup.conf.orig ] || cp -p /etc/comitup.conf /etc/comitup.conf.orig 2>/dev/null || true
+    install -m 0644 "$SRC/systemd/comitup/comitup.conf" /etc/comitup.conf
+    install -D -m 0755 "$SRC/systemd/comitup/comitup-callback" /usr/local/lib/speakerd/comitup-callback
+    systemctl enable comitup
+fi
+
+if [ "$KIOSK" = yes ]; then
+    say "the board on the HDMI screen: chromium in kiosk mode, started at boot"
+    id speakerd-kiosk >/dev/null 2>&1 || useradd --system --create-home --home-dir /var/lib/speakerd-kiosk \
+        --shell /usr/sbin/nologin speakerd-kiosk
+    usermod -a -G video,input,render,tty speakerd-kiosk 2>/dev/null || usermod -a -G video,input,tty speakerd-kiosk
+    # A system user starts X on tty1: the wrapper must allow it.
+    printf 'allowed_users=anybody\nneeds_root_rights=yes\n' > /etc/X11/Xwrapper.config
+    install -D -m 0755 "$SRC/systemd/kiosk/kiosk-session" /usr/local/lib/speakerd/kiosk-session
+    install -m 0644 "$SRC/systemd/kiosk/speakerd-kiosk.service" "$UNIT_DIR/speakerd-kiosk.service"
+    systemctl daemon-reload
+    systemctl set-default graphical.target
+    units+=(speakerd-kiosk.service)
+    systemctl enable speakerd-kiosk.service
+fi
+
 if [ "$START" = yes ]; then
     systemctl restart "${units[@]}"
     say "running. Follow it with: journalctl -u speakerd -f"
 else
     say "installed and enabled; it starts at the next boot"
+fi
+if [ ! -f "$CONF_DIR/web-password" ]; then
+    say "next: open http://$(hostname).local:8080 in the office and follow the set-up"
+    echo "    it asks for the code on the panel (or: sudo speakerd setup-code)"
 fi

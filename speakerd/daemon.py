@@ -32,8 +32,8 @@ from speakerd.announcer import Announcer
 from speakerd.attention import Attention
 from speakerd.buttons import ButtonActions
 from speakerd.chores import Chores
-from speakerd.config import Config
 from speakerd.claim import Claim
+from speakerd.config import Config
 from speakerd.device_state import HEARTBEAT_SECONDS, DeviceState
 from speakerd.dispatch import OutputWorker
 from speakerd.errors import ConfigError

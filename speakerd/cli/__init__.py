@@ -14,6 +14,7 @@ from speakerd.cli.device import (
     cmd_fleet,
     cmd_fleet_add,
     cmd_fleet_join,
+    cmd_kiosk_url,
     cmd_messages,
     cmd_panel,
     cmd_push_test,
@@ -82,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     config_option(p)
 
     p = command("setup-code", cmd_setup_code, "print the code the set-up page asks for, on a device whose web password is not set yet")
+    config_option(p)
+
+    p = command("kiosk-url", cmd_kiosk_url, "print the link that shows the board on the device's own screen, without a password")
     config_option(p)
 
     p = command("set-password", cmd_set_password, "set the web page's password (kept only as a hash beside the config file)")

@@ -1,4 +1,4 @@
-"""The commands that read or act on this device: run, check-config, status, messages, ack, stats, panel, push-test, setup-code, set-password."""
+"""The commands that read or act on this device: run, check-config, status, messages, ack, stats, panel, push-test, setup-code, kiosk-url, set-password."""
 
 from __future__ import annotations
 
@@ -79,6 +79,22 @@ def cmd_setup_code(args: argparse.Namespace) -> int:
         print("this device is claimed: its web password is set (change it with 'speakerd set-password')", file=sys.stderr)
         return 1
     print(code)
+    return 0
+
+
+def cmd_kiosk_url(args: argparse.Namespace) -> int:
+    """The link that shows the board on the device's own screen without a password (install.sh --kiosk uses it)."""
+    from speakerd.web import kiosk
+
+    found = existing_database(args)
+    if found is None:
+        return 1
+    cfg, db_path = found
+    if not cfg.web.enabled:
+        print("the web page is off (web.enabled: false): there is no board to show", file=sys.stderr)
+        return 1
+    with Store(db_path) as store:
+        print(f"http://127.0.0.1:{cfg.web.listen.rpartition(':')[2]}/kiosk/{kiosk.token(store)}")
     return 0
 
 

@@ -25,7 +25,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from speakerd import ack
 from speakerd.httpserver import BackgroundServer
-from speakerd.web import auth, i18n
+from speakerd.web import auth, i18n, kiosk
 
 if TYPE_CHECKING:
     from speakerd.store import Store
@@ -42,7 +42,7 @@ HEADERS = {
     "Cache-Control": "no-store",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
-OPEN_ENDPOINTS = {"login", "static", "ack_form", "ack_done", "switch_language"}
+OPEN_ENDPOINTS = {"login", "static", "ack_form", "ack_done", "switch_language", "kiosk"}
 
 
 def create_app(store: Store, device: Device | None = None) -> Flask:
@@ -56,6 +56,7 @@ def create_app(store: Store, device: Device | None = None) -> Flask:
     i18n.init(app)
     _auth_routes(app)
     _ack_routes(app, store, csrf)
+    kiosk.register(app, store)
     if device is not None:
         from speakerd.web import pages, settings, setup
 
@@ -105,6 +106,9 @@ def _auth_routes(app) -> None:
         if session.get("pw") and hashed and session["pw"] == auth.fingerprint(hashed) and sessions.valid(session.get("sid")):
             g.user = "staff"
         if request.endpoint in OPEN_ENDPOINTS or g.user:
+            return None
+        if kiosk.allowed():
+            g.kiosk = True
             return None
         if device is not None and device.claim.open():
             # An unclaimed device: only the wizard's first step, which asks for the code on the panel.

@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from flask import current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import format_datetime, gettext as _, lazy_gettext as _l
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from speakerd import stats
 from speakerd.web import charts_svg
