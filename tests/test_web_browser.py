@@ -140,3 +140,105 @@ def test_screenshots_are_where_the_readme_shows_them():
     for name in ("dashboard", "settings"):
         assert f"docs/screenshots/{name}.png" in readme
         assert (DOC_SHOTS / f"{name}.png").exists()
+
+
+@pytest.fixture
+def blank_device(stub, run_daemon, tmp_path):
+    """A fresh install: the shipped config on the stub, no web password, the real outputs."""
+    from speakerd.demo import prepare
+    from speakerd.stub.scenarios import office
+
+    server = stub(office(10, seed=5))
+    setup = prepare(tmp_path / "device", server.url)
+    auth.password_file(setup.config_path).unlink()
+    daemon = run_daemon(setup.config_path, real_outputs=True)
+    return daemon, setup.web_url.rstrip("/"), server, setup
+
+
+def click(driver, selector):
+    element = driver.find_element(By.CSS_SELECTOR, selector)
+    driver.execute_script("arguments[0].scrollIntoView()", element)
+    element.click()
+
+
+def test_the_wizard_from_a_blank_device_to_a_working_dashboard(browser, blank_device):
+    daemon, base, server, setup = blank_device
+    browser.get(base + "/")
+    assert wait_until(lambda: browser.current_url.endswith("/setup"))
+    assert "欢迎使用 speakerd" in browser.page_source
+    code = daemon.claim.code()  # what the panel shows
+    browser.find_element(By.NAME, "code").send_keys(code)
+    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    browser.find_element(By.NAME, "again").send_keys(PASSWORD)
+    shot(browser, "setup-1-claim")
+    click(browser, "button.primary")
+    assert wait_until(lambda: browser.current_url.endswith("/setup/platform"))
+
+    url = browser.find_element(By.NAME, "url")
+    url.clear()
+    url.send_keys(server.url)
+    browser.find_element(By.NAME, "token").send_keys("demo-token")
+    click(browser, "button[value=test]")
+    assert wait_until(lambda: "连接成功" in browser.page_source)
+    shot(browser, "setup-2-platform")
+    browser.find_element(By.NAME, "token").send_keys("demo-token")  # a password field is not filled again
+    click(browser, "button[value=save]")
+    assert wait_until(lambda: browser.current_url.endswith("/setup/company"))
+
+    shot(browser, "setup-3-company")
+    click(browser, "input[value=shop]")
+    click(browser, "button.primary")
+    assert wait_until(lambda: browser.current_url.endswith("/setup/staff"))
+    browser.find_element(By.NAME, "orders:staff-new-id").send_keys("001")
+    browser.find_element(By.NAME, "orders:staff-new-name").send_keys("李娜")
+    browser.find_element(By.NAME, "finance:staff-new-id").send_keys("003")
+    browser.find_element(By.NAME, "finance:staff-new-name").send_keys("王芳")
+    browser.find_element(By.NAME, "tech:staff-new-id").send_keys("007")
+    browser.find_element(By.NAME, "tech:staff-new-name").send_keys("吴昊")
+    shot(browser, "setup-4-staff")
+    click(browser, "button[value=next]")
+    assert wait_until(lambda: browser.current_url.endswith("/setup/sound"))
+
+    audio = setup.config_path.parent / "audio"
+    before = set(audio.glob("*.wav")) if audio.exists() else set()
+    click(browser, "button[value=play]")
+    assert wait_until(lambda: "设备正在播放提示音和一句话" in browser.page_source)
+    if setup.sound.startswith("WAV"):  # no sound card here: announcements are files
+        assert wait_until(lambda: audio.exists() and len(set(audio.glob("*.wav")) - before) >= 1, 60)
+    shot(browser, "setup-5-sound")
+    click(browser, "button[value=next]")
+    assert wait_until(lambda: browser.current_url.endswith("/setup/done"))
+    assert "3 个部门，3 名员工" in browser.page_source
+    shot(browser, "setup-6-done")
+    click(browser, "button.primary")
+    assert wait_until(lambda: browser.current_url.rstrip("/") == base)
+    assert wait_until(lambda: "设置完成" in browser.page_source)
+    assert daemon.cfg.departments().keys() == {"orders", "finance", "tech"}
+    # The dashboard is live: the messages the platform sends now appear without a reload.
+    assert wait_until(lambda: len(browser.find_elements(By.CSS_SELECTOR, "#messages tbody tr[data-id]")) >= 3, 40)
+
+
+def test_add_a_subsystem_department_and_category_then_read_it_in_english(browser, device):
+    daemon, base = device
+    log_in(browser, base)
+    browser.get(base + "/settings#structure")
+    form = browser.find_element(By.ID, "add-subsystem")
+    for name, value in (("id", "wholesale"), ("name", "批发"), ("department_id", "wholesale-sales"), ("department_name", "批发销售部")):
+        form.find_element(By.NAME, name).send_keys(value)
+    click(browser, "#add-subsystem button")
+    assert wait_until(lambda: "wholesale-sales" in daemon.cfg.departments())
+    form = browser.find_element(By.ID, "add-department")
+    form.find_element(By.NAME, "id").send_keys("wholesale-service")
+    form.find_element(By.NAME, "name").send_keys("批发客服部")
+    browser.execute_script("arguments[0].value = 'wholesale'", form.find_element(By.NAME, "subsystem"))
+    click(browser, "#add-department button")
+    assert wait_until(lambda: daemon.cfg.departments().get("wholesale-service", ("",))[0] == "wholesale")
+    form = browser.find_element(By.ID, "add-category")
+    form.find_element(By.NAME, "id").send_keys("invoice")
+    form.find_element(By.NAME, "name").send_keys("发票")
+    form.find_element(By.NAME, "keywords").send_keys("发票, 开票")
+    click(browser, "#add-category button")
+    assert wait_until(lambda: "invoice" in daemon.cfg.categories)
+    click(browser, "nav.top .language button")
+    assert wait_until(lambda: "Company structure" in browser.page_source and "Settings" in browser.title)
+    shot(browser, "settings-en")
