@@ -242,3 +242,50 @@ def test_add_a_subsystem_department_and_category_then_read_it_in_english(browser
     click(browser, "nav.top .language button")
     assert wait_until(lambda: "Company structure" in browser.page_source and "Settings" in browser.title)
     shot(browser, "settings-en")
+
+
+def test_upload_a_sound_play_it_and_a_hostile_upload_changes_nothing(browser, blank_device, tmp_path):
+    import io
+    import wave
+
+    import numpy as np
+
+    daemon, base, _, setup = blank_device
+    auth.set_password(setup.config_path, PASSWORD)
+    daemon.claim.claimed()
+    log_in(browser, base)
+    sound = tmp_path / "bell.wav"
+    with wave.open(str(sound), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(16000)
+        w.writeframes((np.sin(np.arange(8000) / 16000 * 2 * np.pi * 700) * 12000).astype("<i2").tobytes())
+    browser.get(base + "/settings#sounds")
+    form = browser.find_element(By.ID, "upload-sound")
+    form.find_element(By.NAME, "file").send_keys(str(sound))
+    form.find_element(By.NAME, "name").send_keys("doorbell")
+    browser.execute_script("arguments[0].value = 'finance'", form.find_element(By.NAME, "category"))
+    click(browser, "#upload-sound button")
+    assert wait_until(lambda: daemon.cfg.categories["finance"].chime.endswith("/sounds/doorbell.wav"))
+    shot(browser, "settings-sounds")
+
+    audio = setup.config_path.parent / "audio"
+    before = set(audio.glob("*.wav")) if audio.exists() else set()
+    play = browser.find_element(By.ID, "play-sound")
+    browser.execute_script("arguments[0].value = arguments[1]", play.find_element(By.NAME, "sound"), daemon.cfg.categories["finance"].chime)
+    click(browser, "#play-sound button")
+    assert wait_until(lambda: "设备正在播放 doorbell" in browser.page_source)
+    if setup.sound.startswith("WAV"):
+        assert wait_until(lambda: audio.exists() and len(set(audio.glob("*.wav")) - before) >= 1, 30)
+
+    config_before = setup.config_path.read_text(encoding="utf-8")
+    hostile = tmp_path / "invoice.mp3"
+    hostile.write_bytes(b"#!/bin/sh\nrm -rf /\n" * 50)
+    browser.get(base + "/settings#sounds")
+    form = browser.find_element(By.ID, "upload-sound")
+    form.find_element(By.NAME, "file").send_keys(str(hostile))
+    form.find_element(By.NAME, "name").send_keys("doorbell")
+    click(browser, "#upload-sound button")
+    assert wait_until(lambda: "这不是 WAV、MP3 或 OGG 声音文件" in browser.page_source)
+    assert setup.config_path.read_text(encoding="utf-8") == config_before
+    stored = setup.config_path.parent / "sounds" / "doorbell.wav"
+    with wave.open(str(stored)) as w:
+        assert w.getnframes() > 0  # the sound uploaded before is still the one kept

@@ -49,6 +49,8 @@ def create_app(store: Store, device: Device | None = None) -> Flask:
     """The Flask app; ``device`` (the running daemon) gives the settings, outputs and health."""
     app = Flask("speakerd.web")
     app.secret_key = store.meta.secret("web_session_key", lambda: secrets.token_hex(32))
+    # A sound upload (speakerd.sounds.MAX_BYTES) is the largest thing the page takes; anything bigger is refused unread.
+    app.config["MAX_CONTENT_LENGTH"] = 6 * 1024 * 1024
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict", WTF_CSRF_TIME_LIMIT=None,
                       PERMANENT_SESSION_LIFETIME=timedelta(hours=device.cfg.web.session_hours if device else 12))
     app.extensions["speakerd"] = {"store": store, "device": device, "throttle": auth.Throttle(), "sessions": auth.Sessions()}
@@ -79,6 +81,12 @@ def create_app(store: Store, device: Device | None = None) -> Flask:
     def headers(response: Response) -> Response:
         response.headers.update(HEADERS)
         return response
+
+    @app.errorhandler(413)
+    def too_large(exc: Exception) -> ResponseReturnValue:
+        logger.warning("web: a request larger than %d bytes from %s was refused", app.config["MAX_CONTENT_LENGTH"], request.remote_addr)
+        return render_template("message.html", title=_("Too large"),
+                               text=_("What was sent is larger than the device takes (a sound may have at most 5 MB).")), 413
 
     @app.errorhandler(CSRFError)
     def csrf_refused(exc: CSRFError) -> ResponseReturnValue:

@@ -27,7 +27,7 @@ from speakerd.config import Config
 from speakerd.errors import ConfigError
 from speakerd.message import Rejected
 from speakerd.preview import preview
-from speakerd.web import company
+from speakerd.web import company, sounds_page
 from speakerd.web import fields as fields_mod
 from speakerd.web.configedit import ConfigFile, Conflict, Invalid, flow_map, flow_seq, round_trip_yaml
 from speakerd.web.device import Device
@@ -114,7 +114,7 @@ def render(status: int = 200, errors: dict[str, Any] | None = None, submitted: d
         "settings.html", cfg=cfg, version=conflict or version, broken=broken, simple=simple, categories=categories,
         errors=errors or {}, submitted=submitted, conflict=conflict, focus=focus, tried=tried,
         route=submitted.get("route") if "route" in submitted else route_text(_file().read()[0]),
-        masked=push_targets.mask, rules=company.flat_routes(cfg), priorities=company.PRIORITIES,
+        masked=push_targets.mask, rules=company.flat_routes(cfg), priorities=company.PRIORITIES, sounds=sounds_page.choices(),
     ), status
 
 
@@ -140,6 +140,7 @@ def _save(focus, changes=None, edit=None):
 
 def register(app: Flask) -> None:
     company.register(app, _save, lambda: _current()[0])
+    sounds_page.register(app, _save, lambda: _current()[0])
 
     @app.get("/settings")
     def settings_page() -> ResponseReturnValue:
