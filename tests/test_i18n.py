@@ -82,3 +82,17 @@ def test_an_unknown_language_or_a_foreign_next_changes_nothing(page):
     answer = client.post("/language", data={"csrf_token": csrf(client, "/"), "lang": "xx", "next": "https://evil.example/"})
     assert "evil.example" not in answer.headers["Location"]
     assert "最新消息" in client.get("/").get_data(as_text=True)
+
+
+def test_check_configs_reasons_are_said_in_the_pages_language(page):
+    client = page()
+    form = client.get("/settings").get_data(as_text=True)
+    version = re.search(r'name="version" value="([^"]+)"', form).group(1)
+    refused = client.post("/settings/section/platform", data={"csrf_token": csrf(client, "/settings"), "version": version,
+                                                             "platform.poll_interval": "0.01", "platform.timeout": "lots"})
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "不能小于 0.2" in text and "必须是数字" in text
+    client.post("/language", data={"csrf_token": csrf(client, "/"), "lang": "en", "next": "/"})
+    refused = client.post("/settings/section/platform", data={"csrf_token": csrf(client, "/settings"), "version": version,
+                                                             "platform.poll_interval": "0.01"})
+    assert "must be at least 0.2" in refused.get_data(as_text=True)

@@ -176,8 +176,8 @@ def test_a_bad_value_is_shown_at_its_field_and_nothing_is_written(site):
         "platform.url": "ftp://nowhere", "platform.poll_interval": "0.01", "platform.long_poll": "0", "platform.timeout": "2"}))
     page = answer.get_data(as_text=True)
     assert answer.status_code == 400
-    assert re.search(r'has-error">\s*<label for="platform.url">.*?must be an http:// or https:// address', page, re.S)
-    assert re.search(r'has-error">\s*<label for="platform.poll_interval">.*?must be at least 0.2', page, re.S)
+    assert re.search(r'has-error">\s*<label for="platform.url">.*?必须是以 http:// 或 https:// 开头的地址', page, re.S)
+    assert re.search(r'has-error">\s*<label for="platform.poll_interval">.*?不能小于 0.2', page, re.S)
     assert 'value="0.01"' in page  # what the person typed stays in the form
     assert path.read_text(encoding="utf-8") == before
 
@@ -221,7 +221,7 @@ def test_a_duplicate_staff_id_is_refused_at_its_row(site):
                          **{"staff-0-id": "001", "staff-0-name": "李娜", "staff-0-on_duty": "on",
                             "staff-1-id": "003", "staff-1-name": "陈伟", "staff-1-on_duty": "on"}))
     assert answer.status_code == 400
-    assert "staff id &#39;003&#39; is already used in department &#39;orders&#39;" in answer.get_data(as_text=True)
+    assert "工号 &#39;003&#39; 已在部门 &#39;orders&#39; 中使用" in answer.get_data(as_text=True)
     assert path.read_text(encoding="utf-8") == before
 
 
@@ -259,7 +259,7 @@ def test_routes_are_saved_from_yaml_and_a_bad_route_is_named(site):
 
     route = html.unescape(route)
     bad = client.post("/settings/route", data=form(client, route=route.replace("department: finance", "department: finanse", 1)))
-    assert bad.status_code == 400 and "unknown department &#39;finanse&#39;" in bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "没有部门 &#39;finanse&#39;" in bad.get_data(as_text=True)
     good = client.post("/settings/route", data=form(client, route=route.replace("department: service", "department: orders", 1)))
     assert good.status_code == 302
     assert wait_until(lambda: daemon.cfg.route.department == "orders")
@@ -296,7 +296,7 @@ def test_a_category_escalation_chain_is_edited_as_text(site):
     assert answer.status_code == 302, answer.get_data(as_text=True)[:500]
     assert wait_until(lambda: [(s.after, s.to) for s in daemon.cfg.categories["finance"].escalate] == [(20, "lead"), (45, "007")])
     bad = client.post("/settings/section/categories", data=form(client, **{**fields, "categories.finance.escalate": "20 nobody"}))
-    assert bad.status_code == 400 and "&#39;nobody&#39; is neither lead" in bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "&#39;nobody&#39; 既不是 lead" in bad.get_data(as_text=True)
 
 
 def html_unescape(text):

@@ -113,7 +113,7 @@ def test_field_errors_show_in_the_form(browser, device):
     field.send_keys("0.01")
     browser.find_element(By.CSS_SELECTOR, "#platform button.primary").click()
     error = browser.find_element(By.CSS_SELECTOR, ".field.has-error .error")
-    assert "must be at least 0.2" in error.text
+    assert "不能小于 0.2" in error.text
     assert daemon.cfg.platform.poll_interval == 0.2
 
 

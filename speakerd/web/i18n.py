@@ -15,12 +15,15 @@ The catalogs are refreshed with ``scripts/translations``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flask import current_app, request, session
-from flask_babel import Babel
+from flask_babel import Babel, gettext
+
+from speakerd.errors import N_
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -29,8 +32,44 @@ LANGUAGES = {"zh": "中文", "en": "English"}
 DEFAULT = "zh"
 
 
+# check-config's reasons are English sentences made where the fault is found; these are the ones a
+# form can produce, matched here so the page can say them in its own language. Others stay English.
+REASONS = [
+    (re.compile(r"must be at least (?P<low>\S+)"), N_("must be at least %(low)s")),
+    (re.compile(r"must be at most (?P<high>\S+)"), N_("must be at most %(high)s")),
+    (re.compile(r"must be one of (?P<choices>.+?) \(got .*\)$"), N_("must be one of %(choices)s")),
+    (re.compile(r"must be a whole number"), N_("must be a whole number")),
+    (re.compile(r"must be a number"), N_("must be a number")),
+    (re.compile(r"must be true or false"), N_("must be true or false")),
+    (re.compile(r"^required setting is missing$"), N_("required setting is missing")),
+    (re.compile(r"^must not be empty$"), N_("must not be empty")),
+    (re.compile(r"^must be an http:// or https:// address"), N_("must be an address starting with http:// or https://")),
+    (re.compile(r"^give the part before /v1/messages"), N_("give the address without /v1/messages: speakerd adds that itself")),
+    (re.compile(r"^must be a time of day as HH:MM"), N_("must be a time of day as HH:MM, e.g. 09:00, or empty")),
+    (re.compile(r"^must be a span of the day as HH:MM-HH:MM"), N_("must be a span of the day as HH:MM-HH:MM, e.g. 20:00-08:30, or empty")),
+    (re.compile(r"^must be between 0 \(silent\) and 1 \(full\)"), N_("must be between 0 (silent) and 1 (full)")),
+    (re.compile(r"^not a valid regular expression"), N_("not a valid regular expression")),
+    (re.compile(r"is not a push target apprise understands"), N_("is not a push target address speakerd understands (see docs/push.md)")),
+    (re.compile(r"^unknown department (?P<id>'[^']*')"), N_("unknown department %(id)s")),
+    (re.compile(r"^unknown category (?P<id>'[^']*')"), N_("unknown category %(id)s")),
+    (re.compile(r"^staff id (?P<id>'[^']*') is already used in department (?P<department>'[^']*')"),
+     N_("staff id %(id)s is already used in department %(department)s")),
+    (re.compile(r"^(?P<to>'[^']*') is neither lead, a department id nor a staff id"), N_("%(to)s is neither lead, a department id nor a staff id")),
+]
+
+
 def init(app: Flask) -> None:
     Babel(app, locale_selector=language)
+    app.jinja_env.filters["reason"] = reason
+
+
+def reason(text: str) -> str:
+    """check-config's reason for a fault, in the page's language when it is one the forms can produce."""
+    for pattern, message in REASONS:
+        found = pattern.search(text)
+        if found:
+            return gettext(message, **found.groupdict())
+    return text
 
 
 def language() -> str:
