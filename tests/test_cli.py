@@ -202,3 +202,11 @@ def test_log_lines_and_tables_escape_what_could_forge_a_line_or_drive_the_termin
     assert line == "WARNING speakerd.ingest: quarantined message x\n    INFO speakerd.web: login from 10.0.0.9: bad \\x1b[2J"
     shown = table([{"id": "m-\x1b[31m", "raw": "gnp\u202e.exe"}], ["id", "raw"])
     assert "\x1b" not in shown and "\u202e" not in shown and "\\x1b[31m" in shown and "\\u202e" in shown
+
+
+def test_check_config_never_prints_a_password_in_the_platform_address(write_config, capsys):
+    """Regression: check-config printed platform.url as written, user:password and all."""
+    path = write_config({"platform": {"url": "https://device7:s3cret-pw@shop.example/api"}})
+    assert main(["check-config", "-c", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "s3cret-pw" not in out and "https://shop.example/api" in out

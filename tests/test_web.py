@@ -428,3 +428,19 @@ def test_the_web_server_serves_at_most_sixteen_requests_at_once():
     finally:
         server.stop()
     assert answers == ["ok"] * 40 and at_once.most == MAX_THREADS
+
+
+def test_a_password_in_the_platform_address_is_never_shown_and_kept_on_save(stub, write_config, run_daemon):
+    """Regression: the settings page showed platform.url as written, user:password and all."""
+    server = stub([])
+    url = server.url.replace("http://", "http://device7:s3cret-pw@")
+    path = write_config(fast_platform(url))
+    auth.set_password(path, PASSWORD)
+    daemon = run_daemon(path)
+    client = create_app(daemon.store, daemon).test_client()
+    login(client)
+    for page in ("/settings", "/setup/platform"):
+        assert "s3cret-pw" not in client.get(page).get_data(as_text=True), page
+    assert client.post("/settings/section/platform", data=form(client, **{"platform.url": server.url, "platform.poll_interval": "0.3",
+                                                                          "platform.long_poll": "0", "platform.timeout": "2"})).status_code == 302
+    assert daemon.cfg.platform.url == url and daemon.cfg.platform.poll_interval == 0.3

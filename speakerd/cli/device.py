@@ -10,6 +10,7 @@ from pathlib import Path
 
 from speakerd import config as config_mod
 from speakerd.cli.common import existing_database, exit_now, load_or_exit, setup_logging
+from speakerd.platform import safe_url
 from speakerd.store import Store, StoreError
 from speakerd.text import table
 from speakerd.timeparse import local_time, parse_day, parse_since
@@ -36,7 +37,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     cfg = load_or_exit(path)
     print(
         f"{path}: OK ({len(cfg.categories)} categories, {len(cfg.departments())} departments, "
-        f"{len(cfg.staff())} staff, platform {cfg.platform.url})"
+        f"{len(cfg.staff())} staff, platform {safe_url(cfg.platform.url)})"
     )
     return 0
 

@@ -17,12 +17,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from speakerd import config as config_mod
+from speakerd.platform import safe_url
 from speakerd.schema import Secret, yaml_key
 from speakerd.web.configedit import flow_map, flow_seq
 
 if TYPE_CHECKING:
     from speakerd.config import Config
 
+URLS_WITH_CREDENTIALS = {"platform.url"}  # may carry user:password, which a page never shows
 _LIST_SPLIT = re.compile(r"\s*[,，、\n]\s*")
 
 
@@ -31,7 +33,7 @@ class Field:
     path: str
     label: str
     help: str
-    kind: str  # number, integer, text, bool, select, list, secret
+    kind: str  # number, integer, text, bool, select, list, secret, url
     value: Any
     choices: tuple = ()
     minimum: Any = None
@@ -42,6 +44,8 @@ class Field:
         """The value as the input shows it; a secret never is."""
         if self.kind == "secret":
             return ""
+        if self.kind == "url":
+            return safe_url(self.value or "")
         if self.kind == "list":
             return ", ".join(self.value or ())
         if self.kind == "steps":
@@ -78,6 +82,8 @@ def field(cfg: Config, path: str, label: str) -> Field:
     spec, tp = _schema_field(path)
     meta = spec.metadata
     kind, choices = _kind(tp)
+    if path in URLS_WITH_CREDENTIALS:
+        kind = "url"
     return Field(path, label, meta.get("help", ""), kind, _value(cfg, path), choices, meta.get("minimum"), meta.get("maximum"))
 
 
@@ -127,6 +133,8 @@ def _parse(f, form):
     raw = raw.strip()
     if f.kind == "secret":
         return raw if raw else _UNCHANGED  # empty keeps the secret as it is
+    if f.kind == "url" and raw == f.shown:
+        return _UNCHANGED  # shown without its user:password, which stays as it is
     if f.kind in ("number", "integer"):
         return _number(raw, f.kind == "integer")
     if f.kind == "list":

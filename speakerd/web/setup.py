@@ -112,8 +112,10 @@ def _platform_step(app: Flask) -> None:
     @app.route("/setup/platform", methods=["GET", "POST"])
     def setup_platform() -> ResponseReturnValue:
         cfg = _device().cfg
-        url: str = request.form.get("url", cfg.platform.url).strip()
-        form = {"url": url, "token_set": bool(str(cfg.platform.token))}
+        shown = safe_url(cfg.platform.url)  # never its user:password; typed back unchanged, the address stays as it is
+        url: str = request.form.get("url", shown).strip()
+        url = cfg.platform.url if url == shown else url
+        form = {"url": safe_url(url), "token_set": bool(str(cfg.platform.token))}
         if request.method == "GET":
             return page("setup_platform", form=form)
         token = request.form.get("token", "").strip()
