@@ -240,7 +240,34 @@ def parse(text: str, cls: type, source: str) -> tuple[Any, Builder]:
         return MISSING, builder
     if node is None:
         node = yaml.compose("{}", Loader=yaml.SafeLoader)
+    if expanded_size(node) > MAX_VALUES:
+        builder.problem(1, "", f"the file expands to more than {MAX_VALUES} values: YAML anchors and aliases repeat what "
+                               "they name, and these repeat it too often; write the settings out instead")
+        return MISSING, builder
     return builder.build(cls, node, ""), builder
+
+
+MAX_VALUES = 50_000  # the shipped config has about 700; a config that expands past this is an alias bomb
+
+
+def expanded_size(node: yaml.Node) -> int:
+    """How many values ``node`` is once every alias is expanded; counted once per shared node, so a bomb costs nothing."""
+    sizes: dict[int, int] = {}
+
+    def size(n: yaml.Node) -> int:
+        if id(n) in sizes:
+            return sizes[id(n)]
+        sizes[id(n)] = 1  # a node that contains itself counts once; the builder refuses it anyway
+        if isinstance(n, yaml.MappingNode):
+            total = 1 + sum(size(k) + size(v) for k, v in n.value)
+        elif isinstance(n, yaml.SequenceNode):
+            total = 1 + sum(size(item) for item in n.value)
+        else:
+            total = 1
+        sizes[id(n)] = min(total, MAX_VALUES + 1)
+        return sizes[id(n)]
+
+    return size(node)
 
 
 def describe(cls: type, prefix: str = "", _seen: tuple[type, ...] = ()) -> Iterator[tuple[str, Any, dataclasses.Field[Any]]]:

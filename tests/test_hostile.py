@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 
+import time
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -151,7 +153,7 @@ def test_an_alias_bomb_is_refused_at_once():
     text = "\n".join(levels) + "\ncategories: {order: {name: 订单, keywords: *i}}\n"
     with pytest.raises(ConfigError) as exc:
         config_mod.parse_text(text)
-    assert "categories.order.keywords" in str(exc.value)
+    assert "expands to more than" in str(exc.value)
 
 
 def test_an_id_with_a_lone_surrogate_is_quarantined_and_the_batch_flows(tmp_path):
@@ -162,3 +164,20 @@ def test_an_id_with_a_lone_surrogate_is_quarantined_and_the_batch_flows(tmp_path
     assert [m for m, _, _ in result.new] == ["m-ok"] and len(result.quarantined) == 1
     assert store.query("select platform_id from quarantine")[0]["platform_id"] == "\\ud800x"  # kept escaped, never raw
     assert store.meta.cursor == "c9"
+
+
+def route_bomb(levels=6, fan=10):
+    """Routes whose children are anchors of routes: a small file that names a million routes."""
+    lines = ["x0: &r0 {match: {category: order}, department: orders}"]
+    for level in range(1, levels + 1):
+        lines.append(f"x{level}: &r{level} {{department: orders, routes: [" + ", ".join([f"*r{level - 1}"] * fan) + "]}")
+    return "\n".join(lines) + f"\nroute: {{department: orders, routes: [*r{levels}]}}\n"
+
+
+def test_a_route_alias_bomb_is_refused_at_once_by_its_expanded_size():
+    """Regression: 12 KB of nested route anchors passed check-config after 28 s and 267 MB, then routed at 0.7 msg/s."""
+    started = time.monotonic()
+    with pytest.raises(ConfigError) as exc:
+        config_mod.parse_text(route_bomb())
+    assert "expands to more than" in str(exc.value)
+    assert time.monotonic() - started < 2

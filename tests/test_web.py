@@ -444,3 +444,18 @@ def test_a_password_in_the_platform_address_is_never_shown_and_kept_on_save(stub
     assert client.post("/settings/section/platform", data=form(client, **{"platform.url": server.url, "platform.poll_interval": "0.3",
                                                                           "platform.long_poll": "0", "platform.timeout": "2"})).status_code == 302
     assert daemon.cfg.platform.url == url and daemon.cfg.platform.poll_interval == 0.3
+
+
+def test_a_route_alias_bomb_pasted_into_the_route_editor_is_refused_at_once(site):
+    from tests.test_hostile import route_bomb
+
+    daemon, app, path = site
+    client = app.test_client()
+    login(client)
+    before = path.read_text(encoding="utf-8")
+    tree = route_bomb().split("route: ")[0] + "department: orders\nroutes: [*r6]\n"
+    started = time.monotonic()
+    answer = client.post("/settings/route", data=form(client, route=tree))
+    assert answer.status_code == 400 and "expands to more than" in answer.get_data(as_text=True)
+    assert path.read_text(encoding="utf-8") == before and time.monotonic() - started < 5
+    assert client.get("/settings").status_code == 200
