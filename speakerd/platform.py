@@ -83,7 +83,8 @@ class PlatformClient:
         timer.daemon = True
         timer.start()
         try:
-            response = holder["response"] = self._session.get(self.endpoint, params=params, timeout=(self.timeout, self.timeout + wait), stream=True)
+            response = holder["response"] = self._session.get(self.endpoint, params=params, timeout=(self.timeout, self.timeout + wait),
+                                                              stream=True, allow_redirects=False)
             if stalled.is_set():
                 response.close()
             body = _read_limited(response)
@@ -152,6 +153,11 @@ def _connection_reason(exc, endpoint) -> str:
 
 def _check_status(response, endpoint):
     code = response.status_code
+    if 300 <= code < 400:
+        # Never followed: the token would go wherever the answer points, and that host's answer would count as the platform's.
+        target = safe_url(response.headers.get("Location", "")) or "an address it does not name"
+        raise PlatformError("not_found", f"the platform redirects to {target} (HTTP {code}): set platform.url to the address "
+                                         "the platform should be reached at")
     if code in (401, 403):
         raise PlatformError("auth", f"the platform refused the token (HTTP {code}): check platform.token")
     if code == 404:
