@@ -34,7 +34,7 @@ class PlatformConfig:
     long_poll: float = setting(0.0, "Seconds the platform may hold a poll open until news arrives; 0 turns long-poll off.", minimum=0, maximum=300)
     timeout: float = setting(10.0, "Seconds to wait for the platform's answer, on top of long_poll.", minimum=0.5, maximum=300)
     batch_size: int = setting(100, "Most messages asked for in one poll.", minimum=1, maximum=10000)
-    retry_max: float = setting(300.0, "Longest pause between retries while the platform fails; retries start at poll_interval and double.", minimum=1, maximum=86400)
+    retry_max: float = setting(30.0, "Longest pause between retries while the platform fails; retries start at poll_interval and double, each shortened by up to half at random so devices that lost the platform together do not return at once.", minimum=1, maximum=86400)
     max_content: int = setting(4000, "Longest message content accepted, in characters; longer ones are kept aside in quarantine.", minimum=100, maximum=100_000)
 
 

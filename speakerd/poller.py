@@ -9,6 +9,7 @@ The daemon schedules :meth:`Poller.poll_once` and waits the seconds it returns.
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -99,9 +100,10 @@ class Poller:
         return platform.poll_interval
 
     def _backoff(self) -> float:
+        """Doubling pauses up to retry_max, each shortened by up to half at random (full jitter would allow 0)."""
         self._failures += 1
         platform = self.cfg.platform
-        return min(platform.retry_max, platform.poll_interval * 2 ** (self._failures - 1))
+        return min(platform.retry_max, platform.poll_interval * 2 ** min(self._failures - 1, 32)) * random.uniform(0.5, 1.0)
 
     def _keep_garbage(self, exc: PlatformError) -> None:
         body = getattr(exc, "body", None)
