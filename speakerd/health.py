@@ -215,4 +215,5 @@ def subject_words(subject: str) -> str:
         return f"输出“{subject.split(':', 1)[1]}”"
     if subject.startswith("device:"):
         return f"音箱“{subject.split(':', 1)[1]}”"
-    return {"platform": "平台连接", "disk": "设备存储空间", "database": "设备数据库", "broker": "与主机的连接"}.get(subject, subject)
+    return {"platform": "平台连接", "platform data": "平台发来的数据", "disk": "设备存储空间", "database": "设备数据库",
+            "broker": "与主机的连接"}.get(subject, subject)

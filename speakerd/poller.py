@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 HANG_MARGIN = 30.0  # seconds past the poll's own timeouts before it counts as hung
+GARBAGE_MIN_BATCH = 10  # a poll this large, mostly quarantined, means the platform sends garbage
 
 
 class Poller:
@@ -80,6 +81,7 @@ class Poller:
             return self._backoff()
         self._failures = 0
         self.health.ok("database")
+        self._judge_data(len(batch.messages), len(result.quarantined))
         if result.new:
             self._on_news()
             logger.debug("stored %d new message(s), %d repeat(s) ignored, %d quarantined",
@@ -104,6 +106,14 @@ class Poller:
         self._failures += 1
         platform = self.cfg.platform
         return min(platform.retry_max, platform.poll_interval * 2 ** min(self._failures - 1, 32)) * random.uniform(0.5, 1.0)
+
+    def _judge_data(self, received: int, quarantined: int) -> None:
+        """A platform that answers, but mostly with messages that cannot be used, is an outage of its own."""
+        if received >= GARBAGE_MIN_BATCH and quarantined * 2 > received:
+            self.health.failing("platform data", "garbage", f"{quarantined} of the {received} messages of the last poll "
+                                                             "could not be used and were quarantined (speakerd messages --quarantined)")
+        elif received and quarantined * 2 <= received:
+            self.health.ok("platform data")
 
     def _keep_garbage(self, exc: PlatformError) -> None:
         body = getattr(exc, "body", None)

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from speakerd.message import Message
     from speakerd.route import Assignment
 
-MAX_RAW = 100_000  # characters of a quarantined body kept for inspection
+MAX_RAW = 8_000  # characters of a quarantined body kept for inspection
+QUARANTINE_PER_DAY = 1_000  # bad messages kept per (UTC) day; beyond it they are only counted
 
 
 class Inbox:
@@ -72,15 +73,30 @@ class Inbox:
         )
 
     def quarantine(self, raw: Any, reason: str, platform_id: str | None = None) -> bool:
-        """Keep a bad message aside once (a platform that resends it is not stored twice); True when new."""
+        """Keep a bad message aside once (a platform that resends it is not stored twice); True when new.
+
+        At most QUARANTINE_PER_DAY are kept a day, each cut to MAX_RAW characters: a platform sending
+        garbage must not fill the disk. What is not kept is counted (:meth:`quarantine_dropped`).
+        """
         text = raw if isinstance(raw, str) else _as_text(raw)
         fingerprint = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
         kept = text if len(text) <= MAX_RAW else text[:MAX_RAW] + f"… [{len(text) - MAX_RAW} more characters not kept]"
+        day = self._conn.now_iso()[:10]
+        if self._conn.execute("select count(*) from quarantine where received_at >= ?", [day]).fetchone()[0] >= QUARANTINE_PER_DAY:
+            if self._conn.execute("select 1 from quarantine where fingerprint = ?", [fingerprint]).fetchone() is None:
+                self._conn.execute("insert into meta (key, value) values ('quarantine_dropped', '1') on conflict do update"
+                                   " set value = cast(value as integer) + 1")
+            return False
         cur = self._conn.execute(
             "insert or ignore into quarantine (fingerprint, platform_id, reason, raw, received_at) values (?, ?, ?, ?, ?)",
             [fingerprint, storable(platform_id), storable(reason), storable(kept), self._conn.now_iso()],
         )
         return cur.rowcount == 1
+
+    def quarantine_dropped(self) -> int:
+        """Bad messages not kept because the day's quarantine was full, since the database began."""
+        row = self._conn.execute("select value from meta where key = 'quarantine_dropped'").fetchone()
+        return int(row[0]) if row else 0
 
     def set_cursor(self, cursor: str) -> None:
         self._conn.execute("insert into meta (key, value) values ('cursor', ?) on conflict do update set value = excluded.value", [cursor])

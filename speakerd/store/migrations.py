@@ -105,3 +105,9 @@ def m007_followup(db: Database) -> None:
     db.table("messages").add_column("repeated_at", str)
     db.table("messages").add_column("escalated", int, not_null_default=0)
     db.table("held").create({"message_id": str, "category": str, "held_at": str}, pk="message_id")
+
+
+@migrations()
+def m008_quarantine_by_day(db: Database) -> None:
+    """The quarantine's daily cap counts today's rows: by index, not by scanning every bad message kept."""
+    db.table("quarantine").create_index(["received_at"])
