@@ -1,14 +1,15 @@
-"""The daemon's scheduled chores besides polling: hourly expiry and masking, and the daily digest."""
+"""The daemon's scheduled chores besides polling: hourly expiry and masking, the daily digest, the daily check and backup."""
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from speakerd import expiry
-from speakerd.store import StoreError
+from speakerd.store import StoreError, backups
 
 if TYPE_CHECKING:
     from speakerd.config import Config
@@ -19,6 +20,8 @@ logger = logging.getLogger(__name__)
 
 EXPIRE_SECONDS = 3600.0
 FIRST_EXPIRY_AFTER = 60.0  # seconds after start: not in the way of the first polls
+SAFEGUARD_SECONDS = 86400.0
+FIRST_SAFEGUARD_AFTER = 300.0
 
 
 class Chores:
@@ -33,6 +36,8 @@ class Chores:
         self._digest = digest
         scheduler.add_job(self.expire, "interval", seconds=EXPIRE_SECONDS, id="expire",
                           next_run_time=datetime.now() + timedelta(seconds=FIRST_EXPIRY_AFTER))
+        scheduler.add_job(self.safeguard, "interval", seconds=SAFEGUARD_SECONDS, id="safeguard",
+                          next_run_time=datetime.now() + timedelta(seconds=FIRST_SAFEGUARD_AFTER))
         self.reschedule(config())
 
     def expire(self) -> None:
@@ -41,6 +46,21 @@ class Chores:
             expiry.mask_old(self._store, self._config())
         except StoreError as exc:
             self._health.failing("database", "database", f"expiry failed: {exc}")
+
+    def safeguard(self) -> None:
+        """The daily integrity check, then a backup of the database as it is now good (docs/reliability.md)."""
+        database = self._store.path
+        problem = backups.quick_check(database)
+        if problem is not None:
+            logger.error("database %s failed its integrity check: %s", database, problem)
+            self._health.failing("database", "damaged", f"integrity check failed: {problem}")
+            return
+        try:
+            kept = backups.take(database)
+        except (OSError, sqlite3.Error) as exc:
+            logger.warning("database backup failed: %s", exc)
+            return
+        logger.info("database checked and backed up to %s", kept)
 
     def reschedule(self, cfg: Config) -> None:
         """The digest at ``stats.digest_at``, on every device but a speaker (the hub sends it for the site)."""

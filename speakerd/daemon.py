@@ -42,7 +42,7 @@ from speakerd.health import Health, fixed_phrases
 from speakerd.ingest import Ingest
 from speakerd.outputs import Output, Showing, Speaking, build_outputs
 from speakerd.poller import Poller
-from speakerd.store import Store
+from speakerd.store import Store, backups
 from speakerd.web.server import start_web
 
 logger = logging.getLogger(__name__)
@@ -96,7 +96,9 @@ class Daemon:
     def start(self) -> None:
         cfg = self.cfg
         apply_log_level(cfg)
-        self.store = Store(config_mod.database_path(cfg, self.config_path))
+        database = config_mod.database_path(cfg, self.config_path)
+        restored = backups.recover(database)
+        self.store = Store(database)
         replayed = self.store.outbox.recover_interrupted()
         if replayed:
             logger.warning("%d deliveries were cut off by the last stop; doing them again", replayed)
@@ -109,6 +111,9 @@ class Daemon:
         self.ack_feed = AckFeed(self.store)
         self._start_fleet(cfg)
         self._start_outputs(cfg)
+        if restored is not None:
+            when = restored.backup.stem.removeprefix(backups.PREFIX) if restored.backup else "none: started empty"
+            self.health.notice("database", "restored", f"{restored.problem}; damaged file kept as {restored.damaged.name}; backup used: {when}")
         self.fleet.connect()
         self.followup = followup.FollowUp(self.store, lambda: self.cfg, self.announcer.say, self.announcer.escalate)
         self._start_gpio(cfg)

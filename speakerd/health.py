@@ -44,6 +44,8 @@ KIND_TEXT = {
     "slow": ("平台响应太慢（回答迟迟不完）", "请联系平台的技术人员"),
     "disk_full": ("设备存储空间快满了", "请清理设备的磁盘"),
     "database": ("设备数据库写入失败", "请查看设备日志"),
+    "damaged": ("设备数据库损坏", "请重启设备，重启时会从备份恢复，并检查存储卡"),
+    "restored": ("设备数据库损坏，已从备份恢复", "备份之后的消息会由平台重新发来，请检查存储卡"),
     "output": ("设备输出故障", "请查看设备日志"),
     "device_offline": ("部门音箱离线", "请检查音箱的电源和网络"),
     "broker": ("连不上主机（消息服务器）", "请检查网络和主机是否开着"),
@@ -172,6 +174,12 @@ class Health:
         except SpeakerdError as exc:
             logger.error("cannot record the outage: %s", exc)
             return None
+
+    def notice(self, subject: str, kind: str, reason: str) -> None:
+        """Something that already happened and needs no outage (a restored database): one alert, now."""
+        trouble = Trouble(subject, kind, reason, self._clock())
+        what, todo = KIND_TEXT.get(kind, (reason, "请查看设备日志"))
+        self._announce(trouble, "notice", f"技术告警：{what}。{todo}。（{reason}）", 0.0, alert_phrase(kind, reason))
 
     def _alert(self, trouble, phase) -> None:
         trouble.last_alert = self._clock()

@@ -8,7 +8,6 @@ strings, invalid UTF-8, lone surrogates, control characters and markup.
 from __future__ import annotations
 
 import json
-
 import time
 
 import pytest

@@ -245,7 +245,6 @@ def test_add_a_subsystem_department_and_category_then_read_it_in_english(browser
 
 
 def test_upload_a_sound_play_it_and_a_hostile_upload_changes_nothing(browser, blank_device, tmp_path):
-    import io
     import wave
 
     import numpy as np

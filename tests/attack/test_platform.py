@@ -7,7 +7,6 @@ import yaml
 
 from speakerd.errors import PlatformError
 from speakerd.platform import PlatformClient
-
 from tests.conftest import EXAMPLE
 
 from .hostile import HostilePlatform, batch

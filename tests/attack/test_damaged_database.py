@@ -1,0 +1,54 @@
+"""A database damaged on the card: found at start, kept aside, the newest good backup restored, tech told, no message lost."""
+
+from __future__ import annotations
+
+import os
+
+from speakerd.store import backups
+from tests.conftest import fast_platform
+
+from ..helpers import count_rows, wait_until
+
+
+def damage(path, fraction=0.95, size=4096):
+    """4 KiB of garbage at 95 % of the file, as a card that lost a few sectors leaves it."""
+    with open(path, "r+b") as f:
+        f.seek(int(os.path.getsize(path) * fraction) // 4096 * 4096)
+        f.write(os.urandom(size))
+
+
+def test_a_damaged_database_is_restored_from_the_newest_good_backup_and_nothing_is_lost(stub, write_config, run_daemon, recording):
+    events = [{"id": f"m-{i}", "type": "order.paid", "content": f"客户已支付订单{i}" + "备注" * 200} for i in range(300)]
+    server = stub(events[:200])
+    path = write_config(fast_platform(server.url))
+    daemon = run_daemon(path)
+    assert wait_until(lambda: count_rows(daemon.store.path, "select count(*) from messages") == 200, 20)
+    daemon.chores.safeguard()  # the daily check and backup
+    assert len(backups.backups(daemon.store.path)) == 1
+    server.platform.publish(events[200:])
+    assert wait_until(lambda: count_rows(daemon.store.path, "select count(*) from messages") == 300, 20)
+    database = daemon.store.path
+    daemon.stop()
+
+    damage(database)
+    assert backups.quick_check(database) is not None  # the card really lost something
+    recording.notices.clear()
+    again = run_daemon(path)
+    platform_messages = "select count(*) from messages where id like 'm-%'"
+    assert wait_until(lambda: count_rows(again.store.path, platform_messages) == 300, 30)  # resent since the backup, each once
+    assert backups.quick_check(database) is None
+    assert [p.name for p in database.parent.iterdir() if ".damaged-" in p.name and not p.name.endswith(("-wal", "-shm"))]
+    assert wait_until(lambda: any(n.category == "tech" and "已从备份恢复" in n.content for n in recording.notices), 10)
+
+
+def test_a_database_that_fails_the_daily_check_is_an_outage_for_tech(stub, write_config, run_daemon, recording):
+    server = stub([{"id": f"m-{i}", "type": "order.paid", "content": "x" * 500} for i in range(100)])
+    cfg = fast_platform(server.url)
+    cfg["health"] = {"fail_after": 0.5}
+    daemon = run_daemon(write_config(cfg))
+    assert wait_until(lambda: count_rows(daemon.store.path, "select count(*) from messages") == 100, 20)
+    daemon.store.db.execute("pragma wal_checkpoint(truncate)")
+    damage(daemon.store.path, fraction=0.5)
+    daemon.chores.safeguard()
+    assert backups.backups(daemon.store.path) == []  # a damaged file is never taken as a backup
+    assert daemon.health.snapshot()["troubles"][0]["kind"] == "damaged"
