@@ -85,6 +85,7 @@ class Trouble:
     outage_id: int | None = None
     last_alert: float = 0.0
     reminders: int = 0
+    working_since: float | None = None  # an outage whose subject works again, until it has worked fail_after
 
 
 class Health:
@@ -112,27 +113,44 @@ class Health:
                 trouble = self.troubles[subject] = Trouble(subject, kind, reason, self._clock())
                 if not logged:
                     logger.warning("%s: %s", subject, reason)
+            elif trouble.working_since is not None:
+                logger.warning("%s: failing again before it was back for good: %s", subject, reason)
+                trouble.working_since = None  # the same outage goes on: no new alert, no recovery said
             elif trouble.kind != kind:
                 logger.warning("%s: now %s", subject, reason)
             trouble.kind, trouble.reason = kind, reason
             self._check(trouble)
 
     def ok(self, subject: str) -> None:
-        """``subject`` works again; closes its outage with a recovery notice."""
+        """``subject`` works again: a trouble ends now; an outage ends once it has worked for ``fail_after``.
+
+        The same span that makes a trouble an outage must pass before it is said to be over, so a
+        subject that fails now and then is one outage with one alert, not an alert and a recovery each time.
+        """
         with self._lock:
             self.last_ok[subject] = self._clock()
-            trouble = self.troubles.pop(subject, None)
+            trouble = self.troubles.get(subject)
             if trouble is None:
                 return
             if trouble.outage_id is None:
+                del self.troubles[subject]
                 logger.info("%s: working again", subject)
                 return
-            duration = self._clock() - trouble.since
-            if trouble.outage_id:
-                self._quietly(self.store.outages.close, trouble.outage_id, iso_epoch(self._clock()))
-            logger.warning("%s: working again after %.0f s", subject, duration)
-            self._announce(trouble, "recovered", f"技术通知：{subject_words(subject)}已恢复正常，中断{spoken_duration(duration)}。",
-                           duration, recovery_phrase(subject))
+            if trouble.working_since is None:
+                trouble.working_since = self._clock()
+                logger.info("%s: working again; the outage ends if it keeps working for %.0f s", subject, self.fail_after)
+            self._check(trouble)
+
+    def _recovered(self, trouble: Trouble) -> None:
+        subject = trouble.subject
+        del self.troubles[subject]
+        ended = trouble.working_since or self._clock()
+        duration = ended - trouble.since
+        if trouble.outage_id:
+            self._quietly(self.store.outages.close, trouble.outage_id, iso_epoch(ended))
+        logger.warning("%s: working again after %.0f s", subject, duration)
+        self._announce(trouble, "recovered", f"技术通知：{subject_words(subject)}已恢复正常，中断{spoken_duration(duration)}。",
+                       duration, recovery_phrase(subject))
 
     def check_disk(self, path: Path, min_free_mb: int) -> None:
         """Trouble ``disk`` while the disk holding ``path`` has less than ``min_free_mb`` free."""
@@ -154,6 +172,10 @@ class Health:
 
     def _check(self, trouble) -> None:
         now = self._clock()
+        if trouble.working_since is not None:
+            if now - trouble.working_since >= self.fail_after:
+                self._recovered(trouble)
+            return
         if trouble.outage_id is None:
             if now - trouble.since >= self.fail_after:
                 trouble.outage_id = self._record(trouble)

@@ -44,6 +44,9 @@ def test_one_alert_after_fail_after_then_reminders_then_recovery(health):
     assert len({m["id"] for m in said}) == 4
     clock.advance(seconds=125)
     h.ok("platform")
+    assert said[-1]["type"] == "tech.platform.reminder"  # back, but not yet for fail_after
+    clock.advance(seconds=60)
+    h.tick()
     assert said[-1]["type"] == "tech.platform.recovered"
     assert said[-1]["content"] == "技术通知：平台连接已恢复正常，中断48分钟。"  # 2885 s
     assert said[-1]["data"]["seconds"] == 60 + 2700 + 125
@@ -83,8 +86,31 @@ def test_open_outage_survives_a_restart_without_a_second_alert(health, tmp_path)
     again.failing("platform", "network", "no route")
     clock.advance(seconds=10)
     again.ok("platform")
+    clock.advance(seconds=60)
+    again.tick()
     assert [m["type"] for m in again_said] == ["tech.platform.recovered"]
     assert "中断1分钟" in again_said[0]["content"]
+
+
+def test_an_outage_that_flaps_is_one_alert_and_one_recovery(health):
+    """Regression: a push target that failed now and then gave 9 alerts and 9 'working again' in 9 minutes."""
+    h, said, clock, store = health
+    h.failing("output:push", "output", "push: ntfy refused")
+    clock.advance(seconds=61)
+    h.tick()
+    for _ in range(9):  # works for half a minute, fails again, for 9 minutes
+        h.ok("output:push")
+        clock.advance(seconds=30)
+        h.tick()
+        h.failing("output:push", "output", "push: ntfy refused")
+        clock.advance(seconds=30)
+        h.tick()
+    assert [m["type"] for m in said] == ["tech.output.alert"]
+    h.ok("output:push")
+    clock.advance(seconds=60)
+    h.tick()
+    assert [m["type"] for m in said] == ["tech.output.alert", "tech.output.recovered"]
+    assert len(store.outages.find()) == 1
 
 
 def test_spoken_duration():
