@@ -116,8 +116,14 @@ class Ingest:
             if self.store.inbox.quarantine(raw, parsed.reason, parsed.platform_id):
                 result.quarantined.append((parsed.platform_id, parsed.reason))
             return
-        if self.store.inbox.has_message(parsed.id):
+        stored = self.store.inbox.stored_content(parsed.id)
+        if stored is not None:
             result.duplicates += 1
+            if stored != parsed.content and not own:
+                # The first version was told and may be acted on already: it stays; the change is noted, once.
+                if self.store.inbox.quarantine(raw, "resent with changed content; the first version is kept", parsed.id):
+                    logger.warning("message %s was resent with changed content; the first version is kept (see messages --quarantined)",
+                                   parsed.id)
             return
         verdict = self.classifier.classify(parsed)
         category = category or verdict.category

@@ -38,6 +38,7 @@ MAX_BODY = 32 * 1024 * 1024
 class Batch:
     messages: list  # raw JSON values, checked later one by one
     next: str
+    epoch: str | None = None  # the platform log's identity: a new one means the log restarted and cursors are void
 
 
 def safe_url(url: str) -> str:
@@ -186,4 +187,5 @@ def _parse_body(body):
         raise PlatformError("garbage", "the answer has no 'messages' list")
     if not isinstance(nxt, str) or not nxt or len(nxt) > 1024:
         raise PlatformError("garbage", "the answer has no usable 'next' cursor")
-    return Batch(messages=messages, next=nxt)
+    epoch = data.get("epoch")
+    return Batch(messages=messages, next=nxt, epoch=epoch if isinstance(epoch, str) and 0 < len(epoch) <= 128 else None)

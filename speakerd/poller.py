@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 HANG_MARGIN = 30.0  # seconds past the poll's own timeouts before it counts as hung
+EPOCH_KEY = "platform_epoch"
 GARBAGE_MIN_BATCH = 10  # a poll this large, mostly quarantined, means the platform sends garbage
 
 
@@ -74,6 +75,8 @@ class Poller:
         self.health.ok("platform")
         if not self.running:
             return 0
+        if self._log_restarted(batch.epoch):
+            return 0
         try:
             result = self._ingest()(batch, self._outputs())
         except StoreError as exc:
@@ -106,6 +109,25 @@ class Poller:
         self._failures += 1
         platform = self.cfg.platform
         return min(platform.retry_max, platform.poll_interval * 2 ** min(self._failures - 1, 32)) * random.uniform(0.5, 1.0)
+
+    def _log_restarted(self, epoch: str | None) -> bool:
+        """True when the platform's log is a new one (its epoch changed): then start again from its beginning.
+
+        The saved cursor points into the old log: kept, the device would ask past the new log's end and
+        never hear of a message again. Read from the start, what is stored already is ignored as a repeat.
+        """
+        if epoch is None:
+            return False
+        known = self.store.meta.get(EPOCH_KEY)
+        if known == epoch:
+            return False
+        self.store.meta.set(EPOCH_KEY, epoch)
+        if known is None:
+            return False
+        self.store.meta.delete("cursor")
+        logger.warning("the platform's message log restarted (epoch %s, was %s): reading it again from its start", epoch, known)
+        self.health.notice("platform", "log_reset", f"the platform's log restarted (epoch {known} → {epoch}); reading it again from its start")
+        return True
 
     def _judge_data(self, received: int, quarantined: int) -> None:
         """A platform that answers, but mostly with messages that cannot be used, is an outage of its own."""

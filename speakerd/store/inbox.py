@@ -26,8 +26,10 @@ class Inbox:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    def has_message(self, message_id: str) -> bool:
-        return self._conn.execute("select 1 from messages where id = ?", [message_id]).fetchone() is not None
+    def stored_content(self, message_id: str) -> str | None:
+        """The content kept for ``message_id``, or None when it is not stored (one lookup serves dedupe and the change check)."""
+        row = self._conn.execute("select content from messages where id = ?", [message_id]).fetchone()
+        return None if row is None else row[0]
 
     def add_message(self, message: Message, category: str, classified_by: str, priority: int) -> None:
         # Plain SQL on the ingest path: sqlite-utils' insert() (a savepoint and query building per

@@ -8,6 +8,7 @@ that tests and demos can publish an event or inject a fault on demand.
 from __future__ import annotations
 
 import hmac
+import secrets
 import threading
 import time
 from typing import Any
@@ -30,6 +31,8 @@ class Platform:
         self._changed = threading.Condition()
         self.fault: dict[str, Any] = {"mode": "none", "count": 0, "seconds": 0.0}
         self.requests = 0
+        # This log's identity: a stub started again is a new log whose cursors mean something else.
+        self.epoch = secrets.token_hex(8)
         if pace <= 0:
             self.publish(self._pending)
             self._pending = []
@@ -100,7 +103,7 @@ def create_app(platform: Platform, token: str = "demo-token") -> Flask:
         if after < 0:
             return jsonify(error="after must not be negative"), 400
         batch, nxt = platform.read(after, limit, wait)
-        return jsonify(messages=batch, next=nxt)
+        return jsonify(messages=batch, next=nxt, epoch=platform.epoch)
 
     @app.post("/admin/publish")
     def publish() -> ResponseReturnValue:

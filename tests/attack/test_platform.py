@@ -41,3 +41,49 @@ def test_after_a_long_outage_the_platform_is_asked_again_within_about_30_seconds
         poller.close()
     assert max(waits) <= 30 and min(waits[6:]) >= 15
     assert len(set(waits[6:])) > 1  # jittered: devices that lost the platform together do not all return at once
+
+
+def test_a_platform_log_that_restarts_is_read_again_from_its_start_without_repeating_anything(write_config, run_daemon, recording):
+    """Regression: after the platform restarted its log, the saved cursor pointed past its end and nothing came again."""
+    from speakerd.stub import StubServer
+    from tests.conftest import fast_platform
+
+    from ..helpers import wait_until
+
+    first = [{"id": f"m-{i}", "type": "order.paid", "content": f"客户已支付订单{i}"} for i in range(10)]
+    server = StubServer(first).start()
+    port = server.port
+    daemon = run_daemon(write_config(fast_platform(server.url)))
+    assert wait_until(lambda: len([n for n in recording.notices if n.message_id.startswith("m-")]) == 10, 10)
+    assert daemon.store.meta.cursor == "10"
+    server.stop()
+    later = first[:3] + [{"id": "m-new-1", "type": "order.paid", "content": "重启后的新订单"}]  # a redeployed platform: a new, shorter log
+    server = StubServer(later, port=port).start()
+    try:
+        assert wait_until(lambda: any(n.message_id == "m-new-1" for n in recording.notices), 15)
+        assert wait_until(lambda: any(n.category == "tech" and "重新开始" in n.content for n in recording.notices), 5)
+        platform_notices = [n.message_id for n in recording.notices if n.message_id.startswith("m-")]
+        assert sorted(platform_notices) == sorted([f"m-{i}" for i in range(10)] + ["m-new-1"])  # nothing told twice
+        assert daemon.store.meta.cursor == "4"
+    finally:
+        server.stop()
+
+
+def test_a_message_resent_with_changed_content_keeps_the_first_and_notes_the_change(tmp_path):
+    """Regression: a resent id with changed content was dropped without a trace."""
+    from speakerd import config as config_mod
+    from speakerd.ingest import Ingest
+    from speakerd.platform import Batch
+    from speakerd.store import Store
+
+    with Store(tmp_path / "speakerd.db") as store:
+        ingest = Ingest(config_mod.load(EXAMPLE), store)
+        ingest(Batch([{"id": "m-1", "type": "finance.withdrawal", "content": "马丽申请提现500元"}], "1"), [])
+        for _ in range(3):  # resent, changed, three times: one note
+            result = ingest(Batch([{"id": "m-1", "type": "finance.withdrawal", "content": "马丽申请提现50000元"}], "2"), [])
+            assert result.duplicates == 1 and not result.new
+        assert store.query("select content from messages where id = 'm-1'")[0]["content"] == "马丽申请提现500元"
+        notes = store.reports.quarantined()
+        assert len(notes) == 1 and notes[0]["platform_id"] == "m-1" and "changed content" in notes[0]["reason"]
+        ingest(Batch([{"id": "m-1", "type": "finance.withdrawal", "content": "马丽申请提现500元"}], "3"), [])
+        assert len(store.reports.quarantined()) == 1  # an unchanged resend is just a repeat
