@@ -272,3 +272,28 @@ def test_a_long_staff_name_never_runs_into_the_age_in_the_header():
     short = Notice(**{**n.__dict__, "category_name": "财务", "staff_name": "王芳"})
     recent = ago(120)
     assert header_title(short, WIDTH - small.getlength(recent) - TITLE_GAP, small) == "[财务] 004 王芳"  # fits: unchanged
+
+
+def test_a_very_long_message_is_paged_through_its_first_screens_and_wrapped_once():
+    """Regression: a 4,000-character message cost 0.4 s of CPU per redraw while it was the latest."""
+    from speakerd.outputs.panel import screens as screens_mod
+    from speakerd.outputs.panel.screens import PanelState
+
+    long = WITHDRAWAL.__class__(**{**WITHDRAWAL.__dict__, "content": "客户留言：" + "请尽快发货谢谢" * 600})
+    state = PanelState(latest=long, latest_at=time.time())
+    screens_mod.wrap.cache_clear()
+    pages = {frame(state, time.time(), scroll=i).tobytes() for i in range(200)}
+    assert 5 <= len(pages) <= screens_mod.MAX_SHOWN // 2 // 8 + 2  # about ten screens of two lines, then round again
+    assert screens_mod.wrap.cache_info().misses == 1  # the same message is wrapped once, not at every redraw
+
+
+def test_emoji_the_font_cannot_draw_are_left_out_not_drawn_as_boxes():
+    from speakerd.outputs.panel.screens import PanelState
+
+    def drawn(content, name="王芳"):
+        n = WITHDRAWAL.__class__(**{**WITHDRAWAL.__dict__, "content": content, "staff_name": name})
+        return frame(PanelState(latest=n, latest_at=1000.0), 1010.0).tobytes()
+
+    assert drawn("🎉新订单🎉 请发货👍") == drawn("新订单 请发货")
+    assert drawn("新订单", name="王芳😀") == drawn("新订单")
+    assert drawn("新订单") != drawn("新订单，请发货")

@@ -64,8 +64,34 @@ def ago(seconds: float) -> str:
 NO_LINE_START = set("，。！？、；：）》」』”,.!?;:)")
 
 
+MAX_SHOWN = 240  # characters of a message the panel pages through (about ten screens); the web page has the rest
+
+
+@lru_cache(maxsize=1)
+def drawable() -> frozenset[int] | None:
+    """The characters the panel's font has glyphs for (its cmap); None when it is PIL's own font."""
+    from fontTools.ttLib import TTFont
+
+    for path in FONT_FILES:
+        if Path(path).exists():
+            with TTFont(path, fontNumber=0, lazy=True) as face:
+                return frozenset(face.getBestCmap())
+    return None
+
+
+def shown_text(text: str) -> str:
+    """What the panel draws of ``text``: characters its font can draw (an emoji is left out, not a box), at most MAX_SHOWN."""
+    glyphs = drawable()
+    kept = "".join(c for c in text[: MAX_SHOWN * 2] if glyphs is None or ord(c) in glyphs or c.isspace())
+    return kept if len(kept) <= MAX_SHOWN else kept[: MAX_SHOWN - 1] + "…"
+
+
+@lru_cache(maxsize=64)
 def wrap(text: str, width: int, face: Any) -> list[str]:
-    """Lines of ``text`` no wider than ``width`` pixels; no line starts with closing punctuation."""
+    """Lines of ``text`` no wider than ``width`` pixels; no line starts with closing punctuation.
+
+    Cached: the panel redraws the same message every few seconds while it is the latest.
+    """
     lines, line = [], ""
     for char in text.replace("\n", " "):
         if face.getlength(line + char) <= width:
@@ -84,7 +110,7 @@ TITLE_GAP = 4  # pixels between the header's title and the age on its right
 
 def header_title(n: Notice, width: float, face: Any) -> str:
     """'[财务] 003 王芳', cut with '…' to ``width`` pixels so it never runs into the age beside it."""
-    title = f"[{n.category_name}] {n.staff_id or ''} {n.staff_name or ''}".strip()
+    title = shown_text(f"[{n.category_name}] {n.staff_id or ''} {n.staff_name or ''}".strip())
     if face.getlength(title) <= width:
         return title
     while title and face.getlength(title + "…") > width:
@@ -103,7 +129,7 @@ def message_screen(state: PanelState, now: float, scroll: int = 0) -> Image.Imag
     draw.text((0, 0), title, font=small, fill=1)
     draw.text((WIDTH - small.getlength(when), 0), when, font=small, fill=1)
     draw.line((0, 15, WIDTH, 15), fill=1)
-    lines = wrap(n.content, WIDTH, small)
+    lines = wrap(shown_text(n.content), WIDTH, small)
     start = (scroll * 2) % max(1, len(lines)) if len(lines) > 2 else 0
     for i, line in enumerate(lines[start : start + 2]):
         draw.text((0, 17 + i * 15), line, font=small, fill=1)
