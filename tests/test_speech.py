@@ -282,6 +282,8 @@ def test_recovery_notice_names_what_recovered(subject, said, tmp_path, open_stor
     clock.advance(seconds=61)
     health.tick()
     health.ok(subject)
+    clock.advance(seconds=60)  # an outage ends once it has worked for fail_after
+    health.tick()
     row = Ingest(cfg, store).preview(told[-1])[0]
     assert spoken_text(notice_from_row(row, cfg), None, 120) == said
 
