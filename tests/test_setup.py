@@ -24,11 +24,11 @@ PASSWORD = "front-desk-42"
 
 @pytest.fixture
 def blank(stub, run_daemon, tmp_path):
-    """A fresh install: the shipped example config pointed at the stub, no web password, the real outputs."""
+    """A fresh install: the shipped example config pointed at the stub, no web password (outputs recorded: the browser test plays sound)."""
     server = stub([{"id": "m-1", "type": "order.paid", "content": "客户张三已支付订单1"}])
     setup = prepare(tmp_path, server.url)
     auth.password_file(setup.config_path).unlink()
-    daemon = run_daemon(setup.config_path, real_outputs=True)
+    daemon = run_daemon(setup.config_path)
     app = create_app(daemon.store, daemon)
     return daemon, app, setup.config_path, server
 
