@@ -3,8 +3,8 @@
 Outputs only deliver; deciding *whether* is here, in one place, so that
 snooze, quiet hours, stale announcements and burst summaries behave the same
 whichever output they apply to, and a restart resumes them from the store.
-Rules are listed per output (today speech has them all; the panel, push and
-log tell everything); each rule looks at the notice and returns a
+Rules are listed per output (speech has most; push groups bursts per person;
+the panel and the log tell everything); each rule looks at the notice and returns a
 :class:`Decision`, or None to let the next rule decide.
 
 This module only reads. Dispatch carries the decision out and alone writes
@@ -51,6 +51,7 @@ class Decision:
     notice: Notice | None = None  # what to deliver (DELIVER, GROUP)
     until: float = 0.0  # DEFER: epoch seconds
     grouped: tuple[Job, ...] = ()  # GROUP: the other jobs the summary tells
+    key: tuple[str, ...] = ()  # GROUP: the recipient whose summaries are spaced (push), remembered when decided
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class Context:
     store: Store
     now: datetime
     heard_by: Callable[[str], tuple[list[str], list[str]]]  # (online, offline) speakers of a department, on a hub
+    summaries: dict[tuple[str, ...], float]  # when each recipient last got a summary (epoch seconds)
 
 
 Rule = Callable[[Context], "Decision | None"]
@@ -75,13 +77,18 @@ class Attention:
         self._store = store
         self._config = config
         self._heard_by = heard_by or (lambda department: ([], []))
+        # In memory: after a restart a burst under way gets one summary early, which is harmless.
+        self._summaries: dict[tuple[str, ...], float] = {}
 
     def decide(self, output: str, notice: Notice) -> Decision:
         cfg = self._config()
-        ctx = Context(output, notice, cfg.categories.get(notice.category), cfg, self._store, self._store.clock.now(), self._heard_by)
+        ctx = Context(output, notice, cfg.categories.get(notice.category), cfg, self._store, self._store.clock.now(), self._heard_by,
+                      self._summaries)
         for rule in RULES.get(output, ()):
             decision = rule(ctx)
             if decision is not None:
+                if decision.key:
+                    self._summaries[decision.key] = ctx.now.timestamp()
                 if decision.action is not Action.DEFER:
                     logger.info("%s: %s %s: %s", output, decision.action.value, notice.message_id, decision.reason)
                 return decision
@@ -159,6 +166,34 @@ def burst(ctx: Context) -> Decision | None:
                     grouped=tuple(job for job, _ in group))
 
 
+def push_burst(ctx: Context) -> Decision | None:
+    """Many of one category for one person: one push that summarises them, then one per ``push_interval`` while it lasts.
+
+    As Alertmanager groups notifications: the first message waits ``group_wait``; if by then
+    enough of its category are owed to the same person, one summary tells them all. Later ones
+    wait for the person's next summary, ``push_interval`` after the last. Critical messages,
+    the device's own and other categories are never held back.
+    """
+    notice, category = ctx.notice, ctx.category
+    settings = category.burst if category else None
+    if (category is None or not (settings and settings.threshold and notice.received_at) or made_here(notice.app)
+            or notice.priority == "critical"):
+        return None
+    key = (ctx.output, notice.category, notice.department, notice.staff_id or "")
+    received = datetime.fromisoformat(notice.received_at).timestamp()
+    due = max(received + settings.group_wait, ctx.summaries.get(key, 0.0) + settings.push_interval)
+    if ctx.now.timestamp() < due:
+        return Decision(Action.DEFER, "grouping wait", until=due)
+    group = ctx.store.outbox.pending_of_category(ctx.output, notice.category, iso(ctx.now), (notice.department, notice.staff_id))
+    messages = {notice.message_id: notice.data, **{job.message_id: data for job, data in group}}
+    if len(messages) < settings.threshold:
+        return None
+    sentence = burst_sentence(settings.text, category, list(messages.values()), ctx.now.timestamp() - received)
+    summary = dataclasses.replace(notice, content=sentence, spoken=sentence)
+    return Decision(Action.GROUP, f"{len(messages)} {notice.category} messages in one push to {notice.staff_id or notice.department}",
+                    notice=summary, grouped=tuple(job for job, _ in group), key=key)
+
+
 def burst_sentence(template: str, category: Category, datas: list[dict[str, Any]], seconds: float) -> str:
     """'过去1分钟新增订单48笔，合计23560.00元': the window, the count, and the amounts' sum when they have one."""
     window = f"{max(1, math.ceil(seconds / 60))}分钟" if seconds >= 30 else f"{max(1, round(seconds))}秒"
@@ -171,4 +206,5 @@ def burst_sentence(template: str, category: Category, datas: list[dict[str, Any]
 
 RULES: dict[str, tuple[Rule, ...]] = {
     "speech": (heard_elsewhere, not_announced, stale, snoozed, quiet_hours, burst),
+    "push": (push_burst,),
 }

@@ -90,13 +90,25 @@ class Outbox:
 
     # --- bursts: many jobs told in one summary ---------------------------------
 
-    def pending_of_category(self, output: str, category: str, received_before: str) -> list[tuple[Job, dict[str, Any]]]:
-        """Jobs of ``output`` owed for messages of ``category`` received before ``received_before`` (ISO), with their data."""
+    def pending_of_category(self, output: str, category: str, received_before: str,
+                            recipient: tuple[str, str | None] | None = None) -> list[tuple[Job, dict[str, Any]]]:
+        """Jobs of ``output`` owed for messages of ``category`` received before ``received_before`` (ISO), with their data.
+
+        ``recipient=(department, staff id)``: only the jobs assigned to that person in that department.
+        """
+        department, staff_id = recipient or (None, None)
         rows = self._conn.query(
             "select o.message_id, o.department, o.attempts, m.data from outbox o join messages m on m.id = o.message_id"
+            " join assignments a on a.message_id = o.message_id and a.department = o.department"
             " where o.output = ? and o.state in ('pending', 'failed') and m.category = ? and m.received_at <= ?"
-            " order by o.rowid", [output, category, received_before])
+            " and (? = 0 or (o.department = ? and a.staff_id is ?))"
+            " order by o.rowid", [output, category, received_before, recipient is not None, department, staff_id])
         return [(Job(r["message_id"], r["department"], output, r["attempts"]), json.loads(r["data"] or "{}")) for r in rows]
+
+    def summarised_in(self, leader: str, output: str) -> list[str]:
+        """The messages ``output`` told within ``leader``'s summary: acknowledging the summary acknowledges them."""
+        return [r["message_id"] for r in self._conn.query(
+            "select message_id from outbox where output = ? and last_error = ?", [output, f"grouped into the summary with {leader}"])]
 
     def take(self, jobs: Sequence[Job]) -> None:
         """Mark ``jobs`` under way, as claim() does for one: a crash before finish_grouped() makes them owed again."""

@@ -176,7 +176,9 @@ def _ack_routes(app, store, csrf) -> None:
     @app.get("/ack/<token>")
     def ack_form(token: str) -> ResponseReturnValue:
         row, refusal = message_for(token)
-        return refusal or render_template("ack.html", row=row, token=token)
+        if row is None:
+            return refusal
+        return render_template("ack.html", row=row, token=token, more=len(store.outbox.summarised_in(row["id"], "push")))
 
     @app.post("/ack/<token>")
     @csrf.exempt  # the signed token in the address is the authority; it names one message
@@ -185,7 +187,11 @@ def _ack_routes(app, store, csrf) -> None:
         if row is None:
             return refusal
         outcome = store.acks.acknowledge(row["id"], "push link")
-        logger.info("message %s acknowledged from a push link (%s)", row["id"], outcome)
+        summarised = store.outbox.summarised_in(row["id"], "push")  # a burst summary's link answers for all it told
+        for other in summarised:
+            store.acks.acknowledge(other, "push link")
+        logger.info("message %s acknowledged from a push link (%s)%s", row["id"], outcome,
+                    f", with the {len(summarised)} its summary told" if summarised else "")
         text = _("Acknowledged, thank you.") if outcome == "done" else _("This message was already acknowledged.")
         return render_template("message.html", title=_("Acknowledge"), text=text)
 

@@ -63,6 +63,7 @@ CATEGORY_FIELDS = [
     ("announce", _l("Announce")), ("chime", _l("Chime")), ("speech", _l("Spoken sentence")), ("quiet_hours", _l("Quiet hours of this category")),
     ("repeat.every", _l("Remind every (minutes while unacknowledged, 0 never)")), ("repeat.max", _l("Most reminders")),
     ("burst.threshold", _l("Summarise when this many wait (0 never)")), ("burst.group_wait", _l("Wait before summarising (seconds)")),
+    ("burst.push_interval", _l("During a burst, one push summary per person every (seconds)")),
     ("escalate", _l("Escalate (minutes and to whom, e.g. 30 lead, 60 tech)")),
 ]
 
