@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from speakerd import quiet
+from speakerd import push_targets, quiet
 from speakerd.clock import iso
 from speakerd.message import made_here
 
@@ -177,14 +177,16 @@ def push_burst(ctx: Context) -> Decision | None:
     notice, category = ctx.notice, ctx.category
     settings = category.burst if category else None
     if (category is None or not (settings and settings.threshold and notice.received_at) or made_here(notice.app)
-            or notice.priority == "critical"):
-        return None
+            or notice.priority == "critical" or not push_targets.recipients(notice, ctx.cfg)):
+        return None  # (nobody with a phone to push to: nothing to group, it is done at once)
     key = (ctx.output, notice.category, notice.department, notice.staff_id or "")
     received = datetime.fromisoformat(notice.received_at).timestamp()
     due = max(received + settings.group_wait, ctx.summaries.get(key, 0.0) + settings.push_interval)
     if ctx.now.timestamp() < due:
         return Decision(Action.DEFER, "grouping wait", until=due)
-    group = ctx.store.outbox.pending_of_category(ctx.output, notice.category, iso(ctx.now), (notice.department, notice.staff_id))
+    group = [(job, data) for job, data in ctx.store.outbox.pending_of_category(
+        ctx.output, notice.category, iso(ctx.now), (notice.department, notice.staff_id), under_way=True)
+        if (job.message_id, job.department) != (notice.message_id, notice.department)]
     messages = {notice.message_id: notice.data, **{job.message_id: data for job, data in group}}
     if len(messages) < settings.threshold:
         return None

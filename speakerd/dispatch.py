@@ -73,6 +73,9 @@ class OutputWorker:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._failing = False
+        self._done: list[Job] = []  # told within the batch under way, recorded together at its end
+        self._in_batch = False
+        self._told_in_summary: set[tuple[str, str]] = set()
         self._thread = threading.Thread(target=self._run, name=f"output-{output.name}", daemon=True)
 
     def start(self) -> None:
@@ -111,11 +114,38 @@ class OutputWorker:
         self._wake.clear()
 
     def _step(self) -> bool:
-        job = self.store.outbox.claim(self.output.name)
-        if job is None:
+        """One batch of due jobs: claimed in one transaction, told in order, recorded together.
+
+        Speech takes one job at a time (``batch_size`` 1): an announcement heard must be recorded before
+        the next, so a crash never repeats one. Outputs whose repeat is harmless or guarded take more.
+        """
+        jobs = self.store.outbox.claim_many(self.output.name, max(1, getattr(self.output, "batch_size", 1)))
+        if not jobs:
             return False
-        self.handle(job)
+        begun = 0  # jobs handed to handle(); the rest were claimed but not begun
+        self._in_batch, self._told_in_summary = True, set()
+        try:
+            for job in jobs:
+                if self._stop.is_set():
+                    break
+                begun += 1
+                if (job.message_id, job.department) not in self._told_in_summary:
+                    self.handle(job)
+        finally:
+            self._in_batch = False
+            try:
+                self._flush()
+            finally:
+                if begun < len(jobs):
+                    # Stopping, or the store failed on one: the jobs not begun are owed as they were.
+                    # (The one it failed on stays under way until the next start, as a single job always did.)
+                    self.store.outbox.give_back(jobs[begun:])
         return True
+
+    def _flush(self) -> None:
+        done, self._done = self._done, []
+        if done:
+            self.store.outbox.finish_many(done)
 
     def handle(self, job: Job) -> None:
         """Tell one claimed job as the attention policy decides, and record the outcome; raises only StoreError."""
@@ -151,7 +181,9 @@ class OutputWorker:
             self.store.followup.hold(job.message_id, notice.category)
         elif decision.action in (Action.DELIVER, Action.GROUP):
             delivered = self._deliver(decision.notice or notice, decision.grouped, job.message_id)
-        outbox.finish(job)
+        self._done.append(job)
+        if not self._in_batch:
+            self._flush()
         return delivered
 
     def _deliver(self, notice: Notice, grouped: tuple[Job, ...], leader: str) -> bool:
@@ -165,6 +197,7 @@ class OutputWorker:
             self.store.outbox.give_back(grouped)
             raise
         self.store.outbox.finish_grouped(grouped, leader)
+        self._told_in_summary.update((job.message_id, job.department) for job in grouped)  # later in this batch: done
         return delivered
 
     def deliver_now(self, notice: Notice) -> None:

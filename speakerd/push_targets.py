@@ -16,6 +16,7 @@ import apprise
 
 if TYPE_CHECKING:
     from speakerd.config import Config
+    from speakerd.outputs import Notice
 
 # urllib3's debug lines quote request paths, which for push services hold tokens.
 logging.getLogger("urllib3").setLevel(logging.WARNING)
@@ -141,3 +142,17 @@ def _scrub(text, url):
         text = text.replace(secret, "****")
     return text
 
+
+def recipients(notice: Notice, cfg: Config) -> list[tuple[str, str, list[str]]]:
+    """``[(key, label, [urls])]`` for a notice: the person, their department, their unit."""
+    out: list[tuple[str, str, list[str]]] = []
+    staff = cfg.staff().get(notice.staff_id or "")
+    if staff:
+        out.append((f"staff:{notice.staff_id}", f"{notice.staff_id} {staff[1].name}", list(staff[1].push)))
+    department = cfg.departments().get(notice.department)
+    if department:
+        out.append((f"department:{notice.department}", department[1].name, list(department[1].push)))
+    subsystem = cfg.subsystems.get(notice.subsystem)
+    if subsystem:
+        out.append((f"subsystem:{notice.subsystem}", subsystem.name, list(subsystem.push)))
+    return [r for r in out if r[2]]

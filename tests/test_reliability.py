@@ -37,6 +37,7 @@ def test_twenty_kill_9s_lose_nothing_and_repeat_only_pushes_cut_off_in_flight(st
         server = stub(events)
         cfg = with_targets(server.url, receiver.port, tech007=[f"json://127.0.0.1:{receiver.port}/hook"])
         cfg["platform"]["batch_size"] = 10
+        cfg["categories"] = {"order": {"burst": {"threshold": 0}}}  # each order its own push, to trace each one
         path = write_config(cfg)
         db_path = tmp_path / "speakerd.db"
         rng, in_flight = random.Random(11), set()

@@ -13,6 +13,7 @@ logger = logging.getLogger("speakerd.routed")
 
 class LogOutput:
     name = "log"
+    batch_size = 50  # a repeat after a crash is harmless (log, panel) or guarded (push: push_log); see dispatch
 
     def deliver(self, notice: Notice) -> None:
         staff = f"{notice.staff_id} {notice.staff_name}" if notice.staff_id else "nobody on duty"

@@ -19,25 +19,9 @@ from speakerd import ack, push_targets
 from speakerd.errors import OutputError
 
 if TYPE_CHECKING:
-    from speakerd.config import Config
     from speakerd.outputs import Notice
 
 logger = logging.getLogger(__name__)
-
-
-def recipients(notice: Notice, cfg: Config) -> list[tuple[str, str, list[str]]]:
-    """``[(key, label, [urls])]`` for a notice: the person, their department, their unit."""
-    out: list[tuple[str, str, list[str]]] = []
-    staff = cfg.staff().get(notice.staff_id or "")
-    if staff:
-        out.append((f"staff:{notice.staff_id}", f"{notice.staff_id} {staff[1].name}", list(staff[1].push)))
-    department = cfg.departments().get(notice.department)
-    if department:
-        out.append((f"department:{notice.department}", department[1].name, list(department[1].push)))
-    subsystem = cfg.subsystems.get(notice.subsystem)
-    if subsystem:
-        out.append((f"subsystem:{notice.subsystem}", subsystem.name, list(subsystem.push)))
-    return [r for r in out if r[2]]
 
 
 def title_of(notice: Notice) -> str:
@@ -51,6 +35,7 @@ def body_of(notice: Notice) -> str:
 
 class PushOutput:
     name = "push"
+    batch_size = 50  # a repeat after a crash is guarded by push_log; a summary counts the rest of its batch too
 
     def __init__(self, store, current_config) -> None:
         self.store = store
@@ -60,7 +45,7 @@ class PushOutput:
         """Push to every recipient still owed; False when nobody is to be told (nothing proven about the services)."""
         cfg = self._config()
         link = self._ack_link(notice, cfg.web)
-        owed, to = [], recipients(notice, cfg)
+        owed, to = [], push_targets.recipients(notice, cfg)
         for key, label, urls in to:
             reason = self._serve(notice, key, label, urls, cfg.push, link)
             if reason:

@@ -51,8 +51,34 @@ class Outbox:
             )
             return Job(row[0], row[1], output, row[2])
 
+    def claim_many(self, output: str, limit: int) -> list[Job]:
+        """Up to ``limit`` of the most urgent due jobs of ``output``, in order, all marked under way in one transaction.
+
+        A crash before they are finished leaves them under way, and :meth:`recover_interrupted` makes them
+        owed again at the next start: told again, never lost.
+        """
+        with self._conn.atomic():
+            rows = self._conn.execute(
+                "select message_id, department, attempts from outbox where output = ? and state in ('pending', 'failed')"
+                " and next_attempt <= ? order by priority desc, rowid limit ?",
+                [output, self._conn.clock.time(), limit],
+            ).fetchall()
+            jobs = [Job(r[0], r[1], output, r[2]) for r in rows]
+            self._conn.executemany(
+                "update outbox set state = 'sending', updated_at = ? where message_id = ? and department = ? and output = ?",
+                [(self._conn.now_iso(), j.message_id, j.department, output) for j in jobs])
+            return jobs
+
     def finish(self, job: Job) -> None:
         self._set_job(job, "state = 'done', attempts = attempts + 1, last_error = null")
+
+    def finish_many(self, jobs: Sequence[Job]) -> None:
+        """Record ``jobs`` told, in one transaction."""
+        with self._conn.atomic():
+            self._conn.executemany(
+                "update outbox set state = 'done', attempts = attempts + 1, last_error = null, updated_at = ?"
+                " where message_id = ? and department = ? and output = ?",
+                [(self._conn.now_iso(), j.message_id, j.department, j.output) for j in jobs])
 
     def fail(self, job: Job, error: object, retry_at: float) -> None:
         self._set_job(job, "state = 'failed', attempts = attempts + 1, last_error = ?, next_attempt = ?", [str(error)[:500], retry_at])
@@ -91,16 +117,19 @@ class Outbox:
     # --- bursts: many jobs told in one summary ---------------------------------
 
     def pending_of_category(self, output: str, category: str, received_before: str,
-                            recipient: tuple[str, str | None] | None = None) -> list[tuple[Job, dict[str, Any]]]:
+                            recipient: tuple[str, str | None] | None = None, under_way: bool = False) -> list[tuple[Job, dict[str, Any]]]:
         """Jobs of ``output`` owed for messages of ``category`` received before ``received_before`` (ISO), with their data.
 
         ``recipient=(department, staff id)``: only the jobs assigned to that person in that department.
+        ``under_way``: also the jobs claimed and not yet told, which for an output taking jobs in batches
+        are the rest of its batch (its worker skips those a summary told).
         """
         department, staff_id = recipient or (None, None)
+        states = "('pending', 'failed', 'sending')" if under_way else "('pending', 'failed')"
         rows = self._conn.query(
             "select o.message_id, o.department, o.attempts, m.data from outbox o join messages m on m.id = o.message_id"
             " join assignments a on a.message_id = o.message_id and a.department = o.department"
-            " where o.output = ? and o.state in ('pending', 'failed') and m.category = ? and m.received_at <= ?"
+            f" where o.output = ? and o.state in {states} and m.category = ? and m.received_at <= ?"
             " and (? = 0 or (o.department = ? and a.staff_id is ?))"
             " order by o.rowid", [output, category, received_before, recipient is not None, department, staff_id])
         return [(Job(r["message_id"], r["department"], output, r["attempts"]), json.loads(r["data"] or "{}")) for r in rows]

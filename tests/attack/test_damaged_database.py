@@ -52,3 +52,25 @@ def test_a_database_that_fails_the_daily_check_is_an_outage_for_tech(stub, write
     daemon.chores.safeguard()
     assert backups.backups(daemon.store.path) == []  # a damaged file is never taken as a backup
     assert daemon.health.snapshot()["troubles"][0]["kind"] == "damaged"
+
+
+def test_a_crash_mid_batch_claim_leaves_every_claimed_job_owed_again(tmp_path):
+    """Outputs claim up to 50 jobs in one transaction: a kill before they are recorded must lose none of them."""
+    from speakerd import config as config_mod
+    from speakerd.ingest import Ingest
+    from speakerd.platform import Batch
+    from speakerd.store import Store
+    from tests.conftest import EXAMPLE
+
+    events = [{"id": f"m-{i}", "type": "order.paid", "content": f"订单{i}"} for i in range(120)]
+    with Store(tmp_path / "speakerd.db") as store:
+        Ingest(config_mod.load(EXAMPLE), store)(Batch(events, "120"), ["log"])
+        claimed = store.outbox.claim_many("log", 50)
+        store.outbox.finish_many(claimed[:20])  # recorded; the other 30 were told but not yet recorded when it died
+    with Store(tmp_path / "speakerd.db") as store:
+        assert store.outbox.recover_interrupted() == 30
+        owed = []
+        while jobs := store.outbox.claim_many("log", 50):
+            owed += jobs
+            store.outbox.finish_many(jobs)
+        assert sorted(j.message_id for j in owed) == sorted([j.message_id for j in claimed[20:]] + [f"m-{i}" for i in range(50, 120)])

@@ -78,6 +78,7 @@ def _real_device(settings):
 
 class DisplayOutput:
     name = "display"
+    batch_size = 50  # a repeat after a crash is harmless (log, panel) or guarded (push: push_log); see dispatch
 
     def __init__(self, settings, status=None, device=None, clock=time.time) -> None:
         self.settings = settings
