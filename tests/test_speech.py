@@ -11,6 +11,8 @@ import sys
 import wave
 
 import numpy as np
+from pathlib import Path
+
 import pytest
 
 from speakerd.outputs import Notice
@@ -30,7 +32,7 @@ from .helpers import wait_until
         ("1001元", "一千零一元"),
         ("财务部003号", "财务部零零三号"),
         ("订单1234567", "订单一二三四五六七"),
-        ("电话13812345678", "电话一三八一二三四五六七八"),
+        ("电话13812345678", "电话一三八，一二三四，五六七八"),
         ("09:30发货", "九点三十分发货"),
         ("14:00", "十四点整"),
         ("2026-11-21", "二零二六年十一月二十一日"),
@@ -41,6 +43,17 @@ from .helpers import wait_until
     ],
 )
 def test_normalisation(written, said):
+    assert text.normalize(written) == said
+
+
+READING = [line.split("\t") for line in (Path(__file__).parent / "data" / "reading.tsv").read_text(encoding="utf-8").splitlines()
+           if line and not line.startswith("#")]
+
+
+@pytest.mark.parametrize("written, said", READING, ids=[w for w, _ in READING])
+def test_shop_text_is_read_as_people_say_it(written, said):
+    """Regression table: ids digit by digit by their label or form, quantities as numbers, phones in groups, 两 before
+    a classifier, percentages, times with seconds, dates without a year, Latin codes spelled (docs/speech.md)."""
     assert text.normalize(written) == said
 
 

@@ -1,8 +1,13 @@
 """What the office hears: a message turned into a sentence that sounds right when read aloud.
 
-Amounts are read as people say them (¥1,280.50 → 一千二百八十元五角), staff
-ids and long numbers digit by digit (003号 → 零零三号), times and dates in
-words; markup and emoji are dropped; shop abbreviations get a spoken form.
+Amounts and quantities are read as people say them (¥1,280.50 →
+一千二百八十元五角, 库存12000件 → 一万两千件, 2万 → 两万, 2条 → 两条, 12.5% →
+百分之十二点五); identifiers digit by digit, by their label or their form
+(工号003 → 工号零零三, 订单号2024…, long numbers without a unit, SO2024… →
+S O 二零二四…); phone numbers in their groups with pauses, a masked one as
+its ends (138****5678 → 一三八，尾号五六七八); times (with seconds), dates
+(with or without a year) in words; markup and emoji are dropped; shop
+abbreviations get a spoken form. docs/speech.md lists the rules.
 The result is split by script, so each run goes to its own language's voice.
 """
 
@@ -23,10 +28,21 @@ CUT_NOTICE = "，详情请看屏幕"
 _TAG = re.compile(r"<[^<>]{0,200}>")
 _MONEY = re.compile(r"(?:[¥￥]\s?(\d{1,3}(?:,\d{3})+|\d+)(\.\d{1,2})?\s?元?)|(?:(\d{1,3}(?:,\d{3})+|\d+)(\.\d{1,2})?\s?元)")
 _STAFF = re.compile(r"(\d+)\s?号")
-_TIME = re.compile(r"(?<!\d)([01]?\d|2[0-3])[:：]([0-5]\d)(?!\d)")
+# A number after one of these labels is an identifier: read digit by digit, whatever its length.
+_LABELLED = re.compile(r"((?:工号|编号|订单号|单号|运单号|快递单号|流水号|交易号|手机号?|电话|尾号|验证码|卡号|会员号|账号|房号|批次)\s?[：:#]?\s?)(\d[\d\s-]*\d|\d)")
+_PHONE = re.compile(r"(?<!\d)(?:1[3-9]\d[-\s]?\d{4}[-\s]?\d{4}|400[-\s]?\d{3}[-\s]?\d{4}|0\d{2,3}-\d{7,8})(?!\d)")
+_MASKED = re.compile(r"(?<!\d)(\d{3,4})\*{3,}(\d{3,4})(?!\d)")
+_CODE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{1,4})(\d{4,})(?![A-Za-z0-9])")
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s?[%％]")
+_CLOCK = re.compile(r"(?<!\d)([01]?\d|2[0-3])[:：]([0-5]\d)(?:[:：]([0-5]\d))?(?!\d)")
 _DATE = re.compile(r"(?<!\d)(\d{4})[-/年](\d{1,2})[-/月](\d{1,2})日?(?!\d)")
+_MONTH_DAY = re.compile(r"(?<![\d-])(1[0-2]|0?[1-9])(?:-|月)(3[01]|[12]\d|0?[1-9])(?:日|号)?(?![\d-])")
+_SEPARATED = re.compile(r"(?<![\d,])\d{1,3}(?:,\d{3})+(?![\d,])")
+_MYRIAD = re.compile(r"(\d+(?:\.\d+)?)\s?([万亿])")
+_QUANTITY = re.compile(r"(\d{5,})(?=\s?(?:件|个|单|笔|人|次|份|台|箱|瓶|袋|张|位|条|元|块|斤|克|米|积分|分钟|秒|天))")
 _LONG = re.compile(r"\d{5,}")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_TWO = re.compile(r"(?<![\d.])2(?=\s?(?:条|个|笔|件|位|次|份|单|人|台|箱|瓶|袋|张|天|小时|分钟|种|家|项)(?!\d))")
 _LATIN = re.compile(r"[A-Za-z][A-Za-z0-9 .'&-]*[A-Za-z0-9]|[A-Za-z]")
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;])")
 
@@ -86,13 +102,41 @@ def decimal(text: str) -> str:
     return number(int(whole)) + ("点" + digits(frac) if frac else "")
 
 
-def _time(m):
-    hour, minute = int(m.group(1)), int(m.group(2))
-    return f"{number(hour)}点" + ("整" if minute == 0 else ("零" if minute < 10 else "") + number(minute) + "分")
+def _clock(m):
+    hour, minute, second = int(m.group(1)), int(m.group(2)), m.group(3)
+    said = f"{number(hour)}点" + ("整" if minute == 0 and not second else ("零" if minute < 10 else "") + number(minute) + "分")
+    if second:
+        said += ("零" if int(second) < 10 and int(second) else "") + number(int(second)) + "秒"
+    return said
+
+
+def _grouped(text: str) -> str:
+    """A phone number read in its groups, with a pause between them: 138-1234-5678 → 一三八，一二三四，五六七八."""
+    bare = re.sub(r"\D", "", text)
+    groups = re.split(r"[-\s]", text) if re.search(r"[-\s]", text) else (
+        [bare[:3], bare[3:7], bare[7:]] if len(bare) == 11 else [bare[:3], bare[3:6], bare[6:]] if len(bare) == 10 else [bare])
+    return "，".join(digits(g) for g in groups if g)
+
+
+def _labelled(m) -> str:
+    """An identifier after its label, digit by digit; a phone number in its groups."""
+    label = m.group(1).rstrip("：:# ")
+    return label + (_grouped(m.group(2)) if label.startswith(("手机", "电话")) else digits(m.group(2)))
+
+
+def _quantity(text: str) -> str:
+    """A counted or measured number as a number: 12000 → 一万两千, 2.5 → 两点五 before 万."""
+    return decimal(text.replace(",", ""))
 
 
 def _date(m) -> str:
     return f"{digits(m.group(1))}年{number(int(m.group(2)))}月{number(int(m.group(3)))}日"
+
+
+def _myriad(m) -> str:
+    whole, _, frac = m.group(1).partition(".")
+    head = "两" if whole == "2" else number(int(whole))
+    return head + ("点" + digits(frac) if frac else "") + m.group(2)
 
 
 def clean(text: str) -> str:
@@ -108,10 +152,20 @@ def normalize(text: str) -> str:
     for short, spoken in ABBREVIATIONS.items():
         text = re.sub(rf"(?<![A-Za-z]){short}(?![A-Za-z])", spoken, text)
     text = _MONEY.sub(lambda m: money(m.group(1) or m.group(3), m.group(2) or m.group(4)), text)
+    text = _MASKED.sub(lambda m: digits(m.group(1)) + "，尾号" + digits(m.group(2)), text)
+    text = _PHONE.sub(lambda m: _grouped(m.group(0)), text)
+    text = _LABELLED.sub(_labelled, text)
+    text = _CODE.sub(lambda m: " ".join(m.group(1).upper()) + " " + digits(m.group(2)), text)
+    text = _PERCENT.sub(lambda m: "百分之" + decimal(m.group(1)), text)
     text = _DATE.sub(_date, text)
-    text = _TIME.sub(_time, text)
+    text = _CLOCK.sub(_clock, text)
+    text = _MONTH_DAY.sub(lambda m: f"{number(int(m.group(1)))}月{number(int(m.group(2)))}日", text)
+    text = _MYRIAD.sub(_myriad, text)
+    text = _SEPARATED.sub(lambda m: _quantity(m.group(0)), text)
+    text = _QUANTITY.sub(lambda m: _quantity(m.group(1)), text)
     text = _STAFF.sub(lambda m: digits(m.group(1)) + "号", text)
     text = _LONG.sub(lambda m: digits(m.group(0)), text)
+    text = _TWO.sub("两", text)
     return _NUMBER.sub(lambda m: decimal(m.group(0)), text)
 
 
