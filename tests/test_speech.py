@@ -9,10 +9,9 @@ import os
 import subprocess
 import sys
 import wave
-
-import numpy as np
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from speakerd.outputs import Notice
