@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -218,7 +218,6 @@ def _sound_step(app: Flask) -> None:
             cfg = _device().cfg
             return page("setup_done", cfg=cfg, platform=safe_url(cfg.platform.url))
         _device().store.meta.set(DONE_KEY, "1")
-        session.pop("setup", None)
         flash(_("Set-up is done. New messages now show here, on the panel and on the staff's phones."))
         return redirect(url_for("dashboard"))
 
