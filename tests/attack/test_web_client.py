@@ -1,0 +1,77 @@
+"""A hostile web client against the page over real HTTP: every answer deliberate (never a 500), the daemon serving on."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import re
+
+import pytest
+import requests
+
+from speakerd.demo import free_port
+from speakerd.web import auth
+from tests.conftest import fast_platform
+
+from ..helpers import WEB_PASSWORD, wait_until
+
+
+@pytest.fixture
+def page(stub, write_config, run_daemon):
+    server = stub([{"id": "m-1", "type": "order.paid", "content": "客户张三已支付订单1"}])
+    port = free_port()
+    cfg = fast_platform(server.url)
+    cfg["web"] = {"enabled": True, "listen": f"127.0.0.1:{port}"}
+    path = write_config(cfg)
+    auth.set_password(path, WEB_PASSWORD)
+    daemon = run_daemon(path)
+    base = f"http://127.0.0.1:{port}"
+    assert wait_until(lambda: requests.get(base + "/login", timeout=2).status_code == 200, 10)
+    return daemon, base
+
+
+def token(session, base, where="/login"):
+    return re.search(r'name="csrf_token" value="([^"]+)"', session.get(base + where, timeout=5).text).group(1)
+
+
+def log_in(base):
+    s = requests.Session()
+    s.post(base + "/login", data={"password": WEB_PASSWORD, "csrf_token": token(s, base)}, timeout=10)
+    return s
+
+
+def test_a_hostile_client_gets_deliberate_answers_and_the_page_keeps_serving(page, caplog):
+    daemon, base = page
+    answers = []
+
+    def guess(i):
+        s = requests.Session()
+        return s.post(base + "/login", data={"password": f"guess-{i}", "csrf_token": token(s, base)}, timeout=30).status_code
+
+    with concurrent.futures.ThreadPoolExecutor(20) as pool:  # 20 wrong passwords at once
+        guesses = list(pool.map(guess, range(20)))
+    assert set(guesses) <= {401, 429, 503} and guesses.count(401) <= 4
+    answers += guesses
+
+    anon = requests.Session()
+    answers.append(anon.post(base + "/snooze", data={"minutes": "60"}, timeout=5).status_code)  # no login, no token
+    answers.append(anon.post(base + "/login?next=/%09/evil.example/x", data={"password": "x"}, timeout=5).status_code)
+    for bad in ("/ack/%C3%A9.1.%C3%A9", "/ack/" + "A" * 5000, "/ack/..%2F..%2Fsettings"):
+        answers.append(anon.get(base + bad, timeout=5).status_code)
+    answers.append(anon.post(base + "/settings/sounds/upload", data=b"x" * (7 * 1024 * 1024),
+                             headers={"Content-Type": "application/octet-stream"}, timeout=30).status_code)
+
+    staff = log_in(base)
+    for url in ("/reports?until=notadate", "/reports?since=0001-01-01", "/reports?by=%00", "/messages/../../settings"):
+        answers.append(staff.get(base + url, timeout=10).status_code)
+    answers.append(staff.post(base + "/messages/ack", data={"csrf_token": token(staff, base, "/"), "message_id": "../../m-1\n"},
+                              timeout=5).status_code)
+    stolen = dict(staff.cookies)
+    staff.post(base + "/logout", data={"csrf_token": token(staff, base, "/")}, timeout=5)
+    replay = requests.get(base + "/settings", cookies=stolen, allow_redirects=False, timeout=5)
+    assert replay.status_code == 302 and "/login" in replay.headers["Location"]
+
+    assert 500 not in answers, answers
+    assert not daemon.store.query("select 1 from messages where acked_at is not null")  # nothing acknowledged by the attack
+    assert daemon.store.followup.snoozed_until() == 0
+    assert requests.get(base + "/login", timeout=5).status_code == 200  # still serving
+    assert WEB_PASSWORD not in caplog.text and "guess-3" not in caplog.text
