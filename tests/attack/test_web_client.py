@@ -39,9 +39,15 @@ def log_in(base):
     return s
 
 
+def rss_mib():
+    """This process's resident memory: the daemon under attack runs in it."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        return int(re.search(r"VmRSS:\s+(\d+)", status.read()).group(1)) / 1024
+
+
 def test_a_hostile_client_gets_deliberate_answers_and_the_page_keeps_serving(page, caplog):
     daemon, base = page
-    answers = []
+    answers, before = [], rss_mib()
 
     def guess(i):
         s = requests.Session()
@@ -74,4 +80,5 @@ def test_a_hostile_client_gets_deliberate_answers_and_the_page_keeps_serving(pag
     assert not daemon.store.query("select 1 from messages where acked_at is not null")  # nothing acknowledged by the attack
     assert daemon.store.followup.snoozed_until() == 0
     assert requests.get(base + "/login", timeout=5).status_code == 200  # still serving
+    assert rss_mib() - before < 200  # password checks are bounded (two at once) and big bodies are refused unread
     assert WEB_PASSWORD not in caplog.text and "guess-3" not in caplog.text
