@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import logging
-import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +26,7 @@ from speakerd.config import Config
 from speakerd.errors import ConfigError
 from speakerd.message import Rejected
 from speakerd.preview import preview
-from speakerd.web import company, sounds_page
+from speakerd.web import company, sounds_page, speaker
 from speakerd.web import fields as fields_mod
 from speakerd.web.configedit import ConfigFile, Conflict, Invalid, flow_map, flow_seq, round_trip_yaml
 from speakerd.web.device import Device
@@ -184,12 +183,10 @@ def register(app: Flask) -> None:
 
     @app.post("/settings/speech/test")
     def speak_test() -> ResponseReturnValue:
-        speech = _device().speech
+        from speakerd.outputs.speech import text
+
         sentence = (request.form.get("text") or "").strip()[:200] or _("This is a test announcement; the sound works.")
-        if speech is None:
-            flash(_("Speech is off (speech.enabled), so nothing can be played."))
-        else:
-            threading.Thread(target=_say, args=(speech, sentence), daemon=True).start()
+        if speaker.play("test sentence", lambda speech: speech.say(text.normalize(sentence))):
             flash(_("Speaking: %(sentence)s", sentence=sentence))
         return redirect(url_for("settings_page", _anchor="speech"))
 
@@ -204,15 +201,6 @@ def register(app: Flask) -> None:
                 flash(_("%(name)s target %(n)s (%(target)s): delivered", name=found[1].name, n=i, target=shown) if delivered else
                       _("%(name)s target %(n)s (%(target)s): failed: %(reason)s", name=found[1].name, n=i, target=shown, reason=reason))
         return redirect(url_for("settings_page", _anchor=f"dep-{found[0] if found else ''}"))
-
-
-def _say(speech, sentence) -> None:
-    from speakerd.outputs.speech import text
-
-    try:
-        speech.say(text.normalize(sentence))
-    except Exception as exc:  # noqa: BLE001 - the log says why; the page already answered
-        logger.warning("web: test sentence not spoken: %s", exc)
 
 
 def edit_staff(department: Any, form: Mapping[str, str]) -> None:

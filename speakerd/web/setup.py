@@ -13,7 +13,6 @@ offering it.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +24,7 @@ from flask_babel import lazy_gettext as _l
 from speakerd import push_targets
 from speakerd.errors import PlatformError
 from speakerd.platform import FAILURE_KINDS, PlatformClient, safe_url
-from speakerd.web import auth, structures
+from speakerd.web import auth, speaker, structures
 from speakerd.web.configedit import ConfigFile, Invalid
 from speakerd.web.device import Device
 
@@ -202,12 +201,8 @@ def _sound_step(app: Flask) -> None:
             flash(_("Voice saved. Play the test sound to hear it."))
             return redirect(url_for("setup_sound"))
         if request.form.get("action") == "play":
-            speech = _device().speech
-            if speech is None:
-                flash(_("Speech is off (speech.enabled), so nothing can be played."))
-            else:
-                sentence = _("The speaker works. This is how new orders will sound.")
-                threading.Thread(target=_play, args=(speech, sentence), daemon=True, name="setup-sound").start()
+            sentence = _("The speaker works. This is how new orders will sound.")
+            if speaker.play("set-up sound", lambda speech: speech.play(sentence, None, "normal", "setup")):
                 flash(_("Playing a chime and a sentence on the device now."))
             return redirect(url_for("setup_sound"))
         return _next("setup_sound")
@@ -220,10 +215,3 @@ def _sound_step(app: Flask) -> None:
         _device().store.meta.set(DONE_KEY, "1")
         flash(_("Set-up is done. New messages now show here, on the panel and on the staff's phones."))
         return redirect(url_for("dashboard"))
-
-
-def _play(speech: Any, sentence: str) -> None:
-    try:
-        speech.play(sentence, None, "normal", "setup")
-    except Exception as exc:  # noqa: BLE001 - the log says why; the page already answered
-        logger.warning("web: the set-up sound was not played: %s", exc)

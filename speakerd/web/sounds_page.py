@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from flask import current_app, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
@@ -22,6 +21,7 @@ from flask_babel import gettext as _
 from speakerd import config as config_mod
 from speakerd import sounds
 from speakerd.outputs.speech import chimes
+from speakerd.web import speaker
 from speakerd.web.device import Device
 
 if TYPE_CHECKING:
@@ -69,16 +69,13 @@ def register(app: Flask, save: Callable[..., ResponseReturnValue], current: Call
 
     @app.post("/settings/sounds/play")
     def play_sound() -> ResponseReturnValue:
-        choice = request.form.get("sound", "")
-        speech = _device().speech
-        if choice not in choices():
+        choice, known = request.form.get("sound", ""), choices()
+        if choice not in known:
             flash(_("There is no sound %(name)s.", name=choice[:40]))
-        elif speech is None:
-            flash(_("Speech is off (speech.enabled), so nothing can be played."))
         else:
             category = dataclasses.replace(next(iter(current().categories.values())), chime=choice)
-            threading.Thread(target=_play, args=(speech, category), daemon=True, name="sound-test").start()
-            flash(_("Playing %(name)s on the device.", name=choices()[choice]))
+            if speaker.play("sound test", lambda speech: speech.play("", category, "normal", "sound-test", mode="chime")):
+                flash(_("Playing %(name)s on the device.", name=known[choice]))
         return redirect(url_for("settings_page", _anchor="sounds"))
 
     @app.post("/settings/sounds/assign")
@@ -88,10 +85,3 @@ def register(app: Flask, save: Callable[..., ResponseReturnValue], current: Call
             flash(_("Pick a category and one of the sounds."))
             return redirect(url_for("settings_page", _anchor="sounds"))
         return save("sounds", {f"categories.{category}.chime": choice})
-
-
-def _play(speech: Any, category: Any) -> None:
-    try:
-        speech.play("", category, "normal", "sound-test", mode="chime")
-    except Exception as exc:  # noqa: BLE001 - the log says why; the page already answered
-        logger.warning("web: the sound was not played: %s", exc)
