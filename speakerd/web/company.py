@@ -24,7 +24,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from speakerd.web.configedit import flow_map, flow_seq
+from speakerd.web.configedit import DELETE, flow_map, flow_seq, node_at, set_path
 from speakerd.web.device import Device
 
 if TYPE_CHECKING:
@@ -158,13 +158,7 @@ def register(app: Flask, save: Callable[..., ResponseReturnValue], current: Call
         if path is None:
             return refuse("structure", _("There is no %(id)s.", id=part_id))
 
-        def edit(doc: Any) -> None:
-            node = doc
-            for key in path:
-                node = node[key]
-            node["name"] = name
-
-        return save("structure" if kind != "category" else "categories", edit=edit)
+        return save("structure" if kind != "category" else "categories", edit=lambda doc: set_path(doc, [*path, "name"], name))
 
     @app.post("/settings/remove")
     def remove() -> ResponseReturnValue:
@@ -180,13 +174,7 @@ def register(app: Flask, save: Callable[..., ResponseReturnValue], current: Call
             return refuse("structure", _("%(id)s still has %(n)s messages waiting; acknowledge them first, then remove it.",
                                          id=busy[0], n=waiting[busy[0]]))
 
-        def edit(doc: Any) -> None:
-            node = doc
-            for key in path[:-1]:
-                node = node[key]
-            del node[path[-1]]
-
-        return save("structure" if kind != "category" else "categories", edit=edit)
+        return save("structure" if kind != "category" else "categories", edit=lambda doc: set_path(doc, path, DELETE))
 
     @app.post("/settings/group-push")
     def group_push() -> ResponseReturnValue:
@@ -198,13 +186,7 @@ def register(app: Flask, save: Callable[..., ResponseReturnValue], current: Call
         if path is None:
             return refuse("structure", _("There is no %(id)s.", id=part_id))
 
-        def edit(doc: Any) -> None:
-            node = doc
-            for key in path:
-                node = node[key]
-            edit_push(node, request.form)
-
-        return save("structure", edit=edit)
+        return save("structure", edit=lambda doc: edit_push(node_at(doc, path), request.form))
 
     @app.post("/settings/categories/add")
     def add_category() -> ResponseReturnValue:

@@ -150,6 +150,13 @@ def set_path(node: Any, keys: list[str], value: Any) -> None:
         node[last] = value
 
 
+def node_at(node: Any, keys: list[Any]) -> Any:
+    """The part of a round-trip document at ``keys`` (which must exist)."""
+    for key in keys:
+        node = node[key]
+    return node
+
+
 def _has(node, key):
     return key < len(node) if isinstance(key, int) else key in node
 
