@@ -148,22 +148,14 @@ def burst(ctx: Context) -> Decision | None:
     seconds (like Alertmanager's group_wait); then, if enough of its category
     are owed to this output, they are all told in one summary with it.
     """
-    notice, category = ctx.notice, ctx.category
-    settings = category.burst if category else None
-    if category is None or not (settings and settings.threshold and notice.received_at) or made_here(notice.app):
+    category = _grouping(ctx)
+    if category is None:
         return None
-    received = datetime.fromisoformat(notice.received_at).timestamp()
+    settings, received = category.burst, datetime.fromisoformat(ctx.notice.received_at).timestamp()
     if ctx.now.timestamp() < received + settings.group_wait:
         return Decision(Action.DEFER, "grouping wait", until=received + settings.group_wait)
-    group = ctx.store.outbox.pending_of_category(ctx.output, notice.category, iso(ctx.now))
-    # A message told to two departments owes two jobs: it is one message, counted and summed once.
-    messages = {notice.message_id: notice.data, **{job.message_id: data for job, data in group}}
-    if len(messages) < settings.threshold:
-        return None
-    sentence = burst_sentence(settings.text, category, list(messages.values()), ctx.now.timestamp() - received)
-    summary = dataclasses.replace(notice, spoken=sentence)
-    return Decision(Action.GROUP, f"{len(messages)} {notice.category} messages in one summary", notice=summary,
-                    grouped=tuple(job for job, _ in group))
+    group = ctx.store.outbox.pending_of_category(ctx.output, ctx.notice.category, iso(ctx.now))
+    return _summary(ctx, category, group, received, "in one summary", ("spoken",))
 
 
 def push_burst(ctx: Context) -> Decision | None:
@@ -174,11 +166,10 @@ def push_burst(ctx: Context) -> Decision | None:
     wait for the person's next summary, ``push_interval`` after the last. Critical messages,
     the device's own and other categories are never held back.
     """
-    notice, category = ctx.notice, ctx.category
-    settings = category.burst if category else None
-    if (category is None or not (settings and settings.threshold and notice.received_at) or made_here(notice.app)
-            or notice.priority == "critical" or not push_targets.recipients(notice, ctx.cfg)):
+    notice, category = ctx.notice, _grouping(ctx)
+    if category is None or notice.priority == "critical" or not push_targets.recipients(notice, ctx.cfg):
         return None  # (nobody with a phone to push to: nothing to group, it is done at once)
+    settings = category.burst
     key = (ctx.output, notice.category, notice.department, notice.staff_id or "")
     received = datetime.fromisoformat(notice.received_at).timestamp()
     due = max(received + settings.group_wait, ctx.summaries.get(key, 0.0) + settings.push_interval)
@@ -187,13 +178,34 @@ def push_burst(ctx: Context) -> Decision | None:
     group = [(job, data) for job, data in ctx.store.outbox.pending_of_category(
         ctx.output, notice.category, iso(ctx.now), (notice.department, notice.staff_id), under_way=True)
         if (job.message_id, job.department) != (notice.message_id, notice.department)]
-    messages = {notice.message_id: notice.data, **{job.message_id: data for job, data in group}}
-    if len(messages) < settings.threshold:
+    return _summary(ctx, category, group, received, f"in one push to {notice.staff_id or notice.department}",
+                    ("content", "spoken"), key)
+
+
+def _grouping(ctx: Context) -> Category | None:
+    """The notice's category when it has bursts and the notice may be told within a summary; None when it is told alone."""
+    notice, category = ctx.notice, ctx.category
+    if category is None or not (category.burst.threshold and notice.received_at) or made_here(notice.app):
         return None
-    sentence = burst_sentence(settings.text, category, list(messages.values()), ctx.now.timestamp() - received)
-    summary = dataclasses.replace(notice, content=sentence, spoken=sentence)
-    return Decision(Action.GROUP, f"{len(messages)} {notice.category} messages in one push to {notice.staff_id or notice.department}",
-                    notice=summary, grouped=tuple(job for job, _ in group), key=key)
+    return category
+
+
+def _summary(ctx: Context, category: Category, group: list[tuple[Job, dict[str, Any]]], received: float, told: str,
+             fields: tuple[str, ...], key: tuple[str, ...] = ()) -> Decision | None:
+    """One summary telling the notice and ``group`` when, together, they reach the threshold; else None (told alone).
+
+    The sentence goes into ``fields`` of the notice: speech reads ``spoken``, a push shows ``content`` too.
+    """
+    notice = ctx.notice
+    # A message told to two departments owes two jobs: it is one message, counted and summed once.
+    messages = {notice.message_id: notice.data, **{job.message_id: data for job, data in group}}
+    if len(messages) < category.burst.threshold:
+        return None
+    sentence = burst_sentence(category.burst.text, category, list(messages.values()), ctx.now.timestamp() - received)
+    changes: dict[str, Any] = dict.fromkeys(fields, sentence)
+    summary = dataclasses.replace(notice, **changes)
+    return Decision(Action.GROUP, f"{len(messages)} {notice.category} messages {told}", notice=summary,
+                    grouped=tuple(job for job, _ in group), key=key)
 
 
 def burst_sentence(template: str, category: Category, datas: list[dict[str, Any]], seconds: float) -> str:
