@@ -37,19 +37,8 @@ class Outbox:
 
     def claim(self, output: str) -> Job | None:
         """The most urgent job of ``output`` that is due, marked as under way; None when idle."""
-        with self._conn.atomic():
-            row = self._conn.execute(
-                "select message_id, department, attempts from outbox where output = ? and state in ('pending', 'failed')"
-                " and next_attempt <= ? order by priority desc, rowid limit 1",
-                [output, self._conn.clock.time()],
-            ).fetchone()
-            if row is None:
-                return None
-            self._conn.execute(
-                "update outbox set state = 'sending', updated_at = ? where message_id = ? and department = ? and output = ?",
-                [self._conn.now_iso(), row[0], row[1], output],
-            )
-            return Job(row[0], row[1], output, row[2])
+        jobs = self.claim_many(output, 1)
+        return jobs[0] if jobs else None
 
     def claim_many(self, output: str, limit: int) -> list[Job]:
         """Up to ``limit`` of the most urgent due jobs of ``output``, in order, all marked under way in one transaction.

@@ -177,15 +177,20 @@ def where_line(state: PanelState, now: float) -> str:
         return f"连WiFi {state.hotspot}"
     if not state.address:
         return "无网络"
-    port = f":{state.port}" if state.port and state.port != "80" else ""
+    port = _port(state)
     return f"{state.name}{port}" if state.name and int(now // 10) % 2 == 0 else f"{state.address}{port}"
+
+
+def _port(state: PanelState) -> str:
+    """':8080' after the name or address, unless the page is on the browser's own port (80) or off."""
+    return f":{state.port}" if state.port and state.port != "80" else ""
 
 
 def setup_screen(state: PanelState) -> Image.Image:
     """An unclaimed device: where its page is, and the code the page asks for."""
     image = Image.new("1", (WIDTH, HEIGHT), 0)
     draw, small, big = ImageDraw.Draw(image), font(12), font(20)
-    port = f":{state.port}" if state.port and state.port != "80" else ""
+    port = _port(state)
     draw.text((0, -1), "设置：浏览器打开", font=small, fill=1)
     if state.hotspot:
         draw.text((0, 13), f"先连WiFi {state.hotspot}", font=small, fill=1)
