@@ -116,9 +116,8 @@ def _auth_routes(app) -> None:
         if request.endpoint in OPEN_ENDPOINTS or g.user:
             return None
         if kiosk.allowed():
-            g.kiosk = True
             return None
-        if device is not None and device.claim.open():
+        if device is not None and hashed is None:  # what device.claim.open() asks, read once per request
             # An unclaimed device: only the wizard's first step, which asks for the code on the panel.
             if request.endpoint == "setup_claim":
                 return None
