@@ -21,9 +21,14 @@ WIFI_STATE = Path("/run/speakerd-wifi")
 COMITUP_CONF = Path("/etc/comitup.conf")
 
 
+def host_name() -> str:
+    """The host's own short name, as avahi and comitup's ``<hostname>`` use it."""
+    return socket.gethostname().split(".")[0]
+
+
 def lan_name() -> str:
     """``speakerd.local``: the name avahi publishes for this host."""
-    return socket.gethostname().split(".")[0] + ".local"
+    return host_name() + ".local"
 
 
 def hotspot(state_file: Path = WIFI_STATE, conf: Path = COMITUP_CONF) -> str:
@@ -36,7 +41,7 @@ def hotspot(state_file: Path = WIFI_STATE, conf: Path = COMITUP_CONF) -> str:
         return ""
     found = re.search(r"(?m)^\s*ap_name\s*:\s*(\S+)", text)
     name = found.group(1) if found else "comitup-<nnn>"
-    return name.replace("<hostname>", socket.gethostname().split(".")[0])
+    return name.replace("<hostname>", host_name())
 
 
 class Address:
