@@ -12,6 +12,7 @@ import dataclasses
 import re
 import time
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -264,13 +265,13 @@ def test_a_platform_event_naming_an_order_acknowledges_it_and_is_not_announced(d
 # --- quiet hours --------------------------------------------------------------
 
 
-def quiet_speech(d, tmp_path, volume=0.8):
+def quiet_speech(d, tmp_path, volume=0.8, **kw):
     from speakerd.outputs.speech import SpeechOutput
 
     cfg = d.cfg
     settings = dataclasses.replace(cfg.speech, device=f"wav:{tmp_path / 'played'}", volume=volume,
                                    voices=config_mod.VoicesConfig(zh="espeak", en="espeak"))
-    return SpeechOutput(settings, lambda: cfg, tmp_path / "cache", warm=False)
+    return SpeechOutput(settings, lambda: cfg, tmp_path / "cache", warm=False, **kw)
 
 
 def deliver(d, speech, message_id):
@@ -438,14 +439,24 @@ def wait_for(predicate, timeout):
     return predicate()
 
 
-def test_voices_are_unloaded_after_a_silence_and_load_again_for_the_next_sentence(device, tmp_path, caplog):
+def test_the_voice_process_ends_after_a_silence_and_starts_again_for_the_next_sentence(device, clock, tmp_path, caplog):
     d = device({"speech": {"unload_after": 0.01}})
-    speech = quiet_speech(d, tmp_path)
+    speech = quiet_speech(d, tmp_path, clock=clock)
     d.receive(withdrawal(1), withdrawal(2))
     deliver(d, speech, "w-1")
-    assert speech.speaker.voices.loaded
+    first = speech.speaker.voices.pid
+    assert first and alive(first)
+    clock.advance(seconds=1)
     assert wait_for(lambda: "voices unloaded after 0.01 min without speaking" in caplog.text, 10)
-    assert not speech.speaker.voices.loaded
+    assert not speech.speaker.voices.loaded and not alive(first)
     deliver(d, speech, "w-2")
-    assert (tmp_path / "played" / "w-2.wav").exists()
+    assert (tmp_path / "played" / "w-2.wav").exists() and speech.speaker.voices.pid not in (None, first)
     speech.close()
+
+
+def alive(pid):
+    """Whether ``pid`` is a running process (not a zombie)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False

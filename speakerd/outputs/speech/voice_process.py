@@ -1,0 +1,185 @@
+"""The voices in a process of their own, so the daemon never holds their memory.
+
+A neural voice holds 100–450 MiB once it has spoken, and its native
+runtime can crash or hang. Run in the daemon, either would take the panel,
+push and polling with it. Here the voices live in a child process that the
+daemon starts on the first sentence and talks to over a pipe: one JSON
+line asks, one JSON line answers, followed by the samples as raw float32
+at OUTPUT_RATE. The daemon closes the pipe after ``speech.unload_after`` of
+silence, and the child exits, giving every byte back; a child that dies or
+stops answering is killed and started again, and the sentence it owed is
+reported as failed, so the outbox plays it again.
+
+The child is :mod:`speakerd.outputs.speech.voiced`; it exits when its
+stdin closes, so a daemon killed with ``kill -9`` leaves no voice process behind.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from speakerd.outputs.speech.voices import VoiceUnavailable
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class VoiceSettings:
+    """What the child needs to choose and load its voices; passed on its command line as JSON."""
+
+    choices: dict[str, str]
+    cache_dir: str
+    piper_files: dict[str, str] = field(default_factory=dict)
+
+
+class VoiceProcessError(Exception):
+    """The voice process died, hung or answered nonsense; the sentence was not made."""
+
+    def __init__(self, why: str, hung: bool = False) -> None:
+        super().__init__(why)
+        self.hung = hung
+
+
+class VoiceProcess:
+    """The daemon's side: the same ``synthesize``/``engine`` calls as :class:`~.voices.Voices`, answered by the child.
+
+    One request at a time (a lock), each with a deadline: a child that has not
+    answered within ``timeout`` seconds is killed, so a hung runtime costs one
+    announcement's delay, never the device.
+    """
+
+    def __init__(self, settings: VoiceSettings, timeout: float = 60.0) -> None:
+        self._settings = settings
+        self.timeout = timeout
+        self._child: subprocess.Popen | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @property
+    def loaded(self) -> list[str]:
+        """Non-empty while the voice process runs (its voices may be in memory)."""
+        return ["voices"] if self._child is not None and self._child.poll() is None else []
+
+    @property
+    def pid(self) -> int | None:
+        return self._child.pid if self.loaded else None
+
+    def synthesize(self, lang: str, text: str) -> tuple[np.ndarray, str]:
+        """Samples at OUTPUT_RATE and the engine that made them; raises VoiceUnavailable or VoiceProcessError."""
+        answer, payload = self._ask({"op": "speak", "lang": lang, "text": text})
+        return np.frombuffer(payload, np.float32), answer["engine"]
+
+    def engine(self, lang: str) -> str:
+        """The engine that speaks ``lang`` here (loads it in the child)."""
+        return self._ask({"op": "engine", "lang": lang})[0]["engine"]
+
+    def unload(self) -> int:
+        """End the voice process (its memory goes back to the system); 1 if one was running."""
+        with self._lock:
+            return self._stop()
+
+    def close(self) -> None:
+        """At shutdown: end the child now, even mid-sentence (that announcement stays owed), and start no other."""
+        self._closed = True
+        child = self._child
+        if child is not None and child.poll() is None:
+            child.kill()
+
+    def _ask(self, request: dict) -> tuple[dict, bytes]:
+        with self._lock:
+            if self._closed:
+                raise VoiceProcessError("is closed: the daemon is stopping", hung=True)
+            for attempt in (1, 2):
+                try:
+                    return self._exchange(self._running(), request)
+                except VoiceProcessError as exc:
+                    self._kill()
+                    again = attempt == 1 and not exc.hung  # a hung one would likely hang again: the outbox retries later
+                    logger.warning("speech: the voice process %s; %s", exc,
+                                   "starting it again for this sentence" if again else "the announcement stays owed")
+                    if not again:
+                        raise
+        raise AssertionError("unreachable")
+
+    def _running(self) -> subprocess.Popen:
+        if self._child is not None and self._child.poll() is not None:
+            logger.warning("speech: the voice process had ended (%s); starting it again", _how(self._child.returncode))
+            self._kill()
+        if self._child is None:
+            self._child = subprocess.Popen(
+                [sys.executable, "-m", "speakerd.outputs.speech.voiced", json.dumps(asdict(self._settings))],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0, start_new_session=True)
+        return self._child
+
+    def _exchange(self, child: subprocess.Popen, request: dict) -> tuple[dict, bytes]:
+        deadline = time.monotonic() + self.timeout
+        try:
+            child.stdin.write(json.dumps(request, ensure_ascii=False).encode() + b"\n")
+        except OSError:
+            try:
+                raise VoiceProcessError(_ended(child.wait(5))) from None
+            except subprocess.TimeoutExpired:
+                raise VoiceProcessError("stopped reading, killed it", hung=True) from None
+        line = _read(child, deadline, self.timeout, until_newline=True)
+        try:
+            answer = json.loads(line)
+        except ValueError:
+            raise VoiceProcessError(f"answered nonsense ({line[:60]!r})") from None
+        if "unavailable" in answer:
+            raise VoiceUnavailable(answer["unavailable"])
+        return answer, _read(child, deadline, self.timeout, size=4 * answer.get("samples", 0))
+
+    def _stop(self) -> int:
+        child, self._child = self._child, None
+        if child is None or child.poll() is not None:
+            return 0
+        child.stdin.close()  # the child's cue to exit
+        try:
+            child.wait(5)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+        child.stdout.close()
+        return 1
+
+    def _kill(self) -> None:
+        child, self._child = self._child, None
+        if child is not None:
+            if child.poll() is None:
+                child.kill()
+            child.wait()
+            for pipe in (child.stdin, child.stdout):
+                pipe.close()
+
+
+def _how(code: int) -> str:
+    return f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
+
+
+def _ended(code: int) -> str:
+    return f"ended unexpectedly ({_how(code)})"
+
+
+def _read(child: subprocess.Popen, deadline: float, timeout: float, size: int = 0, until_newline: bool = False) -> bytes:
+    """``size`` bytes, or one line, from the child's stdout before ``deadline``; VoiceProcessError otherwise."""
+    fd, data = child.stdout.fileno(), bytearray()
+    while (until_newline and not data.endswith(b"\n")) or (not until_newline and len(data) < size):
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            raise VoiceProcessError(f"did not answer in {timeout:g} s, killed it", hung=True)
+        chunk = os.read(fd, 1 if until_newline else min(size - len(data), 1 << 20))
+        if not chunk:
+            raise VoiceProcessError(_ended(child.wait()))
+        data += chunk
+    return bytes(data)
