@@ -1,12 +1,15 @@
-"""Footprint: the daemon's memory with its voices loaded, and its CPU while idle, from /proc.
+"""Footprint: the daemon's and its voice process's memory while speaking and after, and idle CPU, from /proc.
 
 ``speakerd run`` as a child process with the shipped config, polling the
 stub every 5 s (no long-poll), speech written to WAV files so the voices
-are really loaded and used: it first announces a handful of office events
-(Chinese and English), then sits idle for ``--minutes`` while its CPU time is
-read from /proc/PID/stat. Prints the figures.
+are really loaded and used: it announces office events (Chinese and
+English, two of them as long as a spoken sentence may be), while the RSS of
+the daemon and of its voice process are sampled every 0.1 s; the events are
+acknowledged, and it sits idle for ``--minutes`` while its CPU time and RSS
+are read each minute. ``--unload-after`` is ``speech.unload_after`` (minutes),
+short here so that the memory after the voice process ends is measured too.
 
-    .venv/bin/python bench/footprint.py [--minutes 10] [--voices auto|espeak]
+    .venv/bin/python bench/footprint.py [--minutes 4] [--unload-after 2] [--voices auto|espeak]
 """
 
 from __future__ import annotations
@@ -23,61 +26,98 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.procfs import count, cpu_seconds, memory_mib  # noqa: E402
+from bench.procfs import children, count, cpu_seconds, memory_mib  # noqa: E402
 from speakerd.stub import StubServer  # noqa: E402
 
+LONG = ("客户李四在微信商城提交了订单，金额一千二百八十元，收货地址是上海市浦东新区世纪大道一百号，"
+        "请订单部尽快确认库存并安排发货，同时在今天下午六点之前电话回复客户，说明预计送达的时间和快递单号。")
 EVENTS = [
     {"id": "f-1", "type": "finance.withdrawal", "user": {"id": "u-1", "name": "马丽"}, "content": "马丽申请提现5000元，请审核", "data": {"amount": 5000}},
     {"id": "f-2", "type": "member.joined", "content": "新会员林静通过淘宝注册"},
     {"id": "f-3", "type": "order.refund", "content": "客户张三申请退款，订单873885，金额1478.72元，原因：商品破损，VIP customer"},
     {"id": "f-4", "type": "campaign.approved", "content": "活动“双十二满减”审核通过"},
     {"id": "f-5", "type": "platform.notice", "content": "平台将于今晚23:00至次日01:00进行系统维护"},
+    {"id": "f-6", "type": "platform.notice", "content": LONG},
+    {"id": "f-7", "type": "platform.notice", "content": LONG.replace("李四", "王五").replace("一百号", "二百号")},
 ]
+
+
+class Sampler:
+    """RSS of the daemon, of its voice process, and of both together, at their highest so far."""
+
+    def __init__(self, pid):
+        self.pid, self.daemon, self.voice, self.both = pid, 0.0, 0.0, 0.0
+
+    def sample(self):
+        daemon = memory_mib(self.pid)
+        voice = sum(memory_mib(child) for child in children(self.pid))
+        self.daemon, self.voice, self.both = max(self.daemon, daemon), max(self.voice, voice), max(self.both, daemon + voice)
+        return daemon, voice
 
 
 def spoken(db):
     return count(db, "select count(*) from outbox where output = 'speech' and state = 'done'")
 
 
+def start(folder, args, stub_url):
+    data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    data["platform"].update(url=stub_url, token="demo-token", poll_interval=5.0, long_poll=0.0)
+    data["speech"].update(device=f"wav:{folder / 'audio'}", unload_after=args.unload_after)
+    data["speech"]["voices"].update(zh=args.voices, en=args.voices)
+    data["storage"]["path"] = str(folder / "speakerd.db")
+    data["web"]["enabled"] = False
+    (folder / "config.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return subprocess.Popen([sys.executable, "-m", "speakerd", "run", "-c", str(folder / "config.yaml")],
+                            stdout=subprocess.DEVNULL, stderr=open(folder / "daemon.log", "w"))
+
+
+def speak_all(proc, folder, sampler):
+    started = time.monotonic()
+    while spoken(folder / "speakerd.db") < len(EVENTS):
+        if proc.poll() is not None or time.monotonic() - started > 300:
+            raise SystemExit("the daemon did not announce the events; see its log")
+        sampler.sample()
+        time.sleep(0.1)
+    print(f"speaking {len(EVENTS)} events ({time.monotonic() - started:.0f} s): peak RSS daemon {sampler.daemon:.0f} MiB,"
+          f" voice process {sampler.voice:.0f} MiB, both together {sampler.both:.0f} MiB")
+    for event in EVENTS:  # handled, as in an office: no reminders during the idle time
+        subprocess.run([sys.executable, "-m", "speakerd", "ack", event["id"], "-c", str(folder / "config.yaml")],
+                       check=True, stdout=subprocess.DEVNULL)
+
+
+def idle(proc, folder, sampler, minutes):
+    pid, ended = proc.pid, None
+    cpu0, t0, each_minute = cpu_seconds(pid), time.monotonic(), []
+    while (elapsed := time.monotonic() - t0) < minutes * 60:
+        daemon, voice = sampler.sample()
+        if voice == 0 and ended is None:
+            ended = elapsed
+        if elapsed >= 60 * (len(each_minute) + 1):
+            each_minute.append(daemon + voice)
+        time.sleep(1)
+    used, wall = cpu_seconds(pid) - cpu0, time.monotonic() - t0
+    print(f"idle {wall / 60:.1f} min polling every 5 s: CPU {used:.2f} s = {100 * used / wall:.2f} % of one core;"
+          f" RSS (daemon + voice process) each minute {' '.join(f'{r:.0f}' for r in each_minute)} MiB")
+    if ended is None:
+        print("  the voice process was still running at the end")
+    else:
+        print(f"  the voice process ended {ended:.0f} s into the idle time; RSS at the end {memory_mib(pid):.0f} MiB"
+              f" ({(wall - ended) / 60:.1f} min after); daemon peak over the whole run {memory_mib(pid, 'VmHWM'):.0f} MiB")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--minutes", type=float, default=4.0)
+    parser.add_argument("--unload-after", type=float, default=2.0)
     parser.add_argument("--voices", choices=["auto", "espeak"], default="auto")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, StubServer(EVENTS, pace=0) as stub:
         folder = Path(tmp)
-        data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
-        data["platform"].update(url=stub.url, token="demo-token", poll_interval=5.0, long_poll=0.0)
-        data["speech"].update(device=f"wav:{folder / 'audio'}")
-        data["speech"]["voices"].update(zh=args.voices, en=args.voices)
-        data["storage"]["path"] = str(folder / "speakerd.db")
-        data["web"]["enabled"] = False
-        (folder / "config.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
-        started = time.monotonic()
-        proc = subprocess.Popen([sys.executable, "-m", "speakerd", "run", "-c", str(folder / "config.yaml")],
-                                stdout=subprocess.DEVNULL, stderr=open(folder / "daemon.log", "w"))
-        args.log = folder / "daemon.log"
+        proc = start(folder, args, stub.url)
+        sampler = Sampler(proc.pid)
         try:
-            while spoken(folder / "speakerd.db") < len(EVENTS):
-                if proc.poll() is not None or time.monotonic() - started > 180:
-                    raise SystemExit("the daemon did not announce the events; see its log")
-                time.sleep(0.5)
-            for event in EVENTS:  # handled, as in an office: no reminders during the idle time
-                subprocess.run([sys.executable, "-m", "speakerd", "ack", event["id"], "-c", str(folder / "config.yaml")],
-                               check=True, stdout=subprocess.DEVNULL)
-            time.sleep(5)  # let the last announcement's buffers go
-            pid = proc.pid
-            print(f"voices {args.voices}: after announcing {len(EVENTS)} events: RSS {memory_mib(pid):.0f} MiB (peak {memory_mib(pid, 'VmHWM'):.0f} MiB)")
-            cpu0, t0 = cpu_seconds(pid), time.monotonic()
-            samples = []
-            while time.monotonic() - t0 < args.minutes * 60:
-                time.sleep(min(60.0, args.minutes * 60 - (time.monotonic() - t0)))
-                samples.append(memory_mib(pid))
-            used, wall = cpu_seconds(pid) - cpu0, time.monotonic() - t0
-            print(f"idle {wall / 60:.1f} min polling every 5 s: CPU {used:.2f} s = {100 * used / wall:.2f} % of one core;"
-                  f" RSS each minute {' '.join(f'{r:.0f}' for r in samples)} MiB (peak {memory_mib(pid, 'VmHWM'):.0f} MiB)")
-            unloaded = [line for line in args.log.read_text().splitlines() if "voices unloaded" in line]
-            print("  " + (unloaded[0] if unloaded else "voices were not unloaded"))
+            speak_all(proc, folder, sampler)
+            idle(proc, folder, sampler, args.minutes)
         finally:
             proc.terminate()
             proc.wait(30)

@@ -11,10 +11,25 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 def memory_mib(pid, field="VmRSS"):
     """``VmRSS`` (now) or ``VmHWM`` (peak) of ``pid``, in MiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:  # it has just ended
+        pass
     return 0.0
+
+
+def children(pid):
+    """The pids whose parent is ``pid``."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
 
 
 def cpu_seconds(pid):

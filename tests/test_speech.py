@@ -346,6 +346,42 @@ def test_the_pinyin_fed_to_the_mandarin_voice_carries_tone_sandhi_and_the_shops_
     assert pinyin.explain(words) == fed
 
 
+def explain_table():
+    blocks, lines = [], (Path(__file__).parent / "data" / "explain.txt").read_text(encoding="utf-8").splitlines()
+    for line in lines:
+        if line.startswith("> "):
+            blocks.append((line[2:], []))
+        elif line and not line.startswith("#"):
+            blocks[-1][1].append(line)
+    return blocks
+
+
+EXPLAIN = explain_table()
+
+
+@pytest.fixture(scope="module")
+def explaining(tmp_path_factory):
+    from speakerd import config as config_mod
+    from speakerd.demo import EXAMPLE_CONFIG
+    from speakerd.outputs.speech import SpeechOutput
+
+    cfg = config_mod.parse_text(EXAMPLE_CONFIG.read_text(encoding="utf-8"))
+    output = SpeechOutput(cfg.speech, lambda: cfg, tmp_path_factory.mktemp("voice-cache"), warm=False)
+    yield output
+    output.close()
+
+
+@pytest.mark.parametrize("written, lines", EXPLAIN, ids=[w for w, _ in EXPLAIN])
+def test_explain_table(explaining, written, lines):
+    """What ``say --explain`` prints for shop sentences: amounts, ids, quantities, phones, dates, times, percentages,
+    codes, platform names, polyphones, tone sandhi and mixed Chinese/English (tests/data/explain.txt)."""
+    assert explaining.explain(written) == lines
+
+
+def test_the_explain_table_covers_at_least_150_shop_sentences():
+    assert len(EXPLAIN) >= 150 and len({w for w, _ in EXPLAIN}) == len(EXPLAIN)
+
+
 def test_say_explain_prints_each_run_with_its_engine_words_and_pinyin(capsys):
     from speakerd.cli import main
 

@@ -123,12 +123,11 @@ def cmd_say(args: argparse.Namespace) -> int:
         settings = dataclasses.replace(settings, device=f"wav:{tempfile.mkdtemp(prefix='speakerd-say-')}", volume=1.0)
     cache = config_mod.database_path(cfg, path).parent / "voice-cache"
     output = SpeechOutput(settings, lambda: cfg, cache, warm=False)
-    spoken = args.text if args.lang == "en" else text.cut(text.normalize(args.text), settings.max_chars)
     if args.explain:
-        for row in output.speaker.explain(spoken, "en" if args.lang == "en" else None):
-            print("\t".join(row).rstrip("\t"))
+        print("\n".join(output.explain(args.text, "en" if args.lang == "en" else None)))
         output.close()
         return 0
+    spoken = args.text if args.lang == "en" else text.cut(text.normalize(args.text), settings.max_chars)
     try:
         engines = output.say(spoken, "en" if args.lang == "en" else None)
     except OutputError as exc:

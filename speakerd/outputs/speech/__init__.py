@@ -147,6 +147,14 @@ class SpeechOutput:
         except Exception as exc:  # noqa: BLE001 - they are then synthesised when needed
             logger.warning("speech: fixed phrases not prepared: %s", exc)
 
+    def explain(self, written: str, lang: str | None = None) -> list[str]:
+        """``speakerd say --explain``: one tab-separated line per run of ``written`` (language, engine, words, pinyin).
+
+        The words are what the voice is given after the reading rules; ``lang="en"`` reads ``written`` as it is.
+        """
+        spoken = written if lang == "en" else text.cut(text.normalize(written), self.settings.max_chars)
+        return ["\t".join(row).rstrip("\t") for row in self.speaker.explain(spoken, lang)]
+
     def deliver(self, notice: Notice) -> None:
         """Chime and sentence, as the category has them; whether to speak at all was decided by the attention policy."""
         category = self._config().categories.get(notice.category)

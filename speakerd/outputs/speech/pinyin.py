@@ -12,8 +12,9 @@ people follow:
 - **不**: second tone before a fourth tone (不是 bu2 shi4), else fourth;
 - **一**: second tone before a fourth tone (一个 yi2 ge4, 一万), fourth before
   the others (一千 yi4 qian1, 一百); first tone when it is a digit read out
-  (零一二, 一三八), an ordinal (第一), the end of a number (十一月) or the
-  last of its clause.
+  (零一二, 一三八), an ordinal or a weekday (第一, 周一, 统一), the end of a
+  number (十一月, 双十一), before a decimal point or o'clock (一点二, 一点整)
+  or the last of its clause.
 
 ``speakerd say --explain`` prints exactly what this gives.
 """
@@ -26,6 +27,7 @@ from pypinyin import Style, load_phrases_dict, pinyin
 
 DIGIT_WORDS = set("零一二三四五六七八九")
 UNITS = set("十百千万亿")
+ORDINAL = set("第周统唯初")  # 第一, 周一 (Monday), 统一, 唯一, 初一: 一 keeps its first tone
 CLAUSE = re.compile(r"[，。！？；：、,.!?;:\s]+")
 
 # Shop words pypinyin's dictionary reads wrong, as [[syllable], ...] in its tone-mark style.
@@ -97,12 +99,15 @@ def sandhi(chars: list[str], read: list[str]) -> list[str]:
 
 
 def _yi(chars: list[str], i: int, after: int | None) -> str:
-    """一 changes before what follows it, except as a digit, an ordinal or the end of a number (十一, 一百零一)."""
+    """一 changes before what follows it, except as a digit, an ordinal, a weekday or the end of a number."""
     before = chars[i - 1] if i else ""
     nxt = chars[i + 1] if i + 1 < len(chars) else ""
-    if after is None:
+    after_next = chars[i + 2] if i + 2 < len(chars) else ""
+    if after is None or before in ORDINAL or before == "十":  # 第一, 周一, 统一, 双十一, 十一月
         return "yi1"
-    if nxt not in UNITS and (before in DIGIT_WORDS | UNITS | {"第"} or nxt in DIGIT_WORDS):
+    if nxt not in UNITS and (before in DIGIT_WORDS | UNITS or nxt in DIGIT_WORDS):  # 一三八, 一百零一
+        return "yi1"
+    if nxt == "点" and (after_next in DIGIT_WORDS or after_next == "整"):  # 一点二万, 一点整
         return "yi1"
     return "yi2" if after == 4 else "yi4"
 

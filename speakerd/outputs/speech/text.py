@@ -6,7 +6,9 @@ Amounts and quantities are read as people say them (¥1,280.50 →
 (工号003 → 工号零零三, 订单号2024…, long numbers without a unit, SO2024… →
 S O 二零二四…); phone numbers in their groups with pauses, a masked one as
 its ends (138****5678 → 一三八，尾号五六七八); times (with seconds), dates
-(with or without a year) in words; markup and emoji are dropped; shop
+(with or without a year) in words, a year digit by digit (2026年 →
+二零二六年); capitals spelled (API → A P I), the platforms by their Chinese
+names (PDD → 拼多多); 第2 stays 第二; markup and emoji are dropped; shop
 abbreviations get a spoken form. docs/speech.md lists the rules.
 The result is split by script, so each run goes to its own language's voice.
 """
@@ -23,7 +25,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 DIGITS = "零一二三四五六七八九"
-ABBREVIATIONS = {"JD": "京东", "VIP": "V I P", "APP": "app", "App": "app", "POS": "P O S", "SKU": "S K U"}
+# Platforms by the names the office says; other capitals are spelled out (_ACRONYM).
+ABBREVIATIONS = {"JD": "京东", "PDD": "拼多多", "Tmall": "天猫", "TMall": "天猫", "Taobao": "淘宝", "WeChat": "微信",
+                 "Wechat": "微信", "APP": "app", "App": "app"}
 CUT_NOTICE = "，详情请看屏幕"
 _TAG = re.compile(r"<[^<>]{0,200}>")
 _MONEY = re.compile(r"(?:[¥￥]\s?(\d{1,3}(?:,\d{3})+|\d+)(\.\d{1,2})?\s?元?)|(?:(\d{1,3}(?:,\d{3})+|\d+)(\.\d{1,2})?\s?元)")
@@ -34,7 +38,9 @@ _PHONE = re.compile(r"(?<!\d)(?:1[3-9]\d[-\s]?\d{4}[-\s]?\d{4}|400[-\s]?\d{3}[-\
 _MASKED = re.compile(r"(?<!\d)(\d{3,4})\*{3,}(\d{3,4})(?!\d)")
 _CODE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{1,4})(\d{4,})(?![A-Za-z0-9])")
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s?[%％]")
-_CLOCK = re.compile(r"(?<!\d)([01]?\d|2[0-3])[:：]([0-5]\d)(?:[:：]([0-5]\d))?(?!\d)")
+_CLOCK = re.compile(r"(?<!\d)([01]?\d|2[0-3])[:：]([0-5]\d)(?:[:：]([0-5]\d))?(?!\d)整?")
+_YEAR = re.compile(r"(?<!\d)(\d{4})(?=\s?年)")
+_ACRONYM = re.compile(r"(?<![A-Za-z])[A-Z]{2,5}(?![A-Za-z0-9])")
 _DATE = re.compile(r"(?<!\d)(\d{4})[-/年](\d{1,2})[-/月](\d{1,2})日?(?!\d)")
 _MONTH_DAY = re.compile(r"(?<![\d-])(1[0-2]|0?[1-9])(?:-|月)(3[01]|[12]\d|0?[1-9])(?:日|号)?(?![\d-])")
 _SEPARATED = re.compile(r"(?<![\d,])\d{1,3}(?:,\d{3})+(?![\d,])")
@@ -42,7 +48,7 @@ _MYRIAD = re.compile(r"(\d+(?:\.\d+)?)\s?([万亿])")
 _QUANTITY = re.compile(r"(\d{5,})(?=\s?(?:件|个|单|笔|人|次|份|台|箱|瓶|袋|张|位|条|元|块|斤|克|米|积分|分钟|秒|天))")
 _LONG = re.compile(r"\d{5,}")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
-_TWO = re.compile(r"(?<![\d.])2(?=\s?(?:条|个|笔|件|位|次|份|单|人|台|箱|瓶|袋|张|天|小时|分钟|种|家|项)(?!\d))")
+_TWO = re.compile(r"(?<![\d.第])2(?=\s?(?:条|个|笔|件|位|次|份|单|人|台|箱|瓶|袋|张|天|小时|分钟|种|家|项)(?!\d))")
 _LATIN = re.compile(r"[A-Za-z][A-Za-z0-9 .'&-]*[A-Za-z0-9]|[A-Za-z]")
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;])")
 
@@ -156,8 +162,10 @@ def normalize(text: str) -> str:
     text = _PHONE.sub(lambda m: _grouped(m.group(0)), text)
     text = _LABELLED.sub(_labelled, text)
     text = _CODE.sub(lambda m: " ".join(m.group(1).upper()) + " " + digits(m.group(2)), text)
+    text = _ACRONYM.sub(lambda m: " ".join(m.group(0)), text)
     text = _PERCENT.sub(lambda m: "百分之" + decimal(m.group(1)), text)
     text = _DATE.sub(_date, text)
+    text = _YEAR.sub(lambda m: digits(m.group(1)), text)
     text = _CLOCK.sub(_clock, text)
     text = _MONTH_DAY.sub(lambda m: f"{number(int(m.group(1)))}月{number(int(m.group(2)))}日", text)
     text = _MYRIAD.sub(_myriad, text)
