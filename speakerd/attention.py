@@ -31,7 +31,7 @@ from speakerd.message import made_here
 if TYPE_CHECKING:
     from speakerd.config import Category, Config
     from speakerd.outputs import Notice
-    from speakerd.store import Job, Store
+    from speakerd.store import Job, Owed, Store
 
 logger = logging.getLogger(__name__)
 
@@ -175,9 +175,9 @@ def push_burst(ctx: Context) -> Decision | None:
     due = max(received + settings.group_wait, ctx.summaries.get(key, 0.0) + settings.push_interval)
     if ctx.now.timestamp() < due:
         return Decision(Action.DEFER, "grouping wait", until=due)
-    group = [(job, data) for job, data in ctx.store.outbox.pending_of_category(
+    group = [owed for owed in ctx.store.outbox.pending_of_category(
         ctx.output, notice.category, iso(ctx.now), (notice.department, notice.staff_id), under_way=True)
-        if (job.message_id, job.department) != (notice.message_id, notice.department)]
+        if (owed.job.message_id, owed.job.department) != (notice.message_id, notice.department)]
     return _summary(ctx, category, group, received, f"in one push to {notice.staff_id or notice.department}",
                     ("content", "spoken"), key)
 
@@ -190,7 +190,7 @@ def _grouping(ctx: Context) -> Category | None:
     return category
 
 
-def _summary(ctx: Context, category: Category, group: list[tuple[Job, dict[str, Any]]], received: float, told: str,
+def _summary(ctx: Context, category: Category, group: list[Owed], received: float, told: str,
              fields: tuple[str, ...], key: tuple[str, ...] = ()) -> Decision | None:
     """One summary telling the notice and ``group`` when, together, they reach the threshold; else None (told alone).
 
@@ -198,23 +198,31 @@ def _summary(ctx: Context, category: Category, group: list[tuple[Job, dict[str, 
     """
     notice = ctx.notice
     # A message told to two departments owes two jobs: it is one message, counted and summed once.
-    messages = {notice.message_id: notice.data, **{job.message_id: data for job, data in group}}
+    messages = {notice.message_id: (notice.data, notice.user_tier), **{o.job.message_id: (o.data, o.tier) for o in group}}
     if len(messages) < category.burst.threshold:
         return None
     sentence = burst_sentence(category.burst.text, category, list(messages.values()), ctx.now.timestamp() - received)
     changes: dict[str, Any] = dict.fromkeys(fields, sentence)
     summary = dataclasses.replace(notice, **changes)
     return Decision(Action.GROUP, f"{len(messages)} {notice.category} messages {told}", notice=summary,
-                    grouped=tuple(job for job, _ in group), key=key)
+                    grouped=tuple(o.job for o in group), key=key)
 
 
-def burst_sentence(template: str, category: Category, datas: list[dict[str, Any]], seconds: float) -> str:
-    """'过去1分钟新增订单48笔，合计23560.00元': the window, the count, and the amounts' sum when they have one."""
+def burst_sentence(template: str, category: Category, messages: list[tuple[dict[str, Any], str]], seconds: float) -> str:
+    """'过去1分钟新增订单812笔，合计96,400元，其中VIP 37笔': the window, the count, the amounts' sum, the VIP customers'.
+
+    ``messages`` is each message's data and its customer's tier. The sum is added when the messages carry
+    ``data.amount``; the VIP count when any of them came from a VIP customer.
+    """
     window = f"{max(1, math.ceil(seconds / 60))}分钟" if seconds >= 30 else f"{max(1, round(seconds))}秒"
-    sentence = template.format_map({"window": window, "name": category.name, "count": len(datas)})
-    amounts: list[float] = [d["amount"] for d in datas if isinstance(d.get("amount"), (int, float)) and not isinstance(d.get("amount"), bool)]
+    sentence = template.format_map({"window": window, "name": category.name, "count": len(messages)})
+    amounts: list[float] = [d["amount"] for d, _ in messages
+                            if isinstance(d.get("amount"), (int, float)) and not isinstance(d.get("amount"), bool)]
     if amounts:
-        sentence += f"，合计{sum(amounts):.2f}元"
+        sentence += f"，合计{sum(amounts):,.2f}".removesuffix(".00") + "元"
+    vip = sum(1 for _, tier in messages if tier.lower() == "vip")
+    if vip:
+        sentence += f"，其中VIP {vip}笔"
     return sentence
 
 

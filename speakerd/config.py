@@ -140,7 +140,7 @@ class Burst:
     push_interval: float = setting(60.0, "While a burst lasts, seconds between the push summaries each person gets: the first after group_wait, then one per push_interval, not one per message.", minimum=1, maximum=3600)
     threshold: int = setting(0, "When this many messages of the category wait to be spoken at once, one summary is spoken instead of each; 0: never summarise.", minimum=0, maximum=100_000)
     group_wait: float = setting(3.0, "Seconds a message of the category waits before it is spoken, for others arriving with it to join one summary.", minimum=0, maximum=600)
-    text: str = setting("过去{window}新增{name}{count}笔", "What a summary says: {window} (e.g. 1分钟), {name}, {count}; ，合计{amount}元 is added when the messages carry amounts.", check=validators.not_blank)
+    text: str = setting("过去{window}新增{name}{count}笔", "What a summary says: {window} (e.g. 1分钟), {name}, {count}; ，合计{amount}元 is added when the messages carry amounts, and ，其中VIP N笔 when some came from VIP customers.", check=validators.not_blank)
 
 
 @dataclass(frozen=True, kw_only=True)

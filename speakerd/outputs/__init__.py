@@ -42,6 +42,7 @@ class Notice:
     type: str = ""
     app: str = ""
     user_name: str = ""
+    user_tier: str = ""  # the customer's (vip, …)
     created_at: str = ""
     received_at: str = ""  # when the device stored it, UTC ISO
     data: dict = field(default_factory=dict)

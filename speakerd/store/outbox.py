@@ -25,6 +25,15 @@ class Job:
     attempts: int
 
 
+@dataclass(frozen=True)
+class Owed:
+    """A job owed, with what a summary of it needs: its message's data and its customer's tier."""
+
+    job: Job
+    data: dict[str, Any]
+    tier: str = ""
+
+
 class Outbox:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -106,7 +115,7 @@ class Outbox:
     # --- bursts: many jobs told in one summary ---------------------------------
 
     def pending_of_category(self, output: str, category: str, received_before: str,
-                            recipient: tuple[str, str | None] | None = None, under_way: bool = False) -> list[tuple[Job, dict[str, Any]]]:
+                            recipient: tuple[str, str | None] | None = None, under_way: bool = False) -> list[Owed]:
         """Jobs of ``output`` owed for messages of ``category`` received before ``received_before`` (ISO), with their data.
 
         ``recipient=(department, staff id)``: only the jobs assigned to that person in that department.
@@ -116,12 +125,13 @@ class Outbox:
         department, staff_id = recipient or (None, None)
         states = "('pending', 'failed', 'sending')" if under_way else "('pending', 'failed')"
         rows = self._conn.query(
-            "select o.message_id, o.department, o.attempts, m.data from outbox o join messages m on m.id = o.message_id"
+            "select o.message_id, o.department, o.attempts, m.data, m.user_tier from outbox o join messages m on m.id = o.message_id"
             " join assignments a on a.message_id = o.message_id and a.department = o.department"
             f" where o.output = ? and o.state in {states} and m.category = ? and m.received_at <= ?"
             " and (? = 0 or (o.department = ? and a.staff_id is ?))"
             " order by o.rowid", [output, category, received_before, recipient is not None, department, staff_id])
-        return [(Job(r["message_id"], r["department"], output, r["attempts"]), json.loads(r["data"] or "{}")) for r in rows]
+        return [Owed(Job(r["message_id"], r["department"], output, r["attempts"]), json.loads(r["data"] or "{}"), r["user_tier"] or "")
+                for r in rows]
 
     def summarised_in(self, leader: str, output: str) -> list[str]:
         """The messages ``output`` told within ``leader``'s summary: acknowledging the summary acknowledges them."""
