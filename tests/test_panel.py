@@ -19,7 +19,7 @@ from .helpers import wait_until
 from .panel_fixtures import WITHDRAWAL, screens
 
 
-@pytest.mark.parametrize("name", ["message", "idle", "unreachable"])
+@pytest.mark.parametrize("name", ["message", "idle", "unreachable", "burst"])
 def test_screens_match_their_golden_images(shanghai, name):
     state, now = screens()[name]
     drawn = frame(state, now)
@@ -297,3 +297,35 @@ def test_emoji_the_font_cannot_draw_are_left_out_not_drawn_as_boxes():
     assert drawn("🎉新订单🎉 请发货👍") == drawn("新订单 请发货")
     assert drawn("新订单", name="王芳😀") == drawn("新订单")
     assert drawn("新订单") != drawn("新订单，请发货")
+
+
+def test_a_burst_is_shown_as_a_running_count_with_its_sum_and_vip_orders_not_a_frame_per_order(shanghai):
+    """Regression: during a flash sale the panel showed the latest order with '+N条', which told nobody how the sale went."""
+    import dataclasses
+
+    from luma.core.device import dummy
+
+    from speakerd.outputs.panel.screens import message_screen
+    from .panel_fixtures import ORDER
+
+    now = [1000.0]
+    panel = DisplayOutput(DisplayConfig(), device=dummy(width=128, height=64, mode="1"), clock=lambda: now[0])
+    try:
+        for i in range(40):
+            now[0] += 0.05
+            panel.deliver(dataclasses.replace(ORDER, message_id=f"o-{i}", data={"amount": 10 + i}, user_tier="vip" if i % 8 == 0 else ""))
+        panel.deliver(WITHDRAWAL)  # another category starts its own count
+        for i in range(40, 43):
+            panel.deliver(dataclasses.replace(ORDER, message_id=f"o-{i}", data={"amount": 1}))
+        tally = panel.state.tally
+        assert (tally.category, tally.count, tally.amount, tally.vip) == ("order", 3, 3, 0)
+        for i in range(43, 50):
+            panel.deliver(dataclasses.replace(ORDER, message_id=f"o-{i}", data={"amount": 2.5}, user_tier="VIP"))
+        assert (tally.count, tally.amount, tally.vip) == (10, 20.5, 7)
+        burst = message_screen(panel.state, now[0])
+        alone = message_screen(dataclasses.replace(panel.state, tally=None), now[0])
+        assert burst.tobytes() != alone.tobytes()  # the count, not the latest order
+        panel.acknowledged()
+        assert panel.state.tally is None
+    finally:
+        panel.close()

@@ -113,6 +113,10 @@ class DisplayOutput:
         with self._lock:
             recent = self.state.latest is not None and now - self.state.latest_at < BURST_SECONDS
             self.state.burst = self.state.burst + 1 if recent else 0
+            tally = self.state.tally
+            if not (recent and tally is not None and tally.category == notice.category):
+                tally = self.state.tally = screens.Tally(notice.category, notice.category_name, now)
+            tally.add(notice)
             self.state.latest, self.state.latest_at = notice, now
             self.history.append(notice)
         self.touch()
@@ -120,7 +124,7 @@ class DisplayOutput:
     def acknowledged(self) -> None:
         """The message shown was handled: back to the idle screen (replay still reaches it)."""
         with self._lock:
-            self.state.latest, self.state.burst = None, 0
+            self.state.latest, self.state.burst, self.state.tally = None, 0, None
         self.touch()
 
     def forget(self, message_id: str) -> None:

@@ -27,11 +27,34 @@ FONT_FILES = (
 )
 
 
+BURST_SCREEN_AT = 5  # messages of one category in a burst from which the panel shows their running count
+
+
+@dataclass
+class Tally:
+    """A burst of one category counted as it arrives: the panel shows this, not a frame per order."""
+
+    category: str = ""
+    name: str = ""
+    since: float = 0.0
+    count: int = 0
+    amount: float = 0.0
+    vip: int = 0
+
+    def add(self, notice: Notice) -> None:
+        amount = notice.data.get("amount") if isinstance(notice.data, dict) else None
+        self.count += 1
+        if isinstance(amount, (int, float)) and not isinstance(amount, bool):
+            self.amount += amount
+        self.vip += notice.user_tier.lower() == "vip"
+
+
 @dataclass
 class PanelState:
     latest: Notice | None = None  # the Notice shown
     latest_at: float = 0.0  # when it arrived (epoch seconds)
     burst: int = 0  # further messages that arrived right after it
+    tally: Tally | None = None  # the burst the latest message belongs to, counted
     waiting: dict = field(default_factory=dict)  # department name -> unacknowledged count
     platform_ok: bool = True
     down_since: float | None = None
@@ -118,12 +141,30 @@ def header_title(n: Notice, width: float, face: Any) -> str:
     return title + "…"
 
 
+def burst_screen(state: PanelState, tally: Tally, now: float) -> Image.Image:
+    """'[订单] 2分钟内 / 新增812笔 / 合计¥96,400 / VIP 37': a flash sale as one running count."""
+    image = Image.new("1", (WIDTH, HEIGHT), 0)
+    draw, small, large = ImageDraw.Draw(image), font(12), font(16)
+    seconds = now - tally.since
+    window = f"{int(seconds // 60) + 1}分钟内" if seconds >= 60 else f"{max(1, int(seconds))}秒内"
+    draw.text((0, 0), shown_text(f"[{tally.name}] {window}"), font=small, fill=1)
+    draw.line((0, 15, WIDTH, 15), fill=1)
+    draw.text((0, 17), f"新增{tally.count}笔", font=large, fill=1)
+    if tally.amount:
+        draw.text((0, 35), f"合计¥{tally.amount:,.0f}", font=small, fill=1)
+    footer = (f"VIP {tally.vip}  " if tally.vip else "") + (state.latest.department_name if state.latest else "")
+    draw.text((0, 50), footer + ("  静音" if state.muted_until > now else ""), font=small, fill=1)
+    return image
+
+
 def message_screen(state: PanelState, now: float, scroll: int = 0) -> Image.Image:
     image = Image.new("1", (WIDTH, HEIGHT), 0)
     draw, small = ImageDraw.Draw(image), font(12)
     n = state.latest
     if n is None:
         return idle_screen(state, now)
+    if state.tally is not None and state.tally.count >= BURST_SCREEN_AT:
+        return burst_screen(state, state.tally, now)
     when = ago(now - state.latest_at)
     title = header_title(n, WIDTH - small.getlength(when) - TITLE_GAP, small)
     draw.text((0, 0), title, font=small, fill=1)
