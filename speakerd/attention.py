@@ -172,14 +172,17 @@ def push_burst(ctx: Context) -> Decision | None:
     settings = category.burst
     key = (ctx.output, notice.category, notice.department, notice.staff_id or "")
     received = datetime.fromisoformat(notice.received_at).timestamp()
-    due = max(received + settings.group_wait, ctx.summaries.get(key, 0.0) + settings.push_interval)
+    last = ctx.summaries.get(key, 0.0)
+    due = max(received + settings.group_wait, last + settings.push_interval)
     if ctx.now.timestamp() < due:
         return Decision(Action.DEFER, "grouping wait", until=due)
+    # While a burst lasts (a summary within the last two intervals), the follow-up sums up any two or more.
+    threshold = 2 if ctx.now.timestamp() - last <= 2 * settings.push_interval else settings.threshold
     group = [owed for owed in ctx.store.outbox.pending_of_category(
         ctx.output, notice.category, iso(ctx.now), (notice.department, notice.staff_id), under_way=True)
         if (owed.job.message_id, owed.job.department) != (notice.message_id, notice.department)]
     return _summary(ctx, category, group, received, f"in one push to {notice.staff_id or notice.department}",
-                    ("content", "spoken"), key)
+                    ("content", "spoken"), key, threshold)
 
 
 def _grouping(ctx: Context) -> Category | None:
@@ -191,15 +194,16 @@ def _grouping(ctx: Context) -> Category | None:
 
 
 def _summary(ctx: Context, category: Category, group: list[Owed], received: float, told: str,
-             fields: tuple[str, ...], key: tuple[str, ...] = ()) -> Decision | None:
-    """One summary telling the notice and ``group`` when, together, they reach the threshold; else None (told alone).
+             fields: tuple[str, ...], key: tuple[str, ...] = (), threshold: int = 0) -> Decision | None:
+    """One summary telling the notice and ``group`` when, together, they reach ``threshold`` (the category's
+    by default); else None (told alone).
 
     The sentence goes into ``fields`` of the notice: speech reads ``spoken``, a push shows ``content`` too.
     """
     notice = ctx.notice
     # A message told to two departments owes two jobs: it is one message, counted and summed once.
     messages = {notice.message_id: (notice.data, notice.user_tier), **{o.job.message_id: (o.data, o.tier) for o in group}}
-    if len(messages) < category.burst.threshold:
+    if len(messages) < (threshold or category.burst.threshold):
         return None
     sentence = burst_sentence(category.burst.text, category, list(messages.values()), ctx.now.timestamp() - received)
     changes: dict[str, Any] = dict.fromkeys(fields, sentence)

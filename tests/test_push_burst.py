@@ -82,3 +82,19 @@ def test_a_critical_message_is_never_held_back_by_a_burst(stub, write_config, ru
         assert wait_until(lambda: counted([b for b in receiver.kinds("json") if "订单" in b["title"]]) == 50, 20)
     finally:
         receiver.stop()
+
+
+def test_while_a_burst_lasts_the_few_left_for_the_next_interval_are_one_follow_up_summary(stub, write_config, run_daemon):
+    """Regression: after the first summary, a person's leftover orders (fewer than the threshold) came one push each."""
+    receiver = Receiver().start()
+    try:
+        server = stub(ORDERS[:10])  # five for each of the two on duty: one summary each
+        run_daemon(write_config(flash_sale_config(server.url, receiver.port)), real_outputs=True)
+        orders = lambda: [b for b in receiver.kinds("json") if "订单" in b["title"]]  # noqa: E731
+        assert wait_until(lambda: counted(orders()) == 10, 20)
+        server.platform.publish(ORDERS[10:14])  # two more each, within the burst
+        assert wait_until(lambda: counted(orders()) == 14, 20), orders()
+        bodies = orders()
+        assert len(bodies) == 4 and all(re.search(r"新增订单(5|2)笔", b["message"]) for b in bodies), bodies
+    finally:
+        receiver.stop()
