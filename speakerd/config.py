@@ -195,6 +195,7 @@ class Match:
     app: tuple[str, ...] = setting((), "Platform apps (wechat-mall, pos, taobao, ...) this route takes; empty takes all.")
     type: tuple[str, ...] = setting((), "Event types this route takes; 'order.*' matches a family; empty takes all.")
     tier: tuple[str, ...] = setting((), "User tiers (vip, ...) this route takes; empty takes all.")
+    data: dict[str, str] = setting(factory=dict, help="Conditions on the message's data fields, all of them, e.g. amount: \">= 1000\", channel: pos. An operator (>=, <=, >, <, ==, !=) then a value; a value alone means ==; a dotted name looks inside (customer.level). A message without the field does not match.", check=validators.data_conditions)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from speakerd.classify import type_matches
+from speakerd.conditions import holds_all
 
 if TYPE_CHECKING:
     from speakerd.message import Message
@@ -32,6 +33,7 @@ def _fits(match, message, category):
         and (not match.app or message.app in match.app)
         and (not match.type or any(type_matches(p, message.type) for p in match.type))
         and (not match.tier or message.user.tier in match.tier)
+        and (not match.data or holds_all(match.data, message.data))
     )
 
 

@@ -305,7 +305,7 @@ def type_name(tp: Any) -> str:
     if origin is tuple:
         return "list of " + ("sections" if dataclasses.is_dataclass(args[0]) else type_name(args[0]))
     if origin is dict:
-        return "sections by id"
+        return "text by field" if args[1] is str else "sections by id"
     if dataclasses.is_dataclass(tp):
         return "section"
     return {int: "whole number", float: "number", bool: "true/false", str: "text", Secret: "text, secret"}[tp]

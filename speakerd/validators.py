@@ -47,6 +47,20 @@ def push_urls(values: tuple[str, ...]) -> None:
         raise ValueError("; ".join(f"item {i + 1} ({scheme}://…) is not a push target apprise understands (see docs/push.md)" for i, scheme in bad))
 
 
+def data_conditions(conditions: dict[str, str]) -> None:
+    """Each route condition must parse: an order operator needs a number (see :mod:`speakerd.conditions`)."""
+    from speakerd.conditions import parse
+
+    problems = []
+    for name, text in conditions.items():
+        try:
+            parse(text)
+        except ValueError as exc:
+            problems.append(f"{name}: {exc}")
+    if problems:
+        raise ValueError("; ".join(problems))
+
+
 def not_blank(value: str) -> None:
     if not value.strip():
         raise ValueError("must not be empty")

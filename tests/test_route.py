@@ -93,3 +93,42 @@ def test_shipped_config_routes_each_family():
     for (category, app, tier), expected in cases.items():
         message = Message(id="m", content="x", app=app, user=User(tier=tier))
         assert router.departments_for(message, category) == expected, category
+
+
+CONDITIONS = TREE.replace("""        - match: {type: "order.refund.*"}""", """        - match: {type: "order.refund.*"}
+        - match: {data: {amount: ">= 1000"}}
+          department: vip
+          continue: true
+        - match: {data: {channel: pos, customer.level: "!= 3"}}
+          department: pos""")
+
+
+@pytest.mark.parametrize(
+    "data, departments",
+    [
+        ({"amount": 1000}, ["vip"]),  # >= takes the bound
+        ({"amount": 999.99}, ["orders"]),
+        ({"amount": "1500"}, ["vip"]),  # a number sent as text is still a number
+        ({"amount": True}, ["orders"]),  # a true/false is not an amount
+        ({}, ["orders"]),  # no amount: not ">= 1000", and not anything else either
+        ({"amount": 5000, "channel": "pos", "customer": {"level": 2}}, ["vip", "pos"]),
+        ({"channel": "pos", "customer": {"level": 3}}, ["orders"]),  # != on a nested field
+        ({"channel": "pos"}, ["orders"]),  # a missing field never matches, even with !=
+    ],
+)
+def test_routes_match_on_data_fields(data, departments):
+    router = Router(config.parse_text(CONDITIONS))
+    message = Message(id="m", content="x", app="wechat", type="order.paid", data=data)
+    assert router.departments_for(message, "order") == departments
+
+
+@pytest.mark.parametrize("condition, reason", [
+    ('">= lots"', "compares with 'lots', which is not a number"),
+    ('"<"', "has no value to compare with"),
+])
+def test_a_data_condition_that_cannot_work_is_refused_at_load_naming_the_route_and_line(condition, reason):
+    text = TREE.replace('- match: {type: "order.refund.*"}', f"- match: {{data: {{amount: {condition}}}}}")
+    with pytest.raises(config.ConfigError) as refused:
+        config.parse_text(text)
+    (problem,) = refused.value.problems
+    assert problem.startswith("config.yaml:29: route.routes[1].routes[2].match.data: amount:") and reason in problem

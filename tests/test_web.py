@@ -6,6 +6,7 @@ import re
 import time
 
 import pytest
+import yaml
 
 from speakerd.web import auth, create_app
 from tests.conftest import fast_platform
@@ -459,3 +460,26 @@ def test_a_route_alias_bomb_pasted_into_the_route_editor_is_refused_at_once(site
     assert answer.status_code == 400 and "expands to more than" in answer.get_data(as_text=True)
     assert path.read_text(encoding="utf-8") == before and time.monotonic() - started < 5
     assert client.get("/settings").status_code == 200
+
+
+def test_try_a_message_takes_a_tier_and_data_fields_and_a_field_route_leaves_the_rows_to_the_yaml_box(site):
+    from speakerd.web.company import flat_routes
+
+    daemon, app, path = site
+    client = app.test_client()
+    login(client)
+    def ask(**fields):
+        page = client.post("/settings/try", data={"csrf_token": csrf(client, "/settings"), **fields}).get_data(as_text=True)
+        return re.search(r'id="tried">(.*?)</div>', page, re.S).group(1)
+
+    vip = ask(text="客户已支付订单7", type="order.paid", app="wechat-mall", tier="vip")
+    assert "会员部" in vip and "订单部" in vip  # the shipped VIP route tells membership too
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    (vip_route,) = [r for r in data["route"]["routes"] if r["match"].get("tier") in ("vip", ["vip"])]
+    vip_route["match"] = {"category": "order", "data": {"amount": ">= 1000"}}
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    daemon.reload()
+    assert any(r.match.data == {"amount": ">= 1000"} for r in daemon.cfg.route.routes)
+    big, small = ask(text="客户已支付订单8", type="order.paid", data="amount=1500"), ask(text="客户已支付订单9", type="order.paid", data="amount=80")
+    assert "会员部" in big and "会员部" not in small
+    assert flat_routes(daemon.cfg) is None  # the rows cannot show a data condition: the YAML box edits them, nothing dropped

@@ -41,8 +41,9 @@ def _device() -> Device:
 
 
 def flat_routes(cfg: Config) -> list[dict[str, Any]] | None:
-    """The top-level rules as rows for the form, or None when the tree nests (the YAML box edits it then)."""
-    if any(route.routes for route in cfg.route.routes) or cfg.route.match.category or cfg.route.match.app:
+    """The top-level rules as rows for the form, or None when the tree nests or a rule has data conditions
+    (the YAML box edits it then, so the rows never drop what they cannot show)."""
+    if any(route.routes or route.match.data for route in cfg.route.routes) or cfg.route.match.category or cfg.route.match.app:
         return None
     return [{"category": route.match.category, "app": ", ".join(route.match.app), "tier": ", ".join(route.match.tier),
              "type": ", ".join(route.match.type), "department": route.department or "", "also": route.continue_}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -259,10 +260,24 @@ def _flag(node, key, value, default) -> None:
         node[key] = value
 
 
+def sample_data(text: str) -> dict[str, Any]:
+    """'amount=1500, channel=pos' → {'amount': 1500, 'channel': 'pos'}: the fields a tried message carries."""
+    data: dict[str, Any] = {}
+    for pair in re.split(r"[,，;\s]+", text.strip())[:50]:
+        name, _, value = pair.partition("=")
+        if name and value:
+            try:
+                data[name[:100]] = int(value) if value.lstrip("-").isdigit() else float(value)
+            except ValueError:
+                data[name[:100]] = value[:200]
+    return data
+
+
 def where_it_goes(cfg: Config, form: Mapping[str, str]) -> dict[str, Any]:
     """Category, reason and people a sample message would get, without storing it."""
     raw = {"id": "try", "content": (form.get("text") or "").strip(), "type": (form.get("type") or "").strip(),
-           "app": (form.get("app") or "").strip(), "user": {"tier": (form.get("tier") or "").strip() or None}}
+           "app": (form.get("app") or "").strip(), "user": {"tier": (form.get("tier") or "").strip() or None},
+           "data": sample_data(form.get("data") or "")}
     seen = preview(cfg, {k: v for k, v in raw.items() if v not in ("", None)})
     if isinstance(seen, Rejected):
         return {"error": _("This message would be quarantined: %(reason)s", reason=seen.reason)}
