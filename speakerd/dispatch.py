@@ -20,6 +20,7 @@ from speakerd.attention import Action, Attention, Decision
 from speakerd.errors import OutputError
 from speakerd.message import made_here
 from speakerd.outputs import Notice, Output
+from speakerd.privacy import mask_data, mask_text
 from speakerd.store import Job, Store, StoreError
 
 if TYPE_CHECKING:
@@ -39,23 +40,27 @@ def retry_delay(attempts: int) -> float:
 
 
 def notice_from_row(row: dict[str, Any], cfg: Config) -> Notice:
-    """Build the notice from what the store holds, with names from the current config."""
+    """Build the notice from what the store holds, with names from the current config.
+
+    Every output is handed this notice, so phone and ID numbers are masked here once (:mod:`speakerd.privacy`).
+    """
     departments, staff = cfg.departments(), cfg.staff()
     subsystem_id, dep = departments.get(row["department"], (row["subsystem"], None))
     category = cfg.categories.get(row["category"])
     person = staff.get(row["staff_id"], (None, None))[1]
     sub = cfg.subsystems.get(subsystem_id)
     data = json.loads(row["data"] or "{}")
+    spoken = data.get("spoken") if made_here(row["app"]) and isinstance(data.get("spoken"), str) else None
     return Notice(
-        message_id=row["id"], content=row["content"], category=row["category"],
+        message_id=row["id"], content=mask_text(row["content"]), category=row["category"],
         category_name=category.name if category else row["category"],
         priority=category.priority if category else "normal",
         department=row["department"], department_name=dep.name if dep else row["department"],
         subsystem=subsystem_id, subsystem_name=sub.name if sub else subsystem_id,
         staff_id=row["staff_id"], staff_name=person.name if person else None,
         type=row["type"] or "", app=row["app"] or "", user_name=row["user_name"] or "", user_tier=row.get("user_tier") or "",
-        created_at=row["created_at"] or "", received_at=row.get("received_at") or "", data=data,
-        spoken=data.get("spoken") if made_here(row["app"]) and isinstance(data.get("spoken"), str) else None,
+        created_at=row["created_at"] or "", received_at=row.get("received_at") or "", data=mask_data(data),
+        spoken=mask_text(spoken) if spoken else None,
     )
 
 

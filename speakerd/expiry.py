@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from speakerd.clock import iso
+from speakerd.privacy import mask_data, mask_text
 
 if TYPE_CHECKING:
     from speakerd.config import Config
@@ -25,14 +25,6 @@ logger = logging.getLogger(__name__)
 
 BATCH = 500
 PAUSE = 0.05
-MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
-ID_CARD = re.compile(r"(?<![\dA-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![\dA-Za-z])")
-
-
-def mask_text(text: str) -> str:
-    """13812345678 → 138****5678; an 18-digit ID number keeps its first 6 and last 4 characters."""
-    return MOBILE.sub(r"\1****\2", ID_CARD.sub(r"\1********\2", text))
-
 
 def _cutoff(days: int, now: datetime) -> str:
     return iso(now - timedelta(days=days))
@@ -75,14 +67,4 @@ def mask_old(store: Store, cfg: Config, now: datetime | None = None, batch: int 
 
 
 def _mask_message(content: str, data: str) -> tuple[str, str]:
-    return mask_text(content), json.dumps(_mask_json(json.loads(data)), ensure_ascii=False)
-
-
-def _mask_json(value: Any) -> Any:
-    if isinstance(value, str):
-        return mask_text(value)
-    if isinstance(value, list):
-        return [_mask_json(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _mask_json(v) for k, v in value.items()}
-    return value
+    return mask_text(content), json.dumps(mask_data(json.loads(data)), ensure_ascii=False)

@@ -25,6 +25,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from speakerd import ack
 from speakerd.httpserver import BackgroundServer
+from speakerd.privacy import mask_text
 from speakerd.web import auth, i18n, kiosk
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ def create_app(store: Store, device: Device | None = None) -> Flask:
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict", WTF_CSRF_TIME_LIMIT=None,
                       PERMANENT_SESSION_LIFETIME=timedelta(hours=device.cfg.web.session_hours if device else 12))
     app.extensions["speakerd"] = {"store": store, "device": device, "throttle": auth.Throttle(), "sessions": auth.Sessions()}
+    app.jinja_env.filters["masked"] = mask_text  # a message's text on any page: phone and ID numbers masked
     csrf = CSRFProtect(app)
     i18n.init(app)
     _auth_routes(app)
