@@ -49,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("stub", cmd_stub, "serve the platform stub (the shop platform's message API) for trying speakerd out")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8808, help="port to listen on (default 8808)")
-    p.add_argument("--scenario", choices=["office", "flash-sale", "empty"], default="office", help="which events to serve (default office)")
+    p.add_argument("--scenario", choices=["office", "orders", "members", "campaigns", "flash-sale", "flash-orders", "empty"], default="office",
+                   help="which events to serve: the office mix (default), one family, or flash-orders (a burst of paid orders)")
     p.add_argument("--count", type=int, help="how many events the scenario makes")
     p.add_argument("--pace", type=float, default=3.0, help="seconds between two events; 0 serves them all at once (default 3)")
     p.add_argument("--token", default="demo-token", help="bearer token clients must send (default demo-token)")

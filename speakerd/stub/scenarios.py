@@ -1,4 +1,7 @@
-"""Realistic event streams for the stub: a working day's mix, a flash sale, bad input.
+"""Realistic event streams for the stub: a working day's mix, each family alone, a flash sale, bad input.
+
+The families themselves (orders, members, campaigns, flash sales, the
+platform's monitor) are in :mod:`speakerd.stub.families`.
 
 Every scenario is deterministic for a given seed, so tests can count on it.
 Ids are stable (``m-000001`` …). Real platforms resend events and send broken
@@ -8,125 +11,56 @@ ones, so the ``office`` scenario does both on purpose.
 from __future__ import annotations
 
 import copy
-import random
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from speakerd.stub import families
+
 CST = timezone(timedelta(hours=8))
-NAMES = ["张三", "李四", "王五", "赵六", "钱七", "孙八", "周九", "吴十", "陈晓明", "林静", "黄磊", "何芳", "高强", "罗敏", "马丽"]
-APPS = {"wechat-mall": "微信商城", "own-shop": "自营商城", "pos": "门店POS", "taobao": "淘宝", "jd": "京东", "tmall": "天猫"}
-PRODUCTS = ["羊绒围巾", "保温杯", "蓝牙耳机", "有机大米5kg", "儿童绘本套装", "真丝睡衣", "空气炸锅", "跑步鞋"]
-CAMPAIGNS = ["双十二满减", "会员日抽奖", "新品试用", "年货节预热"]
-REFUND_REASONS = ["商品破损", "尺码不合适", "发货太慢", "与描述不符"]
-SENSITIVE = ["最低价", "国家级", "第一品牌"]
 
 
-class _Maker:
-    """Makes one event at a time with a growing id and clock."""
+class _Office:
+    """A working day across the shop's systems: each pick advances one family."""
 
-    def __init__(self, seed, start) -> None:
-        self.rng = random.Random(seed)
-        self.count = 0
-        self.clock = start
+    def __init__(self, m: families.Maker) -> None:
+        self.m, self.members, self.campaigns, self.sales = m, families.Members(), families.Campaigns(), families.FlashSales()
+        self.sale: tuple[str, int] | None = None  # the flash sale running: product, stock
 
-    def _user(self):
-        i = self.rng.randrange(len(NAMES))
-        return {"id": f"u-{100 + i}", "name": NAMES[i], "tier": "vip" if self.rng.random() < 0.2 else "normal"}
+    def flash(self) -> list[Any]:
+        m = self.m
+        if self.sale is None:
+            self.sale = (m.pick(families.PRODUCTS), m.rng.randint(50, 500))
+            return self.sales.started(m, *self.sale)
+        if m.rng.random() < 0.7:
+            return self.sales.attempt_failed(m, self.sale[0], m.customer()) or self.flash_end_maybe()
+        return self.flash_end_maybe(force=True)
 
-    def event(self, type_: str, app: str, content_fn: Callable[[str], str], data: dict[str, Any] | None = None,
-              user: dict[str, Any] | None = None) -> dict[str, Any]:
-        self.count += 1
-        self.clock += timedelta(seconds=self.rng.randint(5, 120))
-        user = user or self._user()
-        return {
-            "id": f"m-{self.count:06d}",
-            "type": type_,
-            "app": app,
-            "created_at": self.clock.isoformat(),
-            "user": user,
-            "content": content_fn(user["name"]),
-            "data": data or {},
-        }
+    def flash_end_maybe(self, force: bool = False) -> list[Any]:
+        if not force or self.sale is None:
+            return []
+        ended, self.sale = self.sales.ended(self.m, self.sale[0], self.sale[1], self.m.rng.randint(1, 30)), None
+        return ended
 
-    def amount(self, low: float = 20, high: float = 3000) -> float:
-        return round(self.rng.uniform(low, high), 2)
-
-    def order_id(self) -> str:
-        return str(self.rng.randint(100000, 999999))
-
-    def pick(self, seq: Iterable[Any]) -> Any:
-        return self.rng.choice(list(seq))
+    def mix(self) -> list[tuple[Callable[[], list[Any]], int]]:
+        m = self.m
+        return [
+            (lambda: families.created(m), 18), (lambda: families.paid(m), 18), (lambda: families.abandoned(m), 6),
+            (lambda: families.browsed(m), 5), (lambda: families.refund(m), 4), (lambda: families.appeal(m), 3),
+            (lambda: families.withdrawal(m), 6), (lambda: self.members.join(m), 10), (lambda: self.campaigns.next(m), 6),
+            (self.flash, 6), (lambda: _untyped(m), 2), (lambda: _notice(m), 1), (lambda: families.service_alert(m), 1),
+        ]
 
 
-def _order(m, kind):
-    app = m.pick(APPS)
-    oid, amount = m.order_id(), m.amount()
-    data = {"order_id": oid, "amount": amount}
-    texts = {
-        "order.created": lambda n: f"客户{n}在{APPS[app]}提交了订单{oid}，金额{amount:.2f}元",
-        "order.paid": lambda n: f"客户{n}已支付订单{oid}，实付{amount:.2f}元",
-        "order.abandoned": lambda n: f"A预警：客户{n}提交订单{oid}后放弃支付，金额{amount:.2f}元",
-        "order.refund": lambda n: f"客户{n}申请退款，订单{oid}，金额{amount:.2f}元，原因：{m.pick(REFUND_REASONS)}",
-        "order.appeal": lambda n: f"客户{n}对订单{oid}发起申诉：{m.pick(REFUND_REASONS)}",
-    }
-    return m.event(kind, app, texts[kind], data)
-
-
-def _browsed(m):
-    product, minutes = m.pick(PRODUCTS), m.rng.randint(3, 25)
-    return m.event("order.browsed", m.pick(APPS), lambda n: f"B预警：客户{n}浏览{product}{minutes}分钟未下单", {"product": product})
-
-
-def _withdrawal(m):
-    amount = m.rng.choice([500, 1200, 3000, 5000, 8800]) + 0.0
-    return m.event("finance.withdrawal", "own-shop", lambda n: f"{n}申请提现{amount:.2f}元，请审核", {"amount": amount})
-
-
-def _member(m):
-    app = m.pick(APPS)
-    return m.event("member.joined", app, lambda n: f"新会员{n}通过{APPS[app]}注册", {"channel": app})
-
-
-def _campaign(m):
-    name, kind = m.pick(CAMPAIGNS), m.pick(["campaign.submitted", "campaign.approved", "campaign.rejected", "coupon.verified"])
-    texts = {
-        "campaign.submitted": lambda n: f"活动“{name}”已由{n}提交审核",
-        "campaign.approved": lambda n: f"活动“{name}”审核通过",
-        "campaign.rejected": lambda n: f"活动“{name}”审核未通过：含敏感词“{m.pick(SENSITIVE)}”",
-        "coupon.verified": lambda n: f"客户{n}核销优惠券（满200减30）",
-    }
-    return m.event(kind, "wechat-mall", texts[kind], {"campaign": name})
-
-
-def _flash(m):
-    product, kind = m.pick(PRODUCTS), m.pick(["flashsale.started", "flashsale.sold_out", "flashsale.result", "flashsale.failed_attempts"])
-    texts = {
-        "flashsale.started": lambda n: f"秒杀“{product}”已开始，库存{m.rng.randint(50, 500)}件",
-        "flashsale.sold_out": lambda n: f"秒杀商品“{product}”已售罄，用时{m.rng.randint(1, 30)}分钟",
-        "flashsale.result": lambda n: f"秒杀“{product}”结束：成交{m.rng.randint(50, 500)}单",
-        "flashsale.failed_attempts": lambda n: f"用户{n}秒杀“{product}”失败{m.rng.randint(3, 9)}次",
-    }
-    return m.event(kind, "wechat-mall", texts[kind], {"product": product})
-
-
-def _untyped(m):
+def _untyped(m: families.Maker) -> list[Any]:
     """A message without a type: classified by its words."""
-    event = _withdrawal(m)
+    (event,) = families.withdrawal(m)
     del event["type"]
-    return event
+    return [event]
 
 
-def _notice(m):
-    return m.event("platform.notice", "platform", lambda n: "平台将于今晚23:00至次日01:00进行系统维护")
-
-
-OFFICE_MIX = [
-    (lambda m: _order(m, "order.created"), 18), (lambda m: _order(m, "order.paid"), 18),
-    (lambda m: _order(m, "order.abandoned"), 6), (_browsed, 5), (lambda m: _order(m, "order.refund"), 4),
-    (lambda m: _order(m, "order.appeal"), 3), (_withdrawal, 6), (_member, 10), (_campaign, 6),
-    (_flash, 3), (_untyped, 2), (_notice, 1),
-]
+def _notice(m: families.Maker) -> list[Any]:
+    return [m.event("platform.notice", "platform", lambda n: "平台将于今晚23:00至次日01:00进行系统维护")]
 
 
 def malformed_events() -> list[Any]:
@@ -146,24 +80,82 @@ def malformed_events() -> list[Any]:
     ]
 
 
+def _start(start: datetime | None) -> datetime:
+    return start or datetime.now(CST).replace(microsecond=0)
+
+
 def office(count: int = 120, seed: int = 1, start: datetime | None = None) -> list[Any]:
-    """A working day's mix, with resends and broken messages mixed in."""
-    m = _Maker(seed, start or datetime.now(CST).replace(microsecond=0))
-    makers, weights = zip(*OFFICE_MIX)
+    """A working day's mix of every family, with resends and broken messages mixed in."""
+    day = _Office(families.Maker(seed, _start(start)))
+    makers, weights = zip(*day.mix())
     events, bad = [], [e for e, _ in malformed_events()]
     for i in range(count):
-        events.append(m.rng.choices(makers, weights)[0](m))
+        while not (made := day.m.rng.choices(makers, weights)[0]()):
+            pass
+        events += made
         if i % 15 == 14:  # the platform resends an earlier event
-            events.append(copy.deepcopy(events[m.rng.randrange(len(events))]))
+            events.append(copy.deepcopy(events[day.m.rng.randrange(len(events))]))
         if i % 12 == 6 and bad:
             events.append(bad.pop(0))
     return events
 
 
 def flash_sale(count: int = 10000, seed: int = 2, start: datetime | None = None) -> list[Any]:
-    """A burst of paid orders from one flash sale, as fast as the platform can send them."""
-    m = _Maker(seed, start or datetime.now(CST).replace(microsecond=0))
-    return [_order(m, "order.paid") for _ in range(count)]
+    """A burst of paid orders from one flash sale, as fast as the platform can send them (the benchmarks' load).
+
+    Customers come from a crowd of ``count // 2``; one is VIP once their spending reaches the threshold.
+    """
+    m = families.Maker(seed, _start(start), population=max(15, count // 2))
+    return [event for _ in range(count) for event in families.paid(m, vip_event=False)]
 
 
-SCENARIOS: dict[str, Callable[..., list[Any]]] = {"office": office, "flash-sale": flash_sale, "empty": lambda **_: []}
+def orders(count: int = 60, seed: int = 4, start: datetime | None = None) -> list[Any]:
+    """Order monitoring alone: paid (with the time to order), A alerts (why), B alerts, VIP reached."""
+    m = families.Maker(seed, _start(start))
+    makers = [lambda: families.paid(m), lambda: families.abandoned(m), lambda: families.browsed(m), lambda: families.created(m)]
+    events: list[Any] = []
+    while len(events) < count:
+        events += m.rng.choices(makers, [5, 2, 2, 1])[0]()
+    return events
+
+
+def members(count: int = 30, seed: int = 5, start: datetime | None = None) -> list[Any]:
+    """Members from every channel; the first joins from three channels (two merges)."""
+    m, book = families.Maker(seed, _start(start)), families.Members()
+    first = m.customer(0)
+    events = [*book.join(m, first, "pos"), *book.join(m, first, "taobao"), *book.join(m, first, "wechat-mall")]
+    while len(events) < count:
+        events += book.join(m)
+    return events
+
+
+def campaigns(count: int = 30, seed: int = 6, start: datetime | None = None) -> list[Any]:
+    """Campaigns through review; the first fails review twice before it passes; the platform's monitor now and then."""
+    m, book = families.Maker(seed, _start(start)), families.Campaigns()
+    first = families.CAMPAIGNS[0]
+    events: list[Any] = []
+    for fail in (None, None, True, None, True, None, False, None, None):  # draft, submit, fail, submit, fail, submit, pass, share, use
+        events += book.next(m, first, fail)
+    while len(events) < count:
+        events += families.service_alert(m) if m.rng.random() < 0.1 else book.next(m, m.pick(families.CAMPAIGNS[1:]))
+    return events
+
+
+def flash_sale_day(count: int = 200, seed: int = 7, start: datetime | None = None) -> list[Any]:
+    """One flash sale as its family tells it: started, orders and failed attempts, sold out, results, consolations.
+
+    One buyer fails five times; a consolation goes to each who failed CONSOLATION_AFTER times or more.
+    """
+    m, sales = families.Maker(seed, _start(start), population=max(15, 2 * count)), families.FlashSales()
+    product, stock, unlucky = families.PRODUCTS[1], max(1, count // 2), m.customer(3)
+    events = sales.started(m, product, stock)
+    for i in range(stock):
+        events += families.paid(m, vip_event=False)
+        sales.attempt_failed(m, product, unlucky if i < 5 else m.customer())
+    return events + sales.ended(m, product, stock, m.rng.randint(1, 30))
+
+
+SCENARIOS: dict[str, Callable[..., list[Any]]] = {
+    "office": office, "orders": orders, "members": members, "campaigns": campaigns, "flash-sale": flash_sale_day,
+    "flash-orders": flash_sale, "empty": lambda **_: [],
+}
