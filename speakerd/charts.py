@@ -36,8 +36,10 @@ def cjk_font() -> str | None:
     return next((name for name in CJK_FONTS if name in installed), None)
 
 
-def draw(rows: list[dict[str, Any]], by: str, out_path: str, title: str | None = None) -> None:
-    """Write a chart of ``rows`` (from stats.report) to ``out_path``; the suffix picks PNG or SVG."""
+def draw(rows: list[dict[str, Any]], by: str, out_path: str, title: str | None = None,
+         legend: tuple[str, str] = ("messages 消息", "acknowledged 已确认")) -> None:
+    """Write a chart of ``rows`` (``by``, ``messages``, ``acked``: from stats.report, or an operations report's
+    chart items) to ``out_path``; the suffix picks PNG or SVG."""
     font = cjk_font()
     if font:
         plt.rcParams["font.family"] = [font, "DejaVu Sans"]
@@ -46,13 +48,13 @@ def draw(rows: list[dict[str, Any]], by: str, out_path: str, title: str | None =
     try:
         if by in TIME_KEYS:
             positions = range(len(rows))
-            ax.plot(positions, [r["messages"] for r in rows], marker="o", label="messages 消息")
-            ax.plot(positions, [r["acked"] for r in rows], marker="o", label="acknowledged 已确认")
+            ax.plot(positions, [r["messages"] for r in rows], marker="o", label=legend[0])
+            ax.plot(positions, [r["acked"] for r in rows], marker="o", label=legend[1])
             ax.set_xticks(list(positions), labels, rotation=45 if len(rows) > 8 else 0, ha="right" if len(rows) > 8 else "center")
             ax.legend()
         else:
-            ax.barh(labels, [r["messages"] for r in rows], label="messages 消息")
-            ax.barh(labels, [r["acked"] for r in rows], label="acknowledged 已确认")
+            ax.barh(labels, [r["messages"] for r in rows], label=legend[0])
+            ax.barh(labels, [r["acked"] for r in rows], label=legend[1])
             ax.invert_yaxis()
             ax.legend()
         ax.set_title(title or f"speakerd: messages by {by}")

@@ -129,6 +129,7 @@ class Ingest:
         category = category or verdict.category
         priority = PRIORITIES.index(self.categories[category].priority)
         self.store.inbox.add_message(parsed, category, verdict.reason, priority)
+        self.store.inbox.count_facts(parsed)
         if self._reports_handled(parsed):
             result.handled.append((parsed.id, self._acknowledge_referred(parsed)))
             return

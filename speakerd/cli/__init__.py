@@ -25,6 +25,7 @@ from speakerd.cli.device import (
     cmd_status,
 )
 from speakerd.cli.tools import cmd_demo, cmd_say, cmd_stub
+from speakerd.operations import KINDS as OPERATIONS
 from speakerd.store.reports import TALLY_KEYS
 
 __all__ = ["build_parser", "main"]
@@ -61,10 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--count", type=int, default=120, help="how many events the office scenario makes (default 120)")
     p.add_argument("--fleet", action="store_true", help="start mosquitto, a hub and two department speakers (finance; orders) instead of one device")
 
-    p = command("stats", cmd_stats, "reports: messages, acknowledgement, time to acknowledge, orders and outages, by any key")
+    p = command("stats", cmd_stats, "reports: messages, acknowledgement, time to acknowledge, orders and outages, by any key;"
+                " the operations reports and analysis")
     config_option(p)
-    p.add_argument("--by", choices=list(TALLY_KEYS),
-                   default="total", help="what to count by (default total)")
+    p.add_argument("--by", choices=[*TALLY_KEYS, *OPERATIONS],
+                   default="total", help="what to count by (default total); funnel, vip, channel, campaign and flash_sale are the"
+                   " operations reports (docs/stats.md)")
+    p.add_argument("--analysis", action="store_true", help="write the operations analysis of the range against the one before it")
     p.add_argument("--since", help="first day: 2026-11-01, today or 7d (seven days ago)")
     p.add_argument("--until", help="last day, included")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table", help="table (default), csv or json")

@@ -160,7 +160,8 @@ def cmd_push_test(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    from speakerd import stats
+    from speakerd import operations, stats
+    from speakerd.operations import KINDS as OPERATIONS
 
     if args.chart and args.by == "total":
         print("--chart: the total is one number; chart it --by day, hour, month, department, staff, category or app", file=sys.stderr)
@@ -174,15 +175,44 @@ def cmd_stats(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"--since/--until: {exc}", file=sys.stderr)
         return 2
+    if args.analysis:
+        return _analysis(db_path, since, until)
     with Store(db_path) as store:
-        rows = stats.report(store, args.by, since, until, cfg)
-        outages = stats.outages(store, since, until)
+        if args.by in OPERATIONS:
+            rows, outages = operations.report(store, args.by, since, until), []
+        else:
+            rows, outages = stats.report(store, args.by, since, until, cfg), stats.outages(store, since, until)
     if args.chart:
         from speakerd import charts
 
-        charts.draw(rows, args.by, args.chart)
+        if args.by in OPERATIONS:
+            key = operations.CHART[args.by][0]  # day: a trend line; a channel, campaign or product: bars
+            items = [{key: label, "messages": whole, "acked": part} for label, whole, part in operations.chart_items(args.by, rows)]
+            charts.draw(items, key, args.chart, f"speakerd: {args.by}", operations.LEGEND[args.by])
+        else:
+            charts.draw(rows, args.by, args.chart)
         print(f"chart written to {args.chart}", file=sys.stderr)
     stats.write_report(rows, outages, args.by, args.format, sys.stdout, since=args.since, until=args.until)
+    return 0
+
+
+def _analysis(db_path: Path, since: str | None, until: str | None) -> int:
+    """The operations analysis of ``since``…``until`` against the range before it.
+
+    Without days: the last seven days up to yesterday; ``--since`` alone runs to today.
+    """
+    from datetime import date, timedelta
+
+    from speakerd.analysis import analyse
+
+    with Store(db_path) as store:
+        today = store.clock.now().astimezone().date()
+        last = until or (today if since else today - timedelta(days=1)).isoformat()
+        first = since or (date.fromisoformat(last) - timedelta(days=6)).isoformat()
+        if first > last:
+            print(f"--since {first} is after --until {last}", file=sys.stderr)
+            return 2
+        print(analyse(store, first, last).text())
     return 0
 
 

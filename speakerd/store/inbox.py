@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from speakerd.business import facts
 from speakerd.store.connection import Connection, storable
 
 if TYPE_CHECKING:
@@ -40,6 +41,15 @@ class Inbox:
             [message.id, self._conn.now_iso(), message.created_at, message.type, message.app, message.user.id, message.user.name,
              message.user.tier, message.content, json.dumps(message.data, ensure_ascii=False), category, classified_by, priority],
         )
+
+    def count_facts(self, message: Message) -> None:
+        """Add the message's business figures (:mod:`speakerd.business`) to its local day's sums."""
+        found = facts(message)
+        if found:
+            day = self._conn.clock.now().astimezone().strftime("%Y-%m-%d")
+            self._conn.executemany("insert into facts (day, family, metric, key, n, total) values (?, ?, ?, ?, ?, ?)"
+                                   " on conflict do update set n = n + excluded.n, total = total + excluded.total",
+                                   [(day, *fact) for fact in found])
 
     def last_staff(self, department: str) -> str | None:
         """Who was given the department's last message: the rotation goes on from there."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlite_utils.migrations import Migrations
@@ -111,3 +113,29 @@ def m007_followup(db: Database) -> None:
 def m008_quarantine_by_day(db: Database) -> None:
     """The quarantine's daily cap counts today's rows: by index, not by scanning every bad message kept."""
     db.table("quarantine").create_index(["received_at"])
+
+
+@migrations()
+def m009_facts(db: Database) -> None:
+    """Business figures per local day (speakerd.business): the operations reports' sums, kept like the tallies.
+
+    Filled from the messages already stored, so a device updated mid-year reports on what it has.
+    """
+    from speakerd.business import facts
+    from speakerd.message import Message, parse
+
+    db.table("facts").create({"day": str, "family": str, "metric": str, "key": str, "n": int, "total": float},
+                             pk=("day", "family", "metric", "key"))
+    db.table("facts").create_index(["family", "day"])
+    db.table("messages").create_index(["type", "received_at", "user_id", "user_tier"])
+    rows = db.execute("select id, type, app, content, data, user_id, user_name, user_tier, received_at from messages"
+                      " where type like 'order.%' or type like 'member.%' or type like 'campaign.%' or type like 'coupon.%'"
+                      " or type like 'flashsale.%'")
+    for id_, type_, app, content, data, user_id, user_name, user_tier, received_at in rows.fetchall():
+        message = parse({"id": id_, "type": type_, "app": app, "content": content, "data": json.loads(data or "{}"),
+                         "user": {"id": user_id, "name": user_name, "tier": user_tier}}, max_content=10**7, own=True)
+        if isinstance(message, Message):
+            day = datetime.fromisoformat(received_at).astimezone().strftime("%Y-%m-%d")
+            for fact in facts(message):
+                db.execute("insert into facts (day, family, metric, key, n, total) values (?, ?, ?, ?, ?, ?)"
+                           " on conflict do update set n = n + excluded.n, total = total + excluded.total", [day, *fact])

@@ -14,8 +14,11 @@ from flask_babel import gettext
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 720, 260, 40, 54, 14
 
 
-def bars(items: list[tuple[str, int, int]]) -> str:
-    """``[(label, total, acknowledged)]`` → an SVG bar chart (acknowledged part darker); '' when empty."""
+def bars(items: list[tuple[str, int, int]], legend: tuple[str, str] | None = None) -> str:
+    """``[(label, total, part)]`` → an SVG bar chart (the part darker); '' when empty.
+
+    The part is the acknowledged messages unless ``legend`` names the whole and the part (operations reports).
+    """
     if not items:
         return ""
     peak = max(total for _, total, _ in items) or 1
@@ -31,10 +34,16 @@ def bars(items: list[tuple[str, int, int]]) -> str:
         x = LEFT + i * step + (step - width) / 2
         h_total, h_acked = plot * total / peak, plot * acked / peak
         parts.append(f'<rect x="{x:.1f}" y="{TOP + plot - h_total:.1f}" width="{width:.1f}" height="{h_total:.1f}" class="total">'
-                     f'<title>{escape(gettext("%(label)s: %(total)s messages, %(acked)s acknowledged", label=label, total=total, acked=acked))}</title></rect>')
+                     f'<title>{escape(_tip(label, total, acked, legend))}</title></rect>')
         parts.append(f'<rect x="{x:.1f}" y="{TOP + plot - h_acked:.1f}" width="{width:.1f}" height="{h_acked:.1f}" class="acked"/>')
         if len(items) <= 31:
             parts.append(f'<text x="{x + width / 2:.1f}" y="{HEIGHT - BOTTOM + 14}" class="axis" text-anchor="end"'
                          f' transform="rotate(-40 {x + width / 2:.1f} {HEIGHT - BOTTOM + 14})">{escape(label[-12:])}</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _tip(label: str, total: int, part: int, legend: tuple[str, str] | None) -> str:
+    if legend is None:
+        return gettext("%(label)s: %(total)s messages, %(acked)s acknowledged", label=label, total=total, acked=part)
+    return f"{label}: {legend[0]} {total}, {legend[1]} {part}"

@@ -13,7 +13,7 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from speakerd import stats
+from speakerd import operations, stats
 from speakerd.web import charts_svg
 from speakerd.web.device import Device
 
@@ -23,7 +23,24 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 REPORT_KEYS = {"day": _l("By day"), "department": _l("By department"), "staff": _l("By staff"), "category": _l("By category"),
-               "app": _l("By app"), "hour": _l("By hour"), "month": _l("By month")}
+               "app": _l("By app"), "hour": _l("By hour"), "month": _l("By month"), "funnel": _l("Order funnel"),
+               "vip": _l("VIP customers"), "channel": _l("New members by channel"), "campaign": _l("Campaigns"),
+               "flash_sale": _l("Flash sales")}
+# The operations reports' columns, as the page heads them.
+COLUMNS = {
+    "day": _l("Day"), "paid": _l("Paid"), "a_alerts": _l("A warnings"), "b_alerts": _l("B warnings"), "conversion": _l("Conversion"),
+    "avg_minutes_to_order": _l("Minutes to order"), "revenue": _l("Revenue"), "abandoned_amount": _l("Abandoned amount"),
+    "cause_payment_failed": _l("Payment failed"), "cause_timeout": _l("Payment timed out"), "cause_out_of_stock": _l("Out of stock"),
+    "cause_unknown": _l("Cause unknown"), "customers": _l("Customers"), "vip_customers": _l("VIP customers"), "vip_share": _l("VIP share"),
+    "vip_revenue": _l("VIP revenue"), "vip_revenue_share": _l("VIP revenue share"), "vip_orders": _l("VIP orders"),
+    "new_vips": _l("New VIPs"), "channel": _l("Channel"), "joined": _l("New members"), "merged": _l("Merged"),
+    "share_of_new": _l("Share of new members"), "campaign": _l("Campaign"), "submitted": _l("Submitted"), "approved": _l("Passed"),
+    "rejected": _l("Failed"), "pass_rate": _l("Pass rate"), "coupons_issued": _l("Coupons issued"),
+    "coupons_verified": _l("Coupons used"), "use_rate": _l("Use rate"), "top_words": _l("Top sensitive words"), "product": _l("Product"),
+    "sales": _l("Sales"), "stock": _l("Stock"), "winners": _l("Winners"), "failures": _l("Failed attempts"),
+    "failed_buyers": _l("Buyers who failed"), "consolations": _l("Consolation coupons"),
+}
+RATIOS = {"conversion", "vip_share", "vip_revenue_share", "share_of_new", "pass_rate", "use_rate"}
 
 
 def _device() -> Device:
@@ -159,10 +176,25 @@ def register(app: Flask) -> None:
         until_day = _day(request.args.get("until"), today)
         since_day = _day(request.args.get("since"), until_day - timedelta(days=13))
         since, until = since_day.isoformat(), until_day.isoformat()
+        if by in operations.KINDS:
+            return _operations_page(device, by, since, until)
         rows = stats.report(device.store, by, since, until, device.cfg)
         chart = charts_svg.bars([(str(r["name"] or r[by]), r["messages"], r["acked"]) for r in rows])
         return render_template("reports.html", rows=rows, by=by, keys=REPORT_KEYS, since=since, until=until, chart=chart,
                                outages=stats.outages(device.store, since, until))
+
+
+def _operations_page(device: Device, kind: str, since: str, until: str) -> ResponseReturnValue:
+    """An operations report with its chart, and the analysis of the range against the one before it."""
+    from speakerd.analysis import analyse
+
+    rows = operations.report(device.store, kind, since, until)
+    columns = [c for c in (rows[0] if rows else {}) if c != "top_words"]
+    whole, part = operations.LEGEND[kind]
+    chart = charts_svg.bars([(label, round(w), round(p)) for label, w, p in operations.chart_items(kind, rows)], (whole, part))
+    return render_template("reports.html", rows=rows, by=kind, keys=REPORT_KEYS, since=since, until=until, chart=chart, outages=[],
+                           ops=True, columns=columns, labels=COLUMNS, ratios=RATIOS, legend=(whole, part),
+                           top_words=rows[-1].get("top_words") if rows else None, analysis=analyse(device.store, since, until))
 
 
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(9998, 12, 31)  # beyond them local days do not convert to UTC

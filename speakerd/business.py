@@ -1,0 +1,90 @@
+"""What a message says about the business, counted once at ingest: the figures the operations reports read.
+
+The shop's systems send events of known types (the stub's families, see
+docs/stats.md): a paid order with its amount and time to order, an A alert
+with its cause, a new member and their channel, a campaign review with its
+sensitive words, a flash sale's results. Each becomes a few *facts*
+``(family, metric, key, n, total)``: a count and a sum, kept per local day in
+the ``facts`` table beside the tallies, so reports on a year answer from
+sums and survive the messages' expiry. A field that is missing or not a
+number counts the event and adds nothing to the sum: a platform's bad field
+never breaks a report.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from speakerd.message import Message
+
+
+class Fact(NamedTuple):
+    family: str  # funnel, vip, channel, campaign, flash_sale
+    metric: str  # paid, abandoned, joined, rejected, …
+    key: str  # the cause, channel, campaign or product; '' when none
+    n: int
+    total: float
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return 0.0
+    return float(value)
+
+
+def _text(value: Any, default: str = "") -> str:
+    return str(value)[:100] if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value) else default
+
+
+def _paid(m: Message) -> list[Fact]:
+    amount = _number(m.data.get("amount"))
+    facts = [Fact("funnel", "paid", "", 1, amount), Fact("vip", "revenue", "vip" if m.user.tier.lower() == "vip" else "normal", 1, amount)]
+    if isinstance(m.data.get("minutes_to_order"), (int, float)) and not isinstance(m.data.get("minutes_to_order"), bool):
+        facts.append(Fact("funnel", "minutes", "", 1, _number(m.data["minutes_to_order"])))
+    return facts
+
+
+def _rejected(m: Message) -> list[Fact]:
+    campaign = _text(m.data.get("campaign"), "?")
+    words = m.data.get("words") if isinstance(m.data.get("words"), list) else []
+    return [Fact("campaign", "rejected", campaign, 1, 0.0), *(Fact("campaign", "word", _text(w), 1, 0.0) for w in words[:20] if _text(w))]
+
+
+def _result(m: Message) -> list[Fact]:
+    product = _text(m.data.get("product"), "?")
+    return [Fact("flash_sale", metric, product, 1, _number(m.data.get(field)))
+            for metric, field in (("winners", "winners"), ("failures", "failures"), ("failed_buyers", "failed_buyers"))]
+
+
+def _one(family: str, metric: str, key_field: str = "", sum_field: str = "", default: str = "") -> Callable[[Message], list[Fact]]:
+    def facts(m: Message) -> list[Fact]:
+        key = _text(m.data.get(key_field), default or "?") if key_field else ""
+        return [Fact(family, metric, key, 1, _number(m.data.get(sum_field)) if sum_field else 0.0)]
+    return facts
+
+
+EXTRACTORS: dict[str, Callable[[Message], list[Fact]]] = {
+    "order.paid": _paid,
+    "order.abandoned": _one("funnel", "abandoned", "cause", "amount", "unknown"),
+    "order.browsed": _one("funnel", "browsed", "prospect", default="?"),
+    "member.vip_reached": _one("vip", "new_vip", sum_field="spent"),
+    "member.joined": _one("channel", "joined", "channel"),
+    "member.merged": _one("channel", "merged", "channel"),
+    "campaign.submitted": _one("campaign", "submitted", "campaign"),
+    "campaign.approved": _one("campaign", "approved", "campaign"),
+    "campaign.rejected": _rejected,
+    "campaign.shared": _one("campaign", "issued", "campaign", "coupons"),
+    "coupon.verified": _one("campaign", "verified", "campaign"),
+    "flashsale.started": _one("flash_sale", "stock", "product", "stock"),
+    "flashsale.sold_out": _one("flash_sale", "sold_out", "product", "minutes"),
+    "flashsale.result": _result,
+    "flashsale.consolation": _one("flash_sale", "consolations", "product", "failures"),
+}
+
+
+def facts(message: Message) -> list[Fact]:
+    """The facts ``message`` adds to the reports; none for a type the reports do not read."""
+    extract = EXTRACTORS.get(message.type)
+    return extract(message) if extract else []
