@@ -306,6 +306,7 @@ def test_a_burst_is_shown_as_a_running_count_with_its_sum_and_vip_orders_not_a_f
     from luma.core.device import dummy
 
     from speakerd.outputs.panel.screens import message_screen
+
     from .panel_fixtures import ORDER
 
     now = [1000.0]
