@@ -1,4 +1,4 @@
-"""Report timings on a year of a busy shop: 1,000,000 messages made by the stub's generator.
+"""Report timings on a year of a busy shop: 1,000,000 messages made by the stub's generator, the operations reports too.
 
 Builds the database once through the real ingest path (classification,
 routing, tallies), with the clock spread over 365 days and a third of the
@@ -20,7 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from speakerd import config, stats  # noqa: E402
+from speakerd import config, operations, stats  # noqa: E402
+from speakerd.analysis import analyse  # noqa: E402
 from speakerd.clock import FakeClock  # noqa: E402
 from speakerd.ingest import Ingest  # noqa: E402
 from speakerd.platform import Batch  # noqa: E402
@@ -91,6 +92,11 @@ def main():
         worst = max(worst, timed(f"stats --by {by} --since (last 30 days)",
                                  lambda by=by: stats.report(store, by, "2026-10-24", "2026-11-23", cfg)))
     worst = max(worst, timed("outages (whole year)", lambda: stats.outages(store)))
+    print(f"facts: {store.query('select count(*) as n from facts')[0]['n']:,} rows")
+    for kind in operations.KINDS:
+        worst = max(worst, timed(f"stats --by {kind} (whole year)", lambda kind=kind: operations.report(store, kind)))
+        worst = max(worst, timed(f"stats --by {kind} (last 30 days)", lambda kind=kind: operations.report(store, kind, "2026-10-24", "2026-11-23")))
+    worst = max(worst, timed("stats --analysis (a week against the one before)", lambda: analyse(store, "2026-11-17", "2026-11-23")))
     print(f"slowest report: {worst * 1000:.0f} ms")
     store.close()
 

@@ -11,12 +11,13 @@ owed a consolation coupon.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from speakerd import operations
 
 if TYPE_CHECKING:
+    from speakerd.config import Config
     from speakerd.store import Store
 
 CHANNELS = {"pos": "门店POS", "wechat-mall": "微信商城", "own-shop": "自营商城", "taobao": "淘宝", "jd": "京东", "tmall": "天猫"}
@@ -141,3 +142,21 @@ def _sales(result: Analysis, now: dict[str, Any]) -> None:
     result.lines.append(line + (f"，其中{now['consolations']}人失败多次。" if now["consolations"] else "。"))
     if now["consolations"]:
         result.attention.append(f"{now['consolations']}位秒杀失败多次的客户需要发放安慰券。")
+
+
+def weekly_messages(store: Store, cfg: Config, until: str) -> list[tuple[dict[str, Any], str, str]]:
+    """``[(message, department, lead)]``: the analysis of the seven days to ``until``, for each department with a lead.
+
+    Sent as the digest is (type digest.analysis, the device's own message); one analysis for the whole shop,
+    since a lead should see what changed around their department too.
+    """
+    since = (date.fromisoformat(until) - timedelta(days=6)).isoformat()
+    text = analyse(store, since, until).text()
+    out = []
+    for dep_id, (_, dep) in cfg.departments().items():
+        lead = next((s.id for s in dep.staff if s.lead), None)
+        if lead is not None:
+            message = {"id": f"analysis-{until}-{dep_id}", "type": "digest.analysis", "app": "speakerd", "content": text,
+                       "data": {"since": since, "until": until}}
+            out.append((message, dep_id, lead))
+    return out

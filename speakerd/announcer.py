@@ -77,6 +77,17 @@ class Announcer:
         self._ingest().local(raw, self._outputs(), to=to, category=category)
         self.wake()
 
+    def analysis(self, until: str | None = None) -> int:
+        """The operations analysis of the seven days up to ``until`` (yesterday) to each department's lead; return how many."""
+        from speakerd.analysis import weekly_messages
+
+        sent = 0
+        for message, department, lead in weekly_messages(self.store, self._config(), until or digest.yesterday(self.store.clock.now())):
+            sent += len(self._ingest().local(message, self._outputs(), to=(department, lead)).new)
+        self.wake()
+        logger.info("weekly analysis: %d department lead(s) told", sent)
+        return sent
+
     def digest(self, day: str | None = None) -> int:
         """Yesterday's digest to each department's lead, through every output; return how many."""
         sent = 0

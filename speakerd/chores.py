@@ -28,12 +28,13 @@ class Chores:
     """Adds its jobs to the daemon's scheduler; ``reschedule(cfg)`` after a reload that changed ``stats``."""
 
     def __init__(self, scheduler: Any, store: Store, config: Callable[[], Config], health: Health,
-                 digest: Callable[[], int]) -> None:
+                 digest: Callable[[], int], analysis: Callable[[], int] | None = None) -> None:
         self._scheduler = scheduler
         self._store = store
         self._config = config
         self._health = health
         self._digest = digest
+        self._analysis = analysis
         scheduler.add_job(self.expire, "interval", seconds=EXPIRE_SECONDS, id="expire",
                           next_run_time=datetime.now() + timedelta(seconds=FIRST_EXPIRY_AFTER))
         scheduler.add_job(self.safeguard, "interval", seconds=SAFEGUARD_SECONDS, id="safeguard",
@@ -63,9 +64,17 @@ class Chores:
         logger.info("database checked and backed up to %s", kept)
 
     def reschedule(self, cfg: Config) -> None:
-        """The digest at ``stats.digest_at``, on every device but a speaker (the hub sends it for the site)."""
-        if self._scheduler.get_job("digest"):
-            self._scheduler.remove_job("digest")
-        if cfg.stats.digest_at and cfg.fleet.role != "speaker":
+        """The digest at ``stats.digest_at`` and the analysis at ``stats.analysis_at``, on every device but a speaker
+        (the hub sends them for the site)."""
+        for job in ("digest", "analysis"):
+            if self._scheduler.get_job(job):
+                self._scheduler.remove_job(job)
+        if cfg.fleet.role == "speaker":
+            return
+        if cfg.stats.digest_at:
             hour, minute = map(int, cfg.stats.digest_at.split(":"))
             self._scheduler.add_job(self._digest, "cron", hour=hour, minute=minute, id="digest")
+        if cfg.stats.analysis_at and self._analysis is not None:
+            day, time = cfg.stats.analysis_at.split()
+            hour, minute = map(int, time.split(":"))
+            self._scheduler.add_job(self._analysis, "cron", day_of_week=day.lower(), hour=hour, minute=minute, id="analysis")

@@ -74,6 +74,7 @@ class GpioConfig:
 @dataclass(frozen=True, kw_only=True)
 class StatsConfig:
     digest_at: str = setting("", "Time of day (HH:MM) of the daily digest to each department's lead: yesterday's counts and what is still unhandled; empty: no digest.", check=validators.clock_time)
+    analysis_at: str = setting("", "Weekday and time of the weekly operations analysis to each department's lead, e.g. mon 09:00: the last seven days against the seven before (docs/stats.md); empty: none.", check=validators.weekly_time)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -122,7 +122,7 @@ class Daemon:
         self.scheduler.add_job(self._watch_config, "interval", seconds=CONFIG_CHECK_SECONDS, id="watch-config")
         self.scheduler.add_job(self._tick, "interval", seconds=TICK_SECONDS, id="tick")
         self.scheduler.add_job(self.followup.check, "interval", seconds=FOLLOWUP_SECONDS, id="followup")
-        self.chores = Chores(self.scheduler, self.store, lambda: self.cfg, self.health, self.send_digest)
+        self.chores = Chores(self.scheduler, self.store, lambda: self.cfg, self.health, self.send_digest, self.send_analysis)
         self.scheduler.start()
         self.state = State.RUNNING
         if self.poller:
@@ -325,6 +325,10 @@ class Daemon:
     def send_digest(self, day: str | None = None) -> int:
         """Yesterday's digest to each department's lead, through every output; return how many."""
         return self.announcer.digest(day)
+
+    def send_analysis(self, until: str | None = None) -> int:
+        """The weekly operations analysis to each department's lead; return how many."""
+        return self.announcer.analysis(until)
 
 
 def apply_log_level(cfg: Config) -> None:

@@ -74,6 +74,16 @@ def clock_time(value: str) -> None:
         raise ValueError(f"must be a time of day as HH:MM, e.g. 09:00, or empty (got {value!r})")
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def weekly_time(value: str) -> None:
+    """'mon 09:00': a weekday (mon … sun) and a time of day."""
+    day, _, time = value.strip().partition(" ")
+    if value and not (day.lower() in WEEKDAYS and re.fullmatch(CLOCK, time.strip())):
+        raise ValueError(f"must be a weekday and a time, e.g. mon 09:00 (mon, tue, wed, thu, fri, sat, sun), or empty (got {value!r})")
+
+
 def hours(value: str) -> None:
     if value and not re.fullmatch(f"{CLOCK}-{CLOCK}", value.replace(" ", "")):
         raise ValueError(f"must be a span of the day as HH:MM-HH:MM, e.g. 20:00-08:30, or empty (got {value!r})")

@@ -183,3 +183,30 @@ def test_the_reports_page_shows_each_operations_report_with_its_chart_and_the_an
     assert "<td>京东</td>" not in pages["channel"] and "<td>jd</td>" in pages["channel"]
     assert "常见敏感词： 最低价×2、国家级×1" in pages["campaign"]
     assert "A 类告警7次，前一天没有，主要原因：支付失败（5次）。" in pages["funnel"] and "需要关注" in pages["funnel"]
+
+
+def test_the_weekly_analysis_goes_to_each_lead_once_at_the_configured_time(stub, write_config, run_daemon, recording):
+    from .conftest import fast_platform
+    from .helpers import wait_until
+
+    cfg = fast_platform(stub([]).url)
+    cfg["stats"] = {"analysis_at": "mon 09:30"}
+    daemon = run_daemon(write_config(cfg))
+    trigger = {f.name: str(f) for f in daemon.scheduler.get_job("analysis").trigger.fields}
+    assert (trigger["day_of_week"], trigger["hour"], trigger["minute"]) == ("mon", "9", "30")
+    counter = iter(range(10**6))
+    Ingest(daemon.cfg, daemon.store)(Batch(this_week(lambda: next(counter)), "1"), ["log"])
+    today = daemon.store.clock.now().astimezone().date().isoformat()
+    leads = sum(1 for _, (_, dep) in daemon.cfg.departments().items() if any(s.lead for s in dep.staff))
+    assert daemon.send_analysis(until=today) == leads > 0
+    assert wait_until(lambda: sum(n.type == "digest.analysis" for n in recording.notices) == leads)
+    sent = next(n for n in recording.notices if n.type == "digest.analysis")
+    assert sent.content.startswith("运营分析（") and "A 类告警7次" in sent.content and sent.category == "digest"
+    assert daemon.send_analysis(until=today) == 0  # once per week and department
+
+
+def test_a_weekly_time_that_cannot_work_is_refused_naming_the_setting(write_config):
+    bad = write_config({"stats": {"analysis_at": "monday 9"}})
+    with pytest.raises(config.ConfigError) as refused:
+        config.load(bad)
+    assert any("stats.analysis_at: must be a weekday and a time, e.g. mon 09:00" in p for p in refused.value.problems)
