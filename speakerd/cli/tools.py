@@ -18,7 +18,9 @@ def cmd_stub(args: argparse.Namespace) -> int:
     from speakerd.stub import SCENARIOS, StubServer
 
     setup_logging()
-    kwargs = {"count": args.count} if args.count is not None else {}
+    kwargs: dict[str, Any] = {"count": args.count} if args.count is not None else {}
+    if args.vip_threshold is not None:
+        kwargs["vip_threshold"] = args.vip_threshold
     events = SCENARIOS[args.scenario](**kwargs)
     try:
         server = StubServer(events, pace=args.pace, token=args.token, host=args.host, port=args.port)

@@ -31,18 +31,19 @@ CONSOLATION_AFTER = 3  # failed flash-sale attempts after which a buyer is owed 
 class Maker:
     """Makes events with a growing id and clock, and remembers the customers they are about."""
 
-    def __init__(self, seed: int, start: datetime, population: int = len(NAMES)) -> None:
+    def __init__(self, seed: int, start: datetime, population: int = len(NAMES), vip_threshold: float = VIP_THRESHOLD) -> None:
         self.rng = random.Random(seed)
+        self.vip_threshold = vip_threshold
         self.count = 0
         self.clock = start
         self.population = population
         self.spent: dict[str, float] = {}
 
     def customer(self, i: int | None = None) -> dict[str, Any]:
-        """One of the shop's customers, VIP once their spending so far reaches VIP_THRESHOLD."""
+        """One of the shop's customers, VIP once their spending so far reaches the threshold (VIP_THRESHOLD by default)."""
         i = self.rng.randrange(self.population) if i is None else i
         uid = f"u-{100 + i}"
-        return {"id": uid, "name": NAMES[i % len(NAMES)], "tier": "vip" if self.spent.get(uid, 0.0) >= VIP_THRESHOLD else "normal"}
+        return {"id": uid, "name": NAMES[i % len(NAMES)], "tier": "vip" if self.spent.get(uid, 0.0) >= self.vip_threshold else "normal"}
 
     def phone(self, user: dict[str, Any]) -> str:
         return f"139{int(user['id'][2:]):04d}{sum(map(ord, user['name'])) % 10000:04d}"
@@ -76,11 +77,11 @@ def paid(m: Maker, user: dict[str, Any] | None = None, app: str | None = None, v
     order = m.event("order.paid", app, lambda n: f"客户{n}已支付订单{oid}，实付{amount:.2f}元，用时{minutes}分钟下单",
                     {"order_id": oid, "amount": amount, "minutes_to_order": minutes}, user)
     m.spent[user["id"]] = before + amount
-    if vip_event and before < VIP_THRESHOLD <= before + amount:
+    if vip_event and before < m.vip_threshold <= before + amount:
         total = before + amount
         reached = m.customer(int(user["id"][2:]) - 100)
         return [order, m.event("member.vip_reached", app, lambda n: f"客户{n}累计消费{total:.2f}元，成为VIP客户",
-                                {"spent": round(total, 2), "threshold": VIP_THRESHOLD}, reached)]
+                                {"spent": round(total, 2), "threshold": m.vip_threshold}, reached)]
     return [order]
 
 

@@ -84,9 +84,9 @@ def _start(start: datetime | None) -> datetime:
     return start or datetime.now(CST).replace(microsecond=0)
 
 
-def office(count: int = 120, seed: int = 1, start: datetime | None = None) -> list[Any]:
+def office(count: int = 120, seed: int = 1, start: datetime | None = None, vip_threshold: float = families.VIP_THRESHOLD) -> list[Any]:
     """A working day's mix of every family, with resends and broken messages mixed in."""
-    day = _Office(families.Maker(seed, _start(start)))
+    day = _Office(families.Maker(seed, _start(start), vip_threshold=vip_threshold))
     makers, weights = zip(*day.mix())
     events, bad = [], [e for e, _ in malformed_events()]
     for i in range(count):
@@ -100,18 +100,18 @@ def office(count: int = 120, seed: int = 1, start: datetime | None = None) -> li
     return events
 
 
-def flash_sale(count: int = 10000, seed: int = 2, start: datetime | None = None) -> list[Any]:
+def flash_sale(count: int = 10000, seed: int = 2, start: datetime | None = None, vip_threshold: float = families.VIP_THRESHOLD) -> list[Any]:
     """A burst of paid orders from one flash sale, as fast as the platform can send them (the benchmarks' load).
 
     Customers come from a crowd of ``count // 2``; one is VIP once their spending reaches the threshold.
     """
-    m = families.Maker(seed, _start(start), population=max(15, count // 2))
+    m = families.Maker(seed, _start(start), population=max(15, count // 2), vip_threshold=vip_threshold)
     return [event for _ in range(count) for event in families.paid(m, vip_event=False)]
 
 
-def orders(count: int = 60, seed: int = 4, start: datetime | None = None) -> list[Any]:
+def orders(count: int = 60, seed: int = 4, start: datetime | None = None, vip_threshold: float = families.VIP_THRESHOLD) -> list[Any]:
     """Order monitoring alone: paid (with the time to order), A alerts (why), B alerts, VIP reached."""
-    m = families.Maker(seed, _start(start))
+    m = families.Maker(seed, _start(start), vip_threshold=vip_threshold)
     makers = [lambda: families.paid(m), lambda: families.abandoned(m), lambda: families.browsed(m), lambda: families.created(m)]
     events: list[Any] = []
     while len(events) < count:
@@ -119,7 +119,7 @@ def orders(count: int = 60, seed: int = 4, start: datetime | None = None) -> lis
     return events
 
 
-def members(count: int = 30, seed: int = 5, start: datetime | None = None) -> list[Any]:
+def members(count: int = 30, seed: int = 5, start: datetime | None = None, **_: Any) -> list[Any]:
     """Members from every channel; the first joins from three channels (two merges)."""
     m, book = families.Maker(seed, _start(start)), families.Members()
     first = m.customer(0)
@@ -129,7 +129,7 @@ def members(count: int = 30, seed: int = 5, start: datetime | None = None) -> li
     return events
 
 
-def campaigns(count: int = 30, seed: int = 6, start: datetime | None = None) -> list[Any]:
+def campaigns(count: int = 30, seed: int = 6, start: datetime | None = None, **_: Any) -> list[Any]:
     """Campaigns through review; the first fails review twice before it passes; the platform's monitor now and then."""
     m, book = families.Maker(seed, _start(start)), families.Campaigns()
     first = families.CAMPAIGNS[0]
@@ -141,12 +141,12 @@ def campaigns(count: int = 30, seed: int = 6, start: datetime | None = None) -> 
     return events
 
 
-def flash_sale_day(count: int = 200, seed: int = 7, start: datetime | None = None) -> list[Any]:
+def flash_sale_day(count: int = 200, seed: int = 7, start: datetime | None = None, vip_threshold: float = families.VIP_THRESHOLD) -> list[Any]:
     """One flash sale as its family tells it: started, orders and failed attempts, sold out, results, consolations.
 
     One buyer fails five times; a consolation goes to each who failed CONSOLATION_AFTER times or more.
     """
-    m, sales = families.Maker(seed, _start(start), population=max(15, 2 * count)), families.FlashSales()
+    m, sales = families.Maker(seed, _start(start), population=max(15, 2 * count), vip_threshold=vip_threshold), families.FlashSales()
     product, stock, unlucky = families.PRODUCTS[1], max(1, count // 2), m.customer(3)
     events = sales.started(m, product, stock)
     for i in range(stock):
