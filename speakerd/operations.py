@@ -1,9 +1,8 @@
 """The operations reports: the order funnel, VIP customers, members by channel, campaigns and flash sales.
 
 Read from the ``facts`` sums kept at ingest (:mod:`speakerd.business`), per
-local day, so any range answers in milliseconds and survives expiry. The
-one exception is counting distinct customers (VIP share of customers), which
-needs the messages themselves and so covers those still kept.
+local day, so any range answers in milliseconds and survives expiry;
+distinct paying customers from the ``customer_days`` table kept beside them.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from speakerd.stats import FIRST_DAY, LAST_DAY, _day_start, _next_day
+from speakerd.stats import FIRST_DAY, LAST_DAY
 
 if TYPE_CHECKING:
     from speakerd.store import Store
@@ -68,15 +67,14 @@ def _funnel(store: Store, first: str, last: str) -> list[Row]:
 
 def _vip(store: Store, first: str, last: str) -> list[Row]:
     facts = store.reports.fact_sums("vip", first, last, per_day=True)
-    start, end = _day_start(first), _day_start(_next_day(last) if last != LAST_DAY else LAST_DAY)
-    customers = {r["day"]: r for r in store.reports.paying_customers(start, end, per_day=True)}
+    customers = {r["day"]: r for r in store.reports.paying_customers(first, last, per_day=True)}
     days: dict[str, list[Row]] = defaultdict(list)
     for f in facts:
         days[f["day"]].append(f)
     rows = [_vip_row(day, found, customers.get(day)) for day, found in sorted(days.items())]
     if not rows:
         return []
-    return rows + [_vip_row(TOTAL, facts, (store.reports.paying_customers(start, end) or [None])[0])]
+    return rows + [_vip_row(TOTAL, facts, (store.reports.paying_customers(first, last) or [None])[0])]
 
 
 def _vip_row(label: str, facts: list[Row], customers: Row | None) -> Row:

@@ -210,3 +210,31 @@ def test_a_weekly_time_that_cannot_work_is_refused_naming_the_setting(write_conf
     with pytest.raises(config.ConfigError) as refused:
         config.load(bad)
     assert any("stats.analysis_at: must be a weekday and a time, e.g. mon 09:00" in p for p in refused.value.problems)
+
+
+def test_a_database_from_before_the_operations_reports_is_filled_from_its_messages_on_upgrade(tmp_path, shanghai):
+    import sqlite_utils
+
+    from speakerd.store import migrations
+
+    path = tmp_path / "old.db"
+    old = sqlite_utils.Database(path)
+    migrations.apply(old, stop_before="m009_facts")
+    base = {"created_at": "", "app": "taobao", "user_name": "客户", "category": "order", "classified_by": "type", "priority": 2}
+    old["messages"].insert_all([
+        {**base, "id": "p-1", "received_at": "2026-11-20T07:00:00+00:00", "type": "order.paid", "content": "c", "user_id": "u-1",
+         "user_tier": "vip", "data": json.dumps({"amount": 300, "minutes_to_order": 4})},
+        {**base, "id": "p-2", "received_at": "2026-11-20T08:00:00+00:00", "type": "order.paid", "content": "c", "user_id": "u-2",
+         "user_tier": "normal", "data": json.dumps({"amount": 100})},
+        {**base, "id": "a-1", "received_at": "2026-11-20T09:00:00+00:00", "type": "order.abandoned", "content": "c", "user_id": "u-3",
+         "user_tier": "normal", "data": json.dumps({"amount": 50, "cause": "timeout"})},
+    ])
+    old.close()
+    store = Store(path)
+    try:
+        funnel, vip = operations.report(store, "funnel")[-1], operations.report(store, "vip")[-1]
+        assert (funnel["paid"], funnel["a_alerts"], funnel["revenue"], funnel["cause_timeout"]) == (2, 1, 400.0, 1)
+        assert (vip["customers"], vip["vip_customers"], vip["vip_revenue"]) == (2, 1, 300.0)
+        assert operations.report(store, "funnel")[0]["day"] == "2026-11-20"  # the local day (Asia/Shanghai)
+    finally:
+        store.close()

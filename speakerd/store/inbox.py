@@ -43,13 +43,19 @@ class Inbox:
         )
 
     def count_facts(self, message: Message) -> None:
-        """Add the message's business figures (:mod:`speakerd.business`) to its local day's sums."""
+        """Add the message's business figures (:mod:`speakerd.business`) to its local day's sums, and a paying
+        customer to the day's customers."""
         found = facts(message)
-        if found:
-            day = self._conn.clock.now().astimezone().strftime("%Y-%m-%d")
-            self._conn.executemany("insert into facts (day, family, metric, key, n, total) values (?, ?, ?, ?, ?, ?)"
-                                   " on conflict do update set n = n + excluded.n, total = total + excluded.total",
-                                   [(day, *fact) for fact in found])
+        if not found:
+            return
+        day = self._conn.clock.now().astimezone().strftime("%Y-%m-%d")
+        self._conn.executemany("insert into facts (day, family, metric, key, n, total) values (?, ?, ?, ?, ?, ?)"
+                               " on conflict do update set n = n + excluded.n, total = total + excluded.total",
+                               [(day, *fact) for fact in found])
+        if message.type == "order.paid" and message.user.id:
+            self._conn.execute("insert into customer_days (day, user_id, vip) values (?, ?, ?)"
+                               " on conflict do update set vip = max(vip, excluded.vip)",
+                               [day, message.user.id, int(message.user.tier.lower() == "vip")])
 
     def last_staff(self, department: str) -> str | None:
         """Who was given the department's last message: the rotation goes on from there."""

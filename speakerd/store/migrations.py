@@ -127,7 +127,6 @@ def m009_facts(db: Database) -> None:
     db.table("facts").create({"day": str, "family": str, "metric": str, "key": str, "n": int, "total": float},
                              pk=("day", "family", "metric", "key"))
     db.table("facts").create_index(["family", "day"])
-    db.table("messages").create_index(["type", "received_at", "user_id", "user_tier"])
     rows = db.execute("select id, type, app, content, data, user_id, user_name, user_tier, received_at from messages"
                       " where type like 'order.%' or type like 'member.%' or type like 'campaign.%' or type like 'coupon.%'"
                       " or type like 'flashsale.%'")
@@ -139,3 +138,17 @@ def m009_facts(db: Database) -> None:
             for fact in facts(message):
                 db.execute("insert into facts (day, family, metric, key, n, total) values (?, ?, ?, ?, ?, ?)"
                            " on conflict do update set n = n + excluded.n, total = total + excluded.total", [day, *fact])
+
+
+@migrations()
+def m010_customer_days(db: Database) -> None:
+    """Who paid on each local day, and whether as VIP: distinct paying customers over any range, from a small table.
+
+    Counting them from the messages took a quarter of a second on a year of a busy shop, and stopped at
+    expiry. Filled from the paid orders already stored; the messages index that served the old way goes.
+    """
+    db.table("customer_days").create({"day": str, "user_id": str, "vip": int}, pk=("day", "user_id"))
+    db.execute("insert or ignore into customer_days (day, user_id, vip)"
+               " select date(received_at, 'localtime'), user_id, max(lower(user_tier) = 'vip') from messages"
+               " where type = 'order.paid' and user_id != '' group by 1, 2")
+    db.execute("drop index if exists idx_messages_type_received_at_user_id_user_tier")

@@ -47,14 +47,12 @@ class Reports:
             f"select {day} as day, metric, key, sum(n) as n, sum(total) as total from facts"
             " where family = ? and day between ? and ? group by 1, 2, 3 order by 1, 2, 3", [family, first_day, last_day])
 
-    def paying_customers(self, start: str, end: str, per_day: bool = False) -> list[dict[str, Any]]:
-        """``{day, customers, vip}``: distinct customers with a paid order received in [start, end) (UTC ISO), of them VIP."""
-        day = "date(received_at, 'localtime')" if per_day else "''"
+    def paying_customers(self, first_day: str, last_day: str, per_day: bool = False) -> list[dict[str, Any]]:
+        """``{day, customers, vip}``: distinct customers with a paid order on the local days, and of them VIP."""
+        day = "day" if per_day else "''"
         return self._conn.query(
-            f"select {day} as day, count(distinct user_id) as customers,"
-            " count(distinct case when lower(user_tier) = 'vip' then user_id end) as vip from messages"
-            " where type = 'order.paid' and received_at >= ? and received_at < ? and user_id != '' group by 1 order by 1",
-            [start, end])
+            f"select {day} as day, count(distinct user_id) as customers, count(distinct case when vip then user_id end) as vip"
+            " from customer_days where day between ? and ? group by 1 order by 1", [first_day, last_day])
 
     def ack_seconds_count(self, by: str, key: str, bounds: tuple[str, str] | None) -> int:
         """How many assignments of department/staff ``key`` were acknowledged (assigned within ``bounds``)."""
