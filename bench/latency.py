@@ -83,8 +83,8 @@ def run(mode, count, folder, rng):
     stub = StubServer([], pace=0).start()
     sink = TimingSink()
 
-    def outputs(cfg, store, current):
-        found = build_outputs(cfg, store, current)
+    def outputs(cfg, store, current, **parts):
+        found = build_outputs(cfg, store, current, **parts)
         speech = next(o for o in found if o.name == "speech")
         speech.sink = sink
         return found

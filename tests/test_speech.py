@@ -5,6 +5,7 @@ with ALSA_CONFIG_PATH, records exactly what PortAudio played, one file per
 announcement. Everything above it (sounddevice, PortAudio, the voices) is real.
 """
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -587,3 +588,24 @@ def test_the_fixed_alert_phrases_need_the_mandarin_voice_only():
     from speakerd.health import fixed_phrases
 
     assert {lang for phrase in fixed_phrases() for lang, _ in text.runs(text.normalize(phrase))} == {"zh"}
+
+
+def test_the_fixed_phrases_are_prepared_only_while_the_device_is_quiet(tmp_path):
+    """Regression: made all at once at start-up, they held the voice for seconds while announcements waited."""
+    from speakerd import config as config_mod
+    from speakerd.clock import FakeClock
+    from speakerd.outputs.speech import WARM_WHEN_QUIET_FOR, SpeechOutput
+
+    cfg = config_mod.parse_text((Path(__file__).parent.parent / "config.yaml").read_text(encoding="utf-8"))
+    settings = dataclasses.replace(cfg.speech, device=f"wav:{tmp_path / 'played'}",
+                                   voices=config_mod.VoicesConfig(zh="espeak", en="espeak"))
+    clock = FakeClock()
+    output = SpeechOutput(settings, lambda: cfg, tmp_path / "cache", phrases=["技术告警，测试一", "技术告警，测试二"], clock=clock)
+    try:
+        output.say("你好")  # speaking: the phrases wait
+        time.sleep(1.5)
+        assert not (tmp_path / "cache" / "phrases").exists()
+        clock.advance(seconds=WARM_WHEN_QUIET_FOR)
+        assert wait_until(lambda: len(list((tmp_path / "cache" / "phrases").glob("*.wav"))) == 2, timeout=20)
+    finally:
+        output.close()

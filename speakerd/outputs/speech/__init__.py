@@ -2,9 +2,9 @@
 
 One announcement at a time, most urgent first: the dispatcher hands this
 output one notice at a time in priority order, so a critical message jumps
-the queue but never cuts a sentence in half. Sentences are synthesised on a
-helper thread while the one before is playing, so the first is heard while
-the rest is still being made. Fixed phrases (technical alerts, recovery)
+the queue but never cuts a sentence in half. Sentences are synthesised clause
+by clause (in the voice process) on a helper thread while the one before is
+playing, so the first clause is heard while the rest is still being made. Fixed phrases (technical alerts, recovery)
 are synthesised at start-up and kept on disk: they play at once, and still
 play when synthesis fails. ``deliver`` returns once the sound has played, so
 the outbox records an announcement as done only when it was heard.
@@ -20,7 +20,7 @@ import hashlib
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 GAP = np.zeros(int(0.12 * OUTPUT_RATE), np.float32)
+WARM_WHEN_QUIET_FOR = 5.0  # seconds without speaking before a fixed phrase is prepared
 
 
 def spoken_text(notice: Notice, category: Category | None, limit: int) -> str:
@@ -63,15 +64,18 @@ class Speaker:
 
     def sentence(self, sentence: str, lang: str | None = None) -> tuple[np.ndarray, list[str]]:
         """``(samples, engines)`` for one sentence; cached phrases come from disk."""
+        parts = list(self.parts(sentence, lang))
+        return (np.concatenate([p for p, _ in parts]) if parts else np.zeros(0, np.float32)), [e for _, used in parts for e in used]
+
+    def parts(self, sentence: str, lang: str | None = None) -> Iterator[tuple[np.ndarray, list[str]]]:
+        """``(samples, engines)`` of one sentence as they are made (clause by clause), the engine named with a run's first part."""
         cached = self._cache_path(sentence)
         if cached.exists():
-            return _read_wav(cached), ["cache"]
-        parts, engines = [], []
+            yield _read_wav(cached), ["cache"]
+            return
         for run_lang, run in ([(lang, sentence)] if lang else text.runs(sentence)):
-            samples, engine = self.voices.synthesize(run_lang, run)
-            parts.append(samples)
-            engines.append(f"{run_lang}:{engine}")
-        return (np.concatenate(parts) if parts else np.zeros(0, np.float32)), engines
+            for i, (samples, engine) in enumerate(self.voices.stream(run_lang, run)):
+                yield samples, [f"{run_lang}:{engine}"] if i == 0 else []
 
     def sentences(self, spoken: str, lang: str | None = None) -> list[str]:
         return [spoken] if lang == "en" else text.sentences(spoken)
@@ -140,12 +144,20 @@ class SpeechOutput:
             self._warm.start()
 
     def _remember_fixed_phrases(self) -> None:
+        """Synthesise the fixed phrases one by one while the device is quiet: a live announcement never waits for
+        more than the one phrase being made (it did, for the whole batch, when they were made at start-up at once)."""
         try:
             for phrase in self._phrases:
+                while not self._quiet():
+                    if self._closing.wait(0.5):
+                        return
                 self.speaker.remember(phrase)
             logger.info("speech: %d fixed phrases ready", len(self._phrases))
         except Exception as exc:  # noqa: BLE001 - they are then synthesised when needed
             logger.warning("speech: fixed phrases not prepared: %s", exc)
+
+    def _quiet(self) -> bool:
+        return not self._playing.locked() and self._clock.monotonic() - self._last_spoke >= WARM_WHEN_QUIET_FOR
 
     def explain(self, written: str, lang: str | None = None) -> list[str]:
         """``speakerd say --explain``: one tab-separated line per run of ``written`` (language, engine, words, pinyin).
@@ -199,13 +211,15 @@ class SpeechOutput:
             return chimes.chime("ding")
 
     def _speak(self, spoken, lang=None):
-        """Play sentence by sentence while the next is synthesised; return the engines used."""
+        """Play clause by clause while the next is synthesised; return the engines used."""
         ready = queue.Queue(maxsize=2)
 
         def produce() -> None:
             try:
                 for sentence in self.speaker.sentences(spoken, lang):
-                    ready.put(self.speaker.sentence(sentence, lang))
+                    for part in self.speaker.parts(sentence, lang):
+                        ready.put(part)
+                    ready.put((GAP, []))
             except VoiceUnavailable as exc:
                 ready.put(OutputError(f"no voice can speak: {exc}"))
             except VoiceProcessError as exc:
@@ -220,7 +234,7 @@ class SpeechOutput:
             if isinstance(item, OutputError):
                 raise item
             samples, used = item
-            self.sink.write(np.concatenate([samples, GAP]))
+            self.sink.write(samples)
             engines += used
         return engines
 

