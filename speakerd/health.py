@@ -38,8 +38,8 @@ KIND_TEXT = {
     "network": ("设备没有网络（无法解析地址或没有路由）", "请检查网线或无线网络"),
     "unreachable": ("连不上平台（连接被拒绝或超时）", "请检查平台服务是否在运行"),
     "server": ("平台服务出错", "请联系平台的技术人员"),
-    "auth": ("平台拒绝了设备的令牌", "请在设置页检查平台令牌"),
-    "not_found": ("平台地址不对", "请在设置页检查平台地址"),
+    "auth": ("平台拒绝了设备的令牌", "请在设置页检查平台令牌（platform.token）"),
+    "not_found": ("平台地址不对", "请在设置页检查平台地址（platform.url）"),
     "garbage": ("平台返回了无法识别的数据", "请联系平台的技术人员"),
     "slow": ("平台响应太慢（回答迟迟不完）", "请联系平台的技术人员"),
     "disk_full": ("设备存储空间快满了", "请清理设备的磁盘"),
@@ -56,7 +56,7 @@ KIND_TEXT = {
 def alert_phrase(kind: str, fallback: str = "") -> str:
     """A technical alert as spoken: what is wrong and what to do; the bracketed detail is for the screen, not the ear."""
     what, todo = KIND_TEXT.get(kind, (fallback, "请查看设备日志"))
-    return f"技术告警，{re.sub(r'（[^）]*）', '', what)}，{todo}。"
+    return re.sub(r"（[^）]*）", "", f"技术告警，{what}，{todo}。")
 
 
 def recovery_phrase(subject: str) -> str:

@@ -609,3 +609,11 @@ def test_the_fixed_phrases_are_prepared_only_while_the_device_is_quiet(tmp_path)
         assert wait_until(lambda: len(list((tmp_path / "cache" / "phrases").glob("*.wav"))) == 2, timeout=20)
     finally:
         output.close()
+
+
+def test_say_explain_names_the_pinyin_espeak_is_fed_too(write_config):
+    """--explain works for every engine: espeak-ng's Mandarin gets speakerd's pinyin, a piper voice none."""
+    path = write_config({**fast_platform("http://127.0.0.1:9"), "speech": {"voices": {"zh": "espeak", "en": "espeak"}}})
+    shown = run_say(["--explain", "请审核VIP订单，customer waiting", "-c", str(path)])
+    assert shown.stdout.splitlines() == ["zh\tespeak\t请审核V I P订单，\tqing2 shen3 he2 wei1 ai4 pi4 ding4 dan1",
+                                         "en\tespeak\tcustomer waiting"], shown.stderr
