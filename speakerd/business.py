@@ -48,7 +48,8 @@ def _paid(m: Message) -> list[Fact]:
 
 def _rejected(m: Message) -> list[Fact]:
     campaign = _text(m.data.get("campaign"), "?")
-    words = m.data.get("words") if isinstance(m.data.get("words"), list) else []
+    found = m.data.get("words")
+    words: list[Any] = found if isinstance(found, list) else []
     return [Fact("campaign", "rejected", campaign, 1, 0.0), *(Fact("campaign", "word", _text(w), 1, 0.0) for w in words[:20] if _text(w))]
 
 

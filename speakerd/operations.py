@@ -39,8 +39,8 @@ def _ratio(part: float, whole: float) -> float | None:
 
 
 def _funnel_row(label: str, facts: list[Row]) -> Row:
-    n = defaultdict(int)
-    totals = defaultdict(float)
+    n: dict[str, int] = defaultdict(int)
+    totals: dict[str, float] = defaultdict(float)
     causes: dict[str, int] = defaultdict(int)
     for f in facts:
         n[f["metric"]] += f["n"]
@@ -74,7 +74,8 @@ def _vip(store: Store, first: str, last: str) -> list[Row]:
     rows = [_vip_row(day, found, customers.get(day)) for day, found in sorted(days.items())]
     if not rows:
         return []
-    return rows + [_vip_row(TOTAL, facts, (store.reports.paying_customers(first, last) or [None])[0])]
+    whole = store.reports.paying_customers(first, last)
+    return rows + [_vip_row(TOTAL, facts, whole[0] if whole else None)]
 
 
 def _vip_row(label: str, facts: list[Row], customers: Row | None) -> Row:
@@ -108,7 +109,8 @@ def _channel(store: Store, first: str, last: str) -> list[Row]:
     rows = [{"channel": key, "joined": _n(m, "joined"), "merged": _n(m, "merged"), "share_of_new": _ratio(_n(m, "joined"), joined_all)}
             for key, m in sorted(found.items(), key=lambda kv: (-_n(kv[1], "joined"), kv[0]))]
     if rows:
-        rows.append({"channel": TOTAL, "joined": joined_all, "merged": sum(r["merged"] for r in rows), "share_of_new": 1.0 if joined_all else None})
+        merged = sum(_n(m, "merged") for m in found.values())
+        rows.append({"channel": TOTAL, "joined": joined_all, "merged": merged, "share_of_new": 1.0 if joined_all else None})
     return rows
 
 

