@@ -617,3 +617,22 @@ def test_say_explain_names_the_pinyin_espeak_is_fed_too(write_config):
     shown = run_say(["--explain", "请审核VIP订单，customer waiting", "-c", str(path)])
     assert shown.stdout.splitlines() == ["zh\tespeak\t请审核V I P订单，\tqing2 shen3 he2 wei1 ai4 pi4 ding4 dan1",
                                          "en\tespeak\tcustomer waiting"], shown.stderr
+
+
+def test_closing_mid_sentence_starts_no_new_voice_process(voice_process, caplog):
+    import signal
+    import threading
+
+    from speakerd.outputs.speech.voice_process import VoiceProcessError
+
+    process = voice_process()
+    process.synthesize("zh", "你好")
+    first = process.pid
+    os.kill(first, signal.SIGSTOP)  # mid-sentence when the daemon stops
+    failed = []
+    asking = threading.Thread(target=lambda: failed.append(pytest.raises(VoiceProcessError, process.synthesize, "zh", "客户已付款")))
+    asking.start()
+    time.sleep(0.3)
+    process.close()
+    asking.join(10)
+    assert failed and process.pid is None and "starting it again" not in caplog.text

@@ -4,9 +4,10 @@ One announcement at a time, most urgent first: the dispatcher hands this
 output one notice at a time in priority order, so a critical message jumps
 the queue but never cuts a sentence in half. Sentences are synthesised clause
 by clause (in the voice process) on a helper thread while the one before is
-playing, so the first clause is heard while the rest is still being made. Fixed phrases (technical alerts, recovery)
-are synthesised at start-up and kept on disk: they play at once, and still
-play when synthesis fails. ``deliver`` returns once the sound has played, so
+playing, so the first clause is heard while the rest is still being made.
+Fixed phrases (technical alerts, recovery) are synthesised whenever the
+device is quiet and kept on disk: they play at once, and still play when
+synthesis fails. ``deliver`` returns once the sound has played, so
 the outbox records an announcement as done only when it was heard.
 
 Whether to speak at all (snooze, quiet hours, stale announcements, one
@@ -192,6 +193,7 @@ class SpeechOutput:
 
     def _unload_when_idle(self) -> None:
         limit = self.settings.unload_after * 60
+
         def idle() -> bool:
             return bool(self.speaker.voices.loaded) and self._clock.monotonic() - self._last_spoke > limit and not self._warm.is_alive()
 

@@ -4,8 +4,9 @@ A neural voice holds 100–450 MiB once it has spoken, and its native
 runtime can crash or hang. Run in the daemon, either would take the panel,
 push and polling with it. Here the voices live in a child process that the
 daemon starts on the first sentence and talks to over a pipe: one JSON
-line asks, one JSON line answers, followed by the samples as raw float32
-at OUTPUT_RATE. The daemon closes the pipe after ``speech.unload_after`` of
+line asks; the answer comes in frames, a JSON line each followed by its
+samples as raw float32 at OUTPUT_RATE, one frame per clause as soon as it is
+made. The daemon closes the pipe after ``speech.unload_after`` of
 silence, and the child exits, giving every byte back; a child that dies or
 stops answering is killed and started again, and the sentence it owed is
 reported as failed, so the outbox plays it again.
@@ -141,15 +142,16 @@ class VoiceProcess:
         if child is not None and child.poll() is None:
             child.kill()
 
-    @staticmethod
-    def _again(exc: VoiceProcessError, may: bool) -> bool:
+    def _again(self, exc: VoiceProcessError, may: bool) -> bool:
         """Log why the voice process failed; whether to start it again for the same request (never after a hang:
-        it would likely hang again, and the outbox retries later)."""
-        again = may and not exc.hung
+        it would likely hang again, and the outbox retries later; never while the daemon stops)."""
+        again = may and not exc.hung and not self._closed
         logger.warning("speech: the voice process %s; %s", exc, "starting it again for this sentence" if again else "the announcement stays owed")
         return again
 
     def _running(self) -> subprocess.Popen:
+        if self._closed:  # close() ended the child under a request: no new one while the daemon stops
+            raise VoiceProcessError("is closed: the daemon is stopping", hung=True)
         if self._child is not None and self._child.poll() is not None:
             logger.warning("speech: the voice process had ended (%s); starting it again", _how(self._child.returncode))
             self._kill()
