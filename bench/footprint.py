@@ -123,6 +123,9 @@ def main():
         finally:
             proc.terminate()
             proc.wait(30)
+            said = [line.split(" INFO ", 1)[-1] for line in (folder / "daemon.log").read_text().splitlines()
+                    if "spoke " in line or "voice is" in line or "unloaded" in line]
+            print("the daemon's log of speech:\n  " + "\n  ".join(said))
 
 
 if __name__ == "__main__":
