@@ -53,15 +53,22 @@ def _rejected(m: Message) -> list[Fact]:
     return [Fact("campaign", "rejected", campaign, 1, 0.0), *(Fact("campaign", "word", _text(w), 1, 0.0) for w in words[:20] if _text(w))]
 
 
+def _sale(m: Message) -> str:
+    """A flash sale by its own name when the platform gives one (a product may be sold in several), else its product."""
+    return _text(m.data.get("sale")) or _text(m.data.get("product"), "?")
+
+
 def _result(m: Message) -> list[Fact]:
-    product = _text(m.data.get("product"), "?")
-    return [Fact("flash_sale", metric, product, 1, _number(m.data.get(field)))
-            for metric, field in (("winners", "winners"), ("failures", "failures"), ("failed_buyers", "failed_buyers"))]
+    return [Fact("flash_sale", metric, _sale(m), 1, _number(m.data.get(metric)))
+            for metric in ("winners", "failures", "failed_buyers", "repeat_failers")]
 
 
 def _one(family: str, metric: str, key_field: str = "", sum_field: str = "", default: str = "") -> Callable[[Message], list[Fact]]:
     def facts(m: Message) -> list[Fact]:
-        key = _text(m.data.get(key_field), default or "?") if key_field else ""
+        if key_field == "sale":
+            key = _sale(m)
+        else:
+            key = _text(m.data.get(key_field), default or "?") if key_field else ""
         return [Fact(family, metric, key, 1, _number(m.data.get(sum_field)) if sum_field else 0.0)]
     return facts
 
@@ -78,10 +85,10 @@ EXTRACTORS: dict[str, Callable[[Message], list[Fact]]] = {
     "campaign.rejected": _rejected,
     "campaign.shared": _one("campaign", "issued", "campaign", "coupons"),
     "coupon.verified": _one("campaign", "verified", "campaign"),
-    "flashsale.started": _one("flash_sale", "stock", "product", "stock"),
-    "flashsale.sold_out": _one("flash_sale", "sold_out", "product", "minutes"),
+    "flashsale.started": _one("flash_sale", "stock", "sale", "stock"),
+    "flashsale.sold_out": _one("flash_sale", "sold_out", "sale", "minutes"),
     "flashsale.result": _result,
-    "flashsale.consolation": _one("flash_sale", "consolations", "product", "failures"),
+    "flashsale.consolation": _one("flash_sale", "consolations", "sale", "failures"),
 }
 
 

@@ -150,10 +150,13 @@ def _flash_sale(store: Store, first: str, last: str) -> list[Row]:
 
 
 def _sale_row(label: str, metrics: list[dict[str, Row]]) -> Row:
-    return {"product": label, "sales": sum(_n(m, "stock") for m in metrics), "stock": int(sum(_sum(m, "stock") for m in metrics)),
-            "winners": int(sum(_sum(m, "winners") for m in metrics)), "failures": int(sum(_sum(m, "failures") for m in metrics)),
-            "failed_buyers": int(sum(_sum(m, "failed_buyers") for m in metrics)),
-            "consolations": sum(_n(m, "consolations") for m in metrics)}  # one per repeat failer
+    """A sale's figures (or all sales' in the total); ``repeat_failers`` failed twice or more, ``consolations`` are owed."""
+    def total(name: str) -> int:
+        return int(sum(_sum(m, name) for m in metrics))
+
+    return {"sale": label, "sales": sum(_n(m, "stock") for m in metrics), "stock": total("stock"), "winners": total("winners"),
+            "failures": total("failures"), "failed_buyers": total("failed_buyers"), "repeat_failers": total("repeat_failers"),
+            "consolations": sum(_n(m, "consolations") for m in metrics)}
 
 
 def previous_period(since: str, until: str) -> tuple[str, str]:
@@ -169,7 +172,7 @@ CHART: dict[str, tuple[str, str, str]] = {  # kind: (label column, whole, part)
     "vip": ("day", "revenue", "vip_revenue"),
     "channel": ("channel", "events", "joined"),
     "campaign": ("campaign", "reviews", "approved"),
-    "flash_sale": ("product", "buyers", "winners"),
+    "flash_sale": ("sale", "buyers", "winners"),
 }
 LEGEND = {  # (whole, part), in Chinese as the reports are read
     "funnel": ("下单尝试（支付+A+B）", "已支付"), "vip": ("成交额", "其中VIP"), "channel": ("会员事件（新增+合并）", "新会员"),

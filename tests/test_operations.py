@@ -51,7 +51,7 @@ def this_week(n):
                event(n(), "campaign.approved", {"campaign": "双十二"}), event(n(), "campaign.shared", {"campaign": "双十二", "coupons": 500})]
     events += [event(n(), "coupon.verified", {"campaign": "双十二"}) for _ in range(50)]
     events += [event(n(), "flashsale.started", {"product": "保温杯", "stock": 100}),
-               event(n(), "flashsale.result", {"product": "保温杯", "winners": 100, "failures": 30, "failed_buyers": 20}),
+               event(n(), "flashsale.result", {"product": "保温杯", "winners": 100, "failures": 30, "failed_buyers": 20, "repeat_failers": 6}),
                event(n(), "flashsale.consolation", {"product": "保温杯", "failures": 5}),
                event(n(), "flashsale.consolation", {"product": "保温杯", "failures": 3})]
     return events
@@ -114,7 +114,8 @@ def test_campaign(fortnight):
 def test_flash_sale(fortnight):
     store, _ = fortnight
     assert operations.report(store, "flash_sale", *THIS_WEEK)[0] == {
-        "product": "保温杯", "sales": 1, "stock": 100, "winners": 100, "failures": 30, "failed_buyers": 20, "consolations": 2}
+        "sale": "保温杯", "sales": 1, "stock": 100, "winners": 100, "failures": 30, "failed_buyers": 20, "repeat_failers": 6,
+        "consolations": 2}
 
 
 def test_the_analysis_says_what_changed_and_what_needs_attention(fortnight):
@@ -236,5 +237,26 @@ def test_a_database_from_before_the_operations_reports_is_filled_from_its_messag
         assert (funnel["paid"], funnel["a_alerts"], funnel["revenue"], funnel["cause_timeout"]) == (2, 1, 400.0, 1)
         assert (vip["customers"], vip["vip_customers"], vip["vip_revenue"]) == (2, 1, 300.0)
         assert operations.report(store, "funnel")[0]["day"] == "2026-11-20"  # the local day (Asia/Shanghai)
+    finally:
+        store.close()
+
+
+def test_each_flash_sale_is_its_own_row_even_for_the_same_product(tmp_path, shanghai):
+    from speakerd.stub import families
+
+    m, sales = families.Maker(3, datetime(2026, 11, 20, 10, tzinfo=CST)), families.FlashSales()
+    events = []
+    for stock in (50, 80):  # the same product sold twice
+        events += sales.started(m, "保温杯", stock)
+        for i in range(4):
+            sales.attempt_failed(m, "保温杯", m.customer(1 if stock == 50 else i))
+        events += sales.ended(m, "保温杯", stock, 12)
+    store = Store(tmp_path / "s.db")
+    try:
+        Ingest(config.load(EXAMPLE), store)(Batch(events, "1"), ["log"])
+        rows = operations.report(store, "flash_sale")
+        assert [(r["stock"], r["failures"], r["failed_buyers"], r["repeat_failers"], r["consolations"]) for r in rows] == [
+            (50, 4, 1, 1, 1), (80, 4, 4, 0, 0), (130, 8, 5, 1, 1)]
+        assert rows[0]["sale"].startswith("保温杯 11-20 ") and rows[0]["sale"] != rows[1]["sale"] and rows[2]["sale"] == "total"
     finally:
         store.close()

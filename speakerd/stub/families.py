@@ -210,10 +210,13 @@ class FlashSales:
     def __init__(self) -> None:
         self.failed: dict[tuple[str, str], int] = {}
         self.users: dict[str, dict[str, Any]] = {}
+        self.sale: dict[str, str] = {}  # product → the sale running: '保温杯 11-24 14:00'
 
     def started(self, m: Maker, product: str, stock: int) -> list[dict[str, Any]]:
-        return [m.event("flashsale.started", "wechat-mall", lambda n: f"秒杀“{product}”已开始，库存{stock}件",
-                        {"product": product, "stock": stock}, {"id": "platform", "name": "平台"})]
+        event = m.event("flashsale.started", "wechat-mall", lambda n: f"秒杀“{product}”已开始，库存{stock}件",
+                        {"product": product, "stock": stock}, {"id": "platform", "name": "平台"})
+        self.sale[product] = event["data"]["sale"] = f"{product} {event['created_at'][5:16].replace('T', ' ')}"
+        return [event]
 
     def attempt_failed(self, m: Maker, product: str, user: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """A failed attempt is no message of its own: it is counted for the sale's end."""
@@ -225,18 +228,19 @@ class FlashSales:
     def ended(self, m: Maker, product: str, stock: int, minutes: int) -> list[dict[str, Any]]:
         """Sold out, the results, then one consolation per buyer who failed CONSOLATION_AFTER times or more."""
         mine = {uid: n for (p, uid), n in self.failed.items() if p == product}
-        platform = {"id": "platform", "name": "平台"}
+        platform, sale = {"id": "platform", "name": "平台"}, self.sale.pop(product, product)
         events = [
             m.event("flashsale.sold_out", "wechat-mall", lambda n: f"秒杀商品“{product}”已售罄，用时{minutes}分钟",
-                    {"product": product, "stock": stock, "minutes": minutes}, platform),
+                    {"product": product, "sale": sale, "stock": stock, "minutes": minutes}, platform),
             m.event("flashsale.result", "wechat-mall",
                     lambda n: f"秒杀“{product}”结束：成交{stock}单，失败{sum(mine.values())}次（{len(mine)}人）",
-                    {"product": product, "winners": stock, "failures": sum(mine.values()), "failed_buyers": len(mine)}, platform),
+                    {"product": product, "sale": sale, "winners": stock, "failures": sum(mine.values()), "failed_buyers": len(mine),
+                     "repeat_failers": sum(1 for n in mine.values() if n >= 2)}, platform),
         ]
         for uid, failures in sorted(mine.items()):
             if failures >= CONSOLATION_AFTER:
                 events.append(m.event("flashsale.consolation", "wechat-mall", _consolation(product, failures),
-                                      {"product": product, "failures": failures}, self.users[uid]))
+                                      {"product": product, "sale": sale, "failures": failures}, self.users[uid]))
         for key in [k for k in self.failed if k[0] == product]:
             del self.failed[key]
         return events

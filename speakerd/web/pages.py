@@ -36,7 +36,7 @@ COLUMNS = {
     "new_vips": _l("New VIPs"), "channel": _l("Channel"), "joined": _l("New members"), "merged": _l("Merged"),
     "share_of_new": _l("Share of new members"), "campaign": _l("Campaign"), "submitted": _l("Submitted"), "approved": _l("Passed"),
     "rejected": _l("Failed"), "pass_rate": _l("Pass rate"), "coupons_issued": _l("Coupons issued"),
-    "coupons_verified": _l("Coupons used"), "use_rate": _l("Use rate"), "top_words": _l("Top sensitive words"), "product": _l("Product"),
+    "coupons_verified": _l("Coupons used"), "use_rate": _l("Use rate"), "top_words": _l("Top sensitive words"), "sale": _l("Flash sale"), "repeat_failers": _l("Failed twice or more"),
     "sales": _l("Sales"), "stock": _l("Stock"), "winners": _l("Winners"), "failures": _l("Failed attempts"),
     "failed_buyers": _l("Buyers who failed"), "consolations": _l("Consolation coupons"),
 }
