@@ -86,3 +86,11 @@ def test_the_office_mix_has_every_family():
     types = {e.get("type") for e in SCENARIOS["office"](600, seed=3) if isinstance(e, dict)}
     assert {"order.paid", "order.abandoned", "order.browsed", "member.joined", "member.merged", "member.vip_reached",
             "campaign.rejected", "campaign.approved", "flashsale.started", "flashsale.sold_out", "monitor.service_down"} <= types
+
+
+def test_the_consolation_count_is_the_stubs_setting():
+    """--consolation-after: the platform's rule for who is owed a consolation coupon."""
+    for after in (3, 5, 6):
+        owed = {e["user"]["id"]: e["data"]["failures"] for e in SCENARIOS["flash-sale"](consolation_after=after)
+                if e["type"] == "flashsale.consolation"}
+        assert ("u-103" in owed) == (after <= 5) and all(n >= after for n in owed.values())

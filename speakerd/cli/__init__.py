@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="which events to serve: the office mix (default), one family, or flash-orders (a burst of paid orders)")
     p.add_argument("--count", type=int, help="how many events the scenario makes")
     p.add_argument("--vip-threshold", type=float, help="spending (yuan) from which the platform counts a customer as VIP (default 1000)")
+    p.add_argument("--consolation-after", type=int, help="failed flash-sale attempts after which a buyer is owed a consolation coupon (default 3)")
     p.add_argument("--pace", type=float, default=3.0, help="seconds between two events; 0 serves them all at once (default 3)")
     p.add_argument("--token", default="demo-token", help="bearer token clients must send (default demo-token)")
 

@@ -21,6 +21,8 @@ def cmd_stub(args: argparse.Namespace) -> int:
     kwargs: dict[str, Any] = {"count": args.count} if args.count is not None else {}
     if args.vip_threshold is not None:
         kwargs["vip_threshold"] = args.vip_threshold
+    if args.consolation_after is not None:
+        kwargs["consolation_after"] = args.consolation_after
     events = SCENARIOS[args.scenario](**kwargs)
     try:
         server = StubServer(events, pace=args.pace, token=args.token, host=args.host, port=args.port)

@@ -205,9 +205,10 @@ def service_alert(m: Maker) -> list[dict[str, Any]]:
 
 
 class FlashSales:
-    """A sale starts, sells out, reports its results; a buyer failing CONSOLATION_AFTER times is owed a coupon."""
+    """A sale starts, sells out, reports its results; a buyer failing ``consolation_after`` times is owed a coupon."""
 
-    def __init__(self) -> None:
+    def __init__(self, consolation_after: int = CONSOLATION_AFTER) -> None:
+        self.consolation_after = consolation_after
         self.failed: dict[tuple[str, str], int] = {}
         self.users: dict[str, dict[str, Any]] = {}
         self.sale: dict[str, str] = {}  # product → the sale running: '保温杯 11-24 14:00'
@@ -226,7 +227,7 @@ class FlashSales:
         return []
 
     def ended(self, m: Maker, product: str, stock: int, minutes: int) -> list[dict[str, Any]]:
-        """Sold out, the results, then one consolation per buyer who failed CONSOLATION_AFTER times or more."""
+        """Sold out, the results, then one consolation per buyer who failed ``consolation_after`` times or more."""
         mine = {uid: n for (p, uid), n in self.failed.items() if p == product}
         platform, sale = {"id": "platform", "name": "平台"}, self.sale.pop(product, product)
         events = [
@@ -238,7 +239,7 @@ class FlashSales:
                      "repeat_failers": sum(1 for n in mine.values() if n >= 2)}, platform),
         ]
         for uid, failures in sorted(mine.items()):
-            if failures >= CONSOLATION_AFTER:
+            if failures >= self.consolation_after:
                 events.append(m.event("flashsale.consolation", "wechat-mall", _consolation(product, failures),
                                       {"product": product, "sale": sale, "failures": failures}, self.users[uid]))
         for key in [k for k in self.failed if k[0] == product]:

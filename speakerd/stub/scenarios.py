@@ -23,8 +23,9 @@ CST = timezone(timedelta(hours=8))
 class _Office:
     """A working day across the shop's systems: each pick advances one family."""
 
-    def __init__(self, m: families.Maker) -> None:
-        self.m, self.members, self.campaigns, self.sales = m, families.Members(), families.Campaigns(), families.FlashSales()
+    def __init__(self, m: families.Maker, consolation_after: int = families.CONSOLATION_AFTER) -> None:
+        self.m, self.members, self.campaigns = m, families.Members(), families.Campaigns()
+        self.sales = families.FlashSales(consolation_after)
         self.sale: tuple[str, int] | None = None  # the flash sale running: product, stock
 
     def flash(self) -> list[Any]:
@@ -84,9 +85,10 @@ def _start(start: datetime | None) -> datetime:
     return start or datetime.now(CST).replace(microsecond=0)
 
 
-def office(count: int = 120, seed: int = 1, start: datetime | None = None, vip_threshold: float = families.VIP_THRESHOLD) -> list[Any]:
+def office(count: int = 120, seed: int = 1, start: datetime | None = None, vip_threshold: float = families.VIP_THRESHOLD,
+           consolation_after: int = families.CONSOLATION_AFTER) -> list[Any]:
     """A working day's mix of every family, with resends and broken messages mixed in."""
-    day = _Office(families.Maker(seed, _start(start), vip_threshold=vip_threshold))
+    day = _Office(families.Maker(seed, _start(start), vip_threshold=vip_threshold), consolation_after)
     makers, weights = zip(*day.mix())
     events, bad = [], [e for e, _ in malformed_events()]
     for i in range(count):
@@ -100,7 +102,8 @@ def office(count: int = 120, seed: int = 1, start: datetime | None = None, vip_t
     return events
 
 
-def flash_sale(count: int = 10000, seed: int = 2, start: datetime | None = None, vip_threshold: float = families.VIP_THRESHOLD) -> list[Any]:
+def flash_sale(count: int = 10000, seed: int = 2, start: datetime | None = None, vip_threshold: float = families.VIP_THRESHOLD,
+               **_: Any) -> list[Any]:
     """A burst of paid orders from one flash sale, as fast as the platform can send them (the benchmarks' load).
 
     Customers come from a crowd of ``count // 2``; one is VIP once their spending reaches the threshold.
@@ -109,7 +112,8 @@ def flash_sale(count: int = 10000, seed: int = 2, start: datetime | None = None,
     return [event for _ in range(count) for event in families.paid(m, vip_event=False)]
 
 
-def orders(count: int = 60, seed: int = 4, start: datetime | None = None, vip_threshold: float = families.VIP_THRESHOLD) -> list[Any]:
+def orders(count: int = 60, seed: int = 4, start: datetime | None = None, vip_threshold: float = families.VIP_THRESHOLD,
+           **_: Any) -> list[Any]:
     """Order monitoring alone: paid (with the time to order), A alerts (why), B alerts, VIP reached."""
     m = families.Maker(seed, _start(start), vip_threshold=vip_threshold)
     makers = [lambda: families.paid(m), lambda: families.abandoned(m), lambda: families.browsed(m), lambda: families.created(m)]
@@ -141,12 +145,14 @@ def campaigns(count: int = 30, seed: int = 6, start: datetime | None = None, **_
     return events
 
 
-def flash_sale_day(count: int = 200, seed: int = 7, start: datetime | None = None, vip_threshold: float = families.VIP_THRESHOLD) -> list[Any]:
+def flash_sale_day(count: int = 200, seed: int = 7, start: datetime | None = None, vip_threshold: float = families.VIP_THRESHOLD,
+                   consolation_after: int = families.CONSOLATION_AFTER) -> list[Any]:
     """One flash sale as its family tells it: started, orders and failed attempts, sold out, results, consolations.
 
     One buyer fails five times; a consolation goes to each who failed CONSOLATION_AFTER times or more.
     """
-    m, sales = families.Maker(seed, _start(start), population=max(15, 2 * count), vip_threshold=vip_threshold), families.FlashSales()
+    m = families.Maker(seed, _start(start), population=max(15, 2 * count), vip_threshold=vip_threshold)
+    sales = families.FlashSales(consolation_after)
     product, stock, unlucky = families.PRODUCTS[1], max(1, count // 2), m.customer(3)
     events = sales.started(m, product, stock)
     for i in range(stock):
