@@ -24,7 +24,7 @@ TOTAL = "total"
 
 def report(store: Store, kind: str, since: str | None = None, until: str | None = None) -> list[Row]:
     """Rows of ``kind`` for the local days ``since``…``until``: per day (funnel, vip) or per channel, campaign or
-    product, and a last row ``total`` for the whole range."""
+    flash sale, and a last row ``total`` for the whole range."""
     first, last = since or FIRST_DAY, until or LAST_DAY
     if kind == "funnel":
         return _funnel(store, first, last)
@@ -38,7 +38,7 @@ def _ratio(part: float, whole: float) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def _funnel_row(label: str, facts: list[Row]) -> Row:
+def _funnel_row(label: str, facts: list[Row], all_causes: set[str]) -> Row:
     n: dict[str, int] = defaultdict(int)
     totals: dict[str, float] = defaultdict(float)
     causes: dict[str, int] = defaultdict(int)
@@ -51,7 +51,7 @@ def _funnel_row(label: str, facts: list[Row]) -> Row:
            "conversion": _ratio(n["paid"], n["paid"] + n["abandoned"] + n["browsed"]),
            "avg_minutes_to_order": round(totals["minutes"] / n["minutes"], 1) if n["minutes"] else None,
            "revenue": round(totals["paid"], 2), "abandoned_amount": round(totals["abandoned"], 2)}
-    for cause in sorted(set(CAUSES) | set(causes)):
+    for cause in sorted(set(CAUSES) | all_causes):  # the same columns on every row, a cause the platform adds too
         row[f"cause_{cause}"] = causes.get(cause, 0)
     return row
 
@@ -61,8 +61,9 @@ def _funnel(store: Store, first: str, last: str) -> list[Row]:
     days: dict[str, list[Row]] = defaultdict(list)
     for f in per_day:
         days[f["day"]].append(f)
-    rows = [_funnel_row(day, facts) for day, facts in sorted(days.items())]
-    return rows + [_funnel_row(TOTAL, per_day)] if rows else []
+    causes = {f["key"] for f in per_day if f["metric"] == "abandoned"}
+    rows = [_funnel_row(day, facts, causes) for day, facts in sorted(days.items())]
+    return rows + [_funnel_row(TOTAL, per_day, causes)] if rows else []
 
 
 def _vip(store: Store, first: str, last: str) -> list[Row]:

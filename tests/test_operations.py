@@ -260,3 +260,19 @@ def test_each_flash_sale_is_its_own_row_even_for_the_same_product(tmp_path, shan
         assert rows[0]["sale"].startswith("保温杯 11-20 ") and rows[0]["sale"] != rows[1]["sale"] and rows[2]["sale"] == "total"
     finally:
         store.close()
+
+
+def test_a_cause_the_platform_adds_is_a_column_on_every_day(tmp_path, shanghai):
+    """Regression: a cause seen on a later day only was a column of that day's row, dropped from the table and CSV."""
+    clock = FakeClock(datetime(2026, 11, 20, 15, 0, tzinfo=CST))
+    store = Store(tmp_path / "s.db", clock)
+    try:
+        ingest = Ingest(config.load(EXAMPLE), store)
+        ingest(Batch([event(1, "order.abandoned", {"cause": "timeout"})], "1"), ["log"])
+        clock.set(datetime(2026, 11, 21, 15, 0, tzinfo=CST))
+        ingest(Batch([event(2, "order.abandoned", {"cause": "address_invalid"})], "2"), ["log"])
+        rows = operations.report(store, "funnel")
+        assert [list(r) for r in rows][0] == [list(r) for r in rows][1] == [list(r) for r in rows][2]
+        assert [r["cause_address_invalid"] for r in rows] == [0, 1, 1]
+    finally:
+        store.close()
