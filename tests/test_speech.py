@@ -433,7 +433,8 @@ def test_say_explain_prints_each_run_with_its_engine_words_and_pinyin(capsys):
 
 @pytest.fixture
 def voice_process(tmp_path):
-    from speakerd.outputs.speech.voice_process import VoiceProcess, VoiceSettings
+    from speakerd.outputs.speech.voice_process import VoiceProcess
+    from speakerd.outputs.speech.voices import VoiceSettings
 
     processes = []
 

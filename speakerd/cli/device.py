@@ -246,11 +246,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         waiting = store.reports.outbox_by_output()
     lines, verdict = status_lines(beat, outages, waiting)
     if cfg.speech.enabled:
-        from speakerd.outputs.speech.voices import chosen
+        from speakerd.outputs.speech.voices import VoiceSettings, cache_beside, chosen
 
-        voices = cfg.speech.voices
-        lines += [f"voice      : {lang} {engine}: {licence}" for lang, engine, licence in chosen(
-            {"zh": voices.zh, "en": voices.en}, db_path.parent / "voice-cache", {"zh": voices.zh_piper, "en": voices.en_piper})]
+        voices = VoiceSettings.of(cfg.speech.voices, cache_beside(db_path))
+        lines += [f"voice      : {lang} {engine}: {licence}" for lang, engine, licence in chosen(voices)]
     print(f"speakerd: {verdict}")
     print("\n".join(lines))
     return 0 if verdict == "OK" else 1

@@ -93,6 +93,7 @@ def _demo_summary(args: argparse.Namespace, workdir: Path, stub_url: str, setup:
 
 def cmd_say(args: argparse.Namespace) -> int:
     from speakerd.outputs.speech import SpeechOutput, audio, text
+    from speakerd.outputs.speech.voices import VoiceSettings, cache_beside, listing
 
     if args.list_devices:
         try:
@@ -113,19 +114,15 @@ def cmd_say(args: argparse.Namespace) -> int:
     setup_logging("WARNING")
     path = config_mod.default_path(args.config)
     cfg = load_or_exit(path) if path.exists() else config_mod.parse_text(EXAMPLE_CONFIG.read_text(encoding="utf-8"))
-    settings = cfg.speech
+    settings, cache = cfg.speech, cache_beside(config_mod.database_path(cfg, path))
     if args.list_voices:
-        from speakerd.outputs.speech.voices import listing
-
-        files = {"zh": settings.voices.zh_piper, "en": settings.voices.en_piper}
-        for lang, engine, state, note in listing(config_mod.database_path(cfg, path).parent / "voice-cache", files):
+        for lang, engine, state, note in listing(VoiceSettings.of(settings.voices, cache)):
             print(f"{lang}  {engine:<7} {state}\n            {note}")
         return 0
     if args.wav:
         import dataclasses
 
         settings = dataclasses.replace(settings, device=f"wav:{tempfile.mkdtemp(prefix='speakerd-say-')}", volume=1.0)
-    cache = config_mod.database_path(cfg, path).parent / "voice-cache"
     output = SpeechOutput(settings, lambda: cfg, cache, warm=False)
     if args.explain:
         print("\n".join(output.explain(args.text, "en" if args.lang == "en" else None)))

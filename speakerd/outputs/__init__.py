@@ -113,8 +113,9 @@ def build_outputs(cfg: Config, store: Store, current_config: Callable[[], Config
         outputs.append(DisplayOutput(cfg.display, status=panel_status, clock=store.clock.time))
     if cfg.speech.enabled:
         from speakerd.outputs.speech import SpeechOutput
+        from speakerd.outputs.speech.voices import cache_beside
 
-        outputs.append(SpeechOutput(cfg.speech, current_config, store.path.parent / "voice-cache", phrases=phrases, clock=store.clock))
+        outputs.append(SpeechOutput(cfg.speech, current_config, cache_beside(store.path), phrases=phrases, clock=store.clock))
     if cfg.push.enabled:
         outputs.append(PushOutput(store, current_config))
     return outputs

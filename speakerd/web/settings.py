@@ -122,11 +122,9 @@ def render(status: int = 200, errors: dict[str, Any] | None = None, submitted: d
 
 def voices_in_use(cfg: Config) -> list[tuple[str, str, str]]:
     """``[(lang, engine, licence)]`` the device speaks with: a business must see which voice it may use."""
-    from speakerd.outputs.speech.voices import chosen
+    from speakerd.outputs.speech.voices import VoiceSettings, cache_beside, chosen
 
-    voices = cfg.speech.voices
-    cache = config_mod.database_path(cfg, _device().config_path).parent / "voice-cache"
-    return chosen({"zh": voices.zh, "en": voices.en}, cache, {"zh": voices.zh_piper, "en": voices.en_piper})
+    return chosen(VoiceSettings.of(cfg.speech.voices, cache_beside(config_mod.database_path(cfg, _device().config_path))))
 
 
 def _save(focus, changes=None, edit=None):

@@ -30,8 +30,8 @@ import numpy as np
 from speakerd.clock import SYSTEM, Clock
 from speakerd.errors import OutputError
 from speakerd.outputs.speech import audio, chimes, text
-from speakerd.outputs.speech.voice_process import VoiceProcess, VoiceProcessError, VoiceSettings
-from speakerd.outputs.speech.voices import OUTPUT_RATE, VoiceUnavailable
+from speakerd.outputs.speech.voice_process import VoiceProcess, VoiceProcessError
+from speakerd.outputs.speech.voices import OUTPUT_RATE, VoiceSettings, VoiceUnavailable
 
 if TYPE_CHECKING:
     from speakerd.config import Category, Config, SpeechConfig
@@ -58,8 +58,7 @@ class Speaker:
 
     def __init__(self, settings, cache_dir) -> None:
         choices = settings.voices
-        self.voices = VoiceProcess(VoiceSettings({"zh": choices.zh, "en": choices.en}, str(cache_dir),
-                                                 {"zh": choices.zh_piper, "en": choices.en_piper}), settings.voice_timeout)
+        self.voices = VoiceProcess(VoiceSettings.of(choices, cache_dir), settings.voice_timeout)
         self._phrases = Path(cache_dir) / "phrases"
         self._key = f"{choices.zh}|{choices.en}|{choices.zh_piper}|{choices.en_piper}"
 

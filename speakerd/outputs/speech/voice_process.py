@@ -27,23 +27,14 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from typing import IO
 
 import numpy as np
 
-from speakerd.outputs.speech.voices import VoiceUnavailable, joined
+from speakerd.outputs.speech.voices import VoiceSettings, VoiceUnavailable, joined
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class VoiceSettings:
-    """What the child needs to choose and load its voices; passed on its command line as JSON."""
-
-    choices: dict[str, str]
-    cache_dir: str
-    piper_files: dict[str, str] = field(default_factory=dict)
 
 
 class VoiceProcessError(Exception):

@@ -17,8 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from speakerd.outputs.speech.voice_process import VoiceSettings
-from speakerd.outputs.speech.voices import Voices, VoiceUnavailable
+from speakerd.outputs.speech.voices import Voices, VoiceSettings, VoiceUnavailable
 
 
 def serve(settings: VoiceSettings, requests, answers) -> None:

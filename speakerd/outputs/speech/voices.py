@@ -19,10 +19,14 @@ import subprocess
 import threading
 import wave
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from speakerd.config import VoicesConfig
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +105,26 @@ LICENCES = {
 }
 
 
+@dataclass(frozen=True)
+class VoiceSettings:
+    """Which engine speaks each language and where the voice files are: what lists, checks and loads the voices
+    needs (the voice process gets it on its command line as JSON)."""
+
+    choices: dict[str, str]  # {"zh": "auto" | engine, "en": …}
+    cache_dir: str
+    piper_files: dict[str, str] = field(default_factory=dict)  # {"zh": a configured .onnx, …}
+
+    @classmethod
+    def of(cls, voices: VoicesConfig, cache_dir: str | Path) -> VoiceSettings:
+        """From the config's ``speech.voices``."""
+        return cls({"zh": voices.zh, "en": voices.en}, str(cache_dir), {"zh": voices.zh_piper, "en": voices.en_piper})
+
+
+def cache_beside(database: str | Path) -> Path:
+    """The voice cache (rewritten models, fixed phrases) in the state directory, beside the database."""
+    return Path(database).parent / "voice-cache"
+
+
 def engine_order(lang: str, choice: str = "auto") -> tuple[str, ...]:
     """The engines to try for ``lang``: the chosen one first, then the rest of the auto order."""
     return AUTO_ORDER[lang] if choice == "auto" else (choice, *[e for e in AUTO_ORDER[lang] if e != choice])
@@ -152,22 +176,22 @@ def licence(engine: str, lang: str, cache_dir: str | Path, piper_file: str = "")
     return LICENCES.get(engine, "")
 
 
-def chosen(choices: dict[str, str], cache_dir: str | Path, piper_files: dict[str, str] | None = None) -> list[tuple[str, str, str]]:
+def chosen(settings: VoiceSettings) -> list[tuple[str, str, str]]:
     """``[(lang, engine, licence)]``: the voice each language will speak with, without loading any."""
-    rows = []
+    rows, cache_dir = [], settings.cache_dir
     for lang in AUTO_ORDER:
-        piper_file = (piper_files or {}).get(lang, "")
-        engine = next((e for e in engine_order(lang, choices.get(lang, "auto")) if present(e, lang, cache_dir, piper_file)), "")
+        piper_file = settings.piper_files.get(lang, "")
+        engine = next((e for e in engine_order(lang, settings.choices.get(lang, "auto")) if present(e, lang, cache_dir, piper_file)), "")
         rows.append((lang, engine or "none", licence(engine, lang, cache_dir, piper_file) if engine else "no voice works here"))
     return rows
 
 
-def listing(cache_dir: str | Path, piper_files: dict[str, str] | None = None) -> list[tuple[str, str, str, str]]:
+def listing(settings: VoiceSettings) -> list[tuple[str, str, str, str]]:
     """``[(lang, engine, available or why not, note)]`` in each language's auto order."""
-    rows = []
+    rows, cache_dir = [], settings.cache_dir
     for lang, engines in AUTO_ORDER.items():
         for engine in engines:
-            piper_file = (piper_files or {}).get(lang, "")
+            piper_file = settings.piper_files.get(lang, "")
             try:
                 voice = make(engine, lang, cache_dir, piper_file)
                 state = "available" + (f" ({voice.path})" if engine == "piper" else "")
