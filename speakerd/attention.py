@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from speakerd import push_targets, quiet
+from speakerd.business import number
 from speakerd.clock import iso
 from speakerd.message import made_here
 
@@ -220,8 +221,7 @@ def burst_sentence(template: str, category: Category, messages: list[tuple[dict[
     """
     window = f"{max(1, math.ceil(seconds / 60))}分钟" if seconds >= 30 else f"{max(1, round(seconds))}秒"
     sentence = template.format_map({"window": window, "name": category.name, "count": len(messages)})
-    amounts: list[float] = [d["amount"] for d, _ in messages
-                            if isinstance(d.get("amount"), (int, float)) and not isinstance(d.get("amount"), bool)]
+    amounts = [amount for d, _ in messages if (amount := number(d.get("amount"))) is not None]
     if amounts:
         sentence += f"，合计{sum(amounts):,.2f}".removesuffix(".00") + "元"
     vip = sum(1 for _, tier in messages if tier.lower() == "vip")

@@ -28,10 +28,15 @@ class Fact(NamedTuple):
     total: float
 
 
+def number(value: Any) -> float | None:
+    """A figure the platform sent as a number (an amount, minutes); None for text, true/false or nothing."""
+    return None if isinstance(value, bool) or not isinstance(value, (int, float)) else float(value)
+
+
 def _number(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return 0.0
-    return float(value)
+    """What a figure adds to a sum: itself when a finite number, else nothing."""
+    found = number(value)
+    return found if found is not None and math.isfinite(found) else 0.0
 
 
 def _text(value: Any, default: str = "") -> str:
@@ -41,7 +46,7 @@ def _text(value: Any, default: str = "") -> str:
 def _paid(m: Message) -> list[Fact]:
     amount = _number(m.data.get("amount"))
     facts = [Fact("funnel", "paid", "", 1, amount), Fact("vip", "revenue", "vip" if m.user.tier.lower() == "vip" else "normal", 1, amount)]
-    if isinstance(m.data.get("minutes_to_order"), (int, float)) and not isinstance(m.data.get("minutes_to_order"), bool):
+    if number(m.data.get("minutes_to_order")) is not None:
         facts.append(Fact("funnel", "minutes", "", 1, _number(m.data["minutes_to_order"])))
     return facts
 

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from PIL import Image, ImageDraw, ImageFont
 
+from speakerd.business import number
+
 if TYPE_CHECKING:
     from speakerd.outputs import Notice
 
@@ -42,9 +44,9 @@ class Tally:
     vip: int = 0
 
     def add(self, notice: Notice) -> None:
-        amount = notice.data.get("amount") if isinstance(notice.data, dict) else None
+        amount = number(notice.data.get("amount")) if isinstance(notice.data, dict) else None
         self.count += 1
-        if isinstance(amount, (int, float)) and not isinstance(amount, bool):
+        if amount is not None:
             self.amount += amount
         self.vip += notice.user_tier.lower() == "vip"
 
