@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from speakerd.business import facts
 from speakerd.store.connection import Connection, storable
+from speakerd.store.migrations import ADD_FACT
 
 if TYPE_CHECKING:
     from speakerd.message import Message
@@ -49,9 +50,7 @@ class Inbox:
         if not found:
             return
         day = self._conn.clock.now().astimezone().strftime("%Y-%m-%d")
-        self._conn.executemany("insert into facts (day, family, metric, key, n, total) values (?, ?, ?, ?, ?, ?)"
-                               " on conflict do update set n = n + excluded.n, total = total + excluded.total",
-                               [(day, *fact) for fact in found])
+        self._conn.executemany(ADD_FACT, [(day, *fact) for fact in found])
         if message.type == "order.paid" and message.user.id:
             self._conn.execute("insert into customer_days (day, user_id, vip) values (?, ?, ?)"
                                " on conflict do update set vip = max(vip, excluded.vip)",

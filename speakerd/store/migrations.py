@@ -13,6 +13,9 @@ if TYPE_CHECKING:
 
 migrations = Migrations("speakerd")
 TALLY_KEY = ("day", "hour", "app", "category", "type", "subsystem", "department", "staff_id")
+# A business fact (speakerd.business) added to its day's sums: at ingest, and when filling the table from old messages.
+ADD_FACT = ("insert into facts (day, family, metric, key, n, total) values (?, ?, ?, ?, ?, ?)"
+            " on conflict do update set n = n + excluded.n, total = total + excluded.total")
 
 
 @migrations()
@@ -136,8 +139,7 @@ def m009_facts(db: Database) -> None:
         if isinstance(message, Message):
             day = datetime.fromisoformat(received_at).astimezone().strftime("%Y-%m-%d")
             for fact in facts(message):
-                db.execute("insert into facts (day, family, metric, key, n, total) values (?, ?, ?, ?, ?, ?)"
-                           " on conflict do update set n = n + excluded.n, total = total + excluded.total", [day, *fact])
+                db.execute(ADD_FACT, [day, *fact])
 
 
 @migrations()
