@@ -219,12 +219,11 @@ class FlashSales:
         self.sale[product] = event["data"]["sale"] = f"{product} {event['created_at'][5:16].replace('T', ' ')}"
         return [event]
 
-    def attempt_failed(self, m: Maker, product: str, user: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    def attempt_failed(self, m: Maker, product: str, user: dict[str, Any] | None = None) -> None:
         """A failed attempt is no message of its own: it is counted for the sale's end."""
         user = user or m.customer()
         self.failed[(product, user["id"])] = self.failed.get((product, user["id"]), 0) + 1
         self.users[user["id"]] = user
-        return []
 
     def ended(self, m: Maker, product: str, stock: int, minutes: int) -> list[dict[str, Any]]:
         """Sold out, the results, then one consolation per buyer who failed ``consolation_after`` times or more."""

@@ -29,19 +29,16 @@ class _Office:
         self.sale: tuple[str, int] | None = None  # the flash sale running: product, stock
 
     def flash(self) -> list[Any]:
+        """Start a sale; while it runs, a failed attempt (no message) or, now and then, its end."""
         m = self.m
         if self.sale is None:
             self.sale = (m.pick(families.PRODUCTS), m.rng.randint(50, 500))
             return self.sales.started(m, *self.sale)
         if m.rng.random() < 0.7:
-            return self.sales.attempt_failed(m, self.sale[0], m.customer()) or self.flash_end_maybe()
-        return self.flash_end_maybe(force=True)
-
-    def flash_end_maybe(self, force: bool = False) -> list[Any]:
-        if not force or self.sale is None:
+            self.sales.attempt_failed(m, self.sale[0], m.customer())
             return []
-        ended, self.sale = self.sales.ended(self.m, self.sale[0], self.sale[1], self.m.rng.randint(1, 30)), None
-        return ended
+        (product, stock), self.sale = self.sale, None
+        return self.sales.ended(m, product, stock, m.rng.randint(1, 30))
 
     def mix(self) -> list[tuple[Callable[[], list[Any]], int]]:
         m = self.m
