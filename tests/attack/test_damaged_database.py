@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 
 from speakerd.store import backups
 from tests.conftest import fast_platform
@@ -47,7 +49,9 @@ def test_a_database_that_fails_the_daily_check_is_an_outage_for_tech(stub, write
     cfg["health"] = {"fail_after": 0.5}
     daemon = run_daemon(write_config(cfg))
     assert wait_until(lambda: count_rows(daemon.store.path, "select count(*) from messages") == 100, 20)
-    daemon.store.db.execute("pragma wal_checkpoint(truncate)")
+    # Checkpointed from a connection of the test's own: the daemon's is in use by its threads (using it from here
+    # raced them: 'database table is locked'). Until no reader holds the WAL back, so the damage hits the data.
+    assert wait_until(lambda: checkpointed(daemon.store.path), 10)
     damage(daemon.store.path, fraction=0.5)
     daemon.chores.safeguard()
     assert backups.backups(daemon.store.path) == []  # a damaged file is never taken as a backup
@@ -74,3 +78,10 @@ def test_a_crash_mid_batch_claim_leaves_every_claimed_job_owed_again(tmp_path):
             owed += jobs
             store.outbox.finish_many(jobs)
         assert sorted(j.message_id for j in owed) == sorted([j.message_id for j in claimed[20:]] + [f"m-{i}" for i in range(50, 120)])
+
+
+def checkpointed(path):
+    """Whether a full checkpoint emptied the WAL into the database file."""
+    with contextlib.closing(sqlite3.connect(path, timeout=5)) as conn:
+        busy, _, _ = conn.execute("pragma wal_checkpoint(truncate)").fetchone()
+    return busy == 0
