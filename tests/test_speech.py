@@ -63,6 +63,13 @@ def test_long_text_is_cut_with_a_pointer_to_the_screen():
     assert text.cut("短句", 30) == "短句"
 
 
+def test_long_english_is_cut_between_words_not_inside_one():
+    """Cut inside a word, its first letters were read on their own: "please call them back b"."""
+    sentence = "客服部零零四号，The customer asked for a refund, please call them back before six this evening."
+    assert text.cut(sentence, 72) == "客服部零零四号，The customer asked for a refund, please call them back，详情请看屏幕"
+    assert text.cut("Supercalifragilisticexpialidocious", 20) == "Supercalifrag，详情请看屏幕"  # one word: cut as it must
+
+
 def test_runs_split_by_script():
     assert text.runs("V I P客户在app下单") == [("zh", "V I P客户在"), ("en", "app"), ("zh", "下单")]  # letters stay Mandarin
     assert text.runs("VIP customer") == [("en", "VIP customer")]

@@ -54,6 +54,8 @@ _SPELLED = re.compile(r"[A-Z](?: [A-Z])*")
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;])")
 _CLAUSE_END = re.compile(r"(?<=[，、；：。！？])|(?<=[,;:])(?!\d)|(?<=[.!?])\s+")
 _PUNCTUATION = " ，、；：。！？,;:.!?"
+_WORD_CHAR = re.compile(r"[A-Za-z0-9'’]")
+_PART_WORD = re.compile(r"[A-Za-z0-9'’]+$")
 _JOINING = frozenset("and but or so because before after when while which that who where if until then to for with".split())
 
 
@@ -182,10 +184,14 @@ def normalize(text: str) -> str:
 
 
 def cut(text: str, limit: int) -> str:
-    """At most ``limit`` characters, ending with 详情请看屏幕 when cut."""
+    """At most ``limit`` characters, ending with 详情请看屏幕 when cut, never inside an English word."""
     if len(text) <= limit:
         return text
-    return text[: max(1, limit - len(CUT_NOTICE))].rstrip("，,。 ") + CUT_NOTICE
+    end = max(1, limit - len(CUT_NOTICE))
+    head = text[:end]
+    if _WORD_CHAR.match(text, end):
+        head = _PART_WORD.sub("", head) or head  # "call them back b" would be read as a letter
+    return head.rstrip("，,。 ") + CUT_NOTICE
 
 
 def sentences(text: str) -> list[str]:
