@@ -2,12 +2,13 @@
 
 ``speakerd run`` as a child process with the shipped config, polling the
 stub every 5 s (no long-poll), speech written to WAV files so the voices
-are really loaded and used: it announces office events (Chinese and
-English, two of them as long as a spoken sentence may be), while the RSS of
-the daemon and of its voice process are sampled every 0.1 s; the events are
-acknowledged, and it sits idle for ``--minutes`` while its CPU time and RSS
-are read each minute. ``--unload-after`` is ``speech.unload_after`` (minutes),
-short here so that the memory after the voice process ends is measured too.
+are really loaded and used: it announces office events (Chinese, one with
+an English word, one in English, three as long as a spoken sentence may
+be), while the RSS of the daemon and of its voice process are sampled every
+0.1 s; the events are acknowledged, and it sits idle for ``--minutes``
+while its CPU time and RSS are read each minute. ``--unload-after`` is
+``speech.unload_after`` (minutes), short here so that the memory after the
+voice process ends is measured too.
 
     .venv/bin/python bench/footprint.py [--minutes 4] [--unload-after 2] [--voices auto|espeak] [--chinese]
 """
@@ -15,6 +16,7 @@ short here so that the memory after the voice process ends is measured too.
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 import sys
 import tempfile
@@ -29,6 +31,8 @@ sys.path.insert(0, str(ROOT))
 from bench.procfs import children, count, cpu_seconds, memory_mib  # noqa: E402
 from speakerd.stub import StubServer  # noqa: E402
 
+ENGLISH = ("The customer asked for a refund of the order because the package arrived damaged, please call them back"
+           " before six this evening and explain when the replacement will arrive.")
 LONG = ("客户李四在微信商城提交了订单，金额一千二百八十元，收货地址是上海市浦东新区世纪大道一百号，"
         "请订单部尽快确认库存并安排发货，同时在今天下午六点之前电话回复客户，说明预计送达的时间和快递单号。")
 EVENTS = [
@@ -39,6 +43,8 @@ EVENTS = [
     {"id": "f-5", "type": "platform.notice", "content": "平台将于今晚23:00至次日01:00进行系统维护"},
     {"id": "f-6", "type": "platform.notice", "content": LONG},
     {"id": "f-7", "type": "platform.notice", "content": LONG.replace("李四", "王五").replace("一百号", "二百号")},
+    {"id": "f-8", "type": "platform.notice", "content": ENGLISH},
+    {"id": "f-9", "type": "platform.notice", "content": LONG.replace("李四", "赵六")},
 ]
 
 
@@ -112,7 +118,7 @@ def main():
     parser.add_argument("--voices", choices=["auto", "espeak"], default="auto")
     parser.add_argument("--chinese", action="store_true", help="only events without English words (letters are read in Mandarin)")
     args = parser.parse_args()
-    events = [e for e in EVENTS if not (args.chinese and "customer" in e["content"])]
+    events = [e for e in EVENTS if not (args.chinese and re.search("[a-z]", e["content"]))]  # capitals are read in Mandarin
     with tempfile.TemporaryDirectory() as tmp, StubServer(events, pace=0) as stub:
         folder = Path(tmp)
         proc = start(folder, args, stub.url)

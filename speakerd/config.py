@@ -99,7 +99,7 @@ class SpeechConfig:
     volume: float = setting(0.8, "Loudness, from 0 to 1.", check=validators.volume)
     max_chars: int = setting(120, "Longest spoken sentence, in characters; longer ones end with 详情请看屏幕.", minimum=20, maximum=2000)
     stale_after: int = setting(30, "Minutes after which an announcement that could not be played (no speaker) is dropped instead of played late; 0 plays it however late.", minimum=0)
-    unload_after: float = setting(10.0, "Minutes without speaking after which the voice process ends to free its memory (100–450 MiB for the neural voices); the next sentence starts it again in about a second. 0 keeps them loaded.", minimum=0)
+    unload_after: float = setting(10.0, "Minutes without speaking after which the voice process ends to free its memory (190–230 MiB with a neural voice); the next sentence starts it again in about a second. 0 keeps them loaded.", minimum=0)
     voice_timeout: float = setting(60.0, "Seconds the voice process may take to make one sentence; one that takes longer is taken as hung, killed and started again, and the announcement is played later.", minimum=1, maximum=600)
     quiet_hours: str = setting("", "Hours of the day when the office is closed, as HH:MM-HH:MM (e.g. 20:00-08:30): nothing is spoken then but critical categories, and what was held back is summarised when the office opens. Empty: never quiet. A category may set its own.", check=validators.hours)
     critical_volume: float = setting(0.8, "Loudness critical messages are played at least at, however low volume is.", check=validators.volume)

@@ -1,6 +1,6 @@
 """The voices in a process of their own, so the daemon never holds their memory.
 
-A neural voice holds 100–450 MiB once it has spoken, and its native
+A neural voice takes the voice process to 190–230 MiB once it has spoken, and its native
 runtime can crash or hang. Run in the daemon, either would take the panel,
 push and polling with it. Here the voices live in a child process that the
 daemon starts on the first sentence and talks to over a pipe: one JSON
