@@ -8,7 +8,9 @@ table for the shop's polyphones such as 还款 huán) and applies the rules
 people follow:
 
 - **third tone**: in a run of third tones within a clause, all but the last
-  are said as second tones (你好 ni2 hao3, 展览馆 zhan2 lan2 guan3);
+  are said as second tones (你好 ni2 hao3, 展览馆 zhan2 lan2 guan3); the
+  clause, not the prosodic word, since finding words needs a segmenter
+  (docs/speech.md);
 - **不**: second tone before a fourth tone (不是 bu2 shi4), else fourth;
 - **一**: second tone before a fourth tone (一个 yi2 ge4, 一万), fourth before
   the others (一千 yi4 qian1, 一百); first tone when it is a digit read out
