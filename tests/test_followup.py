@@ -448,7 +448,7 @@ def test_the_voice_process_ends_after_a_silence_and_starts_again_for_the_next_se
     assert first and alive(first)
     clock.advance(seconds=1)
     assert wait_for(lambda: "voices unloaded after 0.01 min without speaking" in caplog.text, 10)
-    assert not speech.speaker.voices.loaded and not alive(first)
+    assert not speech.speaker.voices.running and not alive(first)
     deliver(d, speech, "w-2")
     assert (tmp_path / "played" / "w-2.wav").exists() and speech.speaker.voices.pid not in (None, first)
     speech.close()

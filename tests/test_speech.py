@@ -480,7 +480,7 @@ def test_a_voice_process_that_died_while_idle_is_named_and_replaced(voice_proces
     process = voice_process()
     process.synthesize("zh", "你好")
     os.kill(process.pid, signal.SIGKILL)
-    assert wait_until(lambda: not process.loaded)
+    assert wait_until(lambda: not process.running)
     assert process.synthesize("zh", "你好")[1] == "espeak"
     assert caplog.text.count("the voice process had ended (killed by SIGKILL); starting it again") == 1
 

@@ -194,7 +194,7 @@ class SpeechOutput:
         limit = self.settings.unload_after * 60
 
         def idle() -> bool:
-            return bool(self.speaker.voices.loaded) and self._clock.monotonic() - self._last_spoke > limit and not self._warm.is_alive()
+            return self.speaker.voices.running and self._clock.monotonic() - self._last_spoke > limit and not self._warm.is_alive()
 
         while not self._closing.wait(min(30.0, limit / 4)):
             if idle():

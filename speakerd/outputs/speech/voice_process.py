@@ -26,7 +26,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from contextlib import closing
 from dataclasses import asdict
 from typing import IO
 
@@ -61,13 +62,13 @@ class VoiceProcess:
         self._closed = False
 
     @property
-    def loaded(self) -> list[str]:
-        """Non-empty while the voice process runs (its voices may be in memory)."""
-        return ["voices"] if self._child is not None and self._child.poll() is None else []
+    def running(self) -> bool:
+        """Whether the voice process runs (its voices may be in memory)."""
+        return self._child is not None and self._child.poll() is None
 
     @property
     def pid(self) -> int | None:
-        return self._child.pid if self._child is not None and self.loaded else None
+        return self._child.pid if self._child is not None and self.running else None
 
     def synthesize(self, lang: str, text: str) -> tuple[np.ndarray, str]:
         """Samples at OUTPUT_RATE and the engine that made them; raises VoiceUnavailable or VoiceProcessError."""
@@ -79,47 +80,45 @@ class VoiceProcess:
         A child that dies before the first part is started again for the same text; after it, the failure is
         raised (what was played cannot be taken back, and the outbox plays the announcement again).
         """
+        with closing(self._ask({"op": "speak", "lang": lang, "text": text})) as answers:  # left early: ended at once
+            for answer, payload in answers:
+                if payload:
+                    yield np.frombuffer(payload, np.float32), answer["engine"]
+
+    def engine(self, lang: str) -> str:
+        """The engine that speaks ``lang`` here (loads it in the child)."""
+        with closing(self._ask({"op": "engine", "lang": lang})) as answers:
+            return next(answers)[0]["engine"]
+
+    def _ask(self, request: dict) -> Generator[tuple[dict, bytes], None, None]:
+        """The child's frames answering ``request``, up to its last, one request at a time.
+
+        A child that fails before any samples were given is started again once for the same request (see
+        :meth:`_again`); a request left mid-answer kills the child, so its frames never answer the next one.
+        """
         with self._lock:
             if self._closed:
                 raise VoiceProcessError("is closed: the daemon is stopping", hung=True)
             for attempt in (1, 2):
-                given, done = 0, False
+                given, done = False, False
                 try:
                     child = self._running()
-                    self._send(child, {"op": "speak", "lang": lang, "text": text})
+                    self._send(child, request)
                     while not done:
                         answer, payload = self._receive(child)
-                        done = answer.get("last", True)
-                        if payload:
-                            given += 1
-                            yield np.frombuffer(payload, np.float32), answer["engine"]
+                        done, given = answer.get("last", True), given or bool(payload)
+                        yield answer, payload
                     return
                 except VoiceUnavailable:
                     done = True  # a whole answer: the child is fine
                     raise
                 except VoiceProcessError as exc:
                     self._kill()
-                    if not self._again(exc, attempt == 1 and given == 0):
+                    if not self._again(exc, attempt == 1 and not given):
                         raise
                 finally:
-                    if not done and self._child is not None:  # left mid-sentence: its frames must not answer the next request
+                    if not done and self._child is not None:
                         self._kill()
-
-    def engine(self, lang: str) -> str:
-        """The engine that speaks ``lang`` here (loads it in the child)."""
-        with self._lock:
-            if self._closed:
-                raise VoiceProcessError("is closed: the daemon is stopping", hung=True)
-            for attempt in (1, 2):
-                try:
-                    child = self._running()
-                    self._send(child, {"op": "engine", "lang": lang})
-                    return self._receive(child)[0]["engine"]
-                except VoiceProcessError as exc:
-                    self._kill()
-                    if not self._again(exc, attempt == 1):
-                        raise
-        raise AssertionError("unreachable")
 
     def unload(self) -> int:
         """End the voice process (its memory goes back to the system); 1 if one was running."""
