@@ -123,14 +123,14 @@ def cmd_say(args: argparse.Namespace) -> int:
         import dataclasses
 
         settings = dataclasses.replace(settings, device=f"wav:{tempfile.mkdtemp(prefix='speakerd-say-')}", volume=1.0)
-    output = SpeechOutput(settings, lambda: cfg, cache, warm=False)
+    output, language = SpeechOutput(settings, lambda: cfg, cache, warm=False), "en" if args.lang == "en" else None
     if args.explain:
-        print("\n".join(output.explain(args.text, "en" if args.lang == "en" else None)))
+        print("\n".join(output.explain(args.text, language)))
         output.close()
         return 0
-    spoken = args.text if args.lang == "en" else text.cut(text.normalize(args.text), settings.max_chars)
+    spoken = text.said(args.text, settings.max_chars, language)
     try:
-        engines = output.say(spoken, "en" if args.lang == "en" else None)
+        engines = output.say(spoken, language)
     except OutputError as exc:
         print(f"say: {exc}", file=sys.stderr)
         return 1

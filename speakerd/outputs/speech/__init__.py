@@ -46,7 +46,7 @@ WARM_WHEN_QUIET_FOR = 5.0  # seconds without speaking before a fixed phrase is p
 def spoken_text(notice: Notice, category: Category | None, limit: int) -> str:
     """The sentence for a notice: the device's own sentence when it made one, else the category's template."""
     if notice.spoken:
-        return text.cut(text.normalize(notice.spoken), limit)
+        return text.said(notice.spoken, limit)
     return text.spoken(notice, category.speech if category else None, limit)
 
 
@@ -164,8 +164,7 @@ class SpeechOutput:
 
         The words are what the voice is given after the reading rules; ``lang="en"`` reads ``written`` as it is.
         """
-        spoken = written if lang == "en" else text.cut(text.normalize(written), self.settings.max_chars)
-        return ["\t".join(row).rstrip("\t") for row in self.speaker.explain(spoken, lang)]
+        return ["\t".join(row).rstrip("\t") for row in self.speaker.explain(text.said(written, self.settings.max_chars, lang), lang)]
 
     def deliver(self, notice: Notice) -> None:
         """Chime and sentence, as the category has them; whether to speak at all was decided by the attention policy."""

@@ -194,6 +194,11 @@ def cut(text: str, limit: int) -> str:
     return head.rstrip("，,。 ") + CUT_NOTICE
 
 
+def said(written: str, limit: int, lang: str | None = None) -> str:
+    """``written`` as the voices are given it: read by the rules and cut to ``limit``; as it is when ``lang="en"``."""
+    return written if lang == "en" else cut(normalize(written), limit)
+
+
 def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if s.strip(" ，,。")]
 
@@ -298,4 +303,4 @@ def spoken(notice: Notice, template: str | None = None, limit: int = 120) -> str
     if text is None:
         who = f"{notice.department_name}{notice.staff_id}号，" if notice.staff_id else f"{notice.department_name}，"
         text = who + notice.content
-    return cut(normalize(text), limit)
+    return said(text, limit)
