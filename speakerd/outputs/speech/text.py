@@ -55,7 +55,7 @@ _SENTENCE_END = re.compile(r"(?<=[。！？!?；;])")
 _CLAUSE_END = re.compile(r"(?<=[，、；：。！？])|(?<=[,;:])(?!\d)|(?<=[.!?])\s+")
 _PUNCTUATION = " ，、；：。！？,;:.!?"
 _WORD_CHAR = re.compile(r"[A-Za-z0-9'’]")
-_PART_WORD = re.compile(r"[A-Za-z0-9'’]+$")
+_PART_WORD = re.compile(_WORD_CHAR.pattern + "+$")
 _JOINING = frozenset("and but or so because before after when while which that who where if until then to for with".split())
 
 
