@@ -68,20 +68,19 @@ def _result(m: Message) -> list[Fact]:
             for metric in ("winners", "failures", "failed_buyers", "repeat_failers")]
 
 
-def _one(family: str, metric: str, key_field: str = "", sum_field: str = "", default: str = "") -> Callable[[Message], list[Fact]]:
+def _one(family: str, metric: str, key: str | Callable[[Message], str] = "", sum_field: str = "",
+         default: str = "?") -> Callable[[Message], list[Fact]]:
+    """One fact per message: keyed by the data field ``key`` (``default`` when missing) or by what ``key`` gives."""
     def facts(m: Message) -> list[Fact]:
-        if key_field == "sale":
-            key = _sale(m)
-        else:
-            key = _text(m.data.get(key_field), default or "?") if key_field else ""
-        return [Fact(family, metric, key, 1, _number(m.data.get(sum_field)) if sum_field else 0.0)]
+        found = key(m) if callable(key) else _text(m.data.get(key), default) if key else ""
+        return [Fact(family, metric, found, 1, _number(m.data.get(sum_field)) if sum_field else 0.0)]
     return facts
 
 
 EXTRACTORS: dict[str, Callable[[Message], list[Fact]]] = {
     "order.paid": _paid,
     "order.abandoned": _one("funnel", "abandoned", "cause", "amount", "unknown"),
-    "order.browsed": _one("funnel", "browsed", "prospect", default="?"),
+    "order.browsed": _one("funnel", "browsed", "prospect"),
     "member.vip_reached": _one("vip", "new_vip", sum_field="spent"),
     "member.joined": _one("channel", "joined", "channel"),
     "member.merged": _one("channel", "merged", "channel"),
@@ -90,10 +89,10 @@ EXTRACTORS: dict[str, Callable[[Message], list[Fact]]] = {
     "campaign.rejected": _rejected,
     "campaign.shared": _one("campaign", "issued", "campaign", "coupons"),
     "coupon.verified": _one("campaign", "verified", "campaign"),
-    "flashsale.started": _one("flash_sale", "stock", "sale", "stock"),
-    "flashsale.sold_out": _one("flash_sale", "sold_out", "sale", "minutes"),
+    "flashsale.started": _one("flash_sale", "stock", _sale, "stock"),
+    "flashsale.sold_out": _one("flash_sale", "sold_out", _sale, "minutes"),
     "flashsale.result": _result,
-    "flashsale.consolation": _one("flash_sale", "consolations", "sale", "failures"),
+    "flashsale.consolation": _one("flash_sale", "consolations", _sale, "failures"),
 }
 
 
