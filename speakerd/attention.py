@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from speakerd import push_targets, quiet
-from speakerd.business import number
+from speakerd.business import is_vip, number
 from speakerd.clock import iso
 from speakerd.message import made_here
 
@@ -224,7 +224,7 @@ def burst_sentence(template: str, category: Category, messages: list[tuple[dict[
     amounts = [amount for d, _ in messages if (amount := number(d.get("amount"))) is not None]
     if amounts:
         sentence += f"，合计{sum(amounts):,.2f}".removesuffix(".00") + "元"
-    vip = sum(1 for _, tier in messages if tier.lower() == "vip")
+    vip = sum(1 for _, tier in messages if is_vip(tier))
     if vip:
         sentence += f"，其中VIP {vip}笔"
     return sentence

@@ -33,6 +33,11 @@ def number(value: Any) -> float | None:
     return None if isinstance(value, bool) or not isinstance(value, (int, float)) else float(value)
 
 
+def is_vip(tier: str) -> bool:
+    """Whether a customer's tier, as the platform spells it (vip, VIP), is VIP."""
+    return tier.lower() == "vip"
+
+
 def _number(value: Any) -> float:
     """What a figure adds to a sum: itself when a finite number, else nothing."""
     found = number(value)
@@ -45,7 +50,7 @@ def _text(value: Any, default: str = "") -> str:
 
 def _paid(m: Message) -> list[Fact]:
     amount = _number(m.data.get("amount"))
-    facts = [Fact("funnel", "paid", "", 1, amount), Fact("vip", "revenue", "vip" if m.user.tier.lower() == "vip" else "normal", 1, amount)]
+    facts = [Fact("funnel", "paid", "", 1, amount), Fact("vip", "revenue", "vip" if is_vip(m.user.tier) else "normal", 1, amount)]
     if number(m.data.get("minutes_to_order")) is not None:
         facts.append(Fact("funnel", "minutes", "", 1, _number(m.data["minutes_to_order"])))
     return facts

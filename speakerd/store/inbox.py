@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from speakerd.business import facts
+from speakerd.business import facts, is_vip
 from speakerd.store.connection import Connection, storable
 from speakerd.store.migrations import ADD_FACT
 
@@ -54,7 +54,7 @@ class Inbox:
         if message.type == "order.paid" and message.user.id:
             self._conn.execute("insert into customer_days (day, user_id, vip) values (?, ?, ?)"
                                " on conflict do update set vip = max(vip, excluded.vip)",
-                               [day, message.user.id, int(message.user.tier.lower() == "vip")])
+                               [day, message.user.id, int(is_vip(message.user.tier))])
 
     def last_staff(self, department: str) -> str | None:
         """Who was given the department's last message: the rotation goes on from there."""

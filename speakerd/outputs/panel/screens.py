@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from PIL import Image, ImageDraw, ImageFont
 
-from speakerd.business import number
+from speakerd.business import is_vip, number
 
 if TYPE_CHECKING:
     from speakerd.outputs import Notice
@@ -48,7 +48,7 @@ class Tally:
         self.count += 1
         if amount is not None:
             self.amount += amount
-        self.vip += notice.user_tier.lower() == "vip"
+        self.vip += is_vip(notice.user_tier)
 
 
 @dataclass
