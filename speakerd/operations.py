@@ -8,6 +8,7 @@ distinct paying customers from the ``customer_days`` table kept beside them.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -56,23 +57,25 @@ def _funnel_row(label: str, facts: list[Row], all_causes: set[str]) -> Row:
     return row
 
 
+def _by_day(facts: list[Row]) -> list[tuple[str, list[Row]]]:
+    """Facts summed per day, grouped by their day, in order of days."""
+    days: dict[str, list[Row]] = defaultdict(list)
+    for f in facts:
+        days[f["day"]].append(f)
+    return sorted(days.items())
+
+
 def _funnel(store: Store, first: str, last: str) -> list[Row]:
     per_day = store.reports.fact_sums("funnel", first, last, per_day=True)
-    days: dict[str, list[Row]] = defaultdict(list)
-    for f in per_day:
-        days[f["day"]].append(f)
     causes = {f["key"] for f in per_day if f["metric"] == "abandoned"}
-    rows = [_funnel_row(day, facts, causes) for day, facts in sorted(days.items())]
+    rows = [_funnel_row(day, facts, causes) for day, facts in _by_day(per_day)]
     return rows + [_funnel_row(TOTAL, per_day, causes)] if rows else []
 
 
 def _vip(store: Store, first: str, last: str) -> list[Row]:
     facts = store.reports.fact_sums("vip", first, last, per_day=True)
     customers = {r["day"]: r for r in store.reports.paying_customers(first, last, per_day=True)}
-    days: dict[str, list[Row]] = defaultdict(list)
-    for f in facts:
-        days[f["day"]].append(f)
-    rows = [_vip_row(day, found, customers.get(day)) for day, found in sorted(days.items())]
+    rows = [_vip_row(day, found, customers.get(day)) for day, found in _by_day(facts)]
     if not rows:
         return []
     whole = store.reports.paying_customers(first, last)
@@ -89,9 +92,10 @@ def _vip_row(label: str, facts: list[Row], customers: Row | None) -> Row:
             "new_vips": sum(f["n"] for f in facts if f["metric"] == "new_vip")}
 
 
-def _keyed(store: Store, family: str, first: str, last: str) -> dict[str, dict[str, Row]]:
+def _keyed(facts: list[Row]) -> dict[str, dict[str, Row]]:
+    """``{key: {metric: fact}}``: a report's facts by the channel, campaign or sale they are about."""
     out: dict[str, dict[str, Row]] = defaultdict(dict)
-    for f in store.reports.fact_sums(family, first, last):
+    for f in facts:
         out[f["key"]][f["metric"]] = f
     return out
 
@@ -105,7 +109,7 @@ def _sum(metrics: dict[str, Row], name: str) -> float:
 
 
 def _channel(store: Store, first: str, last: str) -> list[Row]:
-    found = _keyed(store, "channel", first, last)
+    found = _keyed(store.reports.fact_sums("channel", first, last))
     joined_all = sum(_n(m, "joined") for m in found.values())
     rows = [{"channel": key, "joined": _n(m, "joined"), "merged": _n(m, "merged"), "share_of_new": _ratio(_n(m, "joined"), joined_all)}
             for key, m in sorted(found.items(), key=lambda kv: (-_n(kv[1], "joined"), kv[0]))]
@@ -115,21 +119,19 @@ def _channel(store: Store, first: str, last: str) -> list[Row]:
     return rows
 
 
-def top_words(store: Store, first: str, last: str, limit: int = 5) -> list[tuple[str, int]]:
+def _top_words(facts: list[Row], limit: int = 5) -> list[tuple[str, int]]:
     """The sensitive words campaigns failed review on most, with how often."""
-    words = [(f["key"], f["n"]) for f in store.reports.fact_sums("campaign", first, last) if f["metric"] == "word"]
+    words = [(f["key"], f["n"]) for f in facts if f["metric"] == "word"]
     return sorted(words, key=lambda kv: (-kv[1], kv[0]))[:limit]
 
 
 def _campaign(store: Store, first: str, last: str) -> list[Row]:
-    found: dict[str, dict[str, Row]] = defaultdict(dict)
-    for f in store.reports.fact_sums("campaign", first, last):
-        if f["metric"] != "word":
-            found[f["key"]][f["metric"]] = f
+    facts = store.reports.fact_sums("campaign", first, last)
+    found = _keyed([f for f in facts if f["metric"] != "word"])  # a word's fact is keyed by the word, not a campaign
     rows = [_campaign_row(key, [m]) for key, m in sorted(found.items())]
     if rows:
         total = _campaign_row(TOTAL, list(found.values()))
-        total["top_words"] = "、".join(f"{w}×{n}" for w, n in top_words(store, first, last))
+        total["top_words"] = "、".join(f"{w}×{n}" for w, n in _top_words(facts))
         rows.append(total)
     return rows
 
@@ -143,7 +145,7 @@ def _campaign_row(label: str, metrics: list[dict[str, Row]]) -> Row:
 
 
 def _flash_sale(store: Store, first: str, last: str) -> list[Row]:
-    found = _keyed(store, "flash_sale", first, last)
+    found = _keyed(store.reports.fact_sums("flash_sale", first, last))
     rows = [_sale_row(key, [m]) for key, m in sorted(found.items())]
     if rows:
         rows.append(_sale_row(TOTAL, list(found.values())))
@@ -168,12 +170,12 @@ def previous_period(since: str, until: str) -> tuple[str, str]:
 
 
 # What each report's chart shows: a bar per day or key, its whole and the part of it that matters most.
-CHART: dict[str, tuple[str, str, str]] = {  # kind: (label column, whole, part)
-    "funnel": ("day", "attempts", "paid"),
-    "vip": ("day", "revenue", "vip_revenue"),
-    "channel": ("channel", "events", "joined"),
-    "campaign": ("campaign", "reviews", "approved"),
-    "flash_sale": ("sale", "buyers", "winners"),
+CHART: dict[str, tuple[str, Callable[[Row], float], str]] = {  # kind: (label column, the whole of a row, part column)
+    "funnel": ("day", lambda r: r["paid"] + r["a_alerts"] + r["b_alerts"], "paid"),
+    "vip": ("day", lambda r: r["revenue"], "vip_revenue"),
+    "channel": ("channel", lambda r: r["joined"] + r["merged"], "joined"),
+    "campaign": ("campaign", lambda r: r["approved"] + r["rejected"], "approved"),
+    "flash_sale": ("sale", lambda r: r["winners"] + r["failed_buyers"], "winners"),
 }
 LEGEND = {  # (whole, part), in Chinese as the reports are read
     "funnel": ("下单尝试（支付+A+B）", "已支付"), "vip": ("成交额", "其中VIP"), "channel": ("会员事件（新增+合并）", "新会员"),
@@ -183,10 +185,5 @@ LEGEND = {  # (whole, part), in Chinese as the reports are read
 
 def chart_items(kind: str, rows: list[Row]) -> list[tuple[str, float, float]]:
     """``[(label, whole, part)]`` for the chart of a report, its total row left out."""
-    label, _, part = CHART[kind]
-    wholes = {
-        "funnel": lambda r: r["paid"] + r["a_alerts"] + r["b_alerts"], "vip": lambda r: r["revenue"],
-        "channel": lambda r: r["joined"] + r["merged"], "campaign": lambda r: r["approved"] + r["rejected"],
-        "flash_sale": lambda r: r["winners"] + r["failed_buyers"],
-    }
-    return [(str(r[label]), wholes[kind](r), r[part]) for r in rows if r[label] != TOTAL]
+    label, whole, part = CHART[kind]
+    return [(str(r[label]), whole(r), r[part]) for r in rows if r[label] != TOTAL]
