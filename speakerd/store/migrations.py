@@ -124,15 +124,14 @@ def m009_facts(db: Database) -> None:
 
     Filled from the messages already stored, so a device updated mid-year reports on what it has.
     """
-    from speakerd.business import facts
+    from speakerd.business import EXTRACTORS, facts
     from speakerd.message import Message, parse
 
     db.table("facts").create({"day": str, "family": str, "metric": str, "key": str, "n": int, "total": float},
                              pk=("day", "family", "metric", "key"))
     db.table("facts").create_index(["family", "day"])
     rows = db.execute("select id, type, app, content, data, user_id, user_name, user_tier, received_at from messages"
-                      " where type like 'order.%' or type like 'member.%' or type like 'campaign.%' or type like 'coupon.%'"
-                      " or type like 'flashsale.%'")
+                      f" where type in ({', '.join('?' * len(EXTRACTORS))})", list(EXTRACTORS))
     for id_, type_, app, content, data, user_id, user_name, user_tier, received_at in rows.fetchall():
         message = parse({"id": id_, "type": type_, "app": app, "content": content, "data": json.loads(data or "{}"),
                          "user": {"id": user_id, "name": user_name, "tier": user_tier}}, max_content=10**7, own=True)
