@@ -30,9 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.latency import TimingSink, event, pct  # noqa: E402
-from speakerd.daemon import Daemon  # noqa: E402
+from speakerd.daemon.outputs import build_outputs  # noqa: E402
+from speakerd.daemon.wiring import Daemon  # noqa: E402
 from speakerd.fleet.broker import LocalBroker, Roster, new_password  # noqa: E402
-from speakerd.outputs import build_outputs  # noqa: E402
 from speakerd.outputs.recording import RecordingOutput  # noqa: E402
 from speakerd.stub import StubServer  # noqa: E402
 from speakerd.stub.scenarios import office  # noqa: E402

@@ -26,8 +26,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.procfs import count, memory_mib  # noqa: E402
 from speakerd import config  # noqa: E402
-from speakerd.ingest import Ingest  # noqa: E402
-from speakerd.platform import Batch  # noqa: E402
+from speakerd.intake.ingest import Ingest  # noqa: E402
+from speakerd.intake.platform import Batch  # noqa: E402
 from speakerd.store import Store  # noqa: E402
 from speakerd.stub import StubServer  # noqa: E402
 from speakerd.stub.scenarios import flash_sale  # noqa: E402

@@ -28,8 +28,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from speakerd.daemon import Daemon  # noqa: E402
-from speakerd.outputs import build_outputs  # noqa: E402
+from speakerd.daemon.outputs import build_outputs  # noqa: E402
+from speakerd.daemon.wiring import Daemon  # noqa: E402
 from speakerd.stub import StubServer  # noqa: E402
 
 

@@ -20,11 +20,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from speakerd import config, operations, stats  # noqa: E402
-from speakerd.analysis import analyse  # noqa: E402
+from speakerd import config  # noqa: E402
 from speakerd.clock import FakeClock  # noqa: E402
-from speakerd.ingest import Ingest  # noqa: E402
-from speakerd.platform import Batch  # noqa: E402
+from speakerd.intake.ingest import Ingest  # noqa: E402
+from speakerd.intake.platform import Batch  # noqa: E402
+from speakerd.reports import operations, stats  # noqa: E402
+from speakerd.reports.analysis import analyse  # noqa: E402
 from speakerd.store import Store  # noqa: E402
 from speakerd.stub.scenarios import office  # noqa: E402
 

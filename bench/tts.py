@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from speakerd.outputs.speech import text  # noqa: E402
+from speakerd.outputs.speech import reading  # noqa: E402
 from speakerd.outputs.speech.voices import make  # noqa: E402
 
 SHORT = {"zh": "财务部零零三号，张三申请提现五千元，请审核。", "en": "Order one two three four has been paid."}
@@ -39,7 +39,7 @@ def measure(engine, lang, cache):
     voice.synthesize(SHORT[lang])  # warm-up
     rows = []
     for label, sentence in (("short", SHORT[lang]), ("long", LONG[lang])):
-        first = text.sentences(sentence)[0] if lang == "zh" else sentence
+        first = reading.sentences(sentence)[0] if lang == "zh" else sentence
         began = time.perf_counter()
         voice.synthesize(first)
         to_first = time.perf_counter() - began

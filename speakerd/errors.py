@@ -16,7 +16,7 @@ class ConfigError(SpeakerdError, ValueError):
 class PlatformError(SpeakerdError):
     """The platform could not give us a usable answer.
 
-    ``kind`` is one of :data:`speakerd.platform.FAILURE_KINDS`, so the health
+    ``kind`` is one of :data:`speakerd.intake.platform.FAILURE_KINDS`, so the health
     watchdog can tell staff *which* failure it is without parsing text.
     """
 

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from speakerd.clock import SYSTEM
-from speakerd.daemon import Daemon
+from speakerd.daemon.wiring import Daemon
 from speakerd.outputs.recording import RecordingOutput
 from speakerd.store import Store
 from speakerd.stub import StubServer
@@ -128,7 +128,7 @@ def receiver(monkeypatch):
     r = Receiver().start()
     # DingTalk's robot lives at a fixed address; send its requests to the receiver instead.
     monkeypatch.setattr(NotifyDingTalk, "notify_url", f"http://127.0.0.1:{r.port}/robot/send?access_token={{token}}")
-    monkeypatch.setattr("speakerd.dispatch.RETRY_FIRST", 0.1)
+    monkeypatch.setattr("speakerd.delivery.dispatch.RETRY_FIRST", 0.1)
     yield r
     if r._server:
         r.stop()

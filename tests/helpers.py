@@ -15,7 +15,7 @@ import time
 from flask import Flask, jsonify, request
 from werkzeug.serving import make_server
 
-from speakerd.demo import free_port
+from speakerd.ports import free_port
 
 from .conftest import fast_platform
 

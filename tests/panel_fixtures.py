@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta, timezone
 
-from speakerd.outputs import Notice
+from speakerd.outputs.interface import Notice
 from speakerd.outputs.panel.screens import PanelState, Tally
 
 NOW = datetime(2026, 11, 23, 14, 30, tzinfo=timezone(timedelta(hours=8))).timestamp()  # shown in Asia/Shanghai

@@ -5,8 +5,8 @@ import socket
 import pytest
 import requests
 
-from speakerd import ack
-from speakerd.demo import free_port
+from speakerd.outputs.push import ack_links
+from speakerd.ports import free_port
 
 from .conftest import fast_platform
 from .helpers import WITHDRAWAL, wait_until, with_targets
@@ -15,17 +15,17 @@ SECRET = "s" * 64
 
 
 def test_token_round_trip_and_its_failures():
-    token = ack.make_token(SECRET, "m-000123", 3600, now=1000)
-    assert ack.verify(SECRET, token, now=1000 + 3599) == "m-000123"
-    with pytest.raises(ack.AckError, match="expired"):
-        ack.verify(SECRET, token, now=1000 + 3601)
-    with pytest.raises(ack.AckError, match="not valid"):
-        ack.verify("other" * 13, token, now=1000)
-    forged = ack.make_token(SECRET, "m-999", 3600, now=1000).split(".")[0] + "." + ".".join(token.split(".")[1:])
-    with pytest.raises(ack.AckError, match="not valid"):
-        ack.verify(SECRET, forged, now=1000)
-    with pytest.raises(ack.AckError, match="incomplete"):
-        ack.verify(SECRET, "garbage", now=1000)
+    token = ack_links.make_token(SECRET, "m-000123", 3600, now=1000)
+    assert ack_links.verify(SECRET, token, now=1000 + 3599) == "m-000123"
+    with pytest.raises(ack_links.AckError, match="expired"):
+        ack_links.verify(SECRET, token, now=1000 + 3601)
+    with pytest.raises(ack_links.AckError, match="not valid"):
+        ack_links.verify("other" * 13, token, now=1000)
+    forged = ack_links.make_token(SECRET, "m-999", 3600, now=1000).split(".")[0] + "." + ".".join(token.split(".")[1:])
+    with pytest.raises(ack_links.AckError, match="not valid"):
+        ack_links.verify(SECRET, forged, now=1000)
+    with pytest.raises(ack_links.AckError, match="incomplete"):
+        ack_links.verify(SECRET, "garbage", now=1000)
     assert SECRET not in token
 
 

@@ -1,8 +1,8 @@
 import pytest
 
 from speakerd import config
-from speakerd.classify import Classifier
 from speakerd.message import Message
+from speakerd.rules.classify import Classifier
 
 from .conftest import EXAMPLE
 

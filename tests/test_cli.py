@@ -12,10 +12,10 @@ import pytest
 import requests
 
 from speakerd.cli import main
-from speakerd.demo import free_port
-from speakerd.ingest import Ingest
-from speakerd.platform import Batch
-from speakerd.timeparse import parse_since
+from speakerd.intake.ingest import Ingest
+from speakerd.intake.platform import Batch
+from speakerd.ports import free_port
+from speakerd.reports.timeparse import parse_since
 
 from .conftest import EXAMPLE, fast_platform
 from .helpers import wait_until
@@ -77,7 +77,7 @@ def test_messages_without_database_says_so(write_config, capsys):
 def test_local_time_is_shown_in_the_device_zone(monkeypatch):
     import time as time_mod
 
-    from speakerd.timeparse import local_time
+    from speakerd.reports.timeparse import local_time
 
     monkeypatch.setenv("TZ", "Asia/Shanghai")
     time_mod.tzset()
@@ -194,12 +194,13 @@ def test_log_lines_and_tables_escape_what_could_forge_a_line_or_drive_the_termin
     quarantined ids or raw answers reached the terminal through 'messages --quarantined'."""
     import logging
 
-    from speakerd.text import EscapingFormatter, table
+    from speakerd.logs import EscapingFormatter
+    from speakerd.plaintext import table
 
-    record = logging.LogRecord("speakerd.ingest", logging.WARNING, __file__, 1, "quarantined message %s: %s",
+    record = logging.LogRecord("speakerd.intake.ingest", logging.WARNING, __file__, 1, "quarantined message %s: %s",
                                ("x\nINFO speakerd.web: login from 10.0.0.9", "bad \x1b[2J"), None)
     line = EscapingFormatter("%(levelname)s %(name)s: %(message)s").format(record)
-    assert line == "WARNING speakerd.ingest: quarantined message x\n    INFO speakerd.web: login from 10.0.0.9: bad \\x1b[2J"
+    assert line == "WARNING speakerd.intake.ingest: quarantined message x\n    INFO speakerd.web: login from 10.0.0.9: bad \\x1b[2J"
     shown = table([{"id": "m-\x1b[31m", "raw": "gnp\u202e.exe"}], ["id", "raw"])
     assert "\x1b" not in shown and "\u202e" not in shown and "\\x1b[31m" in shown and "\\u202e" in shown
 

@@ -11,7 +11,7 @@ import re
 import pytest
 
 from speakerd import config as config_mod
-from speakerd.demo import prepare
+from speakerd.cli.demo import prepare
 from speakerd.web import create_app
 
 from .helpers import csrf, login

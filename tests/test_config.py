@@ -3,8 +3,8 @@ import textwrap
 import pytest
 
 from speakerd import config
+from speakerd.config.schema import Secret
 from speakerd.errors import ConfigError
-from speakerd.schema import Secret
 
 from .conftest import EXAMPLE
 

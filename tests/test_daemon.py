@@ -102,15 +102,14 @@ def test_platform_failure_is_retried_and_nothing_is_lost(stub, write_config, run
 
 
 def test_failing_output_is_retried_until_delivered_once(stub, write_config, run_daemon, recording, caplog, monkeypatch):
-    monkeypatch.setattr("speakerd.dispatch.RETRY_FIRST", 0.1)
+    monkeypatch.setattr("speakerd.delivery.dispatch.RETRY_FIRST", 0.1)
     server = stub([{"id": "m-1", "type": "order.paid", "content": "客户张三已支付订单1"}])
     recording.fail_next(2)
     daemon = run_daemon(write_config(fast_platform(server.url)))
     assert recording.wait_for(1, timeout=20)
-    time.sleep(0.3)
+    assert wait_until(lambda: daemon.store.reports.messages()[0]["outputs"] == "recording:done")  # done: never owed again
     assert [n.message_id for n in recording.notices] == ["m-1"]
     assert "cannot deliver m-1" in caplog.text
-    assert wait_until(lambda: daemon.store.reports.messages()[0]["outputs"] == "recording:done")
 
 
 def test_slow_output_does_not_hold_up_another(stub, write_config, run_daemon, recording):
@@ -157,8 +156,8 @@ def test_edit_reloads_and_bad_edit_keeps_running_config(stub, write_config, run_
 
 def expected_assignments(config_path, events):
     from speakerd import config
-    from speakerd.classify import Classifier
-    from speakerd.route import Router
+    from speakerd.rules.classify import Classifier
+    from speakerd.rules.route import Router
 
     cfg = config.load(config_path)
     classifier, router = Classifier(cfg.categories, cfg.classify.fallback), Router(cfg)

@@ -6,8 +6,8 @@ import pytest
 
 from speakerd.cli import build_parser
 from speakerd.config import Config
-from speakerd.configdoc import render
-from speakerd.schema import describe
+from speakerd.config.reference import render
+from speakerd.config.schema import describe
 
 from .conftest import EXAMPLE, ROOT
 
@@ -18,7 +18,7 @@ COMMANDS = build_parser()._subparsers._group_actions[0].choices
 def test_config_reference_is_current():
     path = ROOT / "docs" / "config.md"
     text = path.read_text(encoding="utf-8")
-    assert text == render(text), "docs/config.md is stale: run python -m speakerd.configdoc docs/config.md"
+    assert text == render(text), "docs/config.md is stale: run python -m speakerd.config.reference docs/config.md"
 
 
 def example_paths(text):
@@ -89,7 +89,7 @@ def test_readme_test_command_is_what_ci_runs():
 
 
 def test_packaged_example_is_the_shipped_config():
-    packaged = ROOT / "speakerd" / "example_config.yaml"
+    packaged = ROOT / "speakerd" / "config" / "example_config.yaml"
     assert packaged.read_bytes() == EXAMPLE.read_bytes()
 
 

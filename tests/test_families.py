@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from speakerd import config
-from speakerd.dispatch import notice_from_row
+from speakerd.outputs.interface import notice_from_row
 from speakerd.outputs.panel.screens import WIDTH, font, header_title, shown_text, wrap
 from speakerd.outputs.speech import spoken_text
-from speakerd.preview import preview
+from speakerd.rules.preview import preview
 from speakerd.stub import families
 from speakerd.stub.scenarios import SCENARIOS
 

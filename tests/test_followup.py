@@ -19,10 +19,11 @@ import pytest
 
 from speakerd import config as config_mod
 from speakerd.clock import SYSTEM, FakeClock
-from speakerd.dispatch import OutputWorker, notice_from_row
-from speakerd.followup import FollowUp
-from speakerd.ingest import Ingest
-from speakerd.platform import Batch
+from speakerd.delivery.dispatch import OutputWorker
+from speakerd.delivery.followup import FollowUp
+from speakerd.intake.ingest import Ingest
+from speakerd.intake.platform import Batch
+from speakerd.outputs.interface import notice_from_row
 from speakerd.store import Job, Store
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone(timedelta(hours=8)))
@@ -205,7 +206,7 @@ def _ack_by_cli(d, message_id):
 
 
 def _ack_by_button(d, message_id):
-    from speakerd.buttons import ButtonActions
+    from speakerd.device.buttons import ButtonActions
 
     notice = notice_from_row(d.store.outbox.notice_row(message_id, "finance"), d.cfg)
     panel = SimpleNamespace(history=[notice], acknowledged=lambda: None)
@@ -214,10 +215,10 @@ def _ack_by_button(d, message_id):
 
 def _ack_by_link(d, message_id):
     """The phone notification's action link and the web page both post to /ack/TOKEN."""
-    from speakerd import ack
+    from speakerd.outputs.push import ack_links
     from speakerd.web import create_app
 
-    token = ack.make_token(d.store.meta.secret("ack_secret", ack.new_secret), message_id, 3600)
+    token = ack_links.make_token(d.store.meta.secret("ack_secret", ack_links.new_secret), message_id, 3600)
     assert create_app(d.store).test_client().post(f"/ack/{token}").status_code == 200
 
 

@@ -15,10 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from speakerd import config as config_mod
-from speakerd import platform
 from speakerd.errors import ConfigError, PlatformError
-from speakerd.ingest import Ingest
-from speakerd.platform import Batch
+from speakerd.intake import platform
+from speakerd.intake.ingest import Ingest
+from speakerd.intake.platform import Batch
 from speakerd.store import Store
 from tests.conftest import EXAMPLE
 

@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from speakerd.web import auth, create_app
+from speakerd.device.password import set_password
+from speakerd.web import create_app
 from tests.conftest import ROOT, fast_platform
 
 from .helpers import WEB_PASSWORD, csrf, login
@@ -29,7 +30,7 @@ def page(stub, write_config, run_daemon):
         if language:
             overrides["web"] = {"enabled": False, "language": language}
         path = write_config(overrides)
-        auth.set_password(path, WEB_PASSWORD)
+        set_password(path, WEB_PASSWORD)
         daemon = run_daemon(path)
         client = create_app(daemon.store, daemon).test_client()
         login(client)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from speakerd.web import auth, create_app, kiosk
+from speakerd.device.password import set_password
+from speakerd.web import create_app, kiosk
 from tests.conftest import fast_platform
 
 from .helpers import WEB_PASSWORD
@@ -16,7 +17,7 @@ LAN = {"REMOTE_ADDR": "192.168.1.20"}
 def site(stub, write_config, run_daemon):
     server = stub([{"id": "m-1", "type": "order.paid", "content": "客户张三已支付订单1"}])
     path = write_config(fast_platform(server.url))
-    auth.set_password(path, WEB_PASSWORD)
+    set_password(path, WEB_PASSWORD)
     daemon = run_daemon(path)
     return daemon, create_app(daemon.store, daemon)
 

@@ -9,11 +9,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from speakerd import config, operations
-from speakerd.analysis import analyse
+from speakerd import config
 from speakerd.clock import FakeClock
-from speakerd.ingest import Ingest
-from speakerd.platform import Batch
+from speakerd.intake.ingest import Ingest
+from speakerd.intake.platform import Batch
+from speakerd.reports import operations
+from speakerd.reports.analysis import analyse
 from speakerd.store import Store
 
 from .conftest import EXAMPLE
@@ -155,8 +156,8 @@ def test_stats_command_writes_each_report_as_csv_and_json_and_the_analysis(fortn
 
 
 def test_a_bad_field_counts_the_event_and_adds_nothing(tmp_path):
-    from speakerd.business import Fact, facts
     from speakerd.message import parse
+    from speakerd.message.business import Fact, facts
 
     odd = parse({"id": "x", "type": "order.paid", "content": "c", "data": {"amount": "lots", "minutes_to_order": True}})
     assert facts(odd) == [Fact("funnel", "paid", "", 1, 0.0), Fact("vip", "revenue", "normal", 1, 0.0)]
@@ -165,13 +166,14 @@ def test_a_bad_field_counts_the_event_and_adds_nothing(tmp_path):
 
 
 def test_the_reports_page_shows_each_operations_report_with_its_chart_and_the_analysis(stub, write_config, run_daemon):
-    from speakerd.web import auth, create_app
+    from speakerd.device.password import set_password
+    from speakerd.web import create_app
 
     from .conftest import fast_platform
     from .helpers import login
 
     path = write_config(fast_platform(stub([]).url))
-    auth.set_password(path, "a-long-password-1")
+    set_password(path, "a-long-password-1")
     daemon = run_daemon(path)
     counter = iter(range(10**6))
     Ingest(daemon.cfg, daemon.store)(Batch(this_week(lambda: next(counter)), "1"), ["log"])

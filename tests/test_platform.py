@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from speakerd.errors import PlatformError
-from speakerd.platform import PlatformClient, safe_url
+from speakerd.intake.platform import PlatformClient, safe_url
 from speakerd.stub.scenarios import office
 
 TOKEN = "demo-token"
@@ -98,7 +98,7 @@ def test_unknown_host_is_a_network_fault():
     ],
 )
 def test_wrong_shapes_are_garbage(body, words):
-    from speakerd.platform import _parse_body
+    from speakerd.intake.platform import _parse_body
 
     with pytest.raises(PlatformError) as info:
         _parse_body(body)
@@ -120,7 +120,7 @@ def test_a_platform_trickling_its_answer_is_a_slow_platform_not_a_hang(monkeypat
     import threading
     import time
 
-    from speakerd import platform as platform_mod
+    from speakerd.intake import platform as platform_mod
 
     monkeypatch.setattr(platform_mod, "DEADLINE_MARGIN", 0.5)
     server = socket.socket()

@@ -9,12 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from speakerd import config
-from speakerd.dispatch import notice_from_row
+from speakerd.message.privacy import mask_text
+from speakerd.outputs.interface import notice_from_row
 from speakerd.outputs.log import LogOutput
 from speakerd.outputs.panel.screens import shown_text
 from speakerd.outputs.push import body_of, title_of
-from speakerd.outputs.speech import spoken_text, text
-from speakerd.privacy import mask_text
+from speakerd.outputs.speech import reading, spoken_text
 from speakerd.web import create_app
 
 from .conftest import EXAMPLE, fast_platform
@@ -43,7 +43,7 @@ class Lines(logging.Handler):
 
 def said_digits(number: str) -> str:
     """The number's digits as speech would read them out one by one."""
-    return text.digits(number)
+    return reading.digits(number)
 
 
 @settings(max_examples=300, deadline=None)
@@ -74,9 +74,9 @@ def test_the_pages_and_the_notices_show_a_member_merge_masked(stub, write_config
              "data": {"phone": "13812345678", "channels": ["taobao", "pos"]}}
     server = stub([event])
     path = write_config({**fast_platform(server.url), "web": {"enabled": False}})
-    from speakerd.web import auth
+    from speakerd.device.password import set_password
 
-    auth.set_password(path, "a-long-password-1")
+    set_password(path, "a-long-password-1")
     daemon = run_daemon(path)
     assert recording.wait_for(1)
     (notice,) = recording.notices

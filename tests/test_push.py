@@ -5,9 +5,10 @@ import logging
 
 import pytest
 
-from speakerd import push_targets
 from speakerd.cli import main
-from speakerd.demo import free_port
+from speakerd.config.push_urls import mask
+from speakerd.outputs.push.send import shaped
+from speakerd.ports import free_port
 
 from .helpers import DING_TOKEN, WITHDRAWAL, wait_until, with_targets
 
@@ -92,17 +93,17 @@ def test_secrets_of_targets_never_reach_logs_or_the_store(stub, write_config, re
     ],
 )
 def test_mask(url, shown):
-    masked = push_targets.mask(url)
+    masked = mask(url)
     assert masked.startswith(shown.split("…")[0])
     assert "secret" not in masked and "pass" not in masked and DING_TOKEN not in masked and "AAbb" not in masked
 
 
 def test_priority_is_shaped_per_service_and_the_users_choice_wins():
-    assert "priority=max" in push_targets.shaped("ntfy://h/t", "critical")
-    assert "priority=low" in push_targets.shaped("ntfy://h/t?priority=low", "critical")
-    assert "level=timeSensitive" in push_targets.shaped("bark://h/k", "high")
-    assert "%3Apriority=normal" in push_targets.shaped("json://h/p", "normal")
-    assert push_targets.shaped("dingtalk://t/", "critical") == "dingtalk://t/"
+    assert "priority=max" in shaped("ntfy://h/t", "critical")
+    assert "priority=low" in shaped("ntfy://h/t?priority=low", "critical")
+    assert "level=timeSensitive" in shaped("bark://h/k", "high")
+    assert "%3Apriority=normal" in shaped("json://h/p", "normal")
+    assert shaped("dingtalk://t/", "critical") == "dingtalk://t/"
 
 
 def test_push_test_command(write_config, receiver, capsys):
@@ -143,10 +144,10 @@ def test_a_push_with_nobody_to_tell_is_no_proof_that_push_works_again(tmp_path, 
     """Regression: with one dead target, the outage alert itself (no push target) counted as recovery: 9 alerts and
     9 'working again' in 9 minutes."""
     from speakerd import config
-    from speakerd.dispatch import OutputWorker
-    from speakerd.ingest import Ingest
+    from speakerd.delivery.dispatch import OutputWorker
+    from speakerd.intake.ingest import Ingest
+    from speakerd.intake.platform import Batch
     from speakerd.outputs.push import PushOutput
-    from speakerd.platform import Batch
 
     class Health:
         def __init__(self):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from speakerd import ack
+from speakerd.outputs.push import ack_links
 from speakerd.web import create_app
 from tests.conftest import fast_platform
 
@@ -62,7 +62,7 @@ def test_a_burst_of_orders_is_a_few_push_summaries_per_person_with_exact_counts_
                                     " limit 1")[0]["message_id"]
         grouped = daemon.store.outbox.summarised_in(leader, "push")
         assert len(grouped) >= 4
-        token = ack.make_token(daemon.store.meta.secret("ack_secret", ack.new_secret), leader, 3600)
+        token = ack_links.make_token(daemon.store.meta.secret("ack_secret", ack_links.new_secret), leader, 3600)
         client = create_app(daemon.store, daemon).test_client()
         assert f"另外 {len(grouped)} 条消息" in client.get(f"/ack/{token}").get_data(as_text=True)
         assert client.post(f"/ack/{token}").status_code == 200

@@ -173,13 +173,13 @@ def test_a_speaker_vanishing_mid_sentence_is_retried_until_it_is_back(write_conf
     import sounddevice as sd
 
     from speakerd import config as config_mod
-    from speakerd.dispatch import OutputWorker
-    from speakerd.ingest import Ingest
+    from speakerd.delivery.dispatch import OutputWorker
+    from speakerd.intake.ingest import Ingest
+    from speakerd.intake.platform import Batch
     from speakerd.outputs.speech import SpeechOutput
-    from speakerd.platform import Batch
 
     monkeypatch.setattr(sd, "OutputStream", VanishingStream)
-    monkeypatch.setattr("speakerd.dispatch.RETRY_FIRST", 0.1)
+    monkeypatch.setattr("speakerd.delivery.dispatch.RETRY_FIRST", 0.1)
     cfg = config_mod.load(write_config())
     store = Store(tmp_path / "speakerd.db")
     Ingest(cfg, store)(Batch([{"id": "w-1", "type": "finance.withdrawal", "content": "马丽申请提现500元"}], "c"), ["speech"])

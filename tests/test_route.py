@@ -2,7 +2,7 @@ import pytest
 
 from speakerd import config
 from speakerd.message import Message, User
-from speakerd.route import Assignment, Router
+from speakerd.rules.route import Assignment, Router
 
 from .conftest import EXAMPLE
 

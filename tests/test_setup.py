@@ -13,8 +13,10 @@ import pytest
 import yaml
 
 from speakerd import config as config_mod
-from speakerd.demo import free_port, prepare
+from speakerd.cli.demo import prepare
+from speakerd.device.password import password_file, stored_hash
 from speakerd.outputs.panel import screens
+from speakerd.ports import free_port
 from speakerd.web import auth, create_app
 
 from .helpers import csrf, wait_until
@@ -27,7 +29,7 @@ def blank(stub, run_daemon, tmp_path):
     """A fresh install: the shipped example config pointed at the stub, no web password (outputs recorded: the browser test plays sound)."""
     server = stub([{"id": "m-1", "type": "order.paid", "content": "客户张三已支付订单1"}])
     setup = prepare(tmp_path, server.url)
-    auth.password_file(setup.config_path).unlink()
+    password_file(setup.config_path).unlink()
     daemon = run_daemon(setup.config_path)
     app = create_app(daemon.store, daemon)
     return daemon, app, setup.config_path, server
@@ -63,11 +65,11 @@ def test_a_wrong_code_sets_nothing_and_guesses_are_slowed_down(blank, caplog):
     wrong = "000000" if daemon.claim.code() != "000000" else "111111"
     answer = claim(client, daemon, code=wrong)
     assert answer.status_code == 403 and "代码和设备屏幕上显示的不一致" in answer.get_data(as_text=True)
-    assert auth.stored_hash(path) is None
+    assert stored_hash(path) is None
     claim(client, daemon, code=wrong)
     claim(client, daemon, code=wrong)
     assert claim(client, daemon).status_code == 429  # even the right code waits its turn now
-    assert auth.stored_hash(path) is None
+    assert stored_hash(path) is None
     assert daemon.claim.code() not in caplog.text and PASSWORD not in caplog.text
 
 
@@ -76,7 +78,7 @@ def test_the_password_must_be_long_enough_and_typed_twice_the_same(blank):
     client = app.test_client()
     assert claim(client, daemon, password="short").status_code == 400
     assert claim(client, daemon, again="something else").status_code == 400
-    assert auth.stored_hash(path) is None
+    assert stored_hash(path) is None
 
 
 def test_the_wizard_from_a_blank_device_to_a_working_dashboard(blank, caplog):

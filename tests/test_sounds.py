@@ -11,8 +11,8 @@ import pytest
 import soundfile
 
 from speakerd import config as config_mod
-from speakerd import sounds
-from speakerd.demo import prepare
+from speakerd.cli.demo import prepare
+from speakerd.device import sounds
 from speakerd.outputs.speech import chimes
 from speakerd.web import create_app
 

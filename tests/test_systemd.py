@@ -61,7 +61,7 @@ def test_the_package_builds_without_setuptools_warnings_and_ships_its_data(tmp_p
     names = zipfile.ZipFile(next(tmp_path.glob("speakerd-*.whl"))).namelist()
     assert {"speakerd/web/templates/dashboard.html", "speakerd/web/templates/setup/claim.html", "speakerd/web/static/app.css",
             "speakerd/web/static/favicon.svg", "speakerd/web/translations/zh/LC_MESSAGES/messages.mo",
-            "speakerd/example_config.yaml"} <= set(names)
+            "speakerd/config/example_config.yaml"} <= set(names)
     assert not any("__pycache__" in n for n in names)
 
 
@@ -85,7 +85,7 @@ def test_the_avahi_service_file_is_valid_by_avahis_own_dtd(checkers, tmp_path):
 
 
 def test_comitups_own_reader_takes_the_config_and_the_panel_names_its_hotspot(checkers, tmp_path):
-    from speakerd import netinfo
+    from speakerd.device import netinfo
 
     conf = ROOT / "systemd" / "comitup" / "comitup.conf"
     read = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); from comitup.config import Config; "

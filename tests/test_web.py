@@ -8,6 +8,7 @@ import time
 import pytest
 import yaml
 
+from speakerd.device.password import password_file, set_password
 from speakerd.web import auth, create_app
 from tests.conftest import fast_platform
 from tests.helpers import WEB_PASSWORD as PASSWORD
@@ -23,7 +24,7 @@ def site(stub, write_config, run_daemon, recording):
         {"id": "m-2", "type": "finance.withdrawal", "content": "马丽申请提现500元", "user": {"id": "u-1", "name": "马丽"}, "data": {"amount": 500}},
     ])
     path = write_config(fast_platform(server.url))
-    auth.set_password(path, PASSWORD)
+    set_password(path, PASSWORD)
     daemon = run_daemon(path)
     assert recording.wait_for(2)
     app = create_app(daemon.store, daemon)
@@ -94,13 +95,13 @@ def test_a_new_password_ends_existing_sessions(site):
     client = app.test_client()
     login(client)
     assert client.get("/").status_code == 200
-    auth.set_password(path, "another password")
+    set_password(path, "another password")
     assert client.get("/", headers={"Accept": "text/html"}).status_code == 302
 
 
 def test_no_password_set_means_nobody_gets_in_and_the_login_leads_to_the_set_up(site):
     _, app, path = site
-    auth.password_file(path).unlink()
+    password_file(path).unlink()
     client = app.test_client()
     assert client.get("/login").headers["Location"] == "/setup"
     assert client.get("/", headers={"Accept": "text/html"}).headers["Location"] == "/setup"
@@ -155,7 +156,7 @@ def test_saving_keeps_comments_and_layout_keeps_a_backup_and_reloads_the_daemon(
 
 
 def test_a_save_of_the_shipped_config_changes_only_the_lines_it_must(tmp_path):
-    from speakerd.web.configedit import ConfigFile, flow_map
+    from speakerd.config.editor import ConfigFile, flow_map
     from tests.conftest import EXAMPLE
 
     path = tmp_path / "config.yaml"
@@ -314,7 +315,7 @@ def test_an_id_with_dot_dots_acknowledges_itself_and_nothing_else(stub, write_co
     server = stub([{"id": "victim-1", "type": "finance.withdrawal", "content": "马丽申请提现500元"},
                    {"id": "../../messages/victim-1", "type": "order.paid", "content": "客户张三已支付订单1"}])
     path = write_config(fast_platform(server.url))
-    auth.set_password(path, PASSWORD)
+    set_password(path, PASSWORD)
     daemon = run_daemon(path)
     assert recording.wait_for(2)
     client = create_app(daemon.store, daemon).test_client()
@@ -390,7 +391,7 @@ def test_password_checks_at_once_are_bounded(monkeypatch, tmp_path):
     """Each check takes 32 MiB of scrypt: no more than two run at once, the others queue."""
     import threading
 
-    auth.set_password(tmp_path / "config.yaml", "correct horse")
+    set_password(tmp_path / "config.yaml", "correct horse")
     at_once, real = AtOnce(), auth.check_password_hash
 
     def slow(h, p):
@@ -436,7 +437,7 @@ def test_a_password_in_the_platform_address_is_never_shown_and_kept_on_save(stub
     server = stub([])
     url = server.url.replace("http://", "http://device7:s3cret-pw@")
     path = write_config(fast_platform(url))
-    auth.set_password(path, PASSWORD)
+    set_password(path, PASSWORD)
     daemon = run_daemon(path)
     client = create_app(daemon.store, daemon).test_client()
     login(client)

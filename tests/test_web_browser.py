@@ -18,8 +18,8 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
-from speakerd.demo import free_port
-from speakerd.web import auth
+from speakerd.device.password import password_file, set_password
+from speakerd.ports import free_port
 from tests.conftest import ROOT, fast_platform
 
 from .helpers import wait_until
@@ -53,7 +53,7 @@ def device(stub, write_config, run_daemon):
     cfg["web"] = {"enabled": True, "listen": f"127.0.0.1:{port}"}
     cfg["display"] = {"enabled": True, "driver": "emulator"}
     path = write_config(cfg)
-    auth.set_password(path, PASSWORD)
+    set_password(path, PASSWORD)
     daemon = run_daemon(path, real_outputs=True)
     assert wait_until(lambda: daemon.store.reports.counts()["messages"] >= 20, 20)
     daemon.store.acks.acknowledge(daemon.store.query("select id from messages limit 1")[0]["id"], "button")
@@ -145,12 +145,12 @@ def test_screenshots_are_where_the_readme_shows_them():
 @pytest.fixture
 def blank_device(stub, run_daemon, tmp_path):
     """A fresh install: the shipped config on the stub, no web password, the real outputs."""
-    from speakerd.demo import prepare
+    from speakerd.cli.demo import prepare
     from speakerd.stub.scenarios import office
 
     server = stub(office(10, seed=5))
     setup = prepare(tmp_path / "device", server.url)
-    auth.password_file(setup.config_path).unlink()
+    password_file(setup.config_path).unlink()
     daemon = run_daemon(setup.config_path, real_outputs=True)
     return daemon, setup.web_url.rstrip("/"), server, setup
 
@@ -250,7 +250,7 @@ def test_upload_a_sound_play_it_and_a_hostile_upload_changes_nothing(browser, bl
     import numpy as np
 
     daemon, base, _, setup = blank_device
-    auth.set_password(setup.config_path, PASSWORD)
+    set_password(setup.config_path, PASSWORD)
     daemon.claim.claimed()
     log_in(browser, base)
     sound = tmp_path / "bell.wav"

@@ -25,7 +25,7 @@ from speakerd.cli.device import (
     cmd_status,
 )
 from speakerd.cli.tools import cmd_demo, cmd_say, cmd_stub
-from speakerd.operations import KINDS as OPERATIONS
+from speakerd.reports.operations import KINDS as OPERATIONS
 from speakerd.store.reports import TALLY_KEYS
 
 __all__ = ["build_parser", "main"]

@@ -11,17 +11,6 @@ from pathlib import Path
 from speakerd import config as config_mod
 from speakerd.config import Config
 from speakerd.errors import ConfigError
-from speakerd.text import EscapingFormatter
-
-
-def setup_logging(level: str = "INFO") -> None:
-    """Plain lines for journald (it adds the time), timestamps on a terminal."""
-    fmt = "%(levelname)s %(name)s: %(message)s" if os.environ.get("JOURNAL_STREAM") else "%(asctime)s %(levelname)s %(name)s: %(message)s"
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(EscapingFormatter(fmt))
-    logging.basicConfig(level=level, handlers=[handler])
-    for noisy in ("apscheduler", "werkzeug", "urllib3"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def load_or_exit(path: Path) -> Config:

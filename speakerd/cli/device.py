@@ -9,17 +9,18 @@ import sys
 from pathlib import Path
 
 from speakerd import config as config_mod
-from speakerd.cli.common import existing_database, exit_now, load_or_exit, setup_logging
-from speakerd.platform import safe_url
+from speakerd.cli.common import existing_database, exit_now, load_or_exit
+from speakerd.intake.platform import safe_url
+from speakerd.logs import setup_logging
+from speakerd.plaintext import table
+from speakerd.reports.timeparse import local_time, parse_day, parse_since
 from speakerd.store import Store, StoreError
-from speakerd.text import table
-from speakerd.timeparse import local_time, parse_day, parse_since
 
 logger = logging.getLogger("speakerd.cli")
 
 
 def cmd_run(args: argparse.Namespace) -> None:
-    from speakerd.daemon import Daemon
+    from speakerd.daemon.wiring import Daemon
 
     path = config_mod.default_path(args.config)
     cfg = load_or_exit(path)
@@ -68,7 +69,7 @@ def cmd_messages(args: argparse.Namespace) -> int:
 
 def cmd_setup_code(args: argparse.Namespace) -> int:
     """The one-time code an unclaimed device's page asks for: for a device without a panel."""
-    from speakerd.claim import Claim
+    from speakerd.device.claim import Claim
 
     found = existing_database(args)
     if found is None:
@@ -102,7 +103,7 @@ def cmd_kiosk_url(args: argparse.Namespace) -> int:
 def cmd_set_password(args: argparse.Namespace) -> int:
     import getpass
 
-    from speakerd.web import auth
+    from speakerd.device.password import set_password
 
     path = config_mod.default_path(args.config)
     load_or_exit(path)
@@ -118,7 +119,7 @@ def cmd_set_password(args: argparse.Namespace) -> int:
         print("\nno password given; nothing changed (to pipe one in: speakerd set-password --stdin)", file=sys.stderr)
         return 1
     try:
-        written = auth.set_password(path, password)
+        written = set_password(path, password)
     except (ValueError, OSError) as exc:
         print(f"set-password: {exc}", file=sys.stderr)
         return 1
@@ -140,7 +141,7 @@ def cmd_ack(args: argparse.Namespace) -> int:
 
 
 def cmd_push_test(args: argparse.Namespace) -> int:
-    from speakerd import push_targets
+    from speakerd.outputs.push.recipients import send_test
 
     path = config_mod.default_path(args.config)
     cfg = load_or_exit(path)
@@ -153,15 +154,15 @@ def cmd_push_test(args: argparse.Namespace) -> int:
         print(f"{person.id} {person.name} has no push targets: add them under push: in {path}", file=sys.stderr)
         return 1
     failures = 0
-    for i, (shown, delivered, reason) in enumerate(push_targets.send_test(cfg, args.staff_id), 1):
+    for i, (shown, delivered, reason) in enumerate(send_test(cfg, args.staff_id), 1):
         print(f"{i}. {shown}: {'delivered' if delivered else 'FAILED: ' + reason}")
         failures += not delivered
     return 1 if failures else 0
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    from speakerd import operations, stats
-    from speakerd.operations import KINDS as OPERATIONS
+    from speakerd.reports import operations, stats
+    from speakerd.reports.operations import KINDS as OPERATIONS
 
     if args.chart and args.by == "total":
         print("--chart: the total is one number; chart it --by day, hour, month, department, staff, category or app", file=sys.stderr)
@@ -183,7 +184,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
         else:
             rows, outages = stats.report(store, args.by, since, until, cfg), stats.outages(store, since, until)
     if args.chart:
-        from speakerd import charts
+        from speakerd.reports import charts
 
         if args.by in OPERATIONS:
             key = operations.CHART[args.by][0]  # day: a trend line; a channel, campaign or product: bars
@@ -203,7 +204,7 @@ def _analysis(db_path: Path, since: str | None, until: str | None) -> int:
     """
     from datetime import date, timedelta
 
-    from speakerd.analysis import analyse
+    from speakerd.reports.analysis import analyse
 
     with Store(db_path) as store:
         today = store.clock.now().astimezone().date()
@@ -217,7 +218,7 @@ def _analysis(db_path: Path, since: str | None, until: str | None) -> int:
 
 
 def cmd_panel(args: argparse.Namespace) -> int:
-    from speakerd.outputs.panel.snapshot import snapshot
+    from speakerd.device.panel_snapshot import snapshot
 
     found = existing_database(args)
     if found is None:
@@ -237,8 +238,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     if not db_path.exists():
         print(f"speakerd: NOT RUNNING (no database at {db_path} yet)")
         return 1
-    from speakerd.device_state import DeviceState
-    from speakerd.status import status_lines
+    from speakerd.device.state import DeviceState
+    from speakerd.reports.status import status_lines
 
     with Store(db_path) as store:
         beat = DeviceState(store, lambda: cfg).heartbeat()
@@ -260,7 +261,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_fleet(args: argparse.Namespace) -> int:
     from speakerd.fleet.survey import SurveyError, survey
-    from speakerd.timeparse import local_time_epoch
+    from speakerd.reports.timeparse import local_time_epoch
 
     cfg = load_or_exit(config_mod.default_path(args.config))
     try:
@@ -279,19 +280,19 @@ def cmd_fleet(args: argparse.Namespace) -> int:
 
 
 def cmd_fleet_add(args: argparse.Namespace) -> int:
-    from speakerd.fleet import setup
+    from speakerd.fleet import enrol
     from speakerd.fleet.broker import BrokerError
 
     departments = [d.strip() for d in (args.departments or "").split(",") if d.strip()]
     try:
-        password = setup.add_device(args.name, "hub" if args.hub else "speaker", args.site, departments,
+        password = enrol.add_device(args.name, "hub" if args.hub else "speaker", args.site, departments,
                                     args.base_topic, Path(args.mosquitto_dir))
     except (ValueError, BrokerError, OSError) as exc:
         print(f"fleet-add: {exc}", file=sys.stderr)
         return 1
-    url = setup.broker_url(args.name, password, args.host, args.port)
+    url = enrol.broker_url(args.name, password, args.host, args.port)
     print(f"{args.name}: broker user created ({'hub' if args.hub else 'speaker for ' + ', '.join(departments)}); "
-          + ("" if args.no_reload else setup.reload_broker()))
+          + ("" if args.no_reload else enrol.reload_broker()))
     if args.hub and args.config:
         return _join(Path(args.config), url, "hub", [], args.site)
     print(f"on the speaker: sudo scripts/install.sh --speaker '{url}' --departments {','.join(departments)}")
@@ -305,8 +306,8 @@ def cmd_fleet_join(args: argparse.Namespace) -> int:
 
 def _join(path: Path, url: str, role: str, departments: list[str], site: str) -> int:
     """Write the fleet settings into config.yaml, keeping its comments; check them as check-config would."""
-    from speakerd.fleet.setup import device_of
-    from speakerd.web.configedit import ConfigFile, Invalid, flow_seq
+    from speakerd.config.editor import ConfigFile, Invalid, flow_seq
+    from speakerd.fleet.enrol import device_of
 
     try:
         changes = {"fleet.role": role, "fleet.broker": url, "fleet.device": device_of(url), "fleet.site": site}

@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from speakerd import config as config_mod
-from speakerd.cli.common import exit_now, load_or_exit, setup_logging
-from speakerd.demo import EXAMPLE_CONFIG
+from speakerd.cli.common import exit_now, load_or_exit
+from speakerd.cli.demo import EXAMPLE_CONFIG
 from speakerd.errors import OutputError
+from speakerd.logs import setup_logging
 
 
 def cmd_stub(args: argparse.Namespace) -> int:
@@ -38,8 +39,8 @@ def cmd_stub(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
-    from speakerd import demo
-    from speakerd.daemon import Daemon
+    from speakerd.cli import demo
+    from speakerd.daemon.wiring import Daemon
     from speakerd.stub import StubServer
     from speakerd.stub.scenarios import office
 
@@ -92,7 +93,7 @@ def _demo_summary(args: argparse.Namespace, workdir: Path, stub_url: str, setup:
 
 
 def cmd_say(args: argparse.Namespace) -> int:
-    from speakerd.outputs.speech import SpeechOutput, audio, text
+    from speakerd.outputs.speech import SpeechOutput, audio, reading
     from speakerd.outputs.speech.voices import VoiceSettings, cache_beside, listing
 
     if args.list_devices:
@@ -128,7 +129,7 @@ def cmd_say(args: argparse.Namespace) -> int:
         print("\n".join(output.explain(args.text, language)))
         output.close()
         return 0
-    spoken = text.said(args.text, settings.max_chars, language)
+    spoken = reading.said(args.text, settings.max_chars, language)
     try:
         engines = output.say(spoken, language)
     except OutputError as exc:

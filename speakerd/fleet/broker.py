@@ -22,8 +22,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from speakerd.demo import free_port
 from speakerd.fleet.topics import Topics
+from speakerd.ports import free_port
 
 MOSQUITTO = ("mosquitto", "/usr/sbin/mosquitto")
 MOSQUITTO_PASSWD = ("mosquitto_passwd", "/usr/bin/mosquitto_passwd")

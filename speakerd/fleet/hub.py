@@ -24,8 +24,8 @@ from speakerd.store import StoreError
 
 if TYPE_CHECKING:
     from speakerd.config import Config
-    from speakerd.health import Health
-    from speakerd.outputs import Notice
+    from speakerd.health.alerts import Health
+    from speakerd.outputs.interface import Notice
     from speakerd.store import Store
 
 logger = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from speakerd.fleet.topics import Topics, encode
 
 if TYPE_CHECKING:
     from speakerd.config import Config
-    from speakerd.health import Health
+    from speakerd.health.alerts import Health
     from speakerd.store import Store
 
 

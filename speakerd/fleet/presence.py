@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from speakerd.fleet.topics import BadPayload, decode
 
 if TYPE_CHECKING:
-    from speakerd.health import Health
+    from speakerd.health.alerts import Health
 
 logger = logging.getLogger(__name__)
 

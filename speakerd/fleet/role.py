@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 from speakerd.fleet.hub import Hub
 from speakerd.fleet.speaker import Speaker
-from speakerd.platform import safe_url
+from speakerd.intake.platform import safe_url
 
 if TYPE_CHECKING:
     from speakerd.config import Config
-    from speakerd.health import Health
-    from speakerd.ingest import IngestResult
-    from speakerd.outputs import Output
+    from speakerd.health.alerts import Health
+    from speakerd.intake.ingest import IngestResult
+    from speakerd.outputs.interface import Output
     from speakerd.store import Store
 
 

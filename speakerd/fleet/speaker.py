@@ -21,8 +21,8 @@ from speakerd.store import StoreError
 
 if TYPE_CHECKING:
     from speakerd.config import Config
-    from speakerd.health import Health
-    from speakerd.ingest import IngestResult
+    from speakerd.health.alerts import Health
+    from speakerd.intake.ingest import IngestResult
     from speakerd.store import Store
 
 logger = logging.getLogger(__name__)

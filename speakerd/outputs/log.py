@@ -6,7 +6,7 @@ import logging
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from speakerd.outputs import Notice
+    from speakerd.outputs.interface import Notice
 
 logger = logging.getLogger("speakerd.routed")
 

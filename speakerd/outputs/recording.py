@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from speakerd.errors import OutputError
-from speakerd.outputs import Notice
+from speakerd.outputs.interface import Notice
 
 
 class RecordingOutput:

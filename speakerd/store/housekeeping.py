@@ -1,7 +1,7 @@
 """Forgetting: expired messages (with everything that points at them), old quarantine, masked numbers.
 
 Each call is one short transaction over at most ``batch`` rows; the caller
-(:mod:`speakerd.expiry`) decides what is old and paces the batches.
+(:mod:`speakerd.store.expiry`) decides what is old and paces the batches.
 """
 
 from __future__ import annotations

@@ -12,13 +12,13 @@ import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from speakerd.business import facts, is_vip
+from speakerd.message.business import facts, is_vip
 from speakerd.store.connection import Connection, storable
 from speakerd.store.migrations import ADD_FACT
 
 if TYPE_CHECKING:
     from speakerd.message import Message
-    from speakerd.route import Assignment
+    from speakerd.rules.route import Assignment
 
 MAX_RAW = 8_000  # characters of a quarantined body kept for inspection
 QUARANTINE_PER_DAY = 1_000  # bad messages kept per (UTC) day; beyond it they are only counted
@@ -44,7 +44,7 @@ class Inbox:
         )
 
     def count_facts(self, message: Message) -> None:
-        """Add the message's business figures (:mod:`speakerd.business`) to its local day's sums, and a paying
+        """Add the message's business figures (:mod:`speakerd.message.business`) to its local day's sums, and a paying
         customer to the day's customers."""
         found = facts(message)
         if not found:

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 migrations = Migrations("speakerd")
 TALLY_KEY = ("day", "hour", "app", "category", "type", "subsystem", "department", "staff_id")
-# A business fact (speakerd.business) added to its day's sums: at ingest, and when filling the table from old messages.
+# A business fact (speakerd.message.business) added to its day's sums: at ingest, and when filling the table from old messages.
 ADD_FACT = ("insert into facts (day, family, metric, key, n, total) values (?, ?, ?, ?, ?, ?)"
             " on conflict do update set n = n + excluded.n, total = total + excluded.total")
 
@@ -120,12 +120,12 @@ def m008_quarantine_by_day(db: Database) -> None:
 
 @migrations()
 def m009_facts(db: Database) -> None:
-    """Business figures per local day (speakerd.business): the operations reports' sums, kept like the tallies.
+    """Business figures per local day (speakerd.message.business): the operations reports' sums, kept like the tallies.
 
     Filled from the messages already stored, so a device updated mid-year reports on what it has.
     """
-    from speakerd.business import EXTRACTORS, facts
     from speakerd.message import Message, parse
+    from speakerd.message.business import EXTRACTORS, facts
 
     db.table("facts").create({"day": str, "family": str, "metric": str, "key": str, "n": int, "total": float},
                              pk=("day", "family", "metric", "key"))

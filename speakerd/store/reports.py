@@ -1,7 +1,7 @@
 """Read-only queries for reports, lists, the digest, ``status`` and the panel snapshot.
 
 Kept here so that no module outside the store runs SQL; the shaping of the
-answers (names, ratios, percentiles) stays in :mod:`speakerd.stats` and the
+answers (names, ratios, percentiles) stays in :mod:`speakerd.reports.stats` and the
 callers.
 """
 

@@ -23,9 +23,10 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from speakerd import ack
+from speakerd.device.password import fingerprint, stored_hash
 from speakerd.httpserver import BackgroundServer
-from speakerd.privacy import mask_text
+from speakerd.message.privacy import mask_text
+from speakerd.outputs.push import ack_links
 from speakerd.web import auth, i18n, kiosk
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ def create_app(store: Store, device: Device | None = None) -> Flask:
     """The Flask app; ``device`` (the running daemon) gives the settings, outputs and health."""
     app = Flask("speakerd.web")
     app.secret_key = store.meta.secret("web_session_key", lambda: secrets.token_hex(32))
-    # A sound upload (speakerd.sounds.MAX_BYTES) is the largest thing the page takes; anything bigger is refused unread.
+    # A sound upload (speakerd.device.sounds.MAX_BYTES) is the largest thing the page takes; anything bigger is refused unread.
     app.config["MAX_CONTENT_LENGTH"] = 6 * 1024 * 1024
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict", WTF_CSRF_TIME_LIMIT=None,
                       PERMANENT_SESSION_LIFETIME=timedelta(hours=device.cfg.web.session_hours if device else 12))
@@ -62,11 +63,11 @@ def create_app(store: Store, device: Device | None = None) -> Flask:
     _ack_routes(app, store, csrf)
     kiosk.register(app, store)
     if device is not None:
-        from speakerd.web import pages, settings, setup
+        from speakerd.web import pages, settings, wizard
 
         pages.register(app)
         settings.register(app)
-        setup.register(app)
+        wizard.register(app)
 
     @app.context_processor
     def language() -> dict[str, Any]:
@@ -111,9 +112,9 @@ def _auth_routes(app) -> None:
         if device is not None:
             app.permanent_session_lifetime = timedelta(hours=device.cfg.web.session_hours)
         g.user = None
-        hashed = auth.stored_hash(_config_path(app)) if _config_path(app) else None
+        hashed = stored_hash(_config_path(app)) if _config_path(app) else None
         sessions = app.extensions["speakerd"]["sessions"]
-        if session.get("pw") and hashed and session["pw"] == auth.fingerprint(hashed) and sessions.valid(session.get("sid")):
+        if session.get("pw") and hashed and session["pw"] == fingerprint(hashed) and sessions.valid(session.get("sid")):
             g.user = "staff"
         if request.endpoint in OPEN_ENDPOINTS or g.user:
             return None
@@ -133,7 +134,7 @@ def _auth_routes(app) -> None:
     @app.route("/login", methods=["GET", "POST"])
     def login() -> ResponseReturnValue:
         config_path = _config_path(app)
-        unset = not (config_path and auth.stored_hash(config_path))
+        unset = not (config_path and stored_hash(config_path))
         if unset and app.extensions["speakerd"]["device"] is not None:
             return redirect(url_for("setup_claim"))
         if request.method == "GET":
@@ -166,8 +167,8 @@ def _ack_routes(app, store, csrf) -> None:
     def message_for(token: str) -> tuple[dict[str, Any] | None, Any]:
         """The message row the token names, or the page saying why it cannot be used."""
         try:
-            message_id = ack.verify(store.meta.secret("ack_secret", ack.new_secret), token, now=store.clock.time())
-        except ack.AckError as exc:
+            message_id = ack_links.verify(store.meta.secret("ack_secret", ack_links.new_secret), token, now=store.clock.time())
+        except ack_links.AckError as exc:
             return None, (render_template("message.html", title=_("Cannot acknowledge"), text=_(str(exc))), 403)
         row = store.acks.message(message_id)
         if row is None:

@@ -10,11 +10,8 @@ a row from one address makes that address wait longer (up to a minute).
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
 import secrets
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -22,46 +19,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
+
+from speakerd.device.password import fingerprint, stored_hash
 
 logger = logging.getLogger(__name__)
 
-FILE_NAME = "web-password"
 FREE_TRIES = 3
 MAX_WAIT = 60.0
-MIN_LENGTH = 8
-
-
-def password_file(config_path: str | Path) -> Path:
-    return Path(config_path).resolve().parent / FILE_NAME
-
-
-def set_password(config_path: str | Path, password: str) -> Path:
-    """Store the hash of ``password``; the file belongs to whoever owns the config's folder."""
-    if len(password) < MIN_LENGTH:
-        raise ValueError(f"the password must have at least {MIN_LENGTH} characters")
-    path = password_file(config_path)
-    fd, tmp = tempfile.mkstemp(prefix=".web-password-", dir=path.parent)
-    with os.fdopen(fd, "w") as f:
-        f.write(generate_password_hash(password) + "\n")
-    os.chmod(tmp, 0o640)
-    folder = path.parent.stat()
-    if os.geteuid() == 0 and folder.st_uid != 0:
-        os.chown(tmp, folder.st_uid, folder.st_gid)
-    os.replace(tmp, path)
-    return path
-
-
-def stored_hash(config_path: str | Path) -> str | None:
-    try:
-        return password_file(config_path).read_text().strip() or None
-    except OSError:
-        return None
-
-
-def fingerprint(hashed: str) -> str:
-    """A short tag of the current hash: a session made under another password is no longer valid."""
-    return hashlib.sha256(hashed.encode()).hexdigest()[:12] if hashed else ""
 
 
 class Throttle:

@@ -24,8 +24,9 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from speakerd.web.configedit import DELETE, flow_map, flow_seq, node_at, set_path
+from speakerd.config.editor import DELETE, flow_map, flow_seq, node_at, set_path
 from speakerd.web.device import Device
+from speakerd.web.staff_form import edit_push
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -102,11 +103,12 @@ def edit_routes(doc: Any, form: Any, count: int) -> None:
         route["routes"] = rules
 
 
-def register(app: Flask, save: Callable[..., ResponseReturnValue], current: Callable[[], Config]) -> None:
-    """``save(focus, edit=...)`` writes and reloads as every settings form does; ``current()`` is the config in the file."""
+def register(app: Flask, save: Callable[..., ResponseReturnValue], render: Callable[..., ResponseReturnValue],
+             current: Callable[[], Config]) -> None:
+    """``save(focus, edit=...)`` writes and reloads as every settings form does; ``render(status, errors=...)`` shows the
+    settings page with what went wrong; ``current()`` is the config in the file."""
 
     def refuse(focus: str, text: str) -> ResponseReturnValue:
-        from speakerd.web.settings import render
 
         return render(400, errors={"": text}, submitted=request.form.to_dict(), focus=focus)
 
@@ -180,7 +182,6 @@ def register(app: Flask, save: Callable[..., ResponseReturnValue], current: Call
     @app.post("/settings/group-push")
     def group_push() -> ResponseReturnValue:
         """Add or clear the group targets (a DingTalk or WeCom robot, say) of a subsystem or a department."""
-        from speakerd.web.settings import edit_push
 
         kind, part_id = request.form.get("kind"), request.form.get("id", "")
         path = _path_of(current(), kind, part_id) if kind in ("subsystem", "department") else None

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from speakerd.claim import Claim
     from speakerd.config import Config
-    from speakerd.device_state import DeviceState
-    from speakerd.followup import FollowUp
-    from speakerd.outputs import Showing, Speaking
+    from speakerd.delivery.followup import FollowUp
+    from speakerd.device.claim import Claim
+    from speakerd.device.state import DeviceState
+    from speakerd.outputs.interface import Showing, Speaking
     from speakerd.store import Store
 
 

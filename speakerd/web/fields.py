@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from speakerd import config as config_mod
-from speakerd.platform import safe_url
-from speakerd.schema import Secret, yaml_key
-from speakerd.web.configedit import flow_map, flow_seq
+from speakerd.config.editor import flow_map, flow_seq
+from speakerd.config.schema import Secret, yaml_key
+from speakerd.intake.platform import safe_url
 
 if TYPE_CHECKING:
     from speakerd.config import Config

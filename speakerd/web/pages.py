@@ -13,7 +13,7 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from speakerd import operations, stats
+from speakerd.reports import operations, stats
 from speakerd.web import charts_svg
 from speakerd.web.device import Device
 
@@ -110,9 +110,9 @@ def _until(epoch: float, now: float) -> str:
 def register(app: Flask) -> None:
     @app.get("/")
     def dashboard() -> ResponseReturnValue:
-        from speakerd.web import setup
+        from speakerd.web import wizard
 
-        return render_template("dashboard.html", o=overview(), panel=_device().panel is not None, setup_pending=setup.unfinished(_device()))
+        return render_template("dashboard.html", o=overview(), panel=_device().panel is not None, setup_pending=wizard.unfinished(_device()))
 
     @app.get("/board")
     def board() -> ResponseReturnValue:
@@ -186,7 +186,7 @@ def register(app: Flask) -> None:
 
 def _operations_page(device: Device, kind: str, since: str, until: str) -> ResponseReturnValue:
     """An operations report with its chart, and the analysis of the range against the one before it."""
-    from speakerd.analysis import analyse
+    from speakerd.reports.analysis import analyse
 
     rows = operations.report(device.store, kind, since, until)
     columns = [c for c in (rows[0] if rows else {}) if c != "top_words"]

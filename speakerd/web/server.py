@@ -16,7 +16,8 @@ def start_web(device: Device, cfg: Config) -> Any:
     """The running server, or None when the page is off or ``web.listen`` cannot be used (logged)."""
     if not cfg.web.enabled:
         return None
-    from speakerd.web import auth, serve
+    from speakerd.device.password import stored_hash
+    from speakerd.web import serve
 
     try:
         server = serve(device.store, cfg.web.listen, device=device)
@@ -25,6 +26,6 @@ def start_web(device: Device, cfg: Config) -> Any:
                      cfg.web.listen, exc.strerror or exc)
         return None
     logger.info("web page on http://%s%s", cfg.web.listen,
-                "" if auth.stored_hash(device.config_path) else
+                "" if stored_hash(device.config_path) else
                 " (not set up yet: open it and follow the set-up; it asks for the code on the panel, or from 'speakerd setup-code')")
     return server

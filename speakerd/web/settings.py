@@ -1,4 +1,4 @@
-"""The settings page: each section a form that edits config.yaml through :mod:`speakerd.web.configedit`.
+"""The settings page: each section a form that edits config.yaml through :mod:`speakerd.config.editor`.
 
 The page shows what the *file* says (it may be newer than what the daemon
 runs, or broken by a hand edit: then it says so). A save checks the whole
@@ -22,15 +22,17 @@ from flask_babel import lazy_gettext as _l
 from ruamel.yaml.error import YAMLError
 
 from speakerd import config as config_mod
-from speakerd import push_targets
 from speakerd.config import Config
+from speakerd.config.editor import ConfigFile, Conflict, Invalid, round_trip_yaml
+from speakerd.config.push_urls import mask
 from speakerd.errors import ConfigError
 from speakerd.message import Rejected
-from speakerd.preview import preview
-from speakerd.web import company, sounds_page, speaker
+from speakerd.outputs.push.recipients import send_test
+from speakerd.rules.preview import preview
+from speakerd.web import company, playback, sounds_page
 from speakerd.web import fields as fields_mod
-from speakerd.web.configedit import ConfigFile, Conflict, Invalid, flow_map, flow_seq, round_trip_yaml
 from speakerd.web.device import Device
+from speakerd.web.staff_form import edit_staff
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -115,7 +117,7 @@ def render(status: int = 200, errors: dict[str, Any] | None = None, submitted: d
         "settings.html", cfg=cfg, version=conflict or version, broken=broken, simple=simple, categories=categories,
         errors=errors or {}, submitted=submitted, conflict=conflict, focus=focus, tried=tried,
         route=submitted.get("route") if "route" in submitted else route_text(_file().read()[0]),
-        masked=push_targets.mask, rules=company.flat_routes(cfg), priorities=company.PRIORITIES, sounds=sounds_page.choices(),
+        masked=mask, rules=company.flat_routes(cfg), priorities=company.PRIORITIES, sounds=sounds_page.choices(),
         voices=voices_in_use(cfg),
     ), status
 
@@ -148,8 +150,8 @@ def _save(focus, changes=None, edit=None):
 
 
 def register(app: Flask) -> None:
-    company.register(app, _save, lambda: _current()[0])
-    sounds_page.register(app, _save, lambda: _current()[0])
+    company.register(app, _save, render, lambda: _current()[0])
+    sounds_page.register(app, _save, render, lambda: _current()[0])
 
     @app.get("/settings")
     def settings_page() -> ResponseReturnValue:
@@ -192,10 +194,10 @@ def register(app: Flask) -> None:
 
     @app.post("/settings/speech/test")
     def speak_test() -> ResponseReturnValue:
-        from speakerd.outputs.speech import text
+        from speakerd.outputs.speech import reading
 
         sentence = (request.form.get("text") or "").strip()[:200] or _("This is a test announcement; the sound works.")
-        if speaker.play("test sentence", lambda speech: speech.say(text.normalize(sentence))):
+        if playback.play("test sentence", lambda speech: speech.say(reading.normalize(sentence))):
             flash(_("Speaking: %(sentence)s", sentence=sentence))
         return redirect(url_for("settings_page", _anchor="speech"))
 
@@ -206,56 +208,10 @@ def register(app: Flask) -> None:
         if found is None or not found[1].push:
             flash(_("%(id)s has no push targets.", id=staff_id))
         else:
-            for i, (shown, delivered, reason) in enumerate(push_targets.send_test(cfg, staff_id), 1):
+            for i, (shown, delivered, reason) in enumerate(send_test(cfg, staff_id), 1):
                 flash(_("%(name)s target %(n)s (%(target)s): delivered", name=found[1].name, n=i, target=shown) if delivered else
                       _("%(name)s target %(n)s (%(target)s): failed: %(reason)s", name=found[1].name, n=i, target=shown, reason=reason))
         return redirect(url_for("settings_page", _anchor=f"dep-{found[0] if found else ''}"))
-
-
-def edit_staff(department: Any, form: Mapping[str, str]) -> None:
-    """Apply the staff form to one department's node, editing entries in place so their comments stay."""
-    staff = department.get("staff")
-    if staff is None:
-        staff = department["staff"] = flow_seq([])
-        staff.fa.set_block_style()
-    count = min(int(form.get("count", 0) or 0), len(staff))
-    for i in reversed(range(count)):
-        if form.get(f"staff-{i}-remove"):
-            del staff[i]
-            continue
-        _edit_person(staff[i], form, f"staff-{i}-")
-    new_id, new_name = form.get("staff-new-id", "").strip(), form.get("staff-new-name", "").strip()
-    if new_id or new_name:
-        staff.append(flow_map({"id": new_id, "name": new_name}))
-
-
-def _edit_person(person, form, prefix) -> None:
-    person["id"] = form.get(prefix + "id", "").strip()
-    person["name"] = form.get(prefix + "name", "").strip()
-    _flag(person, "on_duty", form.get(prefix + "on_duty") is not None, default=True)
-    _flag(person, "lead", form.get(prefix + "lead") is not None, default=False)
-    edit_push(person, form, prefix)
-
-
-def edit_push(node: Any, form: Mapping[str, str], prefix: str = "") -> None:
-    """Clear the push targets of a person, department or subsystem, or add one: targets are secret, never shown to edit."""
-    if form.get(prefix + "push_clear") and "push" in node:
-        del node["push"]
-    added = form.get(prefix + "push_add", "").strip()
-    if added:
-        targets = node.get("push")
-        if targets is None:
-            node["push"] = flow_seq([added])
-        else:
-            targets.append(added)
-
-
-def _flag(node, key, value, default) -> None:
-    if value == default:
-        if key in node:
-            del node[key]
-    else:
-        node[key] = value
 
 
 def sample_data(text: str) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """The settings page's alert sounds: upload one, hear it on the device, give it to a category.
 
-The checking and converting is :mod:`speakerd.sounds`; this is the form
+The checking and converting is :mod:`speakerd.device.sounds`; this is the form
 around it. A category's ``chime`` then names the converted file's path, as
 a hand-written config names any WAV, so check-config and the speech output
 need nothing new.
@@ -19,9 +19,9 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from speakerd import config as config_mod
-from speakerd import sounds
+from speakerd.device import sounds
 from speakerd.outputs.speech import chimes
-from speakerd.web import speaker
+from speakerd.web import playback
 from speakerd.web.device import Device
 
 if TYPE_CHECKING:
@@ -48,11 +48,12 @@ def choices() -> dict[str, str]:
     return out
 
 
-def register(app: Flask, save: Callable[..., ResponseReturnValue], current: Callable[[], Config]) -> None:
+def register(app: Flask, save: Callable[..., ResponseReturnValue], render: Callable[..., ResponseReturnValue],
+             current: Callable[[], Config]) -> None:
+    """``save``, ``render`` and ``current`` as for :func:`speakerd.web.company.register`."""
+
     @app.post("/settings/sounds/upload")
     def upload_sound() -> ResponseReturnValue:
-        from speakerd.web.settings import render
-
         name, upload = request.form.get("name", "").strip(), request.files.get("file")
         data = upload.stream.read(sounds.MAX_BYTES + 1) if upload else b""
         try:
@@ -74,7 +75,7 @@ def register(app: Flask, save: Callable[..., ResponseReturnValue], current: Call
             flash(_("There is no sound %(name)s.", name=choice[:40]))
         else:
             category = dataclasses.replace(next(iter(current().categories.values())), chime=choice)
-            if speaker.play("sound test", lambda speech: speech.play("", category, "normal", "sound-test", mode="chime")):
+            if playback.play("sound test", lambda speech: speech.play("", category, "normal", "sound-test", mode="chime")):
                 flash(_("Playing %(name)s on the device.", name=known[choice]))
         return redirect(url_for("settings_page", _anchor="sounds"))
 

@@ -16,7 +16,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from speakerd.web.configedit import flow_map, flow_seq
+from speakerd.config.editor import flow_map, flow_seq
 
 
 @dataclass(frozen=True)

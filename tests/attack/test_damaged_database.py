@@ -61,8 +61,8 @@ def test_a_database_that_fails_the_daily_check_is_an_outage_for_tech(stub, write
 def test_a_crash_mid_batch_claim_leaves_every_claimed_job_owed_again(tmp_path):
     """Outputs claim up to 50 jobs in one transaction: a kill before they are recorded must lose none of them."""
     from speakerd import config as config_mod
-    from speakerd.ingest import Ingest
-    from speakerd.platform import Batch
+    from speakerd.intake.ingest import Ingest
+    from speakerd.intake.platform import Batch
     from speakerd.store import Store
     from tests.conftest import EXAMPLE
 

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from speakerd.errors import PlatformError
-from speakerd.platform import PlatformClient
+from speakerd.intake.platform import PlatformClient
 from tests.conftest import EXAMPLE
 
 from .hostile import HostilePlatform, batch
@@ -26,9 +26,9 @@ def test_a_redirect_to_another_host_is_refused_not_followed():
 def test_after_a_long_outage_the_platform_is_asked_again_within_about_30_seconds(tmp_path):
     """Regression: the retries backed off to 5 minutes, so the office waited minutes after the platform was back."""
     from speakerd import config as config_mod
-    from speakerd.demo import free_port
-    from speakerd.health import Health
-    from speakerd.poller import Poller
+    from speakerd.health.alerts import Health
+    from speakerd.intake.poller import Poller
+    from speakerd.ports import free_port
     from speakerd.store import Store
 
     shipped = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
@@ -72,8 +72,8 @@ def test_a_platform_log_that_restarts_is_read_again_from_its_start_without_repea
 def test_a_message_resent_with_changed_content_keeps_the_first_and_notes_the_change(tmp_path):
     """Regression: a resent id with changed content was dropped without a trace."""
     from speakerd import config as config_mod
-    from speakerd.ingest import Ingest
-    from speakerd.platform import Batch
+    from speakerd.intake.ingest import Ingest
+    from speakerd.intake.platform import Batch
     from speakerd.store import Store
 
     with Store(tmp_path / "speakerd.db") as store:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
-from speakerd.ingest import Ingest
-from speakerd.platform import Batch
+from speakerd.intake.ingest import Ingest
+from speakerd.intake.platform import Batch
 from speakerd.store import Store
 from speakerd.store import inbox as inbox_mod
 from tests.conftest import EXAMPLE

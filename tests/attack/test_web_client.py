@@ -8,8 +8,8 @@ import re
 import pytest
 import requests
 
-from speakerd.demo import free_port
-from speakerd.web import auth
+from speakerd.device.password import set_password
+from speakerd.ports import free_port
 from tests.conftest import fast_platform
 
 from ..helpers import WEB_PASSWORD, wait_until
@@ -22,7 +22,7 @@ def page(stub, write_config, run_daemon):
     cfg = fast_platform(server.url)
     cfg["web"] = {"enabled": True, "listen": f"127.0.0.1:{port}"}
     path = write_config(cfg)
-    auth.set_password(path, WEB_PASSWORD)
+    set_password(path, WEB_PASSWORD)
     daemon = run_daemon(path)
     base = f"http://127.0.0.1:{port}"
     assert wait_until(lambda: requests.get(base + "/login", timeout=2).status_code == 200, 10)

@@ -16,7 +16,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from speakerd.errors import SpeakerdError
-from speakerd.outputs import Notice
+from speakerd.outputs.interface import Notice
 from speakerd.outputs.panel import screens
 
 if TYPE_CHECKING:

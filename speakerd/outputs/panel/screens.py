@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from PIL import Image, ImageDraw, ImageFont
 
-from speakerd.business import is_vip, number
+from speakerd.message.business import is_vip, number
 
 if TYPE_CHECKING:
-    from speakerd.outputs import Notice
+    from speakerd.outputs.interface import Notice
 
 WIDTH, HEIGHT = 128, 64
 FONT_FILES = (

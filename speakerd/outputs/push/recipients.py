@@ -1,0 +1,39 @@
+"""Who a push is for: the person, their department and their unit, each with their own targets; and the push test."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from speakerd.config.push_urls import mask
+from speakerd.outputs.push.send import send
+
+if TYPE_CHECKING:
+    from speakerd.config import Config
+    from speakerd.outputs.interface import Notice
+
+
+def send_test(cfg: Config, staff_id: str) -> list[tuple[str, bool, str]]:
+    """Send a test notification to each push target of one staff member: ``[(masked target, delivered, reason)]``."""
+    department, person = cfg.staff()[staff_id]
+    title = f"测试｜{cfg.departments()[department][1].name}"
+    body = f"这是发给{person.name}的测试通知，收到说明推送正常。"
+    results = []
+    for url in person.push:
+        delivered, reason = send(url, title, body, "normal", timeout=cfg.push.timeout)
+        results.append((mask(url), delivered, reason))
+    return results
+
+
+def recipients(notice: Notice, cfg: Config) -> list[tuple[str, str, list[str]]]:
+    """``[(key, label, [urls])]`` for a notice: the person, their department, their unit."""
+    out: list[tuple[str, str, list[str]]] = []
+    staff = cfg.staff().get(notice.staff_id or "")
+    if staff:
+        out.append((f"staff:{notice.staff_id}", f"{notice.staff_id} {staff[1].name}", list(staff[1].push)))
+    department = cfg.departments().get(notice.department)
+    if department:
+        out.append((f"department:{notice.department}", department[1].name, list(department[1].push)))
+    subsystem = cfg.subsystems.get(notice.subsystem)
+    if subsystem:
+        out.append((f"subsystem:{notice.subsystem}", subsystem.name, list(subsystem.push)))
+    return [r for r in out if r[2]]

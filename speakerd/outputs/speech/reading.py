@@ -1,0 +1,277 @@
+"""What the office hears: a message turned into a sentence that sounds right when read aloud.
+
+Amounts and quantities are read as people say them (¥1,280.50 →
+一千二百八十元五角, 库存12000件 → 一万两千件, 2万 → 两万, 2条 → 两条, 12.5% →
+百分之十二点五); identifiers digit by digit, by their label or their form
+(工号003 → 工号零零三, 订单号2024…, long numbers without a unit, SO2024… →
+S O 二零二四…); phone numbers in their groups with pauses, a masked one as
+its ends (138****5678 → 一三八，尾号五六七八); times (with seconds), dates
+(with or without a year) in words, a year digit by digit (2026年 →
+二零二六年); capitals spelled (API → A P I), the platforms by their Chinese
+names (PDD → 拼多多); 第2 stays 第二; markup and emoji are dropped; shop
+abbreviations get a spoken form. docs/speech.md lists the rules.
+The result is split by script, so each run goes to its own language's voice.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from speakerd.outputs.interface import Notice
+
+logger = logging.getLogger(__name__)
+DIGITS = "零一二三四五六七八九"
+# Platforms by the names the office says; other capitals are spelled out (_ACRONYM).
+ABBREVIATIONS = {"JD": "京东", "PDD": "拼多多", "Tmall": "天猫", "TMall": "天猫", "Taobao": "淘宝", "WeChat": "微信",
+                 "Wechat": "微信", "APP": "app", "App": "app"}
+CUT_NOTICE = "，详情请看屏幕"
+_TAG = re.compile(r"<[^<>]{0,200}>")
+_MONEY = re.compile(r"(?:[¥￥]\s?(\d{1,3}(?:,\d{3})+|\d+)(\.\d{1,2})?\s?元?)|(?:(\d{1,3}(?:,\d{3})+|\d+)(\.\d{1,2})?\s?元)")
+_STAFF = re.compile(r"(\d+)\s?号")
+# A number after one of these labels is an identifier: read digit by digit, whatever its length.
+_LABELLED = re.compile(r"((?:工号|编号|订单号|单号|运单号|快递单号|流水号|交易号|手机号?|电话|尾号|验证码|卡号|会员号|账号|房号|批次)\s?[：:#]?\s?)(\d[\d\s-]*\d|\d)")
+_PHONE = re.compile(r"(?<!\d)(?:1[3-9]\d[-\s]?\d{4}[-\s]?\d{4}|400[-\s]?\d{3}[-\s]?\d{4}|0\d{2,3}-\d{7,8})(?!\d)")
+_MASKED = re.compile(r"(?<!\d)(\d{3,4})\*{3,}(\d{3,4})(?!\d)")
+_CODE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{1,4})(\d{4,})(?![A-Za-z0-9])")
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s?[%％]")
+_CLOCK = re.compile(r"(?<!\d)([01]?\d|2[0-3])[:：]([0-5]\d)(?:[:：]([0-5]\d))?(?!\d)整?")
+_YEAR = re.compile(r"(?<!\d)(\d{4})(?=\s?年)")
+_ACRONYM = re.compile(r"(?<![A-Za-z])[A-Z]{2,5}(?![A-Za-z0-9])")
+_DATE = re.compile(r"(?<!\d)(\d{4})[-/年](\d{1,2})[-/月](\d{1,2})日?(?!\d)")
+_MONTH_DAY = re.compile(r"(?<![\d-])(1[0-2]|0?[1-9])(?:-|月)(3[01]|[12]\d|0?[1-9])(?:日|号)?(?![\d-])")
+_SEPARATED = re.compile(r"(?<![\d,])\d{1,3}(?:,\d{3})+(?![\d,])")
+_MYRIAD = re.compile(r"(\d+(?:\.\d+)?)\s?([万亿])")
+_QUANTITY = re.compile(r"(\d{5,})(?=\s?(?:件|个|单|笔|人|次|份|台|箱|瓶|袋|张|位|条|元|块|斤|克|米|积分|分钟|秒|天))")
+_LONG = re.compile(r"\d{5,}")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_TWO = re.compile(r"(?<![\d.第])2(?=\s?(?:条|个|笔|件|位|次|份|单|人|台|箱|瓶|袋|张|天|小时|分钟|种|家|项)(?!\d))")
+_LATIN = re.compile(r"[A-Za-z][A-Za-z0-9 .'&-]*[A-Za-z0-9]|[A-Za-z]")
+_SPELLED = re.compile(r"[A-Z](?: [A-Z])*")
+_SENTENCE_END = re.compile(r"(?<=[。！？!?；;])")
+_WORD_CHAR = re.compile(r"[A-Za-z0-9'’]")
+_PART_WORD = re.compile(_WORD_CHAR.pattern + "+$")
+
+
+def digits(text: str) -> str:
+    return "".join(DIGITS[int(c)] for c in text if c.isdigit())
+
+
+def number(n: int) -> str:
+    """An integer below 10¹² in Chinese words: 1280 → 一千二百八十, 10 → 十, 2000 → 两千."""
+    if n == 0:
+        return "零"
+    if n >= 10**8:
+        return _lead(n // 10**8) + "亿" + _tail(n % 10**8, 10**7)
+    if n >= 10**4:
+        return _lead(n // 10**4) + "万" + _tail(n % 10**4, 10**3)
+    out, zero = "", False
+    for value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+        d = n // value % 10
+        if d == 0:
+            zero = bool(out)
+            continue
+        if zero:
+            out += "零"
+            zero = False
+        word = "两" if d == 2 and unit in ("千",) and not out else DIGITS[d]
+        out += ("" if d == 1 and unit == "十" and not out else word) + unit
+    return out
+
+
+def _lead(n):
+    """The count of 万 or 亿: two of them is 两万."""
+    return "两" if n == 2 else number(n)
+
+
+def _tail(rest, high):
+    """The part after 万 or 亿: a 零 when it does not start at the next unit."""
+    if rest == 0:
+        return ""
+    return ("零" if rest < high else "") + number(rest)
+
+
+def money(whole: str, cents: str) -> str:
+    """'1,280', '.50' → 一千二百八十元五角."""
+    yuan = int(whole.replace(",", ""))
+    jiao, fen = (int((cents or ".")[1:].ljust(2, "0")[i]) for i in (0, 1))
+    text = number(yuan) + "元" if yuan or not (jiao or fen) else ""
+    if jiao:
+        text += DIGITS[jiao] + "角"
+    if fen:
+        text += ("零" if yuan and not jiao else "") + DIGITS[fen] + "分"
+    return text
+
+
+def decimal(text: str) -> str:
+    whole, _, frac = text.partition(".")
+    return number(int(whole)) + ("点" + digits(frac) if frac else "")
+
+
+def _clock(m):
+    hour, minute, second = int(m.group(1)), int(m.group(2)), m.group(3)
+    said = f"{number(hour)}点" + ("整" if minute == 0 and not second else ("零" if minute < 10 else "") + number(minute) + "分")
+    if second:
+        said += ("零" if int(second) < 10 and int(second) else "") + number(int(second)) + "秒"
+    return said
+
+
+def _grouped(text: str) -> str:
+    """A phone number read in its groups, with a pause between them: 138-1234-5678 → 一三八，一二三四，五六七八."""
+    bare = re.sub(r"\D", "", text)
+    groups = re.split(r"[-\s]", text) if re.search(r"[-\s]", text) else (
+        [bare[:3], bare[3:7], bare[7:]] if len(bare) == 11 else [bare[:3], bare[3:6], bare[6:]] if len(bare) == 10 else [bare])
+    return "，".join(digits(g) for g in groups if g)
+
+
+def _labelled(m) -> str:
+    """An identifier after its label, digit by digit; a phone number in its groups."""
+    label = m.group(1).rstrip("：:# ")
+    return label + (_grouped(m.group(2)) if label.startswith(("手机", "电话")) else digits(m.group(2)))
+
+
+def _quantity(text: str) -> str:
+    """A counted or measured number as a number: 12000 → 一万两千, 2.5 → 两点五 before 万."""
+    return decimal(text.replace(",", ""))
+
+
+def _date(m) -> str:
+    return f"{digits(m.group(1))}年{number(int(m.group(2)))}月{number(int(m.group(3)))}日"
+
+
+def _myriad(m) -> str:
+    whole, _, frac = m.group(1).partition(".")
+    head = "两" if whole == "2" else number(int(whole))
+    return head + ("点" + digits(frac) if frac else "") + m.group(2)
+
+
+def clean(text: str) -> str:
+    """Drop markup, emoji and symbols that would be read out literally."""
+    text = _TAG.sub("", text)
+    kept = [c for c in text if unicodedata.category(c) not in ("So", "Sk", "Cs", "Co", "Cc") or c in "\n"]
+    return re.sub(r"\s+", " ", "".join(kept)).strip()
+
+
+def normalize(text: str) -> str:
+    """Chinese text as it should be spoken; digits never reach a voice."""
+    text = clean(text)
+    for short, spoken in ABBREVIATIONS.items():
+        text = re.sub(rf"(?<![A-Za-z]){short}(?![A-Za-z])", spoken, text)
+    text = _MONEY.sub(lambda m: money(m.group(1) or m.group(3), m.group(2) or m.group(4)), text)
+    text = _MASKED.sub(lambda m: digits(m.group(1)) + "，尾号" + digits(m.group(2)), text)
+    text = _PHONE.sub(lambda m: _grouped(m.group(0)), text)
+    text = _LABELLED.sub(_labelled, text)
+    text = _CODE.sub(lambda m: " ".join(m.group(1).upper()) + " " + digits(m.group(2)), text)
+    text = _ACRONYM.sub(lambda m: " ".join(m.group(0)), text)
+    text = _PERCENT.sub(lambda m: "百分之" + decimal(m.group(1)), text)
+    text = _DATE.sub(_date, text)
+    text = _YEAR.sub(lambda m: digits(m.group(1)), text)
+    text = _CLOCK.sub(_clock, text)
+    text = _MONTH_DAY.sub(lambda m: f"{number(int(m.group(1)))}月{number(int(m.group(2)))}日", text)
+    text = _MYRIAD.sub(_myriad, text)
+    text = _SEPARATED.sub(lambda m: _quantity(m.group(0)), text)
+    text = _QUANTITY.sub(lambda m: _quantity(m.group(1)), text)
+    text = _STAFF.sub(lambda m: digits(m.group(1)) + "号", text)
+    text = _LONG.sub(lambda m: digits(m.group(0)), text)
+    text = _TWO.sub("两", text)
+    return _NUMBER.sub(lambda m: decimal(m.group(0)), text)
+
+
+def cut(text: str, limit: int) -> str:
+    """At most ``limit`` characters, ending with 详情请看屏幕 when cut, never inside an English word."""
+    if len(text) <= limit:
+        return text
+    end = max(1, limit - len(CUT_NOTICE))
+    head = text[:end]
+    if _WORD_CHAR.match(text, end):
+        head = _PART_WORD.sub("", head) or head  # "call them back b" would be read as a letter
+    return head.rstrip("，,。 ") + CUT_NOTICE
+
+
+def said(written: str, limit: int, lang: str | None = None) -> str:
+    """``written`` as the voices are given it: read by the rules and cut to ``limit``; as it is when ``lang="en"``."""
+    return written if lang == "en" else cut(normalize(written), limit)
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip(" ，,。")]
+
+
+def runs(sentence: str) -> list[tuple[str, str]]:
+    """``[(lang, text)]``: Latin runs for the English voice, the rest for the Mandarin one.
+
+    Capitals spelled out (V I P) are not English words: they stay with the Mandarin run.
+    """
+    out, pos = [], 0
+    for m in _LATIN.finditer(sentence):
+        if _SPELLED.fullmatch(m.group(0)):
+            continue  # letters said one by one stay in the Mandarin run, which names them (pinyin.LETTERS)
+        before = sentence[pos : m.start()]
+        if before.strip(" ，,。、"):
+            out.append(("zh", before.strip()))
+        out.append(("en", m.group(0)))
+        pos = m.end()
+    rest = sentence[pos:]
+    if rest.strip(" ，,。、"):
+        out.append(("zh", rest.strip()))
+    return out
+
+
+def render(template: str, notice: Notice) -> str | None:
+    """Fill a category's sentence template; None when a field is missing or empty (then the default sentence is read).
+
+    An empty field would leave a broken sentence ("，申请提现"): better the plain one. Each missing field is
+    logged once per template, so a template that never fits is noticed without flooding the log.
+    """
+    fields = _Fields({
+        "content": notice.content, "category": notice.category_name, "department": notice.department_name,
+        "staff": f"{notice.staff_id}号" if notice.staff_id else "", "staff_name": notice.staff_name or "",
+        "app": notice.app, "user": {"name": notice.user_name}, "data": notice.data,
+    })
+    try:
+        return template.format_map(fields)
+    except KeyError as exc:
+        field = str(exc.args[0]) if exc.args else "?"
+        if (template, field) not in _SAID:
+            _SAID.add((template, field))
+            logger.warning("speech: the template %r needs {%s}, which %s lacks; reading the default sentence", template, field, notice.message_id)
+        return None
+    except (AttributeError, IndexError, ValueError):
+        return None
+
+
+_SAID: set[tuple[str, str]] = set()
+
+
+class _Fields(dict):
+    """Lets a template say {data.amount} and {user.name}; a missing or empty field raises KeyError naming its path."""
+
+    def __init__(self, values: dict, path: str = "") -> None:
+        super().__init__(values)
+        self._path = path
+
+    def __missing__(self, name):
+        raise KeyError(self._path + name)
+
+    def __getitem__(self, name):
+        value = super().__getitem__(name)
+        if value in ("", None):
+            raise KeyError(self._path + name)
+        return _Fields(value, f"{self._path}{name}.") if isinstance(value, dict) else value
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self[name]
+
+
+def spoken(notice: Notice, template: str | None = None, limit: int = 120) -> str:
+    """The sentence for a notice: the template, else '<department><id>号，<content>'; cut to ``limit``."""
+    text = render(template, notice) if template else None
+    if text is None:
+        who = f"{notice.department_name}{notice.staff_id}号，" if notice.staff_id else f"{notice.department_name}，"
+        text = who + notice.content
+    return said(text, limit)

