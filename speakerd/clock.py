@@ -42,6 +42,10 @@ class Clock:
         """The current time as stored."""
         return iso(self.now())
 
+    def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` (a real-time sound sink's pace); a FakeClock moves on instead."""
+        _time.sleep(seconds)
+
 
 class FakeClock(Clock):
     """A clock that moves only when told; ``monotonic`` moves with it."""
@@ -70,6 +74,9 @@ class FakeClock(Clock):
         """Move on by ``timedelta(**delta)``."""
         with self._lock:
             self._at += timedelta(**delta)
+
+    def sleep(self, seconds: float) -> None:
+        self.advance(seconds=seconds)
 
 
 SYSTEM = Clock()

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import threading
 import time
+import wave
 from datetime import datetime, timezone
 
 import pytest
@@ -123,11 +124,13 @@ def _answers(url):
 def test_demo_runs_stub_and_daemon_and_stops_on_ctrl_c(tmp_path):
     no_card = tmp_path / "asound.conf"
     no_card.write_text("pcm.null { type null }\npcm.!default { type hw\n card 9 }\n")  # a default card that is not there
+    started = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-m", "speakerd", "demo", "--dir", str(tmp_path), "--pace", "0.05", "--count", "12"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, "PYTHONUNBUFFERED": "1", "ALSA_CONFIG_PATH": str(no_card)})
     lines = []
-    threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True).start()
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
+    reader.start()
     try:
         assert wait_until(lambda: any("web page      :" in line for line in lines), timeout=20)
         page = next(line for line in lines if "web page      :" in line)
@@ -142,14 +145,17 @@ def test_demo_runs_stub_and_daemon_and_stops_on_ctrl_c(tmp_path):
         assert session.get(f"{address}/panel.png", timeout=5).headers["Content-Type"] == "image/png"
         proc.send_signal(signal.SIGINT)
         proc.wait(20)
-        time.sleep(0.2)
+        reader.join(10)  # the last lines are read once the pipe closes
+        elapsed = time.monotonic() - started
         out = "".join(lines)
     finally:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0
     assert "platform stub : http://127.0.0.1:" in out and "dashboard with the panel's picture" in out
-    assert f"announcements : WAV files in {tmp_path / 'audio'} (no sound card found)" in out
+    assert f"announcements : no sound card found: played in real time, each kept as a WAV file in {tmp_path / 'audio'}" in out
+    heard = sum(w.getnframes() / w.getframerate() for w in map(wave.open, map(str, (tmp_path / "audio").glob("*.wav"))))
+    assert 0 < heard <= elapsed  # played at a speaker's pace, never faster: the demo hears the queue an office would
     assert "deliberately broken events (ids m-bad-…)" in out  # the demo's bad events are labelled as such
     assert "speakerd.routed" in out and "staff" in out
     assert f"its data stays in {tmp_path}" in out
@@ -186,7 +192,7 @@ def test_listing_sound_devices_without_a_sound_card_says_so(tmp_path):
     no_card.write_text("pcm.null { type null }\npcm.!default { type hw\n card 9 }\n")
     done = subprocess.run([sys.executable, "-m", "speakerd", "say", "--list-devices"], capture_output=True, text=True, timeout=60,
                           env={**os.environ, "ALSA_CONFIG_PATH": str(no_card)})
-    assert done.returncode == 1 and "no sound card found" in done.stderr and "wav:FOLDER" in done.stderr
+    assert done.returncode == 1 and "no sound card found" in done.stderr and "speech.device: null" in done.stderr
 
 
 def test_log_lines_and_tables_escape_what_could_forge_a_line_or_drive_the_terminal():

@@ -40,8 +40,10 @@ def prepare(workdir: Path, stub_url: str, fleet: str = "", web: bool = True, dev
                   EXAMPLE_CONFIG.read_text(encoding="utf-8"))
     sound = "the sound card"
     if not has_sound_card():
-        sound = f"WAV files in {workdir / 'audio'} (no sound card found)"
-        text = re.sub(r"(?m)^(\s+device:\s*)default\b", lambda m: m.group(1) + f"wav:{workdir / 'audio'}", text)
+        # Played in real time to nowhere, as a speaker would play it: the demo's queue is the one an office would hear.
+        sound = f"no sound card found: played in real time, each kept as a WAV file in {workdir / 'audio'}"
+        text = re.sub(r"(?m)^(\s+device:\s*)default\b", lambda m: m.group(1) + "null", text)
+        text = re.sub(r'(?m)^(\s+keep_wav:\s*)""', lambda m: m.group(1) + str(workdir / "audio"), text)
     web_port = free_or_zero(WEB_PORT) or free_port()
     # The demo keeps its page to this machine: it runs with a known password on a developer's computer.
     text = re.sub(r"(?m)^(\s+listen:\s*)0\.0\.0\.0:8080\b", lambda m: m.group(1) + f"127.0.0.1:{web_port}", text)

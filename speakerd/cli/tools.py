@@ -106,7 +106,7 @@ def cmd_say(args: argparse.Namespace) -> int:
             print(f"{index:3d}  {name}{'  (default)' if default else ''}")
         if not devices:
             print("no sound card found: plug in the speaker (USB or the Pi's audio jack) and check 'aplay -l'; "
-                  "meanwhile speech.device: wav:FOLDER writes WAV files instead", file=sys.stderr)
+                  "meanwhile speech.device: null plays in real time to nowhere (keep_wav: FOLDER keeps each as a WAV file)", file=sys.stderr)
             return 1
         return 0
     if not args.text and not args.list_voices:
@@ -136,7 +136,7 @@ def cmd_say(args: argparse.Namespace) -> int:
         print(f"say: {exc}", file=sys.stderr)
         return 1
     if args.wav:
-        Path(settings.device[4:], "say.wav").replace(args.wav)
+        Path(str(settings.device)[4:], "say.wav").replace(args.wav)
         print(f"wrote {args.wav} ({' '.join(engines)}): {spoken}")
     else:
         print(f"said ({' '.join(engines)}): {spoken}")

@@ -95,7 +95,10 @@ class VoicesConfig:
 @dataclass(frozen=True, kw_only=True)
 class SpeechConfig:
     enabled: bool = setting(True, "Chime and speak each routed message in the office.")
-    device: str = setting("default", "Sound output: default (the system's), a device name or number from 'speakerd say --list-devices', or wav:FOLDER to write each announcement to a WAV file instead.")
+    device: str | None = setting("default", "Sound output: default (the system's), a device name or number from 'speakerd say --list-devices'; null for no sound card: a sink that plays in real time to nowhere (see keep_wav), so the queue is as a speaker would have it; or wav:FOLDER to write each announcement to a WAV file at once (tests, 'say --wav').")
+    keep_wav: str = setting("", "With device: null, a folder in which each announcement is also kept as a WAV file; empty keeps none.")
+    heard_within: float = setting(15.0, "Seconds within which an ordinary message should first be heard. When the queue would make one later, the next are said in a short form (who, what, the amount), then folded into one summary by category (还有5笔退款待处理，请看屏幕); none is dropped. 0 says each in full, however late.", minimum=0, maximum=3600)
+    urgent_within: float = setting(5.0, "The same for high-priority messages, which are said before the ordinary ones. Critical messages are always said in full, first.", minimum=0, maximum=3600)
     volume: float = setting(0.8, "Loudness, from 0 to 1.", check=validators.volume)
     max_chars: int = setting(120, "Longest spoken sentence, in characters; longer ones end with 详情请看屏幕.", minimum=20, maximum=2000)
     stale_after: int = setting(30, "Minutes after which an announcement that could not be played (no speaker) is dropped instead of played late; 0 plays it however late.", minimum=0)

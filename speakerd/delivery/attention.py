@@ -16,15 +16,15 @@ finished (or given back) with it.
 from __future__ import annotations
 
 import dataclasses
-import enum
 import logging
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from speakerd.clock import iso
+from speakerd.delivery.budget import speaking_budget
+from speakerd.delivery.decision import Action, Context, Decision, Rule
 from speakerd.message import made_here
 from speakerd.message.business import is_vip, number
 from speakerd.outputs.push.recipients import recipients
@@ -33,42 +33,9 @@ from speakerd.rules import quiet
 if TYPE_CHECKING:
     from speakerd.config import Category, Config
     from speakerd.outputs.interface import Notice
-    from speakerd.store import Job, Owed, Store
+    from speakerd.store import Owed, Store
 
 logger = logging.getLogger(__name__)
-
-
-class Action(enum.Enum):
-    DELIVER = "deliver"  # tell it now
-    SKIP = "skip"  # done, on purpose not told (snoozed, stale, not announced in this category)
-    HOLD = "hold"  # done, not told now: summarised when quiet hours end
-    DEFER = "defer"  # ask again at ``until``
-    GROUP = "group"  # tell ``notice`` (a summary) for this job and ``grouped``
-
-
-@dataclass(frozen=True)
-class Decision:
-    action: Action
-    reason: str = ""
-    notice: Notice | None = None  # what to deliver (DELIVER, GROUP)
-    until: float = 0.0  # DEFER: epoch seconds
-    grouped: tuple[Job, ...] = ()  # GROUP: the other jobs the summary tells
-    key: tuple[str, ...] = ()  # GROUP: the recipient whose summaries are spaced (push), remembered when decided
-
-
-@dataclass(frozen=True)
-class Context:
-    output: str
-    notice: Notice
-    category: Category | None
-    cfg: Config
-    store: Store
-    now: datetime
-    heard_by: Callable[[str], tuple[list[str], list[str]]]  # (online, offline) speakers of a department, on a hub
-    summaries: dict[tuple[str, ...], float]  # when each recipient last got a summary (epoch seconds)
-
-
-Rule = Callable[[Context], "Decision | None"]
 
 
 class Attention:
@@ -210,6 +177,7 @@ def _summary(ctx: Context, category: Category, group: list[Owed], received: floa
     sentence = burst_sentence(category.burst.text, category, list(messages.values()), ctx.now.timestamp() - received)
     changes: dict[str, Any] = dict.fromkeys(fields, sentence)
     summary = dataclasses.replace(notice, **changes)
+    summary = dataclasses.replace(summary, covers=tuple(sorted(set(messages) - {notice.message_id})))
     return Decision(Action.GROUP, f"{len(messages)} {notice.category} messages {told}", notice=summary,
                     grouped=tuple(o.job for o in group), key=key)
 
@@ -232,6 +200,6 @@ def burst_sentence(template: str, category: Category, messages: list[tuple[dict[
 
 
 RULES: dict[str, tuple[Rule, ...]] = {
-    "speech": (heard_elsewhere, not_announced, stale, snoozed, quiet_hours, burst),
+    "speech": (heard_elsewhere, not_announced, stale, snoozed, quiet_hours, speaking_budget, burst),
     "push": (push_burst,),
 }

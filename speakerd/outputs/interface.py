@@ -46,6 +46,7 @@ class Notice:
     received_at: str = ""  # when the device stored it, UTC ISO
     data: dict = field(default_factory=dict)
     spoken: str | None = None  # the device's own sentence (an alert, a burst summary), said as it is
+    covers: tuple[str, ...] = ()  # a summary: the other messages it tells, each heard in it
 
 
 class Output(Protocol):

@@ -39,11 +39,11 @@ from speakerd.store.inbox import Inbox
 from speakerd.store.meta import Meta
 from speakerd.store.migrations import migrations
 from speakerd.store.outages import Outages
-from speakerd.store.outbox import Job, Outbox, Owed
+from speakerd.store.outbox import Job, Outbox, Owed, Waiting
 from speakerd.store.pushlog import PushLog
 from speakerd.store.reports import Reports
 
-__all__ = ["ESCALATION_MARK", "Job", "Owed", "Store", "StoreError", "migrations"]
+__all__ = ["ESCALATION_MARK", "Job", "Owed", "Store", "StoreError", "migrations", "Waiting"]
 
 
 class Store:

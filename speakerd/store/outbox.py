@@ -34,6 +34,18 @@ class Owed:
     tier: str = ""
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """A job owed to an output, with what the speaking budget weighs: category, urgency, age, length, money."""
+
+    job: Job
+    category: str
+    priority: int  # the index in config.PRIORITIES
+    received_at: str
+    chars: int  # of the message's content
+    has_amount: bool
+
+
 class Outbox:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -132,6 +144,16 @@ class Outbox:
             " order by o.rowid", [output, category, received_before, recipient is not None, department, staff_id])
         return [Owed(Job(r["message_id"], r["department"], output, r["attempts"]), json.loads(r["data"] or "{}"), r["user_tier"] or "")
                 for r in rows]
+
+    def waiting(self, output: str) -> list[Waiting]:
+        """Every job owed to ``output`` and not under way (due or deferred), in the order they would be told."""
+        rows = self._conn.query(
+            "select o.message_id, o.department, o.attempts, o.priority, m.category, m.received_at, length(m.content) as chars,"
+            " case when json_valid(m.data) then json_type(m.data, '$.amount') in ('integer', 'real') else 0 end as has_amount"
+            " from outbox o join messages m on m.id = o.message_id"
+            " where o.output = ? and o.state in ('pending', 'failed') order by o.priority desc, o.rowid", [output])
+        return [Waiting(Job(r["message_id"], r["department"], output, r["attempts"]), r["category"], r["priority"], r["received_at"],
+                        r["chars"], bool(r["has_amount"])) for r in rows]
 
     def summarised_in(self, leader: str, output: str) -> list[str]:
         """The messages ``output`` told within ``leader``'s summary: acknowledging the summary acknowledges them."""

@@ -17,6 +17,7 @@ summary instead of a burst) is not decided here but by
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import queue
@@ -30,6 +31,7 @@ import numpy as np
 from speakerd.clock import SYSTEM, Clock
 from speakerd.errors import OutputError
 from speakerd.outputs.speech import audio, chimes, reading
+from speakerd.outputs.speech.realtime import RealTimeSink
 from speakerd.outputs.speech.voice_process import VoiceProcess, VoiceProcessError
 from speakerd.outputs.speech.voices import OUTPUT_RATE, VoiceSettings, VoiceUnavailable
 
@@ -48,6 +50,61 @@ def spoken_text(notice: Notice, category: Category | None, limit: int) -> str:
     if notice.spoken:
         return reading.said(notice.spoken, limit)
     return reading.spoken(notice, category.speech if category else None, limit)
+
+
+class Synthesis:
+    """A sentence being made clause by clause on a helper thread, started before it is needed (while the chime plays).
+
+    Iterating gives ``(samples, engines)`` parts as they are ready, and raises OutputError when synthesis failed;
+    :meth:`abandon` lets the helper finish without anyone reading, when playing failed part-way.
+    """
+
+    def __init__(self, speaker: Speaker, spoken: str, lang: str | None = None) -> None:
+        self._ready: queue.Queue = queue.Queue(maxsize=2)
+        self._abandoned = threading.Event()
+        threading.Thread(target=self._produce, args=(speaker, spoken, lang), name="speech-synth", daemon=True).start()
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, list[str]]]:
+        while (item := self._ready.get()) is not None:
+            if isinstance(item, OutputError):
+                raise item
+            yield item
+
+    def abandon(self) -> None:
+        self._abandoned.set()
+        with contextlib.suppress(queue.Empty):
+            while True:
+                self._ready.get_nowait()
+
+    def _produce(self, speaker: Speaker, spoken: str, lang: str | None) -> None:
+        try:
+            for sentence in speaker.sentences(spoken, lang):
+                for part in speaker.parts(sentence, lang):
+                    self._put(part)
+                self._put((GAP, []))
+        except _Abandoned:
+            return
+        except VoiceUnavailable as exc:
+            self._put(OutputError(f"no voice can speak: {exc}"))
+        except VoiceProcessError as exc:
+            self._put(OutputError(f"the voice process {exc}"))
+        except Exception as exc:  # noqa: BLE001
+            self._put(OutputError(f"speech synthesis failed: {exc}"))
+        with contextlib.suppress(_Abandoned):
+            self._put(None)
+
+    def _put(self, item: object) -> None:
+        while not self._abandoned.is_set():
+            try:
+                self._ready.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+        raise _Abandoned
+
+
+class _Abandoned(Exception):
+    """Nobody reads the sentence any more: stop making it."""
 
 
 class Speaker:
@@ -115,7 +172,10 @@ def _read_wav(path):
         return np.frombuffer(w.readframes(w.getnframes()), np.int16).astype(np.float32) / 32768
 
 
-def make_sink(settings: SpeechConfig) -> audio.WavFolder | audio.SoundCard:
+def make_sink(settings: SpeechConfig, clock: Clock = SYSTEM) -> audio.WavFolder | audio.SoundCard | RealTimeSink:
+    """The sound card; with ``device: null`` a sink that keeps real time; ``wav:FOLDER`` files written at once."""
+    if settings.device is None:
+        return RealTimeSink(settings.keep_wav or None, settings.volume, clock)
     if settings.device.startswith("wav:"):
         return audio.WavFolder(settings.device[4:], settings.volume)
     return audio.SoundCard(settings.device, settings.volume)
@@ -131,7 +191,7 @@ class SpeechOutput:
         self.settings = settings
         self._config = current_config
         self.speaker = Speaker(settings, cache_dir)
-        self.sink = make_sink(settings)
+        self.sink = make_sink(settings, clock)
         self._playing = threading.Lock()  # the outbox worker, replays and reminders share one speaker
         self._clock = clock
         self._last_spoke = clock.monotonic()
@@ -170,19 +230,28 @@ class SpeechOutput:
         """Chime and sentence, as the category has them; whether to speak at all was decided by the attention policy."""
         category = self._config().categories.get(notice.category)
         mode = category.announce if category else "both"
-        self.play(spoken_text(notice, category, self.settings.max_chars), category, notice.priority, notice.message_id, mode)
+        self.play(spoken_text(notice, category, self.settings.max_chars), category, notice.priority, notice.message_id, mode,
+                  ids=(notice.message_id, *notice.covers))
 
-    def play(self, spoken: str, category: Category | None, priority: str, name: str, mode: str = "both") -> None:
-        """Chime (as the category has it) then ``spoken``; returns once heard, raises OutputError if not."""
+    def play(self, spoken: str, category: Category | None, priority: str, name: str, mode: str = "both",
+             ids: tuple[str, ...] = ()) -> None:
+        """Chime (as the category has it) then ``spoken``; returns once heard, raises OutputError if not.
+
+        The first clause is made while the chime plays, so the first word follows the chime without a pause.
+        ``ids``: the messages this announcement tells (a summary tells several), named in the log line
+        that starts with ``saying`` when it starts playing.
+        """
         with self._playing:
             self.sink.open(OUTPUT_RATE)
             loudest = self.sink.volume
             if priority == "critical":
                 self.sink.volume = max(loudest, self.settings.critical_volume)
             try:
+                synthesis = Synthesis(self.speaker, spoken) if mode in ("both", "speech") else None
+                logger.info("saying %s ids=%s: %s", name, ",".join(ids), spoken)
                 if mode in ("both", "chime"):
-                    self.sink.write(np.concatenate([self._chime(category, priority), GAP]))
-                engines = self._speak(spoken) if mode in ("both", "speech") else []
+                    self._write_chime(category, priority, synthesis)
+                engines = self._play_parts(synthesis) if synthesis is not None else []
             finally:
                 self.sink.volume = loudest
                 self.sink.close(name)
@@ -202,6 +271,14 @@ class SpeechOutput:
                     if idle() and self.speaker.voices.unload():
                         logger.info("speech: voices unloaded after %g min without speaking", self.settings.unload_after)
 
+    def _write_chime(self, category: Category | None, priority: str, synthesis: Synthesis | None) -> None:
+        try:
+            self.sink.write(np.concatenate([self._chime(category, priority), GAP]))
+        except BaseException:
+            if synthesis is not None:
+                synthesis.abandon()
+            raise
+
     def _chime(self, category, priority):
         choice = (category.chime if category else "") or chimes.BY_PRIORITY.get(priority, "ding")
         try:
@@ -212,30 +289,17 @@ class SpeechOutput:
 
     def _speak(self, spoken, lang=None):
         """Play clause by clause while the next is synthesised; return the engines used."""
-        ready = queue.Queue(maxsize=2)
+        return self._play_parts(Synthesis(self.speaker, spoken, lang))
 
-        def produce() -> None:
-            try:
-                for sentence in self.speaker.sentences(spoken, lang):
-                    for part in self.speaker.parts(sentence, lang):
-                        ready.put(part)
-                    ready.put((GAP, []))
-            except VoiceUnavailable as exc:
-                ready.put(OutputError(f"no voice can speak: {exc}"))
-            except VoiceProcessError as exc:
-                ready.put(OutputError(f"the voice process {exc}"))
-            except Exception as exc:  # noqa: BLE001
-                ready.put(OutputError(f"speech synthesis failed: {exc}"))
-            ready.put(None)
-
-        threading.Thread(target=produce, name="speech-synth", daemon=True).start()
-        engines = []
-        while (item := ready.get()) is not None:
-            if isinstance(item, OutputError):
-                raise item
-            samples, used = item
-            self.sink.write(samples)
-            engines += used
+    def _play_parts(self, synthesis: Synthesis) -> list[str]:
+        """Write each part to the sink as it comes; return the engines used. A failing sink leaves nothing running."""
+        engines: list[str] = []
+        try:
+            for samples, used in synthesis:
+                self.sink.write(samples)
+                engines += used
+        finally:
+            synthesis.abandon()
         return engines
 
     def say(self, spoken: str, lang: str | None = None, name: str = "say") -> list[str]:

@@ -1,4 +1,4 @@
-"""Where the sound goes: the sound card through PortAudio/ALSA, or WAV files."""
+"""Where the sound goes: the sound card through PortAudio/ALSA, or WAV files (and :mod:`.realtime` without a card)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,16 @@ def write_wav(path: str | Path, samples: np.ndarray, rate: int) -> None:
         w.setsampwidth(2)
         w.setframerate(rate)
         w.writeframes(data)
+
+
+def unused_name(folder: Path, name: str) -> Path:
+    """``NAME.wav``, or ``NAME.2.wav`` and so on when that exists: a message told twice (two departments,
+    a replay) never overwrites what was heard."""
+    path, n = folder / f"{name}.wav", 1
+    while path.exists():
+        n += 1
+        path = folder / f"{name}.{n}.wav"
+    return path
 
 
 def list_devices() -> list[tuple[int, str, bool]]:
@@ -85,12 +95,7 @@ class WavFolder:
         self._parts.append(samples * self.volume)
 
     def close(self, name: str | None = None) -> None:
-        """Write ``NAME.wav``; a second announcement of the same name (a message told to two departments,
-        a replay) becomes ``NAME.2.wav`` and so on, never overwriting what was heard."""
+        """Write ``NAME.wav`` (see :func:`unused_name`)."""
         if self._parts and name:
-            path, n = self.folder / f"{name}.wav", 1
-            while path.exists():
-                n += 1
-                path = self.folder / f"{name}.{n}.wav"
-            write_wav(path, np.concatenate(self._parts), self._rate)
+            write_wav(unused_name(self.folder, name), np.concatenate(self._parts), self._rate)
         self._parts = []

@@ -1,0 +1,169 @@
+"""The speaking budget on a clock the test moves: a speaker that takes real (simulated) time to say each sentence.
+
+The store, ingest, the attention policy and the output worker are the daemon's
+own; the speech output is a stand-in that plays silence of the announcement's
+length into the real-time sink, so the FakeClock moves as a real speaker would,
+and the office's events keep arriving while it speaks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from speakerd import config as config_mod
+from speakerd.clock import FakeClock
+from speakerd.delivery.budget import short_sentence, waiting_sentence
+from speakerd.delivery.dispatch import OutputWorker
+from speakerd.intake.ingest import Ingest
+from speakerd.intake.platform import Batch
+from speakerd.outputs.interface import Notice
+from speakerd.outputs.speech import spoken_text
+from speakerd.outputs.speech.duration import seconds_to_say
+from speakerd.outputs.speech.realtime import RealTimeSink
+from speakerd.store import Job, Store, Waiting
+from speakerd.stub.scenarios import office
+
+from .conftest import EXAMPLE
+
+RATE = 8000
+
+
+class OfficeClock(FakeClock):
+    """Moves on in small steps while the speaker plays, letting the office's events arrive at their own time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.on_step = lambda: None
+
+    def sleep(self, seconds: float) -> None:
+        while seconds > 0:
+            step = min(0.25, seconds)
+            self.advance(seconds=step)
+            seconds -= step
+            self.on_step()
+
+
+class TimedSpeech:
+    """Says each notice's sentence in the time it takes (silence of that length into the real-time sink)."""
+
+    name = "speech"
+
+    def __init__(self, cfg, clock) -> None:
+        self.cfg, self.clock = cfg, clock
+        self.sink = RealTimeSink(clock=clock)
+        self.heard: list[tuple[float, Notice, str]] = []  # (started, notice, sentence)
+
+    def deliver(self, notice: Notice) -> None:
+        category = self.cfg.categories.get(notice.category)
+        sentence = spoken_text(notice, category, self.cfg.speech.max_chars)
+        self.heard.append((self.clock.time(), notice, sentence))
+        self.sink.open(RATE)
+        self.sink.write(np.zeros(int(seconds_to_say(sentence) * RATE), np.float32))
+        self.sink.close(notice.message_id)
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def office_day(tmp_path):
+    def run(events: list[tuple[float, dict]], **speech):
+        cfg = config_mod.load(EXAMPLE)
+        cfg = dataclasses.replace(cfg, speech=dataclasses.replace(cfg.speech, **speech))
+        clock = OfficeClock()
+        store = Store(tmp_path / f"day-{len(list(tmp_path.iterdir()))}.db", clock)
+        ingest, output = Ingest(cfg, store), TimedSpeech(cfg, clock)
+        worker = OutputWorker(output, store, lambda: cfg)
+        start, waiting, arrived = clock.time(), sorted(events, key=lambda e: e[0]), {}
+
+        def arrive() -> None:
+            due = [raw for at, raw in waiting if start + at <= clock.time()]
+            if due:
+                del waiting[:len(due)]
+                ingest(Batch(due, "c"), ["speech"])
+                arrived.update({raw["id"]: clock.time() for raw in due if isinstance(raw, dict) and isinstance(raw.get("id"), str)})
+
+        clock.on_step = arrive
+        while True:
+            arrive()
+            if worker._step():
+                continue
+            upcoming = [start + waiting[0][0]] if waiting else []
+            due = store.outbox.next_due("speech")
+            upcoming += [due] if due is not None else []
+            if not upcoming:
+                break
+            clock.advance(seconds=max(0.0, min(upcoming) - clock.time()))
+        owed = {r["message_id"] for r in store.query("select message_id from outbox where output = 'speech'")}
+        store.close()
+        return {m: at for m, at in arrived.items() if m in owed}, output.heard
+
+    return run
+
+
+def first_heard(heard):
+    """{message id: when it was first heard, alone or within a summary}."""
+    out: dict[str, float] = {}
+    for at, notice, _ in heard:
+        for message_id in (notice.message_id, *notice.covers):
+            out.setdefault(message_id, at)
+    return out
+
+
+def spoken_events(count: int, every: float) -> list[tuple[float, dict]]:
+    """The stub's office mix, one event each ``every`` seconds (those that are never spoken are left out of the counts)."""
+    return [(i * every, e) for i, e in enumerate(office(count))]
+
+
+def test_a_quiet_office_hears_every_message_alone_and_in_full(office_day):
+    arrived, heard = office_day(spoken_events(20, every=30.0))
+    assert all(not notice.covers for _, notice, _ in heard)
+    assert all("还有" not in sentence and "待处理" not in sentence for _, _, sentence in heard)
+    assert set(first_heard(heard)) == set(arrived) and len(arrived) >= 10
+
+
+def test_a_flood_of_mixed_categories_is_heard_in_time_urgent_first_and_nothing_is_lost(office_day):
+    events = spoken_events(240, every=1.0)
+    events.append((60.5, {"id": "tech-1", "type": "monitor.down", "content": "支付服务不可用", "data": {}}))
+    arrived, heard = office_day(events, heard_within=15)
+    told = first_heard(heard)
+    assert set(told) == set(arrived), "a message owed to the speaker was never heard"
+    ids = [m for _, notice, _ in heard for m in (notice.message_id, *notice.covers)]
+    assert len(ids) == len(set(ids)), "a message was told twice"
+    longest = max(seconds_to_say(sentence) for _, _, sentence in heard)
+    assert told["tech-1"] - arrived["tech-1"] <= longest  # critical: only the sentence under way goes first
+    lags = sorted(told[m] - arrived[m] for m in told)
+    assert lags[len(lags) // 2] <= 8 and lags[int(0.9 * len(lags))] <= 15, lags
+    assert lags[-1] <= 15 + 2 * longest, lags[-5:]  # never a sentence cut: at worst two critical ones go before
+    assert any("待处理，请看屏幕" in sentence for _, _, sentence in heard)  # folded into summaries
+
+
+def test_without_the_budget_the_same_flood_falls_minutes_behind(office_day):
+    """What the office met before: every message in full, one by one, the queue growing all the while."""
+    arrived, heard = office_day(spoken_events(240, every=1.0), heard_within=0)
+    told = first_heard(heard)
+    assert set(told) == set(arrived)
+    lags = sorted(told[m] - arrived[m] for m in told)
+    assert lags[len(lags) // 2] > 60 and all(not notice.covers or "过去" in sentence for _, notice, sentence in heard)
+
+
+def test_short_sentence_says_who_what_and_the_key_figure():
+    notice = Notice(message_id="m-1", content="客户张三已支付订单1234", category="order", category_name="订单", priority="normal",
+                    department="orders", department_name="订单部", subsystem="mall", subsystem_name="商城", staff_id="005",
+                    staff_name="李娜", data={"amount": 2948.0})
+    assert short_sentence(notice) == "订单部李娜，订单，2948元"
+    assert short_sentence(Notice(**{**notice.__dict__, "staff_name": None, "data": {}})) == "订单部005号，订单"
+
+
+def test_the_waiting_are_counted_by_category_once_each_with_money_in_笔():
+    cfg = config_mod.load(EXAMPLE)
+
+    def waiting(n, category, amount=True, department="orders"):
+        return Waiting(Job(f"m-{n}", department, "speech", 0), category, 1, "2026-11-23T02:00:00.000+00:00", 10, amount)
+
+    items = [waiting(1, "refund"), waiting(2, "refund"), waiting(2, "refund", department="service"), waiting(3, "member", amount=False),
+             waiting(4, "refund")]
+    assert waiting_sentence(items, cfg) == "3笔退款申诉、1条会员待处理，请看屏幕"

@@ -1,0 +1,132 @@
+"""Speech heard at a speaker's pace without a sound card, the log line that says when, and the first word made during the chime."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from speakerd import config as config_mod
+from speakerd.clock import FakeClock
+from speakerd.outputs.interface import Notice
+from speakerd.outputs.speech import Speaker, SpeechOutput, make_sink
+from speakerd.outputs.speech.realtime import BUFFER, RealTimeSink
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "config.yaml"
+
+
+def test_the_real_time_sink_takes_samples_at_the_cards_pace_and_drains_before_it_closes(tmp_path):
+    clock = FakeClock()
+    sink = RealTimeSink(tmp_path / "heard", clock=clock)
+    start = clock.monotonic()
+    sink.open(8000)
+    sink.write(np.zeros(8000, np.float32))  # one second
+    assert clock.monotonic() - start == pytest.approx(1.0 - BUFFER)  # returns with a buffer's worth still to play
+    sink.write(np.zeros(4000, np.float32))
+    sink.close("m-1")
+    assert clock.monotonic() - start == pytest.approx(1.5)  # the last sample heard before it counts as told
+    assert sink.played == pytest.approx(1.5)
+    with wave.open(str(tmp_path / "heard" / "m-1.wav")) as w:
+        assert w.getnframes() == 12000 and w.getframerate() == 8000
+
+
+def test_a_pause_between_announcements_is_not_owed_later():
+    """The card plays what it is given when it is given it: silence before an announcement costs nothing."""
+    clock = FakeClock()
+    sink = RealTimeSink(clock=clock)
+    sink.open(8000)
+    sink.write(np.zeros(800, np.float32))
+    sink.close("a")
+    clock.advance(seconds=30)
+    start = clock.monotonic()
+    sink.open(8000)
+    sink.write(np.zeros(8000, np.float32))
+    sink.close("b")
+    assert clock.monotonic() - start == pytest.approx(1.0)
+
+
+def test_speech_device_null_chooses_the_real_time_sink_and_keeps_wav_when_asked(tmp_path):
+    text = EXAMPLE.read_text(encoding="utf-8").replace("  device: default", "  device: null").replace('  keep_wav: ""', f"  keep_wav: {tmp_path}")
+    cfg = config_mod.parse_text(text)
+    assert cfg.speech.device is None
+    sink = make_sink(cfg.speech)
+    assert isinstance(sink, RealTimeSink) and sink.folder == tmp_path
+
+
+def speech_output(tmp_path, clock=None) -> tuple[SpeechOutput, object]:
+    cfg = config_mod.parse_text(EXAMPLE.read_text(encoding="utf-8"))
+    settings = dataclasses.replace(cfg.speech, device=None, keep_wav=str(tmp_path / "heard"), voices=config_mod.VoicesConfig(zh="espeak", en="espeak"))
+    return SpeechOutput(settings, lambda: cfg, tmp_path / "cache", warm=False, clock=clock or FakeClock()), cfg
+
+
+def summary_notice() -> Notice:
+    return Notice(message_id="m-1", content="客户张三已支付订单1", category="order", category_name="订单", priority="normal",
+                  department="orders", department_name="订单部", subsystem="mall", subsystem_name="商城", staff_id="005",
+                  staff_name="李娜", spoken="订单部李娜，订单。还有2笔订单待处理，请看屏幕", covers=("m-2", "m-3"), app="speakerd")
+
+
+def test_an_announcement_starting_names_every_message_it_tells(tmp_path, caplog):
+    output, _ = speech_output(tmp_path)
+    caplog.set_level(logging.INFO, logger="speakerd.outputs.speech")
+    try:
+        output.deliver(summary_notice())
+    finally:
+        output.close()
+    saying = [r for r in caplog.records if r.name == "speakerd.outputs.speech" and r.getMessage().startswith("saying")]
+    assert len(saying) == 1 and saying[0].levelno == logging.INFO
+    assert saying[0].getMessage().startswith("saying m-1 ids=m-1,m-2,m-3")
+    assert (tmp_path / "heard" / "m-1.wav").exists()
+
+
+def test_the_first_clause_is_made_while_the_chime_plays(tmp_path, monkeypatch):
+    """Before, synthesis began only once the chime had been written to the (blocking) card: a Pi heard a pause."""
+    made = threading.Event()
+    parts = Speaker.parts
+
+    def watched(self, sentence, lang=None):
+        made.set()
+        yield from parts(self, sentence, lang)
+
+    monkeypatch.setattr(Speaker, "parts", watched)
+    output, _ = speech_output(tmp_path)
+    during_chime = []
+    write = output.sink.write
+
+    def sink_write(samples):
+        if not during_chime:  # the chime is the first write
+            during_chime.append(made.wait(30))
+        write(samples)
+
+    output.sink.write = sink_write
+    try:
+        output.deliver(summary_notice())
+    finally:
+        output.close()
+    assert during_chime == [True]
+
+
+def test_a_sink_that_fails_during_the_chime_leaves_no_synthesis_waiting(tmp_path):
+    from speakerd.errors import OutputError
+
+    output, _ = speech_output(tmp_path)
+
+    def broken(samples):
+        raise OutputError("sound device failed while playing")
+
+    output.sink.write = broken
+    before = {t.name for t in threading.enumerate()}
+    try:
+        with pytest.raises(OutputError):
+            output.deliver(summary_notice())
+        threads = [t for t in threading.enumerate() if t.name == "speech-synth"]
+        for t in threads:
+            t.join(30)
+        assert not any(t.is_alive() for t in threads)
+    finally:
+        output.close()
+    assert "speech-synth" not in before
