@@ -68,7 +68,7 @@ def spoken(db):
 def start(folder, args, stub_url):
     data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
     data["platform"].update(url=stub_url, token="demo-token", poll_interval=5.0, long_poll=0.0)
-    data["speech"].update(device=f"wav:{folder / 'audio'}", unload_after=args.unload_after)
+    data["speech"].update(device=f"wav:{folder / 'audio'}", unload_after=args.unload_after, unload_after_working=0)
     data["speech"]["voices"].update(zh=args.voices, en=args.voices)
     data["storage"]["path"] = str(folder / "speakerd.db")
     data["web"]["enabled"] = False

@@ -9,6 +9,7 @@ and the office's events keep arriving while it speaks.
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 
 import numpy as np
 import pytest
@@ -21,7 +22,7 @@ from speakerd.intake.ingest import Ingest
 from speakerd.intake.platform import Batch
 from speakerd.outputs.interface import Notice
 from speakerd.outputs.speech import spoken_text
-from speakerd.outputs.speech.duration import seconds_to_say
+from speakerd.outputs.speech.duration import CHIME, SUMMARY_CHIME, seconds_to_say
 from speakerd.outputs.speech.realtime import RealTimeSink
 from speakerd.store import Job, Store, Waiting
 from speakerd.stub.scenarios import office
@@ -55,14 +56,20 @@ class TimedSpeech:
         self.cfg, self.clock = cfg, clock
         self.sink = RealTimeSink(clock=clock)
         self.heard: list[tuple[float, Notice, str]] = []  # (started, notice, sentence)
+        self.ended = 0.0
 
     def deliver(self, notice: Notice) -> None:
         category = self.cfg.categories.get(notice.category)
         sentence = spoken_text(notice, category, self.cfg.speech.max_chars)
+        waited = datetime.fromisoformat(notice.received_at).timestamp() < self.ended
+        if waited and notice.priority != "critical":  # as the speech output rests between back-to-back announcements
+            self.clock.sleep(max(0.0, self.ended + self.cfg.speech.pause_between - self.clock.time()))
         self.heard.append((self.clock.time(), notice, sentence))
         self.sink.open(RATE)
-        self.sink.write(np.zeros(int(seconds_to_say(sentence) * RATE), np.float32))
+        chime = SUMMARY_CHIME if notice.covers else CHIME  # as the speech output chimes a summary
+        self.sink.write(np.zeros(int(seconds_to_say(sentence, chime) * RATE), np.float32))
         self.sink.close(notice.message_id)
+        self.ended = self.clock.time()
 
     def close(self) -> None:
         pass

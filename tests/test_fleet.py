@@ -72,7 +72,8 @@ class Fleet:
         self.daemons.pop(name).stop()
 
     def said(self, name):
-        return [n.message_id for n in self.outputs[name]["speech"].notices]
+        """Every message heard, alone or counted in a summary (the speaking budget folds a backlog into one)."""
+        return [m for n in self.outputs[name]["speech"].notices for m in (n.message_id, *n.covers)]
 
     def stop_all(self):
         for name in list(self.daemons):

@@ -441,7 +441,7 @@ def wait_for(predicate, timeout):
 
 
 def test_the_voice_process_ends_after_a_silence_and_starts_again_for_the_next_sentence(device, clock, tmp_path, caplog):
-    d = device({"speech": {"unload_after": 0.01}})
+    d = device({"speech": {"unload_after": 0.01, "unload_after_working": 0}})
     speech = quiet_speech(d, tmp_path, clock=clock)
     d.receive(withdrawal(1), withdrawal(2))
     deliver(d, speech, "w-1")
@@ -453,6 +453,19 @@ def test_the_voice_process_ends_after_a_silence_and_starts_again_for_the_next_se
     deliver(d, speech, "w-2")
     assert (tmp_path / "played" / "w-2.wav").exists() and speech.speaker.voices.pid not in (None, first)
     speech.close()
+
+
+def test_in_working_hours_the_voices_stay_loaded_through_a_short_silence(device, clock, tmp_path):
+    """On a Pi 4 starting the voice process again takes seconds: the first announcement after a lull must not wait for it."""
+    d = device({"speech": {"unload_after": 10, "unload_after_working": 120, "quiet_hours": "20:00-08:30"}})
+    speech = quiet_speech(d, tmp_path, clock=clock)
+    try:
+        clock.set(10)
+        assert speech.unload_limit() == 120
+        clock.set(21)
+        assert speech.unload_limit() == 10
+    finally:
+        speech.close()
 
 
 def alive(pid):

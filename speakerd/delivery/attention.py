@@ -200,6 +200,6 @@ def burst_sentence(template: str, category: Category, messages: list[tuple[dict[
 
 
 RULES: dict[str, tuple[Rule, ...]] = {
-    "speech": (heard_elsewhere, not_announced, stale, snoozed, quiet_hours, speaking_budget, burst),
+    "speech": (heard_elsewhere, not_announced, stale, snoozed, quiet_hours, burst, speaking_budget),
     "push": (push_burst,),
 }

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 URGENT = PRIORITIES.index("high")  # and above: told before the others, within speech.urgent_within
 CRITICAL = PRIORITIES.index("critical")  # never shortened or folded
 WHO_CHARS = 8  # what the template adds to the content: '财务部零零三号，'
-NAMED = 3  # categories a summary names; the rest are in its total
+NAMED = 2  # categories a summary names; the rest are in its total
 
 
 def speaking_budget(ctx: Context) -> Decision | None:
@@ -86,14 +86,14 @@ def _queue(notice: Notice, rank: int, seconds: float, rest: list[Waiting],
 
 
 def _in_time(now: float, ahead: float, queue: list[tuple[float, float, bool]], speech: SpeechConfig) -> bool:
-    """Whether each of ``queue``, told in order after ``ahead`` seconds of critical messages, is first heard in time,
-    and so is a message arriving now, once all of it is said."""
+    """Whether each of ``queue``, told in order after ``ahead`` seconds of critical messages, is first heard in time
+    (each announcement told back to back is followed by ``speech.pause_between``)."""
     start = ahead
     for received, seconds, urgent in queue:
         if now + start - received > (speech.urgent_within if urgent else speech.heard_within):
             return False
-        start += seconds
-    return start <= speech.heard_within
+        start += seconds + speech.pause_between
+    return True
 
 
 def short_sentence(notice: Notice) -> str:

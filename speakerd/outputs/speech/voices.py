@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from speakerd.outputs.speech.board import Board, detect
 from speakerd.outputs.speech.clauses import by_clause
 
 if TYPE_CHECKING:
@@ -129,9 +130,11 @@ class VoiceSettings:
     piper_files: dict[str, str] = field(default_factory=dict)  # {"zh": a configured .onnx, …}
 
     @classmethod
-    def of(cls, voices: VoicesConfig, cache_dir: str | Path) -> VoiceSettings:
-        """From the config's ``speech.voices``."""
-        return cls({"zh": voices.zh, "en": voices.en}, str(cache_dir), {"zh": voices.zh_piper, "en": voices.en_piper})
+    def of(cls, voices: VoicesConfig, cache_dir: str | Path, board: Board | None = None) -> VoiceSettings:
+        """From the config's ``speech.voices``; ``auto`` is espeak-ng on a board too small for the neural voices."""
+        plain = bool((board or detect()).too_small())
+        choices: dict[str, str] = {lang: "espeak" if plain and choice == "auto" else choice for lang, choice in (("zh", voices.zh), ("en", voices.en))}
+        return cls(choices, str(cache_dir), {"zh": voices.zh_piper, "en": voices.en_piper})
 
 
 def cache_beside(database: str | Path) -> Path:
