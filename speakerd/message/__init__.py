@@ -9,6 +9,7 @@ keep the bad one aside and go on with the next.
 from __future__ import annotations
 
 import json
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -188,6 +189,18 @@ def _depth_exceeds(value, limit) -> bool:
     return False
 
 
+def _non_finite(node: object, path: str = "") -> str:
+    """The path of the first NaN or infinite number in ``node`` (``amount``, ``items.2.price``), or ''."""
+    if isinstance(node, float) and not math.isfinite(node):
+        return path or "(the value)"
+    children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, child in children:
+        found = _non_finite(child, f"{path}.{key}" if path else str(key))
+        if found:
+            return found
+    return ""
+
+
 def _data(value):
     if value is None:
         return {}
@@ -196,8 +209,12 @@ def _data(value):
     if _depth_exceeds(value, MAX_DEPTH):
         # Stored and read back as JSON at some other call depth, deeper data fails there instead.
         raise _Bad(f"data is nested too deeply (more than {MAX_DEPTH} levels)")
+    where = _non_finite(value)
+    if where:
+        # Valid to Python's json (NaN, 1e999), but not JSON: SQLite's JSON functions would refuse every row after it.
+        raise _Bad(f"data.{where} is not a finite number (NaN or infinity): JSON has no such number")
     try:
-        text = json.dumps(value, ensure_ascii=False)
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False)
     except (ValueError, RecursionError):
         raise _Bad("data cannot be stored as JSON") from None
     if len(text) > 64_000:

@@ -42,7 +42,9 @@ class Acks:
         """Acknowledge the waiting messages whose data ``field`` equals ``value``; return their ids."""
         with self._conn.atomic():
             ids = [r[0] for r in self._conn.execute(
-                "select id from messages where acked_at is null and json_extract(data, '$.' || ?) = ?", [field, value])]
+                # json_valid first: one row stored before non-finite numbers were refused must not stop every ack.
+                "select id from messages where acked_at is null"
+                " and case when json_valid(data) then json_extract(data, '$.' || ?) end = ?", [field, value])]
             return [i for i in ids if self.acknowledge(i, via) == "done"]
 
     def acknowledge_all(self, via: str) -> list[str]:

@@ -118,6 +118,9 @@ def explain(exc: BaseException, path: Path) -> str:
         return f"the database {path} is locked by another program: stop it (e.g. an open sqlite3 shell)"
     if "readonly" in text or "Permission denied" in text or "unable to open" in text:
         return f"cannot write the database {path}: check that the directory exists and that speakerd may write to it"
+    if "malformed JSON" in text:
+        # A row's data that SQLite's JSON functions refuse: that row's fault, not a damaged file.
+        return f"a stored message's data is not valid JSON to the database ({text}); the database itself is fine"
     if "malformed" in text or "not a database" in text:
         return f"the database {path} is damaged: move it aside and restart to begin a new one"
     return f"database error on {path}: {text}"

@@ -22,8 +22,8 @@ import hashlib
 import logging
 import queue
 import threading
-from datetime import datetime
 from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
