@@ -278,3 +278,11 @@ def test_a_cause_the_platform_adds_is_a_column_on_every_day(tmp_path, shanghai):
         assert [r["cause_address_invalid"] for r in rows] == [0, 1, 1]
     finally:
         store.close()
+
+
+def test_the_range_before_a_very_wide_one_stops_at_the_first_day():
+    """Regression: the analysis of 2000-01-01…9998-12-31 (the widest the page takes) raised OverflowError: a 500."""
+    from speakerd.reports.operations import previous_period
+
+    assert previous_period("2000-01-01", "9998-12-31") == ("0001-01-01", "0001-01-01")
+    assert previous_period("2026-11-16", "2026-11-22") == ("2026-11-09", "2026-11-15")

@@ -353,7 +353,8 @@ def test_logout_ends_the_session_for_a_copied_cookie_too(site):
 
 
 @pytest.mark.parametrize("url", ["/ack/é.1.é", "/ack/%E9%E9", "/reports?until=notadate", "/reports?since=0001-01-01",
-                                 "/reports?since=2026-13-40&until=9999-12-31"])
+                                 "/reports?since=2026-13-40&until=9999-12-31", "/reports?by=funnel&since=0001-01-01&until=9999-12-31",
+                                 "/reports?by=vip&since=0001-01-01&until=9999-12-31"])
 def test_bad_tokens_and_dates_get_a_page_not_a_500(site, url):
     """Regression: a token with é (TypeError in compare_digest) and impossible report dates answered 500."""
     client = site[1].test_client()

@@ -166,6 +166,8 @@ def previous_period(since: str, until: str) -> tuple[str, str]:
     """The range of the same length just before ``since``…``until``."""
     first, last = date.fromisoformat(since), date.fromisoformat(until)
     length = (last - first).days + 1
+    if first - date.min < timedelta(days=length):  # a range from the year 1 has nothing before it
+        return date.min.isoformat(), date.min.isoformat()
     return (first - timedelta(days=length)).isoformat(), (first - timedelta(days=1)).isoformat()
 
 

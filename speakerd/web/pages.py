@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -219,5 +220,7 @@ def _minutes(raw, default):
     try:
         value = float(raw)
     except (TypeError, ValueError):
+        return default
+    if not math.isfinite(value):  # 'nan' and 'inf' parse as floats: a snooze of NaN minutes broke the page
         return default
     return min(max(value, 1.0), 1440.0)

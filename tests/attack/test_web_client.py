@@ -82,3 +82,14 @@ def test_a_hostile_client_gets_deliberate_answers_and_the_page_keeps_serving(pag
     assert requests.get(base + "/login", timeout=5).status_code == 200  # still serving
     assert rss_mib() - before < 200  # password checks are bounded (two at once) and big bodies are refused unread
     assert WEB_PASSWORD not in caplog.text and "guess-3" not in caplog.text
+
+
+@pytest.mark.parametrize("minutes", ["nan", "inf", "-inf", "1e999"])
+def test_a_mute_of_nan_or_infinite_minutes_mutes_for_the_usual_time(page, minutes):
+    """Regression: /snooze with minutes=nan answered 500."""
+    daemon, base = page
+    s = log_in(base)
+    answer = s.post(base + "/snooze", data={"minutes": minutes, "csrf_token": token(s, base, "/")}, timeout=10, allow_redirects=False)
+    assert answer.status_code == 302
+    muted = daemon.store.followup.snoozed_until() - daemon.store.clock.time()
+    assert 0 < muted <= daemon.cfg.gpio.mute_minutes * 60 + 5

@@ -45,6 +45,7 @@ _DATE = re.compile(r"(?<!\d)(\d{4})[-/年](\d{1,2})[-/月](\d{1,2})日?(?!\d)")
 _MONTH_DAY = re.compile(r"(?<![\d-])(1[0-2]|0?[1-9])(?:-|月)(3[01]|[12]\d|0?[1-9])(?:日|号)?(?![\d-])")
 _SEPARATED = re.compile(r"(?<![\d,])\d{1,3}(?:,\d{3})+(?![\d,])")
 _MYRIAD = re.compile(r"(\d+(?:\.\d+)?)\s?([万亿])")
+_FINE_MONEY = re.compile(r"(?P<sign>[¥￥]\s?)?(?P<n>\d+\.\d{3,})(?(sign)|(?=\s?元))")  # more than cents: ¥7.000000000000001
 _QUANTITY = re.compile(r"(\d{5,})(?=\s?(?:件|个|单|笔|人|次|份|台|箱|瓶|袋|张|位|条|元|块|斤|克|米|积分|分钟|秒|天))")
 _LONG = re.compile(r"\d{5,}")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -155,11 +156,18 @@ def clean(text: str) -> str:
     return re.sub(r"\s+", " ", "".join(kept)).strip()
 
 
+def _to_cents(m: re.Match) -> str:
+    """'7.000000000000001元' (a float the platform printed whole) → '7元': money is read to the cent."""
+    cents = round(float(m["n"]) * 100)
+    return f"{m['sign'] or ''}{cents // 100}" + (f".{cents % 100:02d}".rstrip("0") if cents % 100 else "")
+
+
 def normalize(text: str) -> str:
     """Chinese text as it should be spoken; digits never reach a voice."""
     text = clean(text)
     for short, spoken in ABBREVIATIONS.items():
         text = re.sub(rf"(?<![A-Za-z]){short}(?![A-Za-z])", spoken, text)
+    text = _FINE_MONEY.sub(_to_cents, text)
     text = _MONEY.sub(lambda m: money(m.group(1) or m.group(3), m.group(2) or m.group(4)), text)
     text = _MASKED.sub(lambda m: digits(m.group(1)) + "，尾号" + digits(m.group(2)), text)
     text = _PHONE.sub(lambda m: _grouped(m.group(0)), text)
