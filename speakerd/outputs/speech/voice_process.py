@@ -37,6 +37,8 @@ from speakerd.outputs.speech.voices import VoiceSettings, VoiceUnavailable, join
 
 logger = logging.getLogger(__name__)
 
+START_GRACE = 30.0  # seconds a new voice process may take, on top of the timeout, to start and answer its first frame
+
 
 class VoiceProcessError(Exception):
     """The voice process died, hung or answered nonsense; the sentence was not made."""
@@ -57,6 +59,7 @@ class VoiceProcess:
     def __init__(self, settings: VoiceSettings, timeout: float = 60.0) -> None:
         self._settings = settings
         self.timeout = timeout
+        self._fresh = False  # the child was just started: its first frame may take START_GRACE longer
         self._child: subprocess.Popen | None = None
         self._lock = threading.Lock()
         self._closed = False
@@ -146,6 +149,7 @@ class VoiceProcess:
             logger.warning("speech: the voice process had ended (%s); starting it again", _how(self._child.returncode))
             self._kill()
         if self._child is None:
+            self._fresh = True
             self._child = subprocess.Popen(
                 [sys.executable, "-m", "speakerd.outputs.speech.voiced", json.dumps(asdict(self._settings))],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0, start_new_session=True)
@@ -161,9 +165,13 @@ class VoiceProcess:
                 raise VoiceProcessError("stopped reading, killed it", hung=True) from None
 
     def _receive(self, child: subprocess.Popen) -> tuple[dict, bytes]:
-        """One frame: its JSON line and its samples, within ``timeout`` of asking for it."""
-        deadline = time.monotonic() + self.timeout
+        """One frame: its JSON line and its samples, within ``timeout`` of asking for it (a child just started has
+        :data:`START_GRACE` more for its first: starting Python and loading a voice is not hanging, and takes
+        seconds on a slow or busy board)."""
+        allowed = self.timeout + (START_GRACE if self._fresh else 0.0)
+        deadline = time.monotonic() + allowed
         line = _read(child, deadline, self.timeout, until_newline=True)
+        self._fresh = False
         try:
             answer = json.loads(line)
         except ValueError:
