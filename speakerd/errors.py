@@ -20,9 +20,10 @@ class PlatformError(SpeakerdError):
     watchdog can tell staff *which* failure it is without parsing text.
     """
 
-    def __init__(self, kind, reason) -> None:
+    def __init__(self, kind: str, reason: str, retry_after: float | None = None) -> None:
         self.kind = kind
         self.reason = reason
+        self.retry_after = retry_after  # seconds the platform asked us to wait (HTTP 429's Retry-After)
         super().__init__(f"{kind}: {reason}")
 
 

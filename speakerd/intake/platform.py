@@ -7,10 +7,13 @@ staff can act on, what went wrong; the text never contains the token.
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import json
 import logging
+import math
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
@@ -29,7 +32,11 @@ FAILURE_KINDS = {
     "not_found": N_("wrong address: check platform.url"),
     "garbage": N_("platform answered with something that is not a message list"),
     "slow": N_("platform answers too slowly (a whole poll took longer than its deadline)"),
+    "rate_limited": N_("the platform limits how often it is asked (HTTP 429): polling waits as it says"),
+    "stuck": N_("the platform's cursor does not move on: it sends the same messages again and again"),
+    "epoch_flapping": N_("the platform's log keeps changing back and forth (replicas that disagree)"),
 }
+RETRY_AFTER_MAX = 3600.0  # seconds: a platform asking for longer is still asked again within the hour
 DEADLINE_MARGIN = 5.0  # seconds past timeout + long-poll wait that a whole answer may take, headers to last byte
 MAX_BODY = 32 * 1024 * 1024
 
@@ -163,10 +170,33 @@ def _check_status(response, endpoint):
         raise PlatformError("auth", f"the platform refused the token (HTTP {code}): check platform.token")
     if code == 404:
         raise PlatformError("not_found", f"{safe_url(endpoint)} does not exist (HTTP 404): check platform.url")
+    if code == 429:
+        wait = retry_after(response.headers.get("Retry-After"))
+        said = f"; it asks to wait {wait:g} s" if wait is not None else ""
+        raise PlatformError("rate_limited", f"the platform is rate limiting this device (HTTP 429){said}", retry_after=wait)
     if code >= 500:
         raise PlatformError("server", f"the platform failed with HTTP {code}")
     if code != 200:
         raise PlatformError("garbage", f"unexpected HTTP {code} from the platform")
+
+
+def retry_after(value: str | None) -> float | None:
+    """Retry-After as seconds (it is a number of seconds or an HTTP date), at most :data:`RETRY_AFTER_MAX`; None if unusable."""
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            return None
+        seconds = when.timestamp() - time.time()
+    if not math.isfinite(seconds):
+        return None
+    return min(max(seconds, 0.0), RETRY_AFTER_MAX)
 
 
 def _parse_body(body):

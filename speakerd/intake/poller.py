@@ -27,7 +27,13 @@ logger = logging.getLogger(__name__)
 
 HANG_MARGIN = 30.0  # seconds past the poll's own timeouts before it counts as hung
 EPOCH_KEY = "platform_epoch"
+LOG_SUBJECT = "platform log"  # trouble with the platform's log itself: a cursor that never moves, epochs that flip
+FLIP_WINDOW = 600.0  # seconds: an epoch coming back within them is a flip between replicas, not a restart
 GARBAGE_MIN_BATCH = 10  # a poll this large, mostly quarantined, means the platform sends garbage
+
+
+class _Flapping(Exception):
+    """The platform's epoch went back to one it had left: two replicas that disagree."""
 
 
 class Poller:
@@ -44,6 +50,8 @@ class Poller:
         self._clock = store.clock
         self._failures = 0
         self._started: float | None = None  # monotonic time of the poll under way
+        self._epochs: dict[str, float] = {}  # each epoch answered, and when last (monotonic)
+        self._last_flip = -FLIP_WINDOW
         self.running = True
         self.client = PlatformClient(cfg.platform.url, cfg.platform.token, cfg.platform.timeout)
 
@@ -62,11 +70,12 @@ class Poller:
         platform = self.cfg.platform
         started = self._started = self._clock.monotonic()
         try:
-            batch = self.client.fetch(self.store.meta.cursor, platform.batch_size, platform.long_poll)
+            cursor = self.store.meta.cursor
+            batch = self.client.fetch(cursor, platform.batch_size, platform.long_poll)
         except PlatformError as exc:
             self._keep_garbage(exc)
             self.health.failing("platform", exc.kind, exc.reason)
-            return self._backoff()
+            return max(self._backoff(), exc.retry_after or 0.0)
         except StoreError as exc:
             self.health.failing("database", "database", f"cannot read the cursor: {exc}")
             return self._backoff()
@@ -75,8 +84,12 @@ class Poller:
         self.health.ok("platform")
         if not self.running:
             return 0
-        if self._log_restarted(batch.epoch):
-            return 0
+        try:
+            if self._log_restarted(batch.epoch):
+                return 0
+        except _Flapping as exc:
+            self.health.failing(LOG_SUBJECT, "epoch_flapping", str(exc))
+            return self._backoff()
         try:
             result = self._ingest()(batch, self._outputs())
         except StoreError as exc:
@@ -89,6 +102,13 @@ class Poller:
             self._on_news()
             logger.debug("stored %d new message(s), %d repeat(s) ignored, %d quarantined",
                          len(result.new), result.duplicates, len(result.quarantined))
+        if batch.messages and batch.next == cursor:
+            # Messages, and the same cursor again: asked at once, it would answer the same, forever.
+            self.health.failing(LOG_SUBJECT, "stuck", f"the platform answered {len(batch.messages)} message(s) and the same "
+                                                      f"cursor {cursor!r} again: its 'next' does not move on")
+            return platform.poll_interval
+        if self._clock.monotonic() - self._last_flip > FLIP_WINDOW:
+            self.health.ok(LOG_SUBJECT)
         return self._next_delay(len(batch.messages), self._clock.monotonic() - started)
 
     def alive(self) -> bool:
@@ -115,15 +135,24 @@ class Poller:
 
         The saved cursor points into the old log: kept, the device would ask past the new log's end and
         never hear of a message again. Read from the start, what is stored already is ignored as a repeat.
+        An epoch seen within :data:`FLIP_WINDOW` coming back is not a restart but two replicas that disagree:
+        raises :class:`_Flapping`, and neither is followed back and forth.
         """
         if epoch is None:
             return False
-        known = self.store.meta.get(EPOCH_KEY)
+        known, now = self.store.meta.get(EPOCH_KEY), self._clock.monotonic()
         if known == epoch:
+            self._epochs[epoch] = now
             return False
+        if known is not None and now - self._epochs.get(epoch, -FLIP_WINDOW) < FLIP_WINDOW:
+            self._last_flip = now
+            raise _Flapping(f"the platform's log changes back and forth between epochs {epoch} and {known} (replicas that "
+                            "disagree?): staying with the one in use and asking less often")
         self.store.meta.set(EPOCH_KEY, epoch)
+        self._epochs[epoch] = now
         if known is None:
             return False
+        self._epochs[known] = now
         self.store.meta.delete("cursor")
         logger.warning("the platform's message log restarted (epoch %s, was %s): reading it again from its start", epoch, known)
         self.health.notice("platform", "log_reset", f"the platform's log restarted (epoch {known} → {epoch}); reading it again from its start")

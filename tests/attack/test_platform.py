@@ -87,3 +87,68 @@ def test_a_message_resent_with_changed_content_keeps_the_first_and_notes_the_cha
         assert len(notes) == 1 and notes[0]["platform_id"] == "m-1" and "changed content" in notes[0]["reason"]
         ingest(Batch([{"id": "m-1", "type": "finance.withdrawal", "content": "马丽申请提现500元"}], "3"), [])
         assert len(store.reports.quarantined()) == 1  # an unchanged resend is just a repeat
+
+
+def _poller(tmp_path, url, store, alerts):
+    from speakerd import config as config_mod
+    from speakerd.health.alerts import Health
+    from speakerd.intake.ingest import Ingest
+    from speakerd.intake.poller import Poller
+
+    shipped = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    shipped["platform"] = {"url": url, "timeout": 2, "long_poll": 0, "poll_interval": 5}
+    cfg = config_mod.parse_text(yaml.safe_dump(shipped, allow_unicode=True))
+    health = Health(store, alerts.append, 30, 900)
+    ingest = Ingest(cfg, store)
+    return Poller(cfg, store, health, lambda: ingest, lambda: ["log"], lambda: None), health
+
+
+@pytest.mark.parametrize("header, at_least", [("17", 17), ("Wed, 21 Oct 2099 07:28:00 GMT", 3600)])
+def test_http_429_is_rate_limiting_and_retry_after_is_honoured(tmp_path, header, at_least):
+    """Regression: 429 was 'unexpected HTTP 429' (garbage) and the retry came after the usual backoff, Retry-After ignored."""
+    from speakerd.store import Store
+
+    with HostilePlatform(lambda q: (429, {"Retry-After": header}, b"slow down")) as platform, Store(tmp_path / "s.db") as store:
+        poller, health = _poller(tmp_path, platform.url, store, [])
+        wait = poller.poll_once()
+        poller.close()
+        trouble = health.troubles["platform"]
+    assert trouble.kind == "rate_limited" and "HTTP 429" in trouble.reason
+    assert at_least <= wait <= 3600
+
+
+def test_a_cursor_that_never_moves_is_noticed_and_not_polled_in_a_busy_loop(tmp_path):
+    """Regression: a platform answering messages with the same 'next' was asked again at once, forever, silently."""
+    from speakerd.store import Store
+
+    answer = batch([{"id": f"s-{i}", "type": "order.paid", "content": "同一批"} for i in range(100)], "7")
+    with HostilePlatform(lambda q: answer) as platform, Store(tmp_path / "s.db") as store:
+        store.meta.set("cursor", "7")
+        poller, health = _poller(tmp_path, platform.url, store, [])
+        waits = [poller.poll_once() for _ in range(3)]
+        poller.close()
+        trouble = health.troubles["platform log"]
+    assert waits == [5, 5, 5] and trouble.kind == "stuck" and "'next' does not move on" in trouble.reason
+
+
+def test_two_replicas_with_different_epochs_are_one_trouble_and_polling_backs_off(tmp_path):
+    """Regression: two replicas answering in turn caused 13,423 polls and 44 critical 'log restarted' alerts in 45 s."""
+    from speakerd.store import Store
+
+    turn = iter(range(10**6))
+
+    def answer(query):
+        n = next(turn)
+        epoch = "A" if n % 2 == 0 else "B"
+        return batch([{"id": f"{epoch}-{n}", "type": "order.paid", "content": f"副本{epoch}"}], str(n + 1), epoch=epoch)
+
+    alerts = []
+    with HostilePlatform(answer) as platform, Store(tmp_path / "s.db") as store:
+        poller, health = _poller(tmp_path, platform.url, store, alerts)
+        waits = [poller.poll_once() for _ in range(8)]
+        poller.close()
+        restarts = [a for a in alerts if a["type"] == "tech.platform.notice"]
+        trouble = health.troubles["platform log"]
+    assert len(restarts) == 1  # the first change may be a real restart: told once; the flips after it are not
+    assert trouble.kind == "epoch_flapping"
+    assert sum(1 for w in waits if w >= 2.5) >= 3  # every flip backs off instead of asking again at once
