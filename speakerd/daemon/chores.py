@@ -58,7 +58,8 @@ class Chores:
         try:
             kept = backups.take(database)
         except (OSError, sqlite3.Error) as exc:
-            logger.warning("database backup failed: %s", exc)
+            logger.error("database backup failed: %s", exc)
+            self._health.notice("backup", "backup_failed", str(exc))
             return
         logger.info("database checked and backed up to %s", kept)
 

@@ -97,7 +97,7 @@ class Daemon:
         self._start_fleet(cfg)
         self._start_outputs(cfg)
         if restored is not None:
-            when = restored.backup.stem.removeprefix(backups.PREFIX) if restored.backup else "none: started empty"
+            when = restored.backup.name if restored.backup else "none: started empty"
             self.health.notice("database", "restored", f"{restored.problem}; damaged file kept as {restored.damaged.name}; backup used: {when}")
         self.fleet.connect()
         self.followup = followup.FollowUp(self.store, lambda: self.cfg, self.announcer.say, self.announcer.escalate)

@@ -17,6 +17,7 @@ deliveries made since the backup, never a message.
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import sqlite3
 import time
@@ -28,6 +29,12 @@ logger = logging.getLogger(__name__)
 FOLDER = "backups"
 KEEP = 3
 PREFIX = "speakerd-"
+RESERVE = 64 * 1024 * 1024  # bytes a backup leaves free beside itself: new messages must still be storable
+_NUMBERED = re.compile(rf"{PREFIX}(\d{{6}})-")
+
+
+class BackupError(OSError):
+    """No backup was taken; nothing of one is left behind. The reason is for a person."""
 
 
 @dataclass(frozen=True)
@@ -56,28 +63,59 @@ def folder(database: Path) -> Path:
     return Path(database).parent / FOLDER
 
 
-def take(database: Path, keep: int = KEEP) -> Path:
-    """A consistent copy of the live database into the backups folder; the oldest beyond ``keep`` are removed."""
+def take(database: Path, keep: int = KEEP, reserve: int = RESERVE) -> Path:
+    """A consistent copy of the live database into the backups folder; the oldest beyond ``keep`` are removed.
+
+    Raises :class:`BackupError` when the disk has no room for the copy and ``reserve`` beside it (checked first:
+    a backup must never take the last space new messages need), or when the copy fails; its partial file is
+    removed either way. Backups are numbered, so their order never depends on the clock (a Pi's is wrong at boot).
+    """
     where = folder(database)
     where.mkdir(mode=0o750, exist_ok=True)
-    target = where / f"{PREFIX}{time.strftime('%Y%m%d-%H%M%S')}.db"
+    _make_room(database, where, reserve)
+    target = where / f"{PREFIX}{_next_number(where):06d}-{time.strftime('%Y%m%d-%H%M%S')}.db"
     partial = target.with_suffix(".partial")
-    src = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)
-    dst = sqlite3.connect(partial)
     try:
-        src.backup(dst, pages=1024, sleep=0.005)  # in steps, so the daemon's writers are never held up for long
-    finally:
-        dst.close()
-        src.close()
-    partial.rename(target)
-    for old in sorted(where.glob(f"{PREFIX}*.db"))[:-keep]:
+        src = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)
+        dst = sqlite3.connect(partial)
+        try:
+            src.backup(dst, pages=1024, sleep=0.005)  # in steps, so the daemon's writers are never held up for long
+        finally:
+            dst.close()
+            src.close()
+        partial.rename(target)
+    except (OSError, sqlite3.Error) as exc:
+        for leftover in ("", "-journal", "-wal", "-shm"):
+            Path(f"{partial}{leftover}").unlink(missing_ok=True)
+        raise BackupError(f"the backup of {database} failed ({exc}); its partial file was removed") from None
+    for old in backups(database)[keep:]:
         old.unlink(missing_ok=True)
     return target
 
 
+def _make_room(database: Path, where: Path, reserve: int) -> None:
+    for stale in where.glob(f"{PREFIX}*.partial*"):  # left by a power cut in the middle of one
+        stale.unlink(missing_ok=True)
+    need = Path(database).stat().st_size + reserve
+    free = shutil.disk_usage(where).free
+    if free < need:
+        raise BackupError(f"no backup taken: {free // 2**20} MB free on the disk holding {where}, a copy needs "
+                          f"{need // 2**20} MB with the space kept for new messages")
+
+
+def _number(path: Path) -> int:
+    """A backup's sequence number; the unnumbered ones of earlier versions come first."""
+    found = _NUMBERED.match(path.name)
+    return int(found.group(1)) if found else 0
+
+
+def _next_number(where: Path) -> int:
+    return max((_number(p) for p in where.glob(f"{PREFIX}*.db")), default=0) + 1
+
+
 def backups(database: Path) -> list[Path]:
-    """The backups, newest first."""
-    return sorted(folder(database).glob(f"{PREFIX}*.db"), reverse=True)
+    """The backups, newest (highest number) first."""
+    return sorted(folder(database).glob(f"{PREFIX}*.db"), key=lambda p: (_number(p), p.name), reverse=True)
 
 
 def recover(database: Path) -> Restored | None:
