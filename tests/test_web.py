@@ -408,14 +408,14 @@ def test_password_checks_at_once_are_bounded(monkeypatch, tmp_path):
     assert at_once.most == 2
 
 
-def test_the_web_server_serves_at_most_sixteen_requests_at_once():
+def test_the_web_server_works_on_a_bounded_number_of_requests_at_once():
     """Request threads were unbounded: a flood of slow requests grew threads and memory without end."""
     from concurrent.futures import ThreadPoolExecutor
 
     import requests
     from flask import Flask
 
-    from speakerd.httpserver import MAX_THREADS, BackgroundServer
+    from speakerd.httpserver import THREADS, BackgroundServer
 
     app, at_once = Flask("slow"), AtOnce()
 
@@ -430,7 +430,7 @@ def test_the_web_server_serves_at_most_sixteen_requests_at_once():
             answers = list(pool.map(lambda _: requests.get(f"http://127.0.0.1:{server.port}/", timeout=30).text, range(40)))
     finally:
         server.stop()
-    assert answers == ["ok"] * 40 and at_once.most == MAX_THREADS
+    assert answers == ["ok"] * 40 and at_once.most == THREADS
 
 
 def test_a_password_in_the_platform_address_is_never_shown_and_kept_on_save(stub, write_config, run_daemon):

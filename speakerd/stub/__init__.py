@@ -15,7 +15,7 @@ class StubServer(BackgroundServer):
     def __init__(self, events=(), pace=0.0, token="demo-token", host="127.0.0.1", port=0) -> None:
         self.platform = Platform(events, pace)
         self.token = token
-        super().__init__(create_app(self.platform, token), host, port, name="stub-http")
+        super().__init__(create_app(self.platform, token), host, port, name="stub-http", threads=32)  # long-polls hold one each
         self.url = f"http://{host}:{self.port}"
 
     def __enter__(self):

@@ -93,3 +93,31 @@ def test_a_mute_of_nan_or_infinite_minutes_mutes_for_the_usual_time(page, minute
     assert answer.status_code == 302
     muted = daemon.store.followup.snoozed_until() - daemon.store.clock.time()
     assert 0 < muted <= daemon.cfg.gpio.mute_minutes * 60 + 5
+
+
+def test_idle_connections_that_never_finish_their_headers_do_not_hold_the_page(page):
+    """Regression: 16 TCP connections that never finished their headers hung the dashboard, settings, set-up and
+    every acknowledge link for as long as they stayed open (werkzeug gave each a thread and no read timeout)."""
+    import socket
+
+    daemon, base = page
+    port = int(base.rsplit(":", 1)[1])
+    idle = []
+    try:
+        for _ in range(40):
+            s = socket.create_connection(("127.0.0.1", port), timeout=5)
+            s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # and never the blank line that ends the headers
+            idle.append(s)
+        s = log_in(base)
+        assert s.get(base + "/", timeout=10).status_code == 200
+        assert s.get(base + "/settings", timeout=10).status_code == 200
+    finally:
+        for s in idle:
+            s.close()
+
+
+def test_a_request_with_headers_beyond_the_bound_is_refused(page):
+    _, base = page
+    answer = requests.get(base + "/login", headers={f"X-Pad-{i}": "x" * 1000 for i in range(100)}, timeout=10)
+    assert answer.status_code == 431 or answer.status_code == 400
+    assert requests.get(base + "/login", timeout=10).status_code == 200
