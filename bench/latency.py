@@ -1,19 +1,22 @@
-"""Event to first sound: from the stub publishing an event to the speaker getting its first sample.
+"""Event to first sound: from the stub publishing an event to the chime and the first spoken word being heard.
 
 The real path in one process: the stub over loopback HTTP, the daemon
 polling it (plain polling every 2 s, then long-poll), a real SQLite file, the
-real speech output with the configured voices. Only the sound card is
-replaced, at the lowest layer: a sink that notes when the first non-silent
-sample of the chime and of the spoken sentence is written. Events are
-published one at a time, each after the previous was heard and a random
-pause, so they land anywhere in the poll cycle. Prints the figures.
+real speech output with the configured voices. The sound card is replaced at
+the lowest layer by the sink that keeps real time (as a card takes samples),
+which notes when the first audible sample of the chime and of the spoken
+sentence begins to play. Events are published one at a time, each after the
+previous was heard and a random pause, so they land anywhere in the poll
+cycle. Prints the figures. ``--pi`` runs this whole process (stub included:
+pessimistic) under the Pi-class CPU proxy of bench/piproxy.py.
 
-    .venv/bin/python bench/latency.py [--events 100] [--modes poll,long-poll]
+    .venv/bin/python bench/latency.py [--events 100] [--modes poll,long-poll] [--pi]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -28,43 +31,51 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.piproxy import PiProxy  # noqa: E402
 from speakerd.daemon.outputs import build_outputs  # noqa: E402
 from speakerd.daemon.wiring import Daemon  # noqa: E402
+from speakerd.outputs.speech.realtime import RealTimeSink  # noqa: E402
 from speakerd.stub import StubServer  # noqa: E402
 
 
-class TimingSink:
-    """Where the sound would go: notes the first audible sample of the chime and of the speech."""
+class TimingSink(RealTimeSink):
+    """Takes samples at a card's pace; notes when the first audible sample of the chime and of the speech begins to play,
+    and when the chime's last sample has played."""
 
     def __init__(self):
-        self.volume = 1.0
-        self.heard = {}  # message id -> (chime at, speech at)
-        self._writes, self._chime, self._speech = 0, None, None
+        super().__init__()
+        self.heard = {}  # message id -> (chime begins, chime ends, speech begins)
+        self._writes, self._chime, self._chime_end, self._speech = 0, None, None, None
         self.done = threading.Condition()
 
     def open(self, rate):
-        self._writes, self._chime, self._speech = 0, None, None
+        super().open(rate)
+        self._writes, self._chime, self._chime_end, self._speech = 0, None, None, None
 
     def write(self, samples):
         self._writes += 1
-        now = time.perf_counter()
-        if np.abs(samples).max() > 1e-3:
+        begins = max(self._ends, time.monotonic())
+        audible = np.flatnonzero(np.abs(samples) > 1e-3)
+        if len(audible):
+            at = begins + audible[0] / self._rate
             if self._chime is None:
-                self._chime = now
+                self._chime, self._chime_end = at, begins + (audible[-1] + 1) / self._rate
             elif self._writes >= 2 and self._speech is None:
-                self._speech = now
+                self._speech = at
+        super().write(samples)
 
     def close(self, name=None):
+        super().close(name)
         with self.done:
             if name:
-                self.heard[name] = (self._chime, self._speech)
+                self.heard[name] = (self._chime, self._chime_end, self._speech)
             self.done.notify_all()
 
 
 def config_for(url, mode, folder):
     data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
     data["platform"].update(url=url, token="demo-token", poll_interval=2.0, long_poll=20.0 if mode == "long-poll" else 0.0)
-    data["speech"]["device"] = f"wav:{folder / 'unused'}"
+    data["speech"]["device"] = None  # the timing sink below takes the sound card's place
     for section in ("display", "push", "gpio", "web"):
         data[section]["enabled"] = False
     data["storage"]["path"] = str(folder / f"{mode}.db")
@@ -91,26 +102,28 @@ def run(mode, count, folder, rng):
 
     daemon = Daemon(config_for(stub.url, mode, folder), outputs_factory=outputs)
     daemon.start()
-    chime, speech = [], []
+    chime, speech, after = [], [], []
     try:
         for i in range(count + 1):  # the first loads the voices: reported apart
             time.sleep(rng.uniform(0.2, 2.2))
             message_id = event(i)["id"]
-            published = time.perf_counter()
+            published = time.monotonic()
             stub.platform.publish([event(i)])
             with sink.done:
                 if not sink.done.wait_for(lambda message_id=message_id: message_id in sink.heard, 60):
                     raise SystemExit(f"{message_id} was never heard")
-            heard_chime, heard_speech = sink.heard[message_id]
+            heard_chime, chime_end, heard_speech = sink.heard[message_id]
             if i == 0:
-                print(f"  {mode}: first event after start (voices load): chime {heard_chime - published:.2f} s, speech {heard_speech - published:.2f} s")
+                print(f"  {mode}: first event after start (voices load): chime {heard_chime - published:.2f} s, "
+                      f"first word {heard_speech - published:.2f} s")
                 continue
             chime.append(heard_chime - published)
             speech.append(heard_speech - published)
+            after.append(heard_speech - chime_end)
     finally:
         daemon.stop()
         stub.stop()
-    return chime, speech
+    return chime, speech, after
 
 
 def pct(values, p):
@@ -123,13 +136,25 @@ def main():
     parser.add_argument("--events", type=int, default=100)
     parser.add_argument("--modes", default="poll,long-poll")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--pi", action="store_true", help="this process under the Pi-class CPU proxy (a cgroup quota; root)")
     args = parser.parse_args()
     rng = random.Random(args.seed)
+    if args.pi:
+        with PiProxy() as proxy:
+            (proxy.path / "cgroup.procs").write_text(str(os.getpid()))
+            print(f"Pi proxy: {proxy.describe()} (the stub runs in it too)")
+            measure(args, rng)
+    else:
+        measure(args, rng)
+
+
+def measure(args, rng):
     with tempfile.TemporaryDirectory() as tmp:
         for mode in args.modes.split(","):
-            chime, speech = run(mode, args.events, Path(tmp), rng)
-            print(f"{mode:9s} ({len(speech)} events): first chime sample p50 {statistics.median(chime):.3f} s, p95 {pct(chime, 95):.3f} s;"
-                  f" first speech sample p50 {statistics.median(speech):.3f} s, p95 {pct(speech, 95):.3f} s, max {max(speech):.3f} s")
+            chime, speech, after = run(mode, args.events, Path(tmp), rng)
+            print(f"{mode:9s} ({len(speech)} events): chime heard p50 {statistics.median(chime):.3f} s, p95 {pct(chime, 95):.3f} s;"
+                  f" first word heard p50 {statistics.median(speech):.3f} s, p95 {pct(speech, 95):.3f} s, max {max(speech):.3f} s;"
+                  f" silence from the chime's end to the first word p50 {statistics.median(after):.3f} s, p95 {pct(after, 95):.3f} s")
 
 
 if __name__ == "__main__":

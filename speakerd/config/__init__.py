@@ -218,6 +218,22 @@ class AcknowledgeConfig:
     match_on: tuple[str, ...] = setting(("order_id", "withdrawal_id"), "Data fields that tie such an event to the messages it handles (an event may also name one with data.handles: MESSAGE_ID).")
 
 
+# What says which event a message is about, by type (docs/routing.md, speakerd.rules.identity).
+# Types not named are told apart by id only: by content alone a second, real service alert a day later would
+# pass for a resend of the first; coupons are verified many times for one campaign.
+DEDUPE_KEYS: dict[str, tuple[str, ...]] = {
+    "order.*": ("type", "data.order_id"), "appeal.*": ("type", "data.order_id"), "finance.*": ("type", "data.withdrawal_id"),
+    "member.*": ("type", "data.phone"), "campaign.rejected": ("type", "data.campaign", "data.attempt"),
+    "campaign.*": ("type", "data.campaign"),
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class DedupeConfig:
+    window_days: float = setting(7.0, "Days within which a message about the same thing as an earlier one (the same order resent under a new id) is kept as its duplicate and told to nobody. 0: only the id makes a repeat.", minimum=0, maximum=365)
+    keys: dict[str, tuple[str, ...]] = setting(factory=lambda: dict(DEDUPE_KEYS), help="Per event type ('order.*' matches a family, '*' any other), the fields that say what a message is about: type, app, content, user.id or data.FIELD. The first pattern matching a type decides; a type not listed, or a message missing one of its fields, is told apart by its id only.")
+
+
 @dataclass(frozen=True, kw_only=True)
 class Config:
     platform: PlatformConfig = setting(factory=PlatformConfig, help="The shop platform this device listens to.")
@@ -232,6 +248,7 @@ class Config:
     stats: StatsConfig = setting(factory=StatsConfig, help="Reports and the daily digest (see docs/stats.md).")
     classify: ClassifyConfig = setting(factory=ClassifyConfig, help="How a message gets its category.")
     acknowledge: AcknowledgeConfig = setting(factory=AcknowledgeConfig, help="Messages the platform itself reports handled (see docs/attention.md).")
+    dedupe: DedupeConfig = setting(factory=DedupeConfig, help="One event resent under a new id is one message (see docs/routing.md).")
     categories: dict[str, Category] = setting(factory=dict, help="What messages are about, by id.")
     subsystems: dict[str, Subsystem] = setting(factory=dict, help="Business units, their departments and staff.")
     route: Route = setting(factory=Route, help="Which department each message goes to (a tree; see docs/routing.md).")

@@ -6,11 +6,14 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from speakerd import message as message_mod
+from speakerd.clock import iso
 from speakerd.config import PRIORITIES
 from speakerd.rules.classify import Classifier, type_matches
+from speakerd.rules.identity import content_key
 from speakerd.rules.preview import preview
 from speakerd.rules.route import Assignment, Router
 from speakerd.store import StoreError
@@ -65,6 +68,7 @@ class Ingest:
         self.router = Router(cfg)
         self.max_content = cfg.platform.max_content
         self.acknowledge = cfg.acknowledge
+        self.dedupe = cfg.dedupe
 
     def __call__(self, batch: Batch, outputs: list[str]) -> IngestResult:
         """Store ``batch`` and advance the cursor in one transaction; raises StoreError."""
@@ -152,12 +156,23 @@ class Ingest:
         verdict = self.classifier.classify(parsed)
         category = given.category or verdict.category
         priority = PRIORITIES.index(self.categories[category].priority)
-        self.store.inbox.add_message(parsed, category, verdict.reason, priority)
+        key = None if given.own else content_key(parsed, self.dedupe.keys) if self.dedupe.window_days else None
+        first = self._repeats(key) if key else None
+        self.store.inbox.add_message(parsed, category, verdict.reason, priority, key, first)
+        if first is not None:
+            result.duplicates += 1
+            logger.info("message %s (%s) is about the same as %s, received within %g days: kept as its duplicate, told to nobody",
+                        parsed.id, parsed.type, first, self.dedupe.window_days)
+            return
         self.store.inbox.count_facts(parsed)
         if self._reports_handled(parsed):
             result.handled.append((parsed.id, self._acknowledge_referred(parsed)))
             return
         result.new.append((parsed.id, category, self._assign(parsed, category, priority, outputs, given)))
+
+    def _repeats(self, key: str) -> str | None:
+        since = self.store.clock.now() - timedelta(days=self.dedupe.window_days)
+        return self.store.inbox.first_with_key(key, iso(since))
 
     def _seen(self, raw: object, parsed: Message, own: bool) -> bool:
         """Whether ``parsed`` is stored already; a platform's resend with changed content is noted, once."""

@@ -33,14 +33,24 @@ class Inbox:
         row = self._conn.execute("select content from messages where id = ?", [message_id]).fetchone()
         return None if row is None else row[0]
 
-    def add_message(self, message: Message, category: str, classified_by: str, priority: int) -> None:
+    def first_with_key(self, content_key: str, received_since: str) -> str | None:
+        """The first message stored since ``received_since`` (ISO) about the same thing (its content key), or None."""
+        row = self._conn.execute(
+            "select id from messages where content_key = ? and received_at >= ? and duplicate_of is null order by received_at limit 1",
+            [content_key, received_since]).fetchone()
+        return None if row is None else row[0]
+
+    def add_message(self, message: Message, category: str, classified_by: str, priority: int,
+                    content_key: str | None = None, duplicate_of: str | None = None) -> None:
+        """Keep the message; ``duplicate_of`` names the earlier one it repeats (it then has no assignment and no outbox)."""
         # Plain SQL on the ingest path: sqlite-utils' insert() (a savepoint and query building per
         # row) took two thirds of ingest time.
         self._conn.execute(
             "insert into messages (id, received_at, created_at, type, app, user_id, user_name, user_tier, content, data,"
-            " category, classified_by, priority) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " category, classified_by, priority, content_key, duplicate_of) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [message.id, self._conn.now_iso(), message.created_at, message.type, message.app, message.user.id, message.user.name,
-             message.user.tier, message.content, json.dumps(message.data, ensure_ascii=False), category, classified_by, priority],
+             message.user.tier, message.content, json.dumps(message.data, ensure_ascii=False), category, classified_by, priority,
+             content_key, duplicate_of],
         )
 
     def count_facts(self, message: Message) -> None:

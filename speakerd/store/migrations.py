@@ -153,3 +153,14 @@ def m010_customer_days(db: Database) -> None:
                " select date(received_at, 'localtime'), user_id, max(lower(user_tier) = 'vip') from messages"
                " where type = 'order.paid' and user_id != '' group by 1, 2")
     db.execute("drop index if exists idx_messages_type_received_at_user_id_user_tier")
+
+
+@migrations()
+def m011_content_keys(db: Database) -> None:
+    """What a message is about (speakerd.rules.identity), to find one resent under a new id, and which it repeats.
+
+    Messages stored before have no key: a resend of one of them is told once more, as before.
+    """
+    db.execute("alter table messages add column content_key text")
+    db.execute("alter table messages add column duplicate_of text")
+    db.execute("create index idx_messages_content_key on messages (content_key, received_at) where content_key is not null")

@@ -77,8 +77,9 @@ class Reports:
         return self._conn.query(
             "select m.id, m.received_at, m.created_at, m.type, m.app, m.category, m.content, m.acked_at,"
             " a.department, a.staff_id,"
-            " (select group_concat(o.output || ':' || o.state, ' ') from outbox o"
-            "   where o.message_id = m.id and o.department = a.department) as outputs"
+            " coalesce((select group_concat(o.output || ':' || o.state, ' ') from outbox o"
+            "   where o.message_id = m.id and o.department = a.department), 'duplicate of ' || m.duplicate_of) as outputs,"
+            " m.duplicate_of"
             " from messages m left join assignments a on a.message_id = m.id"
             " where (? is null or m.received_at >= ?) order by m.received_at desc, m.rowid desc limit ?",
             [since, since, limit])
