@@ -61,7 +61,7 @@ def test_restart_with_a_full_outbox_sends_each_once(stub, write_config, real_dae
 def test_falls_back_to_the_next_target_and_records_it(stub, write_config, real_daemon, receiver):
     dead = f"json://127.0.0.1:{free_port()}/dead"
     server = stub([WITHDRAWAL])
-    d = real_daemon(write_config(with_targets(server.url, receiver.port, staff003=[dead, f"json://127.0.0.1:{receiver.port}/hook"])))
+    d = real_daemon(write_config(with_targets(server.url, receiver.port, staff003=[f"{dead} || json://127.0.0.1:{receiver.port}/hook"])))
     assert wait_until(lambda: len(receiver.kinds("json")) == 1, timeout=15)
     assert wait_until(lambda: d.store.push_log.state("m-w1", "finance", "staff:003")["state"] == "sent")
     row = d.store.push_log.state("m-w1", "finance", "staff:003")
@@ -69,11 +69,29 @@ def test_falls_back_to_the_next_target_and_records_it(stub, write_config, real_d
     assert row["target"] == f"json://127.0.0.1:{receiver.port}/h…"
 
 
+def test_a_person_gets_every_message_on_each_of_their_targets_once_across_a_restart(stub, write_config, real_daemon, receiver):
+    """Regression: with [pc, phone] the list was a fallback chain: 131 pushes went to the PC and 2 to the phone."""
+    events = [{**WITHDRAWAL, "id": f"m-w{i}", "content": f"员工{i}申请提现{i}00元"} for i in range(1, 4)]
+    server = stub(events[:2])
+    pc, phone = f"json://127.0.0.1:{receiver.port}/hook", f"ntfy://127.0.0.1:{receiver.port}/phone-of-003"
+    path = write_config(with_targets(server.url, receiver.port, staff003=[pc, phone]))
+    first = real_daemon(path)
+    assert wait_until(lambda: first.store.query("select count(*) as n from push_log where recipient like 'staff:003%' and state = 'sent'")[0]["n"] == 4)
+    first.stop()
+    server.platform.publish(events[2:])
+    second = real_daemon(path)
+    assert wait_until(lambda: second.store.query("select count(*) as n from push_log where recipient like 'staff:003%' and state = 'sent'")[0]["n"] == 6)
+    second.stop()
+    on_pc = [b["message"].split("\n")[0] for b in receiver.kinds("json") if "员工" in b.get("message", "")]
+    on_phone = [b["message"].split("\n")[0] for b in receiver.kinds("ntfy") if b.get("topic") == "phone-of-003"]
+    assert on_pc == on_phone == [e["content"] for e in events]  # each on both, once, in order
+
+
 def test_secrets_of_targets_never_reach_logs_or_the_store(stub, write_config, real_daemon, receiver, caplog):
     caplog.set_level(logging.DEBUG)
     receiver.stop()
     secret_user, secret_topic = "pushuser", "topic-s3cr3t-xyz"
-    staff = [f"json://{secret_user}:pw-s3cr3t@127.0.0.1:{receiver.port}/hook-s3cr3t", f"ntfy://127.0.0.1:{receiver.port}/{secret_topic}"]
+    staff = [f"json://{secret_user}:pw-s3cr3t@127.0.0.1:{receiver.port}/hook-s3cr3t || ntfy://127.0.0.1:{receiver.port}/{secret_topic}"]
     server = stub([WITHDRAWAL])
     d = real_daemon(write_config(with_targets(server.url, receiver.port, staff003=staff, finance=[f"dingtalk://{DING_TOKEN}/"])))
     assert wait_until(lambda: len(d.store.query("select * from push_log where fallbacks = 1")) == 1, timeout=15)

@@ -80,7 +80,7 @@ class StatsConfig:
 @dataclass(frozen=True, kw_only=True)
 class PushConfig:
     enabled: bool = setting(True, "Send each routed message to the phones and PCs of its person, department and unit.")
-    fallback_after: int = setting(3, "Failed attempts on one target before the next target of the same recipient is tried.", minimum=1, maximum=100)
+    fallback_after: int = setting(3, "Failed attempts on one target before its fallback (URL_A || URL_B) is tried.", minimum=1, maximum=100)
     timeout: float = setting(10.0, "Seconds a push service may take to answer.", minimum=1, maximum=120)
 
 
@@ -178,7 +178,7 @@ class Staff:
     name: str = setting(MISSING, "Full name.", check=validators.not_blank)
     on_duty: bool = setting(True, "Whether messages are assigned to this person now.")
     lead: bool = setting(False, "Marks the department's lead.")
-    push: tuple[Secret, ...] = setting((), "Where this person's phone and PC are reached: apprise URLs, in order of preference (the next is used when one keeps failing). Kept secret.", check=validators.push_urls)
+    push: tuple[Secret, ...] = setting((), "Where this person's phone and PC are reached: apprise URLs, each told every message. A target may name its fallback: 'URL_A || URL_B' (B once A keeps failing). Kept secret.", check=validators.push_urls)
 
 
 @dataclass(frozen=True, kw_only=True)

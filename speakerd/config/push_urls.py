@@ -33,14 +33,24 @@ def scheme(url: str) -> str:
     return url.split("://", 1)[0].lower() if "://" in url else "?"
 
 
-def invalid_targets(urls: Sequence[str]) -> list[tuple[int, str]]:
-    """``[(index, scheme)]`` of the URLs apprise cannot use."""
+FALLBACK = "||"
+
+
+def fallback_chain(target: str) -> list[str]:
+    """``"URL_A || URL_B"`` → ``[URL_A, URL_B]``: one target, B used once A keeps failing; a plain URL is a chain of one."""
+    return [part.strip() for part in target.split(FALLBACK) if part.strip()] or [target]
+
+
+def invalid_targets(targets: Sequence[str]) -> list[tuple[int, str]]:
+    """``[(index, scheme)]`` of the targets with a URL apprise cannot use (in a fallback chain, any of its URLs)."""
     with quiet_apprise():
-        return [(i, scheme(u)) for i, u in enumerate(urls) if apprise.Apprise.instantiate(u) is None]
+        return [(i, scheme(u)) for i, t in enumerate(targets) for u in fallback_chain(t) if apprise.Apprise.instantiate(u) is None]
 
 
 def mask(url: str) -> str:
     """A target as people may see it: the service and its host, every secret part cut to one letter."""
+    if FALLBACK in url:
+        return f" {FALLBACK} ".join(mask(part) for part in fallback_chain(url))
     with quiet_apprise():
         plugin = apprise.Apprise.instantiate(url)
     shown = plugin.url(privacy=True) if plugin else url

@@ -1,13 +1,14 @@
 """Pushes each routed message to the phones and PCs of its person, department and unit, via apprise.
 
 A notice has up to three recipients: the staff member it was assigned to, the
-department's group targets and the unit's group targets. Each recipient has
-targets in order of preference. Every attempt is recorded in the store's
-``push_log`` before it is sent, and a recipient already served is never sent
-the same message again, whatever restarts happen. A target that failed
-``push.fallback_after`` times in a row gives way to the recipient's next one;
-while any recipient is still owed, the output raises OutputError and the
-dispatcher retries the message later, with backoff.
+department's group targets and the unit's group targets. Each of a
+recipient's targets gets the push (a person's PC *and* phone); a target may
+name its fallback (``"URL_A || URL_B"``: B once A failed ``push.fallback_after``
+times in a row). Every attempt is recorded in the store's ``push_log`` before
+it is sent, per recipient and target, and a target already served is never
+sent the same message again, whatever restarts happen. While any target is
+still owed, the output raises OutputError and the dispatcher retries the
+message later, with backoff.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from speakerd.config.push_urls import mask
+from speakerd.config.push_urls import fallback_chain, mask
 from speakerd.errors import OutputError
 from speakerd.outputs.push import ack_links
 from speakerd.outputs.push.recipients import recipients
@@ -49,10 +50,12 @@ class PushOutput:
         cfg = self._config()
         link = self._ack_link(notice, cfg.web)
         owed, to = [], recipients(notice, cfg)
-        for key, label, urls in to:
-            reason = self._serve(notice, key, label, urls, cfg.push, link)
-            if reason:
-                owed.append(reason)
+        for key, label, targets in to:
+            for i, target in enumerate(targets):
+                # The first target keeps the recipient's own key, as push_log had it when there was one target a push.
+                reason = self._serve(notice, key if i == 0 else f"{key}#{i}", label, fallback_chain(target), cfg.push, link)
+                if reason:
+                    owed.append(reason)
         if owed:
             raise OutputError("; ".join(owed))
         return bool(to)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from speakerd.config.push_urls import mask
+from speakerd.config.push_urls import fallback_chain, mask
 from speakerd.outputs.push.send import send
 
 if TYPE_CHECKING:
@@ -18,7 +18,7 @@ def send_test(cfg: Config, staff_id: str) -> list[tuple[str, bool, str]]:
     title = f"测试｜{cfg.departments()[department][1].name}"
     body = f"这是发给{person.name}的测试通知，收到说明推送正常。"
     results = []
-    for url in person.push:
+    for url in (u for target in person.push for u in fallback_chain(target)):
         delivered, reason = send(url, title, body, "normal", timeout=cfg.push.timeout)
         results.append((mask(url), delivered, reason))
     return results
