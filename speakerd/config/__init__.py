@@ -220,11 +220,10 @@ class AcknowledgeConfig:
 
 # What says which event a message is about, by type (docs/routing.md, speakerd.rules.identity).
 # Types not named are told apart by id only: by content alone a second, real service alert a day later would
-# pass for a resend of the first; coupons are verified many times for one campaign.
+# pass for a resend of the first; a campaign is submitted again after a rejection, its coupons verified many times.
 DEDUPE_KEYS: dict[str, tuple[str, ...]] = {
     "order.*": ("type", "data.order_id"), "appeal.*": ("type", "data.order_id"), "finance.*": ("type", "data.withdrawal_id"),
-    "member.*": ("type", "data.phone"), "campaign.rejected": ("type", "data.campaign", "data.attempt"),
-    "campaign.*": ("type", "data.campaign"),
+    "member.*": ("type", "app", "data.phone"), "campaign.rejected": ("type", "data.campaign", "data.attempt"),
 }
 
 

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+STORE_SUBJECTS = ("database", "disk")  # health subjects about the store: their alerts never wait on it
+
+
 class Announcer:
     """Takes the parts in force as callables: ingest, config and workers change on reload."""
 
@@ -47,19 +50,29 @@ class Announcer:
             worker.wake()
 
     def alert(self, raw: dict[str, Any]) -> None:
-        """A technical alert to every output: through the store, or straight on if the store fails."""
+        """A technical alert to every output: through the store, or straight on if the store fails.
+
+        An alert about the store itself (its disk, the database) goes straight on in any case: a full disk may
+        still take the alert's row and then refuse every write the outputs need to tell it.
+        """
         cfg = self._config()
         if not cfg.health.enabled:
+            return
+        if (raw.get("data") or {}).get("subject") in STORE_SUBJECTS:
+            self._straight_on(raw, cfg)
             return
         try:
             self._ingest().local(raw, self._outputs())
         except StoreError:
-            for row in self._ingest().preview(raw):
-                notice = notice_from_row(row, cfg)
-                for worker in self._workers():
-                    threading.Thread(target=worker.deliver_now, args=(notice,), daemon=True).start()
+            self._straight_on(raw, cfg)
             return
         self.wake()
+
+    def _straight_on(self, raw: dict[str, Any], cfg: Config) -> None:
+        for row in self._ingest().preview(raw):
+            notice = notice_from_row(row, cfg)
+            for worker in self._workers():
+                threading.Thread(target=worker.deliver_now, args=(notice,), daemon=True).start()
 
     def say(self, sentence: str, category: Category | None, priority: str, name: str) -> None:
         """A sentence of the device's own (reminder, summary, snooze) through the speech output, if any."""

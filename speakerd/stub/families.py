@@ -38,6 +38,7 @@ class Maker:
         self.clock = start
         self.population = population
         self.spent: dict[str, float] = {}
+        self.order_ids: set[int] = set()
 
     def customer(self, i: int | None = None) -> dict[str, Any]:
         """One of the shop's customers, VIP once their spending so far reaches the threshold (VIP_THRESHOLD by default)."""
@@ -60,7 +61,14 @@ class Maker:
         return round(self.rng.uniform(low, high), 2)
 
     def order_id(self) -> str:
-        return str(self.rng.randint(100000, 999999))
+        """A new order's number, never one given before (a real platform's are unique; the device keys orders by them).
+
+        On a clash the next free number is taken, so the random sequence, and every other figure drawn from it, stays."""
+        number = self.rng.randint(100000, 999999)
+        while number in self.order_ids:
+            number = number + 1 if number < 999999 else 100000
+        self.order_ids.add(number)
+        return str(number)
 
     def pick(self, seq: Iterable[Any]) -> Any:
         return self.rng.choice(list(seq))
