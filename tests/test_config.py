@@ -266,3 +266,18 @@ def test_a_config_path_that_is_no_regular_file_or_too_big_is_refused_at_once(tmp
     assert time.monotonic() - began < 2
     reason = info.value.problems[0]
     assert "cannot read" in reason and ("not a regular file" in reason or "more than a config may have" in reason)
+
+
+@pytest.mark.parametrize("written, seconds", [("30s", 30), ("5m", 300), ("1h", 3600), ("1.5h", 5400), ("45", 45), ("24h", 86400)])
+def test_the_poll_interval_is_written_in_seconds_minutes_or_hours(written, seconds):
+    """Regression: the brief says seconds, minutes or hours; only seconds up to 3600 were accepted."""
+    text = EXAMPLE.read_text(encoding="utf-8").replace("  poll_interval: 5\n", f"  poll_interval: {written}\n")
+    assert config.parse_text(text).platform.poll_interval == seconds
+
+
+@pytest.mark.parametrize("written, reason", [("5 minutes", "such as 30s, 5m or 1h"), ("25h", "at most 86400"), ("nanm", "finite")])
+def test_a_poll_interval_that_is_no_time_is_named_with_its_line(written, reason):
+    text = EXAMPLE.read_text(encoding="utf-8").replace("  poll_interval: 5\n", f"  poll_interval: {written}\n")
+    with pytest.raises(ConfigError) as refused:
+        config.parse_text(text)
+    assert any("platform.poll_interval" in p and reason in p for p in refused.value.problems), refused.value.problems

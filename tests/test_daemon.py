@@ -230,7 +230,7 @@ def test_run_with_broken_config_exits_1_naming_the_line(write_config, tmp_path):
     path.write_text("platform:\n  poll_interval: soon\n", encoding="utf-8")
     result = subprocess.run([sys.executable, "-m", "speakerd", "run", "-c", str(path)], capture_output=True, text=True, timeout=30)
     assert result.returncode == 1
-    assert f"{path}:2: platform.poll_interval: must be a number (got 'soon')" in result.stderr
+    assert f"{path}:2: platform.poll_interval: must be a time such as 30s, 5m or 1h, or a number of seconds (got 'soon')" in result.stderr
 
 
 def test_log_output_writes_one_line_per_routed_message(stub, write_config, run_daemon, caplog):

@@ -51,7 +51,7 @@ def test_chinese_by_default_and_one_person_can_switch_to_english(page):
     answer = client.post("/language", data={"csrf_token": csrf(client, "/"), "lang": "en", "next": "/settings"})
     assert answer.headers["Location"] == "/settings"
     settings = client.get("/settings").get_data(as_text=True)
-    assert '<html lang="en">' in settings and "Seconds between polls" in settings and "Poll interval (seconds)" in settings
+    assert '<html lang="en">' in settings and "Time between polls" in settings and "Poll interval (e.g. 30s, 5m, 1h)" in settings
     dashboard = client.get("/").get_data(as_text=True)
     assert "Latest messages" in dashboard and "Platform connected" in dashboard
     names = config_words(client.application.extensions["speakerd"]["device"].cfg) + ["马丽申请提现500元", "中文"]

@@ -12,10 +12,12 @@ import numpy as np
 import pytest
 
 from speakerd import config as config_mod
-from speakerd.clock import FakeClock
+from speakerd.clock import SYSTEM, FakeClock
 from speakerd.outputs.interface import Notice
 from speakerd.outputs.speech import Speaker, SpeechOutput, make_sink
 from speakerd.outputs.speech.realtime import BUFFER, RealTimeSink
+
+from .helpers import wait_until
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "config.yaml"
 
@@ -168,3 +170,26 @@ def test_status_names_the_board(write_config, capsys):
         pass
     main(["status", "-c", str(path)])
     assert f"board      : {detect().describe()}" in capsys.readouterr().out
+
+
+def test_a_stop_cuts_off_an_announcement_playing_and_it_stays_owed(tmp_path):
+    """Regression: with the real-time sink the demo's Ctrl-C closed the store under an announcement still playing,
+    and the worker then wrote its outcome to a closed database (a traceback in the demo's output)."""
+    from speakerd.errors import OutputError
+
+    output, _ = speech_output(tmp_path, clock=SYSTEM)  # real time: a sentence takes seconds
+    cut = threading.Event()
+    failed = []
+
+    def deliver():
+        try:
+            output.deliver(summary_notice())
+        except OutputError as exc:
+            failed.append(str(exc))
+        cut.set()
+
+    threading.Thread(target=deliver, daemon=True).start()
+    assert wait_until(lambda: output.sink.played > 0.5, 30)  # the chime is playing
+    output.close()
+    assert cut.wait(5) and failed and "stopping" in failed[0]
+

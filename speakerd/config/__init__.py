@@ -17,7 +17,7 @@ from typing import Literal
 
 from speakerd.config import validators
 from speakerd.config.fleet import FleetConfig, fleet_problems
-from speakerd.config.schema import Problem, Secret, parse, setting
+from speakerd.config.schema import Problem, Seconds, Secret, parse, setting
 from speakerd.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ PRIORITIES = ("low", "normal", "high", "critical")
 class PlatformConfig:
     url: str = setting("http://127.0.0.1:8808", "Base address of the shop platform's API (the part before /v1/messages).", check=validators.platform_url)
     token: Secret = setting(Secret(""), "Bearer token the platform issued to this device. Never logged or shown.")
-    poll_interval: float = setting(5.0, "Seconds between polls; with long_poll on, the pause after an answer that came back early and empty.", minimum=0.2, maximum=3600)
+    poll_interval: Seconds = setting(Seconds(5.0), "Time between polls, as 30s, 5m, 1h or seconds; with long_poll on, the pause after an answer that came back early and empty.", minimum=0.2, maximum=86400)
     long_poll: float = setting(0.0, "Seconds the platform may hold a poll open until news arrives; 0 turns long-poll off.", minimum=0, maximum=300)
     timeout: float = setting(10.0, "Seconds to wait for the platform's answer, on top of long_poll.", minimum=0.5, maximum=300)
     batch_size: int = setting(100, "Most messages asked for in one poll.", minimum=1, maximum=10000)

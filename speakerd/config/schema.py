@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import types
 import typing
 from collections.abc import Callable, Iterator
@@ -28,6 +29,25 @@ class Secret(str):
 
     def masked(self) -> str:
         return "********" if self else ""
+
+
+class Seconds(float):
+    """A span of time as people write it: ``30s``, ``5m``, ``1h``, ``1.5h`` or a plain number of seconds."""
+
+    UNITS = {"s": 1, "m": 60, "h": 3600}
+
+    @classmethod
+    def parse(cls, text: str) -> Seconds:
+        written = text.strip().lower()
+        unit = cls.UNITS.get(written[-1:], 0) if written else 0
+        number = written[:-1] if unit else written
+        try:
+            value = float(number) * (unit or 1)
+        except ValueError:
+            raise ValueError(f"must be a time such as 30s, 5m or 1h, or a number of seconds (got {text!r})") from None
+        if not math.isfinite(value):
+            raise ValueError(f"must be a finite time (got {text!r})")
+        return cls(value)
 
 
 def setting(default: Any = MISSING, help: str = "", *, factory: Callable[[], Any] | None = None, minimum: float | None = None,
@@ -194,6 +214,12 @@ class Builder:
         if tp in (str, Secret):
             # Raw text, so that `id: 003` stays "003" instead of becoming 3.
             return tp(node.value)
+        if tp is Seconds:
+            try:
+                return Seconds.parse(node.value)
+            except ValueError as exc:
+                self.problem(node.start_mark.line + 1, path, str(exc))
+                return MISSING
         value = self._loader.construct_object(node)
         if tp is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
@@ -203,7 +229,8 @@ class Builder:
         return value
 
 
-_WHAT = {int: "a whole number", float: "a number", bool: "true or false", str: "text", Secret: "text"}
+_WHAT = {int: "a whole number", float: "a number", bool: "true or false", str: "text", Secret: "text",
+         Seconds: "a time such as 30s, 5m or 1h"}
 
 
 def _is_null(node):
@@ -305,10 +332,11 @@ def type_name(tp: Any) -> str:
     if origin is tuple:
         return "list of " + ("sections" if dataclasses.is_dataclass(args[0]) else type_name(args[0]))
     if origin is dict:
-        return "text by field" if args[1] is str else "sections by id"
+        return "text by field" if args[1] is str else "lists by type" if typing.get_origin(args[1]) is tuple else "sections by id"
     if dataclasses.is_dataclass(tp):
         return "section"
-    return {int: "whole number", float: "number", bool: "true/false", str: "text", Secret: "text, secret"}[tp]
+    return {int: "whole number", float: "number", bool: "true/false", str: "text", Secret: "text, secret",
+            Seconds: "time (30s, 5m, 1h or seconds)"}[tp]
 
 
 def default_text(f: dataclasses.Field[Any]) -> str:

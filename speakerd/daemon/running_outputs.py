@@ -22,13 +22,21 @@ class RunningOutputs:
             worker.start()
 
     def stop(self) -> None:
-        """Stop each worker and close its output, the last started first; one failing to close stops none of the others."""
+        """Stop the workers and close their outputs, then wait for each worker to end, before the store closes.
+
+        Closing an output cuts off what it is doing (an announcement playing, a sound card blocked on a write):
+        that job is recorded as owed and done again after the restart, never recorded against a closed store.
+        One output failing to close stops none of the others.
+        """
+        for worker in self.workers:
+            worker.stopping()
         for worker in reversed(self.workers):
-            worker.stop()
             try:
                 worker.output.close()
             except Exception:  # noqa: BLE001 - closing must go on for the others
                 logger.exception("closing output %s failed", worker.output.name)
+        for worker in reversed(self.workers):
+            worker.stop()
 
     def get(self, name: str) -> Output | None:
         """The running output called ``name``, or None."""

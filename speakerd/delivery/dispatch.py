@@ -62,9 +62,13 @@ class OutputWorker:
         self._wake.set()
 
     def stop(self, timeout: float = 5.0) -> None:
+        self.stopping()
+        self._thread.join(timeout)
+
+    def stopping(self) -> None:
+        """Take no new job; the one under way finishes (or its output, closed meanwhile, gives it up to be done again)."""
         self._stop.set()
         self._wake.set()
-        self._thread.join(timeout)
 
     def _run(self) -> None:
         store_failing = False

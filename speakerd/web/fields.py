@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from speakerd import config as config_mod
 from speakerd.config.editor import flow_map, flow_seq
-from speakerd.config.schema import Secret, yaml_key
+from speakerd.config.schema import Seconds, Secret, yaml_key
 from speakerd.intake.platform import safe_url
 
 if TYPE_CHECKING:
@@ -99,6 +99,8 @@ def _kind(tp):
         return "number", ()
     if tp is Secret:
         return "secret", ()
+    if tp is Seconds:
+        return "duration", ()  # 30s, 5m, 1h or a number
     if typing.get_origin(tp) is typing.Literal:
         return "select", typing.get_args(tp)
     if typing.get_origin(tp) is tuple:
@@ -135,8 +137,8 @@ def _parse(f, form):
         return raw if raw else _UNCHANGED  # empty keeps the secret as it is
     if f.kind == "url" and raw == f.shown:
         return _UNCHANGED  # shown without its user:password, which stays as it is
-    if f.kind in ("number", "integer"):
-        return _number(raw, f.kind == "integer")
+    if f.kind in ("number", "integer", "duration"):
+        return _number(raw, f.kind == "integer")  # a duration that is no plain number (5m) stays text, as written
     if f.kind == "list":
         return flow_seq([item for item in _LIST_SPLIT.split(raw) if item])
     if f.kind == "steps":

@@ -340,7 +340,9 @@ class SpeechOutput:
                 self._last_spoke = self._clock.monotonic()
 
     def close(self) -> None:
+        """Stop now: an announcement playing is cut off (it stays owed) and the voice process ends."""
         self._closing.set()
+        self.sink.abort()
         if self._warm.is_alive():
             self._warm.join(10)
         self.speaker.voices.close()

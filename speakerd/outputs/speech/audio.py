@@ -68,6 +68,10 @@ class SoundCard:
             self.close()
             raise OutputError(f"sound device {self.device or 'default'!r} failed while playing: {exc}; {NO_DEVICE_HELP}") from None
 
+    def abort(self) -> None:
+        """From another thread, at shutdown: a write under way fails (the announcement stays owed)."""
+        self.close()
+
     def close(self, name: str | None = None) -> None:
         if self._stream is not None:
             try:
@@ -90,6 +94,9 @@ class WavFolder:
 
     def open(self, rate: int) -> None:
         self._parts, self._rate = [], rate
+
+    def abort(self) -> None:
+        """Nothing to cut off: files are written at once."""
 
     def write(self, samples: np.ndarray) -> None:
         self._parts.append(samples * self.volume)

@@ -10,14 +10,17 @@ moves on instead of waiting), and can keep each announcement as a WAV file.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
 
 from speakerd.clock import SYSTEM, Clock
+from speakerd.errors import OutputError
 from speakerd.outputs.speech.audio import unused_name, write_wav
 
 BUFFER = 0.1  # seconds of sound a write may run ahead of what has been played, as an ALSA period or two
+STEP = 0.1  # seconds slept at a time, so that a stop cuts an announcement off at once
 
 
 class RealTimeSink:
@@ -33,6 +36,7 @@ class RealTimeSink:
         self._rate = 24000
         self._ends = 0.0  # monotonic time at which what was written so far has been heard
         self._parts: list[np.ndarray] = []
+        self._aborted = threading.Event()
 
     def open(self, rate: int) -> None:
         self._rate, self._parts = rate, []
@@ -54,7 +58,12 @@ class RealTimeSink:
             write_wav(unused_name(self.folder, name), np.concatenate(self._parts), self._rate)
         self._parts = []
 
+    def abort(self) -> None:
+        """From another thread, at shutdown: the write or drain under way fails, as a card closed under it would."""
+        self._aborted.set()
+
     def _wait_until(self, moment: float) -> None:
-        left = moment - self.clock.monotonic()
-        if left > 0:
-            self.clock.sleep(left)
+        while (left := moment - self.clock.monotonic()) > 0:
+            if self._aborted.is_set():
+                raise OutputError("the sound stopped: the device is stopping")
+            self.clock.sleep(min(left, STEP))
