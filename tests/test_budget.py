@@ -163,6 +163,7 @@ def test_short_sentence_says_who_what_and_the_key_figure():
                     staff_name="李娜", data={"amount": 2948.0})
     assert short_sentence(notice) == "订单部李娜，订单，2948元"
     assert short_sentence(Notice(**{**notice.__dict__, "staff_name": None, "data": {}})) == "订单部005号，订单"
+    assert short_sentence(Notice(**{**notice.__dict__, "data": {"amount": 12345678.9}})) == "订单部李娜，订单，12345678.9元"
 
 
 def test_the_waiting_are_counted_by_category_once_each_with_money_in_笔():

@@ -2,23 +2,23 @@
 
 A speaker says about a minute of speech a minute; at the peak hour an office
 sends more. Told one by one in full, the queue grows all day and an order is
-heard minutes after it came. So before each ordinary announcement the policy
-reckons when the last message now waiting would first be heard, and adapts,
-in this order, only as far as it must:
+heard minutes after it came. So before each announcement that is not critical
+the policy reckons when each message now waiting would first be heard, told
+in the order the outbox hands them over, and adapts only as far as it must:
 
-1. critical and high messages are told first, in full (the outbox hands them
-   over first; this rule leaves them alone), between sentences, never cutting one;
+1. critical messages are told first and in full, between sentences, never
+   cutting one (the outbox hands them over first; this rule leaves them alone);
+   high ones come next, within ``speech.urgent_within``;
 2. a short form of the sentence: who, what, the key figure
-   (``订单部李娜，新订单，2948元``);
-3. every ordinary message waiting folded into one summary by category
-   (``还有5笔退款、2条会员待处理，请看屏幕``), after the short form of the one at
-   hand; one that has waited past the budget already is heard only in a summary.
+   (``订单部李娜，订单，2948元``);
+3. everything waiting but the critical ones in one summary by category
+   (``有5笔退款申诉、2条会员等9条待处理，请看屏幕``); a message that has waited past
+   its budget is heard only in such a summary.
 
 A message is either announced alone or counted in a summary that is heard:
 none is dropped. The panel and the push carry the detail. How long a sentence
 lasts is estimated from its length before it is synthesised
-(:func:`speakerd.outputs.speech.duration.seconds_to_say`).
-"""
+(:func:`speakerd.outputs.speech.duration.seconds_to_say`)."""
 
 from __future__ import annotations
 
@@ -100,7 +100,7 @@ def short_sentence(notice: Notice) -> str:
     """Who, what, the key figure: '订单部李娜，订单，2948元'."""
     who = notice.staff_name or (f"{notice.staff_id}号" if notice.staff_id else "")
     amount = number(notice.data.get("amount"))
-    figure = f"，{amount:g}元" if amount is not None else ""
+    figure = "，" + f"{amount:.2f}".rstrip("0").rstrip(".") + "元" if amount is not None else ""
     return f"{notice.department_name}{who}，{notice.category_name}{figure}"
 
 

@@ -63,7 +63,7 @@ class RealTimeSink:
         self._aborted.set()
 
     def _wait_until(self, moment: float) -> None:
-        while (left := moment - self.clock.monotonic()) > 0:
+        while (left := moment - self.clock.monotonic()) > 1e-6:  # finer than any clock's step, a FakeClock's included
             if self._aborted.is_set():
                 raise OutputError("the sound stopped: the device is stopping")
             self.clock.sleep(min(left, STEP))
