@@ -279,7 +279,9 @@ def test_kill_9_of_a_speaker_and_the_hub_and_a_broker_restart_during_a_burst_los
             proc.wait(15)
     assert count_rows(dbs["fin"], "select count(*) from messages where id like 'w-%'") == 150
     assert count_rows(dbs["ord"], "select count(*) from messages where id like 'o-%'") == 150
-    assert count_rows(dbs["hub"], "select count(distinct id) from messages") == 300
+    # The platform's messages, each once; the hub's own alerts (a speaker offline longer than fail_after on a busy
+    # machine) are messages too, and how many there are depends on timing.
+    assert count_rows(dbs["hub"], "select count(*) from messages where app != 'speakerd'") == 300
     assert count_rows(dbs["hub"], "select count(*) from outbox where output = 'fleet' and state != 'done'") == 0
 
 
