@@ -33,7 +33,7 @@ from speakerd.delivery.decision import Action, Context, Decision
 from speakerd.message import made_here
 from speakerd.message.business import number
 from speakerd.outputs.speech import spoken_text
-from speakerd.outputs.speech.duration import seconds_to_say
+from speakerd.outputs.speech.duration import seconds_to_say, syllables_to_say
 from speakerd.store import Job, Waiting
 
 if TYPE_CHECKING:
@@ -60,14 +60,14 @@ def speaking_budget(ctx: Context) -> Decision | None:
         return None
     now, mine = ctx.now.timestamp(), _received(notice.received_at)
     others = [w for w in ctx.store.outbox.waiting(ctx.output) if (w.job.message_id, w.job.department) != (notice.message_id, notice.department)]
-    ahead = sum(_estimate(w.chars + WHO_CHARS) for w in others if w.priority >= CRITICAL)
+    ahead = sum(syllables_to_say(w.chars + WHO_CHARS) for w in others if w.priority >= CRITICAL)
     rest = [w for w in others if w.priority < CRITICAL]
     full = seconds_to_say(spoken_text(notice, ctx.category, speech.max_chars))
-    if _in_time(now, ahead, _queue(notice, rank, full, rest, lambda w: _estimate(w.chars + WHO_CHARS)), speech):
+    if _in_time(now, ahead, _queue(notice, rank, full, rest, lambda w: syllables_to_say(w.chars + WHO_CHARS)), speech):
         return None
     short = short_sentence(notice)
     on_time = now - mine <= (speech.urgent_within if rank >= URGENT else speech.heard_within)
-    shorts = _queue(notice, rank, seconds_to_say(short), rest, lambda w: _estimate(len(_short_of(w, ctx.cfg))))
+    shorts = _queue(notice, rank, seconds_to_say(short), rest, lambda w: syllables_to_say(len(_short_of(w, ctx.cfg))))
     if on_time and _in_time(now, ahead, shorts, speech):
         return Decision(Action.DELIVER, "short form: the speaker is behind", notice=dataclasses.replace(notice, spoken=short))
     sentence = "有" + waiting_sentence([_as_waiting(notice), *rest], ctx.cfg)
@@ -113,10 +113,6 @@ def waiting_sentence(waiting: Sequence[Waiting], cfg: Config) -> str:
     parts = [f"{n}{'笔' if name in money else '条'}{name}" for name, n in counts.most_common(NAMED)]
     more = f"等{len(messages)}条" if len(counts) > NAMED else ""
     return "、".join(parts) + more + "待处理，请看屏幕"
-
-
-def _estimate(chars: int) -> float:
-    return seconds_to_say("字" * chars)
 
 
 def _category_name(category: str, cfg: Config) -> str:

@@ -27,5 +27,9 @@ _BREAK = re.compile(r"[，、；：。！？,;:.!?]")
 def seconds_to_say(sentence: str, chime: float = CHIME) -> float:
     """Seconds from the chime's start to the sentence's end, for a chime of ``chime`` seconds (0: the sentence alone)."""
     said = normalize(sentence)
-    seconds = len(_HAN.findall(said)) * SYLLABLE + len(_LATIN.findall(said)) * LETTER + len(_BREAK.findall(said)) * PAUSE
-    return seconds + chime
+    return syllables_to_say(len(_HAN.findall(said)), chime) + len(_LATIN.findall(said)) * LETTER + len(_BREAK.findall(said)) * PAUSE
+
+
+def syllables_to_say(count: int, chime: float = CHIME) -> float:
+    """Seconds for ``count`` Mandarin syllables after the chime: an estimate of a sentence not yet written out."""
+    return count * SYLLABLE + chime
