@@ -330,3 +330,25 @@ def test_a_burst_is_shown_as_a_running_count_with_its_sum_and_vip_orders_not_a_f
         assert panel.state.tally is None
     finally:
         panel.close()
+
+
+def test_replay_from_the_command_line_reaches_the_running_daemon(device):
+    daemon, _, speech, _, _ = device
+    assert main(["replay", "-c", daemon.config_path]) == 0
+    assert speech.heard.wait(5)
+    assert "客户张三已支付订单" in speech.said[0]
+    assert daemon.store.meta.get("replay_requested") is None  # done once, not at every tick
+
+
+def test_a_muted_category_shows_on_the_panel_until_its_mute_ends(device):
+    daemon, _, _, panel, _ = device
+    assert main(["mute", "--category", "order", "--for", "15m", "-c", daemon.config_path]) == 0
+    state = daemon.device_state.panel()
+    assert state["mutes"].keys() == {"category:order"}
+    from speakerd.outputs.panel.screens import PanelState, is_muted
+
+    shown = PanelState(mutes=state["mutes"])
+    now = time.time()
+    order, withdrawal = (next(n for n in panel.history if n.message_id == i) for i in ("m-1", "m-2"))
+    assert is_muted(shown, order, now) and not is_muted(shown, withdrawal, now)
+    assert not is_muted(shown, order, now + 15 * 60 + 1)

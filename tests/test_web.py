@@ -42,7 +42,7 @@ def form(client, **values):
 
 ROUTES = ["/", "/settings", "/reports", "/reports?by=department", "/board", "/api/state", "/panel.png"]
 ACTIONS = ["/settings/section/platform", "/settings/staff/orders", "/settings/route", "/settings/try", "/settings/speech/test",
-           "/settings/push-test/003", "/messages/ack", "/snooze", "/logout"]
+           "/settings/push-test/003", "/messages/ack", "/snooze", "/mute", "/replay", "/duty", "/logout"]
 
 
 @pytest.mark.parametrize("url", ROUTES)
@@ -136,6 +136,29 @@ def test_snooze_from_the_page(site):
     assert "结束静音" in client.get("/").get_data(as_text=True)
     client.post("/snooze", data={"csrf_token": csrf(client, "/"), "end": "1"})
     assert daemon.store.followup.snoozed_until() == 0
+
+
+def test_mute_a_category_replay_and_change_todays_duty_from_the_page(site):
+    daemon, app, _ = site
+    client = app.test_client()
+    login(client)
+    client.post("/mute", data={"csrf_token": csrf(client, "/"), "target": "category:campaign", "for": "30m"})
+    assert [m["target"] for m in daemon.store.mutes.active(time.time())] == ["campaign"]
+    page = client.get("/").get_data(as_text=True)
+    assert "活动 静音至" in page or "活动静音至" in page
+    client.post("/mute", data={"csrf_token": csrf(client, "/"), "target": "category:campaign", "end": "1"})
+    assert daemon.store.mutes.active(time.time()) == []
+    client.post("/mute", data={"csrf_token": csrf(client, "/"), "target": "category:nosuch", "for": "30m"})
+    client.post("/mute", data={"csrf_token": csrf(client, "/"), "target": "department:tech", "for": "nan"})
+    assert daemon.store.mutes.active(time.time()) == []
+    assert wait_until(lambda: client.post("/replay", data={"csrf_token": csrf(client, "/")}).status_code == 302)
+    on_duty = re.search(r'<table id="on-duty">(.*?)</table>', client.get("/").get_data(as_text=True), re.S).group(1)
+    assert "001 李娜" in on_duty and "002 陈伟" in on_duty
+    client.post("/duty", data={"csrf_token": csrf(client, "/"), "staff_id": "001", "change": "off"})
+    on_duty = re.search(r'<table id="on-duty">(.*?)</table>', client.get("/").get_data(as_text=True), re.S).group(1)
+    assert "001 李娜" not in on_duty and "002 陈伟" in on_duty
+    client.post("/duty", data={"csrf_token": csrf(client, "/"), "staff_id": "001", "change": "covers", "covers": "006"})
+    assert daemon.store.duty.of_day(time.strftime("%Y-%m-%d")).by_staff["001"].state == "off"  # refused: 006 is in another department
 
 
 def test_saving_keeps_comments_and_layout_keeps_a_backup_and_reloads_the_daemon(site):

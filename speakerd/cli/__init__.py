@@ -24,6 +24,7 @@ from speakerd.cli.device import (
     cmd_stats,
     cmd_status,
 )
+from speakerd.cli.office import cmd_duty, cmd_mute, cmd_replay
 from speakerd.cli.tools import cmd_demo, cmd_say, cmd_stub
 from speakerd.reports.operations import KINDS as OPERATIONS
 from speakerd.store.reports import TALLY_KEYS
@@ -104,6 +105,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("ack", cmd_ack, "acknowledge a message by its platform id: its reminders and escalation stop")
     p.add_argument("message_id", metavar="MESSAGE_ID", help="the platform's id, e.g. m-000123")
     config_option(p)
+
+    p = command("duty", cmd_duty, "who is on duty now in each department; with STAFF_ID, a change for one day (off, on, covers a colleague, clear)")
+    p.add_argument("staff_id", nargs="?", metavar="STAFF_ID", help="the person whose day changes, e.g. 002")
+    p.add_argument("change", nargs="?", choices=["off", "on", "covers", "clear"], default="off",
+                   help="off (default), on, covers OTHER_ID (takes their shifts; they are off), or clear (back to the rota)")
+    p.add_argument("covers", nargs="?", metavar="OTHER_ID", help="with covers: the colleague whose shifts are taken")
+    p.add_argument("--day", help="the day of the change: today (default), 2026-12-07 or another date")
+    config_option(p)
+
+    p = command("mute", cmd_mute, "silence one category or department on the speaker for a while (panel and pushes go on); alone, list the mutes")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--category", metavar="ID", help="a category id, e.g. campaign")
+    which.add_argument("--department", metavar="ID", help="a department id, e.g. marketing")
+    p.add_argument("--for", dest="for_", default="1h", metavar="TIME", help="how long: 15m, 1h (default), 4h or tomorrow (until midnight)")
+    p.add_argument("--end", action="store_true", help="end the mute now")
+    config_option(p)
+
+    config_option(command("replay", cmd_replay, "have the running daemon say the last announcement again"))
 
     p = command("push-test", cmd_push_test, "send a test notification to each push target of one staff member and say which worked")
     p.add_argument("staff_id", metavar="STAFF_ID", help='the staff id, e.g. 003')

@@ -17,6 +17,7 @@ from typing import Literal
 
 from speakerd.config import validators
 from speakerd.config.fleet import FleetConfig, fleet_problems
+from speakerd.config.people import CalendarConfig, Department, Staff, Subsystem
 from speakerd.config.schema import Problem, Seconds, Secret, parse, setting
 from speakerd.errors import ConfigError
 
@@ -173,29 +174,6 @@ class Category:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Staff:
-    id: str = setting(MISSING, "Staff number, e.g. \"003\"; spoken digit by digit.", check=validators.not_blank)
-    name: str = setting(MISSING, "Full name.", check=validators.not_blank)
-    on_duty: bool = setting(True, "Whether messages are assigned to this person now.")
-    lead: bool = setting(False, "Marks the department's lead.")
-    push: tuple[Secret, ...] = setting((), "Where this person's phone and PC are reached: apprise URLs, each told every message. A target may name its fallback: 'URL_A || URL_B' (B once A keeps failing). Kept secret.", check=validators.push_urls)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Department:
-    name: str = setting(MISSING, "Name spoken and shown, e.g. 财务部.", check=validators.not_blank)
-    staff: tuple[Staff, ...] = setting((), "Members; messages rotate among those on duty.")
-    push: tuple[Secret, ...] = setting((), "Group targets (a DingTalk or WeCom group robot, say) told of every message of this department, as apprise URLs. Kept secret.", check=validators.push_urls)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Subsystem:
-    name: str = setting(MISSING, "Name of this business unit, e.g. 线上商城.", check=validators.not_blank)
-    departments: dict[str, Department] = setting(MISSING, "Departments of this unit, by id (ids are unique across units).")
-    push: tuple[Secret, ...] = setting((), "Group targets told of every message of this unit's departments, as apprise URLs. Kept secret.", check=validators.push_urls)
-
-
-@dataclass(frozen=True, kw_only=True)
 class Match:
     category: tuple[str, ...] = setting((), "Categories this route takes (any of them); empty takes all.")
     app: tuple[str, ...] = setting((), "Platform apps (wechat-mall, pos, taobao, ...) this route takes; empty takes all.")
@@ -208,6 +186,8 @@ class Match:
 class Route:
     match: Match = setting(factory=Match, help="Conditions a message must meet, all of them.")
     department: str | None = setting(None, "Department that receives what this route takes; a child route inherits its parent's.")
+    staff: str | None = setting(None, "A staff id of the department: every message this route takes goes to this person, on duty or not (withdrawals to finance no. 003, say).")
+    prefer: str | None = setting(None, "A staff id of the department who gets what this route takes while on duty; when they are off, the rotation picks.")
     continue_: bool = setting(False, "Go on to the next sibling route after this one matched, so a second department is told too.", key="continue")
     routes: tuple[Route, ...] = setting((), "Child routes, tried in order; the first that matches wins.")
 
@@ -248,6 +228,7 @@ class Config:
     classify: ClassifyConfig = setting(factory=ClassifyConfig, help="How a message gets its category.")
     acknowledge: AcknowledgeConfig = setting(factory=AcknowledgeConfig, help="Messages the platform itself reports handled (see docs/attention.md).")
     dedupe: DedupeConfig = setting(factory=DedupeConfig, help="One event resent under a new id is one message (see docs/routing.md).")
+    calendar: CalendarConfig = setting(factory=CalendarConfig, help="Days off and working days beyond the built-in Chinese calendar, for shifts (see docs/routing.md).")
     categories: dict[str, Category] = setting(factory=dict, help="What messages are about, by id.")
     subsystems: dict[str, Subsystem] = setting(factory=dict, help="Business units, their departments and staff.")
     route: Route = setting(factory=Route, help="Which department each message goes to (a tree; see docs/routing.md).")
@@ -287,6 +268,10 @@ def _cross_check(cfg, builder):
                 if person.id in seen_staff:
                     problem(f"{path}.staff[{i}].id", f"staff id {person.id!r} is already used in department {seen_staff[person.id]!r}")
                 seen_staff.setdefault(person.id, dep_id)
+            for i, shift in enumerate(dep.rota):
+                for j, person_id in enumerate(shift.staff):
+                    if person_id not in {s.id for s in dep.staff}:
+                        problem(f"{path}.rota[{i}].staff[{j}]", f"staff {person_id!r} is not in department {dep_id!r}")
     owners = {}
     for cat_id, cat in cfg.categories.items():
         for i, tp in enumerate(cat.types):
@@ -301,9 +286,14 @@ def _cross_check(cfg, builder):
         problem("classify.fallback", f"unknown category {cfg.classify.fallback!r}; {_known(categories)}")
     if cfg.route.department is None:
         problem("route.department", "the top route needs a department: it takes every message no other route takes")
-    for path, route in _walk_routes(cfg.route, "route"):
+    members = {dep_id: {s.id for s in dep.staff} for dep_id, (_, dep) in cfg.departments().items()}
+    for path, route, department in _walk_routes(cfg.route, "route", cfg.route.department):
         if route.department is not None and route.department not in departments:
             problem(f"{path}.department", f"unknown department {route.department!r}; {_known(departments)}")
+        for name in ("staff", "prefer"):
+            person = getattr(route, name)
+            if person is not None and department in members and person not in members[department]:
+                problem(f"{path}.{name}", f"staff {person!r} is not in department {department!r}; {_known(members[department])}")
         for i, cat in enumerate(route.match.category):
             if cat not in categories:
                 problem(f"{path}.match.category[{i}]", f"unknown category {cat!r}; {_known(categories)}")
@@ -311,10 +301,12 @@ def _cross_check(cfg, builder):
     return problems
 
 
-def _walk_routes(route, path):
-    yield path, route
+def _walk_routes(route, path, department):
+    """Every route with its path and the department it gives (its own or inherited)."""
+    department = route.department or department
+    yield path, route, department
     for i, child in enumerate(route.routes):
-        yield from _walk_routes(child, f"{path}.routes[{i}]")
+        yield from _walk_routes(child, f"{path}.routes[{i}]", department)
 
 
 def _known(ids):

@@ -202,9 +202,9 @@ class Daemon:
         return self.output("speech")  # type: ignore[return-value]
 
     def _start_gpio(self, cfg: Config) -> None:
-        actions = ButtonActions(self.store, lambda: self.cfg, self.followup, lambda: self.panel, lambda: self.speech,
-                                on_ack=self.fleet.acknowledged_here)
-        self.board = gpio.Board.start(cfg.gpio, self._pin_factory, actions)
+        self.actions = ButtonActions(self.store, lambda: self.cfg, self.followup, lambda: self.panel, lambda: self.speech,
+                                     on_ack=self.fleet.acknowledged_here)
+        self.board = gpio.Board.start(cfg.gpio, self._pin_factory, self.actions)
 
     # --- reload ----------------------------------------------------------------
 
@@ -271,6 +271,7 @@ class Daemon:
             watchdog.notify("WATCHDOG=1")
         self.board.show(self.device_state.led_mode())
         self.ack_feed.pass_on(self.panel, self.fleet.tell_acknowledged)
+        self.actions.replay_if_asked()
         if self.fleet.hub and now - self._last_counts >= COUNTS_SECONDS:
             self._last_counts = now
             self.fleet.publish_counts(self.device_state.today())

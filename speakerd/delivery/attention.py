@@ -103,6 +103,17 @@ def snoozed(ctx: Context) -> Decision | None:
     return None
 
 
+def muted(ctx: Context) -> Decision | None:
+    """A category or department muted for a while (page, CLI): not spoken until it ends; shown and pushed as ever."""
+    if ctx.notice.priority == "critical":
+        return None
+    until = ctx.store.mutes.until(ctx.notice.category, ctx.notice.department, ctx.now.timestamp())
+    if until:
+        return Decision(Action.SKIP, f"{ctx.notice.category_name} / {ctx.notice.department_name} is muted until "
+                                     f"{datetime.fromtimestamp(until).astimezone():%Y-%m-%d %H:%M}")
+    return None
+
+
 def quiet_hours(ctx: Context) -> Decision | None:
     """Quiet hours: held back, and summarised once the office opens (:mod:`speakerd.delivery.followup`)."""
     if ctx.notice.priority != "critical" and quiet.holds(ctx.category, ctx.cfg.speech, ctx.now):
@@ -200,6 +211,6 @@ def burst_sentence(template: str, category: Category, messages: list[tuple[dict[
 
 
 RULES: dict[str, tuple[Rule, ...]] = {
-    "speech": (heard_elsewhere, not_announced, stale, snoozed, quiet_hours, burst, speaking_budget),
+    "speech": (heard_elsewhere, not_announced, stale, snoozed, muted, quiet_hours, burst, speaking_budget),
     "push": (push_burst,),
 }

@@ -15,6 +15,13 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+REPLAY_REQUEST = "replay_requested"  # a meta key: the page or the CLI asked for the last announcement again
+
+
+def ask_replay(store: Store) -> None:
+    """Ask the running daemon, through the store, to replay the last announcement (the page, ``speakerd replay``)."""
+    store.meta.set(REPLAY_REQUEST, repr(store.clock.time()))
+
 
 class ButtonActions:
     """The callbacks :class:`speakerd.device.gpio.Controls` calls, in terms of the store, the panel, speech and follow-up."""
@@ -33,6 +40,13 @@ class ButtonActions:
         panel = self._panel()
         history = list(panel.history) if panel else []
         return history[-1 - back] if back < len(history) else None
+
+    def _latest_stored(self) -> Notice | None:
+        """Without a panel (or after a restart) the last message is read back from the store."""
+        from speakerd.outputs.interface import notice_from_row
+
+        row = self.store.reports.latest_notice_row()
+        return notice_from_row(row, self._config()) if row else None
 
     def _touch(self) -> None:
         panel = self._panel()
@@ -58,11 +72,19 @@ class ButtonActions:
         logger.info("button: %d waiting message(s) acknowledged", len(acked))
         self._touch()
 
+    def replay_if_asked(self) -> None:
+        """Replay once if the page or the CLI asked since the last look (the daemon looks every second)."""
+        if self.store.meta.get(REPLAY_REQUEST) is not None:
+            self.store.meta.delete(REPLAY_REQUEST)
+            self.replay(0)
+
     def replay(self, steps_back: int) -> None:
         """The last announcement again, or the one ``steps_back`` before it; spoken off the button's thread."""
         from speakerd.outputs.speech import spoken_text
 
         notice, speech = self._latest(steps_back), self._speech()
+        if notice is None and steps_back == 0:
+            notice = self._latest_stored()
         if notice is not None and speech is not None:
             cfg = self._config()
             spoken = spoken_text(notice, cfg.categories.get(notice.category), cfg.speech.max_chars)

@@ -91,6 +91,7 @@ class DeviceState:
             "hotspot": netinfo.hotspot(),
             "setup_code": self._claim.code() if self._claim and self._config().web.enabled else "",
             "muted_until": self.store.followup.snoozed_until() if self._config().speech.enabled else 0.0,
+            "mutes": {f"{m['scope']}:{m['target']}": m["until"] for m in self.store.mutes.active(self.store.clock.time())},
         }
 
     def led_mode(self) -> str:

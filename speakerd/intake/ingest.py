@@ -15,7 +15,7 @@ from speakerd.config import PRIORITIES
 from speakerd.rules.classify import Classifier, type_matches
 from speakerd.rules.identity import content_key
 from speakerd.rules.preview import preview
-from speakerd.rules.route import Assignment, Router
+from speakerd.rules.route import Assignment, Router, Target
 from speakerd.store import StoreError
 
 if TYPE_CHECKING:
@@ -189,9 +189,12 @@ class Ingest:
     def _assign(self, parsed: Message, category: str, priority: int, outputs: list[str], given: Given) -> list[Assignment]:
         """One person per department the message goes to, each with the outbox rows of every output."""
         assignments: list[Assignment] = []
-        departments = [given.department] if given.department else self.router.departments_for(parsed, category)
-        for department in departments:
-            assignment = self.router.assign(department, self.store.inbox.last_staff(department))
+        targets = [Target(given.department)] if given.department else self.router.targets_for(parsed, category)
+        now = self.store.clock.now().astimezone()
+        changes = self.store.duty.of_day(now.strftime("%Y-%m-%d"))
+        for target in targets:
+            department = target.department
+            assignment = self.router.assign(target, self.store.inbox.last_staff(department), now, changes)
             if given.department and (given.staff_id or given.keep_staff):
                 assignment = Assignment(assignment.subsystem, department, given.staff_id)
             self.store.inbox.add_assignment(parsed.id, assignment, outputs, priority)

@@ -28,5 +28,5 @@ def preview(cfg: Config, raw: object, own: bool = False) -> Preview | message_mo
         return parsed
     verdict = Classifier(cfg.categories, cfg.classify.fallback).classify(parsed)
     router = Router(cfg)
-    assignments = [router.assign(department, None) for department in router.departments_for(parsed, verdict.category)]
+    assignments = [router.assign(target, None) for target in router.targets_for(parsed, verdict.category)]
     return Preview(parsed, verdict.category, verdict.reason, assignments)

@@ -19,6 +19,8 @@ One part per concern, each the only writer of its tables or columns:
 ``store.push_log``        each recipient's push
 ``store.reports``         read-only queries for reports and lists
 ``store.housekeeping``    expiry and masking
+``store.duty``            today's changes to who is on duty
+``store.mutes``           mutes of a category or department, with their end
 ========================  ==================================================
 """
 
@@ -33,6 +35,7 @@ from typing import Any
 from speakerd.clock import SYSTEM, Clock
 from speakerd.store.acks import ESCALATION_MARK, Acks
 from speakerd.store.connection import Connection, StoreError
+from speakerd.store.duty import DutyChanges, Mutes
 from speakerd.store.followup import FollowUpState
 from speakerd.store.housekeeping import Housekeeping
 from speakerd.store.inbox import Inbox
@@ -63,6 +66,8 @@ class Store:
         self.push_log = PushLog(self._conn)
         self.reports = Reports(self._conn)
         self.housekeeping = Housekeeping(self._conn)
+        self.duty = DutyChanges(self._conn)
+        self.mutes = Mutes(self._conn)
 
     def __enter__(self) -> Store:
         return self

@@ -164,3 +164,11 @@ def m011_content_keys(db: Database) -> None:
     db.execute("alter table messages add column content_key text")
     db.execute("alter table messages add column duplicate_of text")
     db.execute("create index idx_messages_content_key on messages (content_key, received_at) where content_key is not null")
+
+
+@migrations()
+def m012_duty_and_mutes(db: Database) -> None:
+    """Today's changes to who is on duty (off, on, covers for), and mutes of a category or department with their end."""
+    db.table("duty_changes").create({"day": str, "staff_id": str, "state": str, "covers": str, "made_at": str, "made_by": str},
+                                    pk=("day", "staff_id"))
+    db.table("mutes").create({"scope": str, "target": str, "until": float, "made_at": str, "made_by": str}, pk=("scope", "target"))

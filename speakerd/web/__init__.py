@@ -63,9 +63,10 @@ def create_app(store: Store, device: Device | None = None) -> Flask:
     _ack_routes(app, store, csrf)
     kiosk.register(app, store)
     if device is not None:
-        from speakerd.web import pages, settings, wizard
+        from speakerd.web import office, pages, settings, wizard
 
         pages.register(app)
+        office.register(app)
         settings.register(app)
         wizard.register(app)
 

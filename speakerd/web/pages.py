@@ -112,8 +112,10 @@ def register(app: Flask) -> None:
     @app.get("/")
     def dashboard() -> ResponseReturnValue:
         from speakerd.web import wizard
+        from speakerd.web.office import duty_overview
 
-        return render_template("dashboard.html", o=overview(), panel=_device().panel is not None, setup_pending=wizard.unfinished(_device()))
+        return render_template("dashboard.html", o=overview(), d=duty_overview(_device()), panel=_device().panel is not None,
+                               setup_pending=wizard.unfinished(_device()))
 
     @app.get("/board")
     def board() -> ResponseReturnValue:

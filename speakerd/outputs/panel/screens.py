@@ -63,6 +63,7 @@ class PanelState:
     link_name: str = "平台"  # what the device depends on: the platform, or for a speaker its hub
     address: str = ""
     muted_until: float = 0.0
+    mutes: dict = field(default_factory=dict)  # 'category:ID' or 'department:ID' -> muted until (epoch seconds)
     name: str = ""  # the LAN name, NAME.local
     port: str = ""  # of the web page; '' when it is off
     hotspot: str = ""  # the Wi-Fi hotspot to join while the device has no network
@@ -155,7 +156,7 @@ def burst_screen(state: PanelState, tally: Tally, now: float) -> Image.Image:
     if tally.amount:
         draw.text((0, 35), f"合计¥{tally.amount:,.0f}", font=small, fill=1)
     footer = (f"VIP {tally.vip}  " if tally.vip else "") + (state.latest.department_name if state.latest else "")
-    draw.text((0, 50), footer + ("  静音" if state.muted_until > now else ""), font=small, fill=1)
+    draw.text((0, 50), footer + ("  静音" if is_muted(state, state.latest, now) else ""), font=small, fill=1)
     return image
 
 
@@ -176,12 +177,20 @@ def message_screen(state: PanelState, now: float, scroll: int = 0) -> Image.Imag
     start = (scroll * 2) % max(1, len(lines)) if len(lines) > 2 else 0
     for i, line in enumerate(lines[start : start + 2]):
         draw.text((0, 17 + i * 15), line, font=small, fill=1)
-    footer = n.department_name + ("  静音" if state.muted_until > now else "")
+    footer = n.department_name + ("  静音" if is_muted(state, n, now) else "")
     draw.text((0, 50), footer, font=small, fill=1)
     if state.burst:
         more = f"+{state.burst}条"
         draw.text((WIDTH - small.getlength(more), 50), more, font=small, fill=1)
     return image
+
+
+def is_muted(state: PanelState, notice: Notice | None, now: float) -> bool:
+    """Whether what ``notice`` is about is silent now: everything snoozed, or its category or department muted."""
+    if state.muted_until > now:
+        return True
+    keys = (f"category:{notice.category}", f"department:{notice.department}") if notice else ()
+    return any(state.mutes.get(key, 0) > now for key in keys)
 
 
 def waiting_line(waiting: dict[str, int], width: int, face: Any) -> str:
@@ -204,6 +213,8 @@ def idle_screen(state: PanelState, now: float, shift: tuple[int, int] = (0, 0)) 
     draw.text((dx, dy - 2), time.strftime("%H:%M", time.localtime(now)), font=big, fill=1)
     if state.muted_until > now:
         draw.text((dx + 70, dy + 4), "静音", font=small, fill=1)
+    elif any(until > now for until in state.mutes.values()):
+        draw.text((dx + 70, dy + 4), "部分静音", font=small, fill=1)
     if state.platform_ok:
         link = f"{state.link_name} 正常"
     else:
