@@ -61,7 +61,7 @@ def count_rows(db_path, sql):
 
 
 class Receiver:
-    """JSON webhook at /hook, ntfy at /, DingTalk at /robot/send; can be stopped and started on its port."""
+    """JSON webhook at /hook, ntfy at /, DingTalk at /robot/send, a monitor's GET at /ping/…; can be stopped and started on its port."""
 
     def __init__(self, port=0):
         self.got = []
@@ -88,6 +88,11 @@ class Receiver:
             body["access_token"] = request.args.get("access_token")
             self._keep("dingtalk", body)
             return jsonify(errcode=0, errmsg="ok")
+
+        @app.get("/ping/<path:rest>")
+        def ping(rest):
+            self._keep("ping", {"path": rest, **request.args})
+            return ("gone", 404) if rest.startswith("gone") else "OK"
 
         return app
 

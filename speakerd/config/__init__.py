@@ -128,6 +128,9 @@ class HealthConfig:
     fail_after: float = setting(60.0, "Seconds a trouble must last before it is an outage with an alert (shorter blips are only logged).", minimum=0.5)
     remind_every: float = setting(900.0, "Seconds between reminders while an outage lasts.", minimum=1)
     disk_min_free_mb: int = setting(200, "Free megabytes on the database's disk below which the disk counts as nearly full.", minimum=0)
+    heartbeat_url: Secret = setting(Secret(""), "A monitor's push URL (healthchecks.io, Uptime Kuma) called with GET every heartbeat_every while the device is well, so a dead or cut-off device raises an alarm there; empty: none. Kept secret.", check=validators.optional_secret_url)
+    heartbeat_down_url: Secret = setting(Secret(""), "Called instead while an outage lasts, e.g. https://hc-ping.com/UUID/fail or …/api/push/TOKEN?status=down&msg={reason} ({reason}: what is down); empty: nothing is called then. Kept secret.", check=validators.optional_secret_url)
+    heartbeat_every: Seconds = setting(Seconds(60.0), "Time between heartbeat calls, as 30s, 5m or seconds; set the monitor's period a little longer.", minimum=5, maximum=86400)
 
 
 @dataclass(frozen=True, kw_only=True)

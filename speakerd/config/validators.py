@@ -98,3 +98,9 @@ def optional_http_url(value: str) -> None:
     """Empty, or an http:// or https:// address."""
     if value:
         http_url(value)
+
+
+def optional_secret_url(value: str) -> None:
+    """Empty, or an http(s) address; the message never shows the address, which carries a token."""
+    if value and (urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).hostname):
+        raise ValueError("must be an http:// or https:// address (not shown: it carries a token)")

@@ -1,4 +1,5 @@
-"""The daemon's scheduled chores besides polling: hourly expiry and masking, the daily digest, the daily check and backup."""
+"""The daemon's scheduled chores besides polling: hourly expiry and masking, the daily digest, the daily check and backup,
+the heartbeat to an outside monitor."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from speakerd.health.heartbeat import Heartbeat
 from speakerd.store import StoreError, backups, expiry
 
 if TYPE_CHECKING:
@@ -24,7 +26,7 @@ FIRST_SAFEGUARD_AFTER = 300.0
 
 
 class Chores:
-    """Adds its jobs to the daemon's scheduler; ``reschedule(cfg)`` after a reload that changed ``stats``."""
+    """Adds its jobs to the daemon's scheduler; ``reschedule(cfg)`` after a reload that changed ``stats`` or ``health``."""
 
     def __init__(self, scheduler: Any, store: Store, config: Callable[[], Config], health: Health,
                  digest: Callable[[], int], analysis: Callable[[], int] | None = None) -> None:
@@ -34,6 +36,7 @@ class Chores:
         self._health = health
         self._digest = digest
         self._analysis = analysis
+        self.heartbeat = Heartbeat(health, config)
         scheduler.add_job(self.expire, "interval", seconds=EXPIRE_SECONDS, id="expire",
                           next_run_time=datetime.now() + timedelta(seconds=FIRST_EXPIRY_AFTER))
         scheduler.add_job(self.safeguard, "interval", seconds=SAFEGUARD_SECONDS, id="safeguard",
@@ -66,9 +69,12 @@ class Chores:
     def reschedule(self, cfg: Config) -> None:
         """The digest at ``stats.digest_at`` and the analysis at ``stats.analysis_at``, on every device but a speaker
         (the hub sends them for the site)."""
-        for job in ("digest", "analysis"):
+        for job in ("digest", "analysis", "heartbeat"):
             if self._scheduler.get_job(job):
                 self._scheduler.remove_job(job)
+        if cfg.health.heartbeat_url or cfg.health.heartbeat_down_url:
+            self._scheduler.add_job(self.heartbeat.beat, "interval", seconds=cfg.health.heartbeat_every, id="heartbeat",
+                                    next_run_time=datetime.now())
         if cfg.fleet.role == "speaker":
             return
         if cfg.stats.digest_at:

@@ -242,7 +242,7 @@ class Daemon:
         if new.gpio != old.gpio:
             self.board.close()
             self._start_gpio(new)
-        if new.stats != old.stats:
+        if (new.stats, new.health) != (old.stats, old.health):
             self.chores.reschedule(new)
         if (new.web.enabled, new.web.listen) != (old.web.enabled, old.web.listen):
             if self.web:
