@@ -31,6 +31,17 @@ class OutputError(SpeakerdError):
     """An output could not deliver a notice now; the dispatcher retries later."""
 
 
+class NotYet(SpeakerdError):
+    """An output holds a notice back on purpose until ``until`` (epoch seconds), e.g. a chat robot at its rate limit.
+
+    Not a failure: the dispatcher postpones the job without backoff and no alert is raised.
+    """
+
+    def __init__(self, until: float, reason: str) -> None:
+        self.until = until
+        super().__init__(reason)
+
+
 def N_(text: str) -> str:
     """Marks ``text`` for translation where it is written; the web page translates it where it shows it (see web/i18n.py)."""
     return text

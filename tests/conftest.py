@@ -122,12 +122,14 @@ def _speakerd_logs_at_info():
 @pytest.fixture
 def receiver(monkeypatch):
     from apprise.plugins.dingtalk import NotifyDingTalk
+    from apprise.plugins.wecombot import NotifyWeComBot
 
     from .helpers import Receiver
 
     r = Receiver().start()
     # DingTalk's robot lives at a fixed address; send its requests to the receiver instead.
     monkeypatch.setattr(NotifyDingTalk, "notify_url", f"http://127.0.0.1:{r.port}/robot/send?access_token={{token}}")
+    monkeypatch.setattr(NotifyWeComBot, "notify_url", f"http://127.0.0.1:{r.port}/cgi-bin/webhook/send?key={{key}}")
     monkeypatch.setattr("speakerd.delivery.dispatch.RETRY_FIRST", 0.1)
     yield r
     if r._server:

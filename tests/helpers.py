@@ -65,6 +65,7 @@ class Receiver:
 
     def __init__(self, port=0):
         self.got = []
+        self.refuse = 0  # the next this many robot messages are refused with errcode 130101
         self.port = port or free_port()
         self.lock = threading.Lock()
         self._server = None
@@ -86,7 +87,18 @@ class Receiver:
         def dingtalk():
             body = request.get_json()
             body["access_token"] = request.args.get("access_token")
+            if self.refuse:  # as DingTalk answers a robot past its limit: HTTP 200, with an error code
+                self.refuse -= 1
+                self._keep("refused", body)
+                return jsonify(errcode=130101, errmsg="send too fast, exceed 20 times per minute")
             self._keep("dingtalk", body)
+            return jsonify(errcode=0, errmsg="ok")
+
+        @app.post("/cgi-bin/webhook/send")
+        def wecom():
+            body = request.get_json()
+            body["key"] = request.args.get("key")
+            self._keep("wecom", body)
             return jsonify(errcode=0, errmsg="ok")
 
         @app.get("/ping/<path:rest>")

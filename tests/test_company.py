@@ -140,3 +140,23 @@ def test_the_settings_page_names_the_voices_in_use_and_their_licences(site):
     assert send(client, "/settings/section/speech", **{"speech.voices.zh": "espeak"}).status_code == 302
     shown = re.search(r'id="voices-in-use">(.*?)</p>', client.get("/settings").get_data(as_text=True), re.S).group(1)
     assert "zh · espeak: free for business use" in shown
+
+
+def test_the_route_rows_keep_a_routes_person_while_its_department_stays(site):
+    """The rows do not show a route's person: saving them must not drop it, unless the department it belongs to changes."""
+    daemon, client, path = site
+    cfg = config_mod.load(path)
+    form = {"count": str(len(cfg.route.routes)), "default": cfg.route.department}
+    for i, route in enumerate(cfg.route.routes):
+        p = f"route-{i}-"
+        form.update({p + "category": list(route.match.category), p + "app": ", ".join(route.match.app),
+                     p + "tier": ", ".join(route.match.tier), p + "department": route.department})
+        if route.continue_:
+            form[p + "also"] = "on"
+    pinned = next(i for i, r in enumerate(cfg.route.routes) if r.staff)
+    preferred = next(i for i, r in enumerate(cfg.route.routes) if r.prefer)
+    form[f"route-{preferred}-department"] = "orders"
+    assert send(client, "/settings/routes", **form).status_code == 302
+    new = config_mod.load(path)
+    assert new.route.routes[pinned].staff == cfg.route.routes[pinned].staff == "003"
+    assert new.route.routes[preferred].department == "orders" and new.route.routes[preferred].prefer is None

@@ -137,6 +137,7 @@ def test_edit_reloads_and_bad_edit_keeps_running_config(stub, write_config, run_
     daemon = run_daemon(path)
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     data["route"]["routes"][0]["department"] = "service"  # withdrawals now go to customer service
+    del data["route"]["routes"][0]["staff"]  # whose person was in finance
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     assert wait_until(lambda: daemon.cfg.route.routes[0].department == "service", timeout=10)
     server.platform.publish([{"id": "m-1", "type": "finance.withdrawal", "content": "张三申请提现500元"}])

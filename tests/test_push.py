@@ -22,7 +22,7 @@ def test_each_service_gets_title_body_and_priority(stub, write_config, real_daem
     assert hook["priority"] == "high" and hook["type"] == "warning"
     ding = receiver.kinds("dingtalk")[0]
     assert ding["access_token"] == DING_TOKEN and ding["msgtype"] == "text"
-    assert ding["text"]["content"].startswith("财务｜财务部\r\n张三申请提现5000元")
+    assert ding["text"]["content"].startswith("财务｜财务部\n张三申请提现5000元")
     ntfy = receiver.kinds("ntfy")[0]
     assert ntfy["topic"] == "tech-alerts" and ntfy["title"] == "技术告警｜技术部" and ntfy["X-Priority"] == "max"
 

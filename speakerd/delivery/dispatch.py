@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from speakerd.delivery.attention import Action, Attention, Decision
-from speakerd.errors import OutputError
+from speakerd.errors import NotYet, OutputError
 from speakerd.outputs.interface import Notice, Output, notice_from_row
 from speakerd.store import Job, Store, StoreError
 
@@ -138,6 +138,9 @@ class OutputWorker:
         try:
             notice = notice_from_row(row, self._config())
             delivered = self._carry_out(job, notice, self._attention.decide(self.output.name, notice))
+        except NotYet as held:
+            self.store.outbox.postpone(job, held.until)
+            return
         except Exception as exc:  # noqa: BLE001 - an output's bug must not kill its worker
             self._failed(job, exc)
             return

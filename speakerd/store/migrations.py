@@ -172,3 +172,10 @@ def m012_duty_and_mutes(db: Database) -> None:
     db.table("duty_changes").create({"day": str, "staff_id": str, "state": str, "covers": str, "made_at": str, "made_by": str},
                                     pk=("day", "staff_id"))
     db.table("mutes").create({"scope": str, "target": str, "until": float, "made_at": str, "made_by": str}, pk=("scope", "target"))
+
+
+@migrations()
+def m013_push_held_for_robot(db: Database) -> None:
+    """Pushes held back while a chat robot is at its rate limit, by robot: they go together in its next message."""
+    db.execute("alter table push_log add column robot text")
+    db.execute("create index idx_push_log_held on push_log (robot) where state = 'held'")

@@ -23,3 +23,8 @@ class PushLog:
         values.update(message_id=message_id, department=department, recipient=recipient, updated_at=self._conn.now_iso())
         with self._conn.atomic():
             self._conn.db.table("push_log").upsert(values, pk=("message_id", "department", "recipient"))
+
+    def held_for(self, robot: str) -> list[dict[str, Any]]:
+        """Pushes held back for ``robot`` (over its rate limit), oldest first."""
+        return self._conn.query("select message_id, department, recipient, target_index, target, fallbacks from push_log"
+                                " where robot = ? and state = 'held' order by updated_at", [robot])

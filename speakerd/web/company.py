@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 PRIORITIES = ("low", "normal", "high", "critical")
+PERSON_KEYS = ("staff", "prefer")  # a route's named person (docs/routing.md)
 
 
 def _device() -> Device:
@@ -84,8 +85,10 @@ def edit_routes(doc: Any, form: Any, count: int) -> None:
             continue
         rule = _rule(form, prefix, form.getlist(prefix + "category"))
         if i < len(old):  # the same rule: edit in place so its comments stay
+            # Its person (staff, prefer) is not in the rows: kept while the department stays, whose member they are.
+            person = PERSON_KEYS if old[i].get("department") == rule["department"] else ()
             for key in list(old[i]):
-                if key not in rule:
+                if key not in rule and key not in person:
                     del old[i][key]
             old[i].update(rule)
             rule = old[i]

@@ -17,9 +17,11 @@ import logging
 from typing import TYPE_CHECKING
 
 from speakerd.config.push_urls import fallback_chain, mask
-from speakerd.errors import OutputError
+from speakerd.errors import NotYet, OutputError
 from speakerd.outputs.push import ack_links
+from speakerd.outputs.push.group_robot import RobotSender
 from speakerd.outputs.push.recipients import recipients
+from speakerd.outputs.push.robots import is_robot
 from speakerd.outputs.push.send import send
 
 if TYPE_CHECKING:
@@ -44,20 +46,27 @@ class PushOutput:
     def __init__(self, store, current_config) -> None:
         self.store = store
         self._config = current_config  # callable: targets come from the config in force now
+        self._robots = RobotSender(store, current_config)
 
     def deliver(self, notice: Notice) -> bool:
         """Push to every recipient still owed; False when nobody is to be told (nothing proven about the services)."""
         cfg = self._config()
         link = self._ack_link(notice, cfg.web)
-        owed, to = [], recipients(notice, cfg)
+        owed, held, to = [], [], recipients(notice, cfg)
         for key, label, targets in to:
             for i, target in enumerate(targets):
                 # The first target keeps the recipient's own key, as push_log had it when there was one target a push.
-                reason = self._serve(notice, key if i == 0 else f"{key}#{i}", label, fallback_chain(target), cfg.push, link)
+                try:
+                    reason = self._serve(notice, key if i == 0 else f"{key}#{i}", label, fallback_chain(target), cfg.push, link)
+                except NotYet as wait:  # the others are still served now
+                    held.append(wait)
+                    continue
                 if reason:
                     owed.append(reason)
         if owed:
             raise OutputError("; ".join(owed))
+        if held:
+            raise held[0]
         return bool(to)
 
     def _ack_link(self, notice, web):
@@ -79,7 +88,10 @@ class PushOutput:
         record = dict(target_index=index, target=shown, fallbacks=fallbacks)
         self.store.push_log.save(notice.message_id, notice.department, key, state="sending", attempts=attempts, **record)
         body = body_of(notice) + (f"\n确认已处理：{link}" if link else "")
-        delivered, reason = send(urls[index], title_of(notice), body, notice.priority, click=link, timeout=settings.timeout)
+        if is_robot(urls[index]):
+            delivered, reason = self._robots.send(notice, key, urls[index], f"{title_of(notice)}\n{body}", settings.timeout, record)
+        else:
+            delivered, reason = send(urls[index], title_of(notice), body, notice.priority, click=link, timeout=settings.timeout)
         if delivered:
             self.store.push_log.save(notice.message_id, notice.department, key, state="sent", attempts=attempts + 1,
                                  last_error=None, sent_at=self.store.clock.iso(), **record)

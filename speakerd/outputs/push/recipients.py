@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from speakerd.config.push_urls import fallback_chain, mask
+from speakerd.outputs.push.robots import is_robot, send_robot
 from speakerd.outputs.push.send import send
 
 if TYPE_CHECKING:
@@ -19,7 +21,10 @@ def send_test(cfg: Config, staff_id: str) -> list[tuple[str, bool, str]]:
     body = f"这是发给{person.name}的测试通知，收到说明推送正常。"
     results = []
     for url in (u for target in person.push for u in fallback_chain(target)):
-        delivered, reason = send(url, title, body, "normal", timeout=cfg.push.timeout)
+        if is_robot(url):
+            delivered, reason = send_robot(url, f"{title}\n{body}", [str(person.mobile)] if person.mobile else [], cfg.push.timeout, time.time())
+        else:
+            delivered, reason = send(url, title, body, "normal", timeout=cfg.push.timeout)
         results.append((mask(url), delivered, reason))
     return results
 
