@@ -39,7 +39,7 @@ def test_push_carries_a_link_that_acknowledges_on_the_device(stub, write_config,
     payload = receiver.kinds("json")[0]
     link = payload["ack_url"]
     assert link.startswith(f"http://127.0.0.1:{port}/ack/")
-    assert payload["message"].endswith(f"确认已处理：{link}")
+    assert payload["message"].endswith(f"确认已处理或转交：{link}")
 
     page = requests.get(link, timeout=5)  # what a chat app's link preview does
     assert page.status_code == 200 and "张三申请提现5000元" in page.text and ">确认已处理</button>" in page.text

@@ -36,6 +36,7 @@ from speakerd.delivery.ack_feed import AckFeed
 from speakerd.delivery.announcer import Announcer
 from speakerd.delivery.attention import Attention
 from speakerd.delivery.dispatch import OutputWorker
+from speakerd.delivery.handover import HandOver
 from speakerd.device import gpio
 from speakerd.device.buttons import ButtonActions
 from speakerd.device.claim import Claim
@@ -101,6 +102,7 @@ class Daemon:
             self.health.notice("database", "restored", f"{restored.problem}; damaged file kept as {restored.damaged.name}; backup used: {when}")
         self.fleet.connect()
         self.followup = followup.FollowUp(self.store, lambda: self.cfg, self.announcer.say, self.announcer.escalate)
+        self.handover = HandOver(self.store, lambda: self.cfg, self.announcer.escalate)
         self._start_gpio(cfg)
         self.web = start_web(self, cfg)
         self._start_scheduler()

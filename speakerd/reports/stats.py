@@ -40,6 +40,8 @@ def report(store: Store, by: str = "total", since: str | None = None, until: str
         out.append(item)
     if by in ("department", "staff"):
         _add_ack_times(store, by, since, until, out)
+    if by == "staff":
+        _add_handovers(store, since, until, out)
     if by in ("day", "month", "total"):
         _add_orders(store, by, since, until, out)
     return out
@@ -83,6 +85,13 @@ def _add_ack_times(store: Store, by: str, since: str | None, until: str | None, 
         middle = store.reports.ack_seconds_at(by, key, bounds, (count - 1) // 2, 2 if count % 2 == 0 else 1)
         item["ack_median_s"] = round(sum(middle) / len(middle), 1)
         item["ack_p90_s"] = round(store.reports.ack_seconds_at(by, key, bounds, -(-count * 9 // 10) - 1)[0], 1)
+
+
+def _add_handovers(store: Store, since: str | None, until: str | None, rows: list[Row]) -> None:
+    """Messages each person took over ("我来处理"), handed on and received from a colleague."""
+    moved = store.handovers.per_person(since or FIRST_DAY, until or LAST_DAY)
+    for item in rows:
+        item.update(moved.get(item["staff"], {"took": 0, "handed_on": 0, "received": 0}))
 
 
 def _add_orders(store: Store, by: str, since: str | None, until: str | None, rows: list[Row]) -> None:

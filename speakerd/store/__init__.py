@@ -21,6 +21,7 @@ One part per concern, each the only writer of its tables or columns:
 ``store.housekeeping``    expiry and masking
 ``store.duty``            today's changes to who is on duty
 ``store.mutes``           mutes of a category or department, with their end
+``store.handovers``       messages taken over or handed on
 ========================  ==================================================
 """
 
@@ -37,6 +38,7 @@ from speakerd.store.acks import ESCALATION_MARK, Acks
 from speakerd.store.connection import Connection, StoreError
 from speakerd.store.duty import DutyChanges, Mutes
 from speakerd.store.followup import FollowUpState
+from speakerd.store.handovers import Handovers
 from speakerd.store.housekeeping import Housekeeping
 from speakerd.store.inbox import Inbox
 from speakerd.store.meta import Meta
@@ -68,6 +70,7 @@ class Store:
         self.housekeeping = Housekeeping(self._conn)
         self.duty = DutyChanges(self._conn)
         self.mutes = Mutes(self._conn)
+        self.handovers = Handovers(self._conn)
 
     def __enter__(self) -> Store:
         return self

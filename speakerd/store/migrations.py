@@ -179,3 +179,11 @@ def m013_push_held_for_robot(db: Database) -> None:
     """Pushes held back while a chat robot is at its rate limit, by robot: they go together in its next message."""
     db.execute("alter table push_log add column robot text")
     db.execute("create index idx_push_log_held on push_log (robot) where state = 'held'")
+
+
+@migrations()
+def m014_handovers(db: Database) -> None:
+    """Messages taken over ("我来处理") or handed on ("转给…"), for the record and the per-person reports."""
+    db.table("handovers").create({"message_id": str, "department": str, "from_staff": str, "to_staff": str, "kind": str,
+                                  "via": str, "at": str, "day": str})
+    db.table("handovers").create_index(["day"])

@@ -44,7 +44,7 @@ HEADERS = {
     "Cache-Control": "no-store",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
-OPEN_ENDPOINTS = {"login", "static", "ack_form", "ack_done", "switch_language", "kiosk"}
+OPEN_ENDPOINTS = {"login", "static", "ack_form", "ack_done", "ack_handover", "switch_language", "kiosk"}
 
 
 def create_app(store: Store, device: Device | None = None) -> Flask:
@@ -60,7 +60,7 @@ def create_app(store: Store, device: Device | None = None) -> Flask:
     csrf = CSRFProtect(app)
     i18n.init(app)
     _auth_routes(app)
-    _ack_routes(app, store, csrf)
+    _ack_routes(app, store, csrf, device)
     kiosk.register(app, store)
     if device is not None:
         from speakerd.web import office, pages, settings, wizard
@@ -164,7 +164,7 @@ def _auth_routes(app) -> None:
         return redirect(url_for("login"))
 
 
-def _ack_routes(app, store, csrf) -> None:
+def _ack_routes(app, store, csrf, device) -> None:
     def message_for(token: str) -> tuple[dict[str, Any] | None, Any]:
         """The message row the token names, or the page saying why it cannot be used."""
         try:
@@ -181,7 +181,21 @@ def _ack_routes(app, store, csrf) -> None:
         row, refusal = message_for(token)
         if row is None:
             return refusal
-        return render_template("ack.html", row=row, token=token, more=len(store.outbox.summarised_in(row["id"], "push")))
+        colleagues = device.handover.colleagues(row["id"]) if device is not None else []
+        return render_template("ack.html", row=row, token=token, more=len(store.outbox.summarised_in(row["id"], "push")),
+                               colleagues=colleagues)
+
+    @app.post("/ack/<token>/handover")
+    @csrf.exempt  # as above: the token is the authority, for this one message
+    def ack_handover(token: str) -> ResponseReturnValue:
+        """"我来处理" or "转给…" from a push: whoever holds the link picks the person, as in the group chat."""
+        row, refusal = message_for(token)
+        if row is None or device is None:
+            return refusal or ("", 404)
+        kind = "take" if request.form.get("kind") == "take" else "give"
+        problem = device.handover(row["id"], request.form.get("staff_id", ""), kind, "push link")
+        text = _("Done: the message is now theirs, and they are told.") if problem is None else _(problem)
+        return render_template("message.html", title=_("Take over or hand on"), text=text), (200 if problem is None else 409)
 
     @app.post("/ack/<token>")
     @csrf.exempt  # the signed token in the address is the authority; it names one message

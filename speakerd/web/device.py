@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from speakerd.config import Config
     from speakerd.delivery.followup import FollowUp
+    from speakerd.delivery.handover import HandOver
     from speakerd.device.claim import Claim
     from speakerd.device.state import DeviceState
     from speakerd.outputs.interface import Showing, Speaking
@@ -14,13 +15,14 @@ if TYPE_CHECKING:
 
 
 class Device(Protocol):
-    """What the pages may read and do: settings, the store, the device's state, the panel, speech, snooze, reload."""
+    """What the pages may read and do: settings, the store, the device's state, the panel, speech, snooze, hand-overs, reload."""
 
     config_path: str
     store: Store
     device_state: DeviceState
     followup: FollowUp
     claim: Claim
+    handover: HandOver
 
     @property
     def cfg(self) -> Config:

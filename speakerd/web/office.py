@@ -62,6 +62,16 @@ def register(app: Flask) -> None:
                 flash(_("Muted until %(time)s.", time=datetime.fromtimestamp(until).strftime("%m-%d %H:%M")))
         return redirect(url_for("dashboard"))
 
+    @app.post("/messages/handover")
+    def handover() -> ResponseReturnValue:
+        """From the dashboard: "转给…" a colleague, or "我来处理" on someone's behalf (the page has no personal login)."""
+        message_id, staff_id = request.form.get("message_id", ""), request.form.get("staff_id", "")
+        kind = "take" if request.form.get("kind") == "take" else "give"
+        problem = _device().handover(message_id, staff_id, kind, "web")
+        flash(_("%(id)s is now with %(staff)s.", id=message_id, staff=staff_id) if problem is None else
+              _("%(id)s was not moved: %(reason)s", id=message_id, reason=_(problem)))
+        return redirect(url_for("dashboard"))
+
     @app.post("/replay")
     def replay() -> ResponseReturnValue:
         ask_replay(_device().store)

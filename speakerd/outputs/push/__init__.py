@@ -87,7 +87,7 @@ class PushOutput:
         shown = mask(urls[index])
         record = dict(target_index=index, target=shown, fallbacks=fallbacks)
         self.store.push_log.save(notice.message_id, notice.department, key, state="sending", attempts=attempts, **record)
-        body = body_of(notice) + (f"\n确认已处理：{link}" if link else "")
+        body = body_of(notice) + (f"\n确认已处理或转交：{link}" if link else "")
         if is_robot(urls[index]):
             delivered, reason = self._robots.send(notice, key, urls[index], f"{title_of(notice)}\n{body}", settings.timeout, record)
         else:
