@@ -41,7 +41,8 @@ def this_week(n):
     events = [event(n(), "order.paid", {"amount": 150, "minutes_to_order": 10}, f"u-{i % 6}", "vip" if i % 6 < 3 else "normal")
               for i in range(12)]
     causes = ["payment_failed"] * 5 + ["timeout", "out_of_stock"]
-    events += [event(n(), "order.abandoned", {"amount": 80, "cause": cause}) for cause in causes]
+    events += [event(n(), "order.abandoned", {"amount": 80, "cause": cause, "prospect": "important" if i < 4 else "customer"})
+               for i, cause in enumerate(causes)]
     events += [event(n(), "order.browsed", {"prospect": "C"}) for _ in range(3)]
     events += [event(n(), "member.vip_reached", {"spent": 1200}) for _ in range(2)]
     events += [event(n(), "member.joined", {"channel": "jd" if i < 4 else "pos"}) for i in range(6)]
@@ -87,7 +88,9 @@ def test_funnel(fortnight):
     store, _ = fortnight
     assert total(store, "funnel", THIS_WEEK) == {
         "day": "total", "paid": 12, "a_alerts": 7, "b_alerts": 3, "conversion": round(12 / 22, 4), "avg_minutes_to_order": 10.0,
-        "revenue": 1800.0, "abandoned_amount": 560.0, "cause_out_of_stock": 1, "cause_payment_failed": 5, "cause_timeout": 1, "cause_unknown": 0}
+        "revenue": 1800.0, "abandoned_amount": 560.0, "cause_out_of_stock": 1, "cause_payment_failed": 5, "cause_timeout": 1, "cause_unknown": 0,
+        "grade_important": 4, "grade_prospect": 0, "grade_secondary": 3, "grade_none": 3}
+    assert total(store, "funnel", LAST_WEEK)["grade_prospect"] == 5  # browsed ten minutes or more: the B grade
     days = operations.report(store, "funnel", "2026-11-01", "2026-11-30")
     assert [d["day"] for d in days] == ["2026-11-12", "2026-11-20", "total"] and days[0]["paid"] == 10
 
@@ -126,6 +129,7 @@ def test_the_analysis_says_what_changed_and_what_needs_attention(fortnight):
         "支付订单12笔，比上周多20%；成交额¥1,800。",
         "A 类告警7次，比上周多40%，主要原因：支付失败（5次）。",
         "下单转化率55%，上升5个百分点；B 类告警3次；平均下单用时10分钟。",
+        "告警按客户分级：重要潜在客户4次，次要客户3次，非潜在客户3次。",
         "VIP 客户贡献了50%的成交额（6笔），占下单客户的50%；新增 VIP 2人。",
         "新增会员6人，比上周多50%，最多来自京东（4人）；会员合并2次。",
         "活动审核3次，通过率33%；最常见的敏感词：最低价×2、国家级×1；优惠券发放500张，核销50张（10.0%）。",
@@ -133,6 +137,7 @@ def test_the_analysis_says_what_changed_and_what_needs_attention(fortnight):
     ]
     assert found.attention == [
         "A 类告警7次，比上周多40%，主要原因：支付失败（5次），请检查支付和库存。",
+        "4次 A 类告警来自从未付款的重要潜在客户，建议尽快回访。",
         "活动审核通过率只有33%，最常见的敏感词是“最低价”。",
         "2位秒杀失败多次的客户需要发放安慰券。",
     ]

@@ -84,7 +84,8 @@ def _one(family: str, metric: str, key: str | Callable[[Message], str] = "", sum
 
 EXTRACTORS: dict[str, Callable[[Message], list[Fact]]] = {
     "order.paid": _paid,
-    "order.abandoned": _one("funnel", "abandoned", "cause", "amount", "unknown"),
+    "order.abandoned": lambda m: [*_one("funnel", "abandoned", "cause", "amount", "unknown")(m),
+                                  *_one("funnel", "abandoned_grade", "prospect", default="")(m)],
     "order.browsed": _one("funnel", "browsed", "prospect"),
     "member.vip_reached": _one("vip", "new_vip", sum_field="spent"),
     "member.joined": _one("channel", "joined", "channel"),

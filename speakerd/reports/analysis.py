@@ -97,6 +97,11 @@ def _orders(result: Analysis, now: dict[str, Any], then: dict[str, Any], than: s
                 result.attention.append(f"下单转化率下降{-points:.0f}个百分点。")
         result.lines.append(line + f"；B 类告警{now['b_alerts']}次" +
                             (f"；平均下单用时{now['avg_minutes_to_order']:g}分钟。" if now["avg_minutes_to_order"] is not None else "。"))
+    graded = [f"{name}{now[f'grade_{g}']}次" for g, name in operations.GRADE_NAMES.items() if now.get(f"grade_{g}")]
+    if graded:
+        result.lines.append("告警按客户分级：" + "，".join(graded) + "。")
+    if now.get("grade_important", 0) >= 3:
+        result.attention.append(f"{now['grade_important']}次 A 类告警来自从未付款的重要潜在客户，建议尽快回访。")
 
 
 def _vip(result: Analysis, now: dict[str, Any]) -> None:

@@ -21,6 +21,11 @@ Row = dict[str, Any]
 KINDS = ("funnel", "vip", "channel", "campaign", "flash_sale")
 CAUSES = {"payment_failed": "支付失败", "timeout": "支付超时", "out_of_stock": "库存不足", "unknown": "原因不明"}
 TOTAL = "total"
+# The order monitor's grade of a customer behind an A or B alert, as the platform writes it (docs/stats.md):
+# A alerts: never paid before (an important prospect) or a customer already; B alerts: browsed long (B) or not (C).
+GRADES = {"important": "important", "customer": "secondary", "secondary": "secondary",
+          "B": "prospect", "prospect": "prospect", "C": "none", "none": "none"}
+GRADE_NAMES = {"important": "重要潜在客户", "prospect": "潜在客户", "secondary": "次要客户", "none": "非潜在客户"}
 
 
 def report(store: Store, kind: str, since: str | None = None, until: str | None = None) -> list[Row]:
@@ -54,6 +59,12 @@ def _funnel_row(label: str, facts: list[Row], all_causes: set[str]) -> Row:
            "revenue": round(totals["paid"], 2), "abandoned_amount": round(totals["abandoned"], 2)}
     for cause in sorted(set(CAUSES) | all_causes):  # the same columns on every row, a cause the platform adds too
         row[f"cause_{cause}"] = causes.get(cause, 0)
+    grades = dict.fromkeys(GRADE_NAMES, 0)
+    for f in facts:
+        grade = GRADES.get(f["key"]) if f["metric"] in ("abandoned_grade", "browsed") else None
+        if grade:
+            grades[grade] += f["n"]
+    row.update({f"grade_{g}": n for g, n in grades.items()})
     return row
 
 

@@ -30,6 +30,8 @@ REPORT_KEYS = {"day": _l("By day"), "department": _l("By department"), "staff": 
 # The operations reports' columns, as the page heads them.
 COLUMNS = {
     "day": _l("Day"), "paid": _l("Paid"), "a_alerts": _l("A warnings"), "b_alerts": _l("B warnings"), "conversion": _l("Conversion"),
+    "grade_important": _l("Important prospects"), "grade_prospect": _l("Prospects"), "grade_secondary": _l("Secondary"),
+    "grade_none": _l("Not prospects"),
     "avg_minutes_to_order": _l("Minutes to order"), "revenue": _l("Revenue"), "abandoned_amount": _l("Abandoned amount"),
     "cause_payment_failed": _l("Payment failed"), "cause_timeout": _l("Payment timed out"), "cause_out_of_stock": _l("Out of stock"),
     "cause_unknown": _l("Cause unknown"), "customers": _l("Customers"), "vip_customers": _l("VIP customers"), "vip_share": _l("VIP share"),
