@@ -237,6 +237,24 @@ def test_staff_of_a_department_are_edited_added_and_removed(site):
     assert re.search(r"- \{id: ['\"]012['\"], name: 林静\}", text)
 
 
+def test_a_mobile_number_is_set_from_the_page_and_only_ever_shown_masked(site):
+    daemon, app, path = site
+    client = app.test_client()
+    login(client)
+    fields = {"staff-0-id": "001", "staff-0-name": "李娜", "staff-0-on_duty": "on", "staff-1-id": "002", "staff-1-name": "陈伟",
+              "staff-1-on_duty": "on"}
+    client.post("/settings/staff/orders", data=form(client, count="2", **fields, **{"staff-0-mobile": "13912345678"}))
+    assert wait_until(lambda: daemon.cfg.staff()["001"][1].mobile == "13912345678")
+    page = client.get("/settings").get_data(as_text=True)
+    assert "139****5678" in page and "13912345678" not in page
+    client.post("/settings/staff/orders", data=form(client, count="2", **fields))  # an empty box keeps the number
+    assert wait_until(lambda: "13912345678" in path.read_text(encoding="utf-8"))
+    answer = client.post("/settings/staff/orders", data=form(client, count="2", **fields, **{"staff-0-mobile": "call 139"}))
+    assert answer.status_code == 400 and "call 139" not in answer.get_data(as_text=True)
+    client.post("/settings/staff/orders", data=form(client, count="2", **fields, **{"staff-0-mobile_clear": "on"}))
+    assert wait_until(lambda: daemon.cfg.staff()["001"][1].mobile == "")
+
+
 def test_a_duplicate_staff_id_is_refused_at_its_row(site):
     _, app, path = site
     client = app.test_client()

@@ -33,7 +33,17 @@ def _edit_person(person, form, prefix) -> None:
     person["name"] = form.get(prefix + "name", "").strip()
     _flag(person, "on_duty", form.get(prefix + "on_duty") is not None, default=True)
     _flag(person, "lead", form.get(prefix + "lead") is not None, default=False)
+    _edit_mobile(person, form, prefix)
     edit_push(person, form, prefix)
+
+
+def _edit_mobile(person, form, prefix) -> None:
+    """Like a push target, the number is never shown to edit: typed to set or replace it, cleared by a box."""
+    typed = form.get(prefix + "mobile", "").strip()
+    if typed:
+        person["mobile"] = typed
+    elif form.get(prefix + "mobile_clear") and "mobile" in person:
+        del person["mobile"]
 
 
 def edit_push(node: Any, form: Mapping[str, str], prefix: str = "") -> None:
