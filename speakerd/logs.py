@@ -26,3 +26,29 @@ def setup_logging(level: str = "INFO") -> None:
     logging.basicConfig(level=level, handlers=[handler])
     for noisy in ("apscheduler", "werkzeug", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+class Sparse:
+    """Says a kind of trouble at most once per ``every`` seconds, with how many like it were not said in between.
+
+    For what a stranger can send as often as they like (a bad payload on the broker), where one line each would
+    fill the disk; ``clock`` is monotonic.
+    """
+
+    def __init__(self, logger: logging.Logger, every: float = 60.0, clock=None) -> None:
+        import time
+
+        self._logger, self._every, self._clock = logger, every, clock or time.monotonic
+        self._last: dict[str, float] = {}
+        self._quiet: dict[str, int] = {}
+
+    def warning(self, kind: str, text: str, *args: object) -> bool:
+        """Log ``text % args`` unless ``kind`` was said within ``every`` seconds; True when it was written."""
+        now = self._clock()
+        if now - self._last.get(kind, -1e18) < self._every:
+            self._quiet[kind] = self._quiet.get(kind, 0) + 1
+            return False
+        self._last[kind] = now
+        quiet = self._quiet.pop(kind, 0)
+        self._logger.warning(text + (f" ({quiet} more like it since the last such line)" if quiet else ""), *args)
+        return True

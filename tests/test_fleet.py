@@ -54,6 +54,8 @@ class Fleet:
         cfg["storage"] = {"path": f"{name}.db"}
         cfg["health"] = {"fail_after": 1.0, "remind_every": 3600}
         cfg["fleet"] = {"role": role, "broker": self.broker.url(name), "site": SITE, "device": name, **fleet}
+        if role == "hub":
+            cfg["fleet"].setdefault("roster", str(self.broker.folder / "roster.json"))
         return self.write_config(cfg, name=f"{name}.yaml")
 
     def start(self, name, role, **kw):
@@ -187,6 +189,7 @@ def test_the_acl_keeps_a_speaker_to_its_own_departments(fleet, stub):
     server.platform.publish([order(2)])  # the broker sends it after anything it would send of w-1
     assert wait_until(lambda: "o-2" in fleet.said("ord"), 20)
     assert fleet.said("ord") == ["o-1", "o-2"] and {r["id"] for r in ord_.store.reports.messages()} == {"o-1", "o-2"}
+    assert wait_until(lambda: fleet.said("hub") == ["w-1"])  # ord is not enrolled for finance: the hub says it itself
 
 
 def test_a_device_writing_outside_its_acl_is_refused_and_says_so(fleet, stub, caplog):

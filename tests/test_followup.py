@@ -142,9 +142,10 @@ def test_a_category_without_repeat_is_never_reminded(device, clock):
 def test_escalation_goes_to_the_lead_then_to_tech_once_each_and_is_recorded(device, clock):
     d = device({"categories": {"finance": {"repeat": {"every": 0}}},
                 "subsystems": {"headquarters": {"departments": {"finance": {"staff": [
-                    {"id": "003", "name": "王芳", "lead": True}, {"id": "011", "name": "刘洋"}]}}}}})
+                    {"id": "003", "name": "王芳", "lead": True}, {"id": "011", "name": "刘洋"}]}}}},
+                "route": {"department": "service", "routes": [{"match": {"category": "finance"}, "department": "finance"}]}})
     d.receive(withdrawal(1), withdrawal(2))
-    assert d.assignments("w-2") == [("finance", "011")]  # rotation gave the second one to 011
+    assert d.assignments("w-2") == [("finance", "011")]  # rotation gave the second one to 011 (no person named)
     clock.advance(minutes=29)
     d.check()
     assert d.store.query("select count(*) as n from messages where type = 'speakerd.escalation'")[0]["n"] == 0

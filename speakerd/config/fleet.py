@@ -48,6 +48,7 @@ class FleetConfig:
     base_topic: str = setting("speakerd", "First level of every topic, shared by the devices of one installation.", check=_name)
     departments: tuple[str, ...] = setting((), "Speaker: the department ids it announces.", check=_names)
     subsystems: tuple[str, ...] = setting((), "Speaker: the subsystem ids whose departments it announces.", check=_names)
+    roster: str = setting("", "Hub: the roster of enrolled speakers that 'speakerd fleet-add' keeps (speakerd-roster.json); a speaker's claimed departments and acknowledgements are checked against it. Empty: /etc/mosquitto/speakerd-roster.json when it exists.")
     hub_announces_unheard: bool = setting(True, "Hub: announce a message itself when no speaker of its department is online.")
 
     def device_name(self) -> str:

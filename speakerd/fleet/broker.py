@@ -83,13 +83,19 @@ def new_password() -> str:
     return secrets.token_urlsafe(18)
 
 
+# What every broker of an installation sets beyond users and ACL (docs/fleet.md): a device's client id is its user
+# name, so one device's password cannot take over another's session and wipe its queued messages; packets and queues
+# are bounded, so one device cannot fill the broker's memory.
+BOUNDS = ("use_username_as_clientid true", "max_packet_size 1048576", "max_queued_messages 100000")
+
+
 def conf_text(folder: Path, port: int, host: str = "127.0.0.1", bridge: str = "") -> str:
     """mosquitto.conf: one listener, no anonymous access, passwords, ACL, persistence (QoS 1 kept across restarts)."""
     return "\n".join([
         f"listener {port} {host}", "allow_anonymous false",
         f"password_file {folder / 'passwd'}", f"acl_file {folder / 'acl'}",
         "persistence true", f"persistence_location {folder}/", "autosave_interval 1", "autosave_on_changes true",
-        "max_queued_messages 100000", "log_dest stderr", "log_type error", "log_type warning", bridge, ""])
+        *BOUNDS, "log_dest stderr", "log_type error", "log_type warning", bridge, ""])
 
 
 class LocalBroker:
@@ -109,6 +115,7 @@ class LocalBroker:
         for user, password in self.passwords.items():
             add_password(self.folder / "passwd", user, password)
         (self.folder / "acl").write_text(self.roster.acl(), encoding="utf-8")
+        (self.folder / "roster.json").write_text(self.roster.to_json(), encoding="utf-8")
         # Run as whoever started it: as root mosquitto would switch to its own user, who cannot read this folder.
         run_as = f"user {pwd.getpwuid(os.geteuid()).pw_name}\n"
         (self.folder / "mosquitto.conf").write_text(run_as + conf_text(self.folder, self.port, bridge=self.bridge), encoding="utf-8")

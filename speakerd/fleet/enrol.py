@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
 from speakerd.config.fleet import NAME
-from speakerd.fleet.broker import Roster, add_password, new_password
+from speakerd.fleet.broker import BOUNDS, Roster, add_password, new_password
 
 MOSQUITTO_DIR = Path("/etc/mosquitto")
 ROSTER = "speakerd-roster.json"
@@ -29,7 +29,7 @@ def mosquitto_conf(mosquitto_dir: Path, port: int = LISTENER_PORT) -> str:
         "# Written by speakerd (scripts/install.sh --hub); see docs/fleet.md.",
         f"listener {port}", "allow_anonymous false",
         f"password_file {mosquitto_dir / 'speakerd.passwd'}", f"acl_file {mosquitto_dir / 'speakerd.acl'}",
-        "max_queued_messages 100000", ""])
+        *BOUNDS, ""])
 
 
 def add_device(name: str, role: str, site: str, departments: list[str], base_topic: str = "speakerd",
@@ -53,7 +53,7 @@ def add_device(name: str, role: str, site: str, departments: list[str], base_top
     (mosquitto_dir / "speakerd.acl").write_text(roster.acl(), encoding="utf-8")
     roster_path.write_text(roster.to_json(), encoding="utf-8")
     conf = mosquitto_dir / "conf.d" / "speakerd.conf"
-    if not conf.exists():
+    if not conf.exists() or conf.read_text(encoding="utf-8").startswith("# Written by speakerd"):  # ours: brought up to date
         conf.parent.mkdir(parents=True, exist_ok=True)
         conf.write_text(mosquitto_conf(mosquitto_dir), encoding="utf-8")
     for path in (mosquitto_dir / "speakerd.passwd", mosquitto_dir / "speakerd.acl"):

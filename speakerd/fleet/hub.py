@@ -17,9 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 from speakerd.clock import iso_epoch
 from speakerd.errors import OutputError
+from speakerd.fleet import roster_check
 from speakerd.fleet.member import Member
 from speakerd.fleet.presence import Presence
-from speakerd.fleet.topics import BadPayload, Topics, decode, encode
+from speakerd.fleet.roster_check import Enrolment
+from speakerd.fleet.topics import BadPayload, Topics, decode, encode, text_field
+from speakerd.logs import Sparse
 from speakerd.store import StoreError
 
 if TYPE_CHECKING:
@@ -42,6 +45,8 @@ class Hub(Member):
         super().__init__(cfg, store, health, [])
         self.every_site = Topics(cfg.fleet.base_topic, "+")
         self.presence = Presence(self.name, store.clock.time, health)
+        self.enrolment = Enrolment(roster_check.load(cfg.fleet.roster))
+        self._sparse = Sparse(logger)
         self.output = FleetOutput(self)
         self.link.subscribe(self.every_site.status("+"))
         self.link.subscribe(self.topics.ack_request("+"))
@@ -52,6 +57,7 @@ class Hub(Member):
             if topic.endswith("/status"):
                 site, device = self.topics.parse_device(topic)
                 self.presence.update(site, device, payload)
+                self._check_claims(site, device)
             elif "/request/ack/" in topic:
                 self._ack_request(topic.rsplit("/", 1)[1], payload)
         except StoreError as exc:
@@ -59,17 +65,25 @@ class Hub(Member):
             return  # not acknowledged: the broker delivers it again
         ack()
 
+    def _check_claims(self, site: str, device: str) -> None:
+        found = next((d for d in self.presence.snapshot() if (d["site"], d["device"]) == (site, device)), None)
+        if found and found["role"] == "speaker":
+            self.enrolment.check_claims(site, device, tuple(found["departments"]))
+
     def _ack_request(self, device: str, payload: bytes) -> None:
         try:
             request = decode(payload, "ack")
+            message_id, tx = text_field(request, "id", 200), text_field(request, "tx", 64)
         except BadPayload as exc:
-            logger.warning("fleet: acknowledgement from %s ignored: %s", device, exc)
+            self._sparse.warning(f"ack:{device}", "fleet: acknowledgement from %s ignored: %s", device, exc)
             return
-        message_id = str(request.get("id", ""))
-        outcome = self.store.acks.acknowledge(message_id, f"speaker {device}")
+        if self.enrolment.may_acknowledge(self.site, device, self.store.acks.departments_of(message_id)):
+            outcome = self.store.acks.acknowledge(message_id, f"speaker {device}")
+        else:
+            outcome = "refused"
         logger.info("fleet: %s acknowledged %s (%s)", device, message_id, outcome)
-        self.link.publish(self.topics.ack_response(device), encode("ack-response", tx=request.get("tx"), id=message_id,
-                                                                   status="ok" if outcome != "unknown" else "error",
+        self.link.publish(self.topics.ack_response(device), encode("ack-response", tx=tx, id=message_id,
+                                                                   status="ok" if outcome in ("done", "already") else "error",
                                                                    outcome=outcome))
 
     def broadcast_ack(self, message_id: str, acked_at: str) -> bool:
@@ -84,8 +98,11 @@ class Hub(Member):
                                                         **counts), retain=True)
 
     def speakers_of(self, department: str) -> tuple[list[str], list[str]]:
-        """``(online, offline)`` speakers of this site that announce ``department``."""
-        return self.presence.speakers_of(department, self.site)
+        """``(online, offline)`` speakers of this site that announce ``department`` and are enrolled for it."""
+        online, offline = self.presence.speakers_of(department, self.site)
+        def enrolled(names: list[str]) -> list[str]:
+            return [n for n in names if self.enrolment.covers(self.site, n, department)]
+        return enrolled(online), enrolled(offline)
 
 
 class FleetOutput:

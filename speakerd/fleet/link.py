@@ -21,11 +21,14 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from speakerd.logs import Sparse
+
 logger = logging.getLogger(__name__)
 
 KEEPALIVE = 15  # seconds: the broker writes the last will within about 1.5 × this after a device vanishes
 RETRY_MIN, RETRY_MAX = 1, 15
 SESSION_SECONDS = 30 * 24 * 3600  # a speaker off for up to a month still gets its backlog
+MAX_PAYLOAD = 1024 * 1024  # bytes, as the broker's max_packet_size: an announcement is a few kB; a 24 MB status took a hub to 600 MB
 
 
 def safe_broker(url: str) -> str:
@@ -68,6 +71,7 @@ class Link:
         self._refusals: set[str] = set()  # each refusal is logged once
         self._refused_mids: set[int] = set()
         self._said: str | None = None  # the last trouble logged, so each is said once
+        self._sparse = Sparse(logger)  # what strangers can send: one line a kind and minute
         # MQTT 5: the broker names refusals (a password, an ACL) instead of silently granting and dropping.
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5, manual_ack=True)
         if parts.username:
@@ -186,13 +190,25 @@ class Link:
             logger.error("fleet: %s", text)
 
     def _message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        """Every message is acknowledged once handled or refused; only the handler may hold one back (its store is failing).
+
+        An unacknowledged message holds one of the broker's in-flight places (20 in mosquitto) until the session
+        ends, and a persistent session gives it back after every restart: twenty bad payloads made a hub deaf.
+        """
         def ack() -> None:
             client.ack(message.mid, message.qos)
 
         if self._on_message is None:
             ack()
             return
+        if len(message.payload) > MAX_PAYLOAD:
+            self._sparse.warning(f"size:{message.topic}", "fleet: a message of %d bytes on %s refused (at most %d)",
+                                 len(message.payload), message.topic, MAX_PAYLOAD)
+            ack()
+            return
         try:
             self._on_message(message.topic, bytes(message.payload), ack)
-        except Exception:  # noqa: BLE001 - one bad message must not stop the link; it is redelivered
-            logger.exception("fleet: could not handle a message on %s", message.topic)
+        except Exception as exc:  # noqa: BLE001 - one bad message must not stop the link, nor come back
+            self._sparse.warning(f"error:{message.topic.rsplit('/', 1)[0]}", "fleet: a message on %s refused: %s: %s",
+                                 message.topic, type(exc).__name__, str(exc)[:200])
+            ack()

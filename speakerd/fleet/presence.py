@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from speakerd.fleet.topics import BadPayload, decode
+from speakerd.fleet.topics import BadPayload, decode, status_of
+from speakerd.logs import Sparse
 
 if TYPE_CHECKING:
     from speakerd.health.alerts import Health
@@ -44,27 +45,24 @@ class Presence:
         self._health = health
         self._lock = threading.Lock()
         self.devices: dict[tuple[str, str], Device] = {}
+        self._sparse = Sparse(logger)
 
     def update(self, site: str, name: str, payload: bytes) -> None:
         """A status message arrived (empty: the retained status was cleared)."""
+        if not payload:  # the retained status was cleared
+            with self._lock:
+                self.devices.pop((site, name), None)
+            return
         try:
-            data = decode(payload, "status") if payload else {"state": "gone"}
+            data = status_of(decode(payload, "status"))
         except BadPayload as exc:
-            logger.warning("fleet: status of %s/%s ignored: %s", site, name, exc)
+            self._sparse.warning(f"status:{exc}", "fleet: status of %s/%s ignored: %s", site, name, exc)
             return
         with self._lock:
-            if data["state"] == "gone":
-                self.devices.pop((site, name), None)
-                return
             device = self.devices.setdefault((site, name), Device(name, site))
-            changed = device.state != data.get("state")
-            device.state = str(data.get("state", "offline"))
+            changed = device.state != data["state"]
+            device.state, device.role, device.version, device.departments = data["state"], data["role"], data["version"], data["departments"]
             device.since = self._clock() if changed else device.since
-            for key in ("role", "version"):
-                if key in data:
-                    setattr(device, key, str(data[key]))
-            if "departments" in data:
-                device.departments = tuple(data["departments"])
         if changed and name != self.me:
             logger.info("fleet: %s/%s is %s", site, name, device.state)
         self._report(device)

@@ -71,3 +71,33 @@ def decode(payload: bytes, kind: str | None = None) -> dict[str, Any]:
     if kind is not None and data.get("kind") != kind:
         raise BadPayload(f"a {data.get('kind')!r} where a {kind!r} belongs")
     return data
+
+
+STATES = ("online", "offline")
+MOST_DEPARTMENTS = 200
+
+
+def text_field(data: dict[str, Any], key: str, most: int, default: str = "") -> str:
+    """A string field of a payload, at most ``most`` characters, storable (no lone surrogate); else BadPayload."""
+    value = data.get(key, default)
+    if not isinstance(value, str) or len(value) > most:
+        raise BadPayload(f"{key} must be text of at most {most} characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadPayload(f"{key} is not valid text") from None
+    return value
+
+
+def status_of(data: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a status payload that the hub keeps, checked: state, role, version, departments."""
+    state = text_field(data, "state", 10)
+    if state not in STATES:
+        raise BadPayload(f"state must be one of {', '.join(STATES)}")
+    departments = data.get("departments", [])
+    if not isinstance(departments, list) or len(departments) > MOST_DEPARTMENTS:
+        raise BadPayload(f"departments must be a list of at most {MOST_DEPARTMENTS} ids")
+    if not all(isinstance(d, str) and 0 < len(d) <= 63 for d in departments):
+        raise BadPayload("each department must be an id of at most 63 characters")
+    return {"state": state, "role": text_field(data, "role", 20), "version": text_field(data, "version", 40),
+            "departments": tuple(departments)}

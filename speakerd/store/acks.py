@@ -79,6 +79,10 @@ class Acks:
         return [(r["id"], r["acked_at"]) for r in self._conn.query(
             "select id, acked_at from messages where acked_at > ? order by acked_at, rowid", [after])]
 
+    def departments_of(self, message_id: str) -> list[str]:
+        """The departments a message was assigned to (none for an unknown id)."""
+        return [r["department"] for r in self._conn.query("select department from assignments where message_id = ?", [message_id])]
+
     def message(self, message_id: str) -> dict[str, Any] | None:
         """``{id, content, acked_at}`` of one message (what an acknowledge link shows), or None."""
         rows = self._conn.query("select id, content, acked_at from messages where id = ?", [message_id])

@@ -1,0 +1,112 @@
+"""A fleet that trusts no one: bad and oversized payloads, a stolen client id, a speaker claiming what it was not given."""
+
+from __future__ import annotations
+
+import logging
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from speakerd.fleet.topics import Topics, encode
+
+from ..helpers import wait_until
+from ..test_fleet import PASSWORDS, SITE, Fleet, broker, online, order, withdrawal  # noqa: F401 - broker is a fixture
+
+TOPICS = Topics("speakerd", SITE)
+
+
+@pytest.fixture
+def fleet(write_config, broker):  # noqa: F811
+    f = Fleet(write_config, broker)
+    yield f
+    f.stop_all()
+
+
+def client(fleet, user, client_id=None, clean=True):
+    """A raw MQTT client with a device's credentials, as an attacker holding them would connect."""
+    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id or f"raw-{user}", protocol=mqtt.MQTTv5)
+    c.username_pw_set(user, PASSWORDS[user])
+    c.connect("127.0.0.1", fleet.broker.port, clean_start=clean)
+    c.loop_start()
+    return c
+
+
+def test_bad_payloads_are_refused_and_the_hub_keeps_hearing(fleet, stub, caplog):
+    """Regression: a status without state, departments not a list or an ack id with a lone surrogate raised in the hub's
+    handler; never acknowledged, twenty of them filled mosquitto's in-flight window and the hub heard nothing more."""
+    caplog.set_level(logging.INFO)
+    hub = fleet.start("hub", "hub", platform_url=stub([withdrawal(1)]).url)
+    assert wait_until(lambda: hub.store.acks.message("w-1") is not None)
+    raw = client(fleet, "fin")
+    bad = [(TOPICS.status("fin"), encode("status", role="speaker")),
+           (TOPICS.status("fin"), encode("status", state="online", role="speaker", departments="finance")),
+           (TOPICS.ack_request("fin"), b'{"v": 1, "kind": "ack", "id": "\\ud800", "tx": "1"}'),
+           (TOPICS.ack_request("fin"), encode("ack", id=["w-1"], tx="2")),
+           (TOPICS.ack_request("fin"), encode("future", id="w-1"))]
+    for _ in range(10):
+        for topic, payload in bad:
+            raw.publish(topic, payload, qos=1).wait_for_publish(5)
+    raw.publish(TOPICS.ack_request("fin"), encode("ack", id="w-1", tx="good"), qos=1).wait_for_publish(5)
+    assert wait_until(lambda: hub.store.acks.message("w-1")["acked_at"] is not None, 20)
+    refusals = [r for r in caplog.records if r.name.startswith("speakerd.fleet") and r.levelno >= logging.WARNING]
+    assert len(refusals) < 12  # once per kind a minute, not once per payload
+    raw.loop_stop()
+
+
+def test_an_oversized_payload_is_refused_by_the_broker_and_by_the_link(fleet, stub):
+    hub = fleet.start("hub", "hub", platform_url=stub([withdrawal(1)]).url)
+    assert wait_until(lambda: hub.store.acks.message("w-1") is not None)
+    raw = client(fleet, "fin")
+    raw.publish(TOPICS.status("fin"), b"x" * (2 * 1024 * 1024), qos=1, retain=True)
+    assert wait_until(lambda: not raw.is_connected())  # mosquitto drops a sender past max_packet_size
+    raw.loop_stop()
+    # A broker not set up by speakerd may let it through: the link refuses it too, and acknowledges it.
+    acked = []
+    message = mqtt.MQTTMessage(mid=7, topic=TOPICS.status("fin").encode())
+    message.payload, message.qos = b"x" * (2 * 1024 * 1024), 1
+    link = hub.fleet.hub.link
+    link._message(type("Client", (), {"ack": lambda self, mid, qos: acked.append(mid)})(), None, message)
+    assert acked == [7] and all(d["device"] != "fin" for d in hub.fleet.hub.presence.snapshot())
+
+
+def test_another_devices_credentials_cannot_take_over_a_speakers_session(fleet, stub):
+    """Regression: connecting with fin's client id (clean start) under ord's credentials wiped fin's queued messages."""
+    fleet.start("fin", "speaker", departments=["finance"])
+    server = stub([])
+    hub = fleet.start("hub", "hub", platform_url=server.url)
+    assert online(hub, "fin")
+    fin_id = fleet.daemons["fin"].fleet.speaker.link.client._client_id.decode()
+    fleet.stop("fin")
+    server.platform.publish([withdrawal(1)])
+    assert wait_until(lambda: hub.store.query("select count(*) as n from outbox where output = 'fleet' and state = 'done'")[0]["n"] == 1)
+    thief = client(fleet, "ord", client_id=fin_id, clean=True)
+    assert wait_until(thief.is_connected)
+    thief.disconnect()
+    thief.loop_stop()
+    fleet.start("fin", "speaker", departments=["finance"])
+    assert wait_until(lambda: fleet.said("fin") == ["w-1"], 20)
+
+
+def test_a_speaker_claiming_a_department_it_was_not_given_does_not_silence_the_hub(fleet, stub, caplog):
+    """Regression: a speaker claiming tech made the hub stay silent on a critical tech alert that nobody heard."""
+    fleet.start("ord", "speaker", departments=["orders"])
+    hub = fleet.start("hub", "hub", platform_url=stub([]).url)
+    assert online(hub, "ord")
+    liar = client(fleet, "ord", client_id="ord-2")
+    liar.publish(TOPICS.status("ord"), encode("status", state="online", role="speaker", site=SITE, device="ord",
+                                              departments=["orders", "tech", "finance"]), qos=1, retain=True).wait_for_publish(5)
+    assert wait_until(lambda: "claims tech, finance, which it is not enrolled for" in caplog.text)
+    assert hub.fleet.hub.speakers_of("tech") == ([], []) and hub.fleet.hub.speakers_of("orders")[0] == ["ord"]
+    liar.loop_stop()
+
+
+def test_a_speaker_cannot_acknowledge_another_departments_messages(fleet, stub):
+    """Regression: ids are sequential, and the hub acknowledged whatever a speaker asked for."""
+    ord_ = fleet.start("ord", "speaker", departments=["orders"])
+    hub = fleet.start("hub", "hub", platform_url=stub([withdrawal(1), order(1)]).url)
+    assert wait_until(lambda: fleet.said("ord") == ["o-1"], 20)
+    ord_.fleet.speaker.request_ack("w-1")
+    ord_.fleet.speaker.request_ack("o-1")
+    assert wait_until(lambda: hub.store.acks.message("o-1")["acked_at"] is not None)
+    assert hub.store.acks.message("w-1")["acked_at"] is None
