@@ -78,5 +78,11 @@ class FakeClock(Clock):
     def sleep(self, seconds: float) -> None:
         self.advance(seconds=seconds)
 
+    def step(self, **delta: float) -> None:
+        """The wall clock jumps by ``timedelta(**delta)`` (NTP, or set by hand); ``monotonic`` does not."""
+        with self._lock:
+            self._at += timedelta(**delta)
+            self._origin += timedelta(**delta)
+
 
 SYSTEM = Clock()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Callable
-from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from speakerd.health.heartbeat import Heartbeat
@@ -14,6 +13,7 @@ from speakerd.store import StoreError, backups, expiry
 
 if TYPE_CHECKING:
     from speakerd.config import Config
+    from speakerd.daemon.every import Every
     from speakerd.health.alerts import Health
     from speakerd.store import Store
 
@@ -28,22 +28,25 @@ FIRST_SAFEGUARD_AFTER = 300.0
 class Chores:
     """Adds its jobs to the daemon's scheduler; ``reschedule(cfg)`` after a reload that changed ``stats`` or ``health``."""
 
-    def __init__(self, scheduler: Any, store: Store, config: Callable[[], Config], health: Health,
-                 digest: Callable[[], int], analysis: Callable[[], int] | None = None) -> None:
-        self._scheduler = scheduler
+    def __init__(self, scheduler: Any, every: Every, store: Store, config: Callable[[], Config], health: Health,
+                 digest: Callable[[], int], analysis: Callable[[], int] | None = None,
+                 trusted: Callable[[], bool] = lambda: True) -> None:
+        self._scheduler = scheduler  # the calendar's jobs (digest, analysis); the rest on the monotonic clock
+        self._every = every
         self._store = store
         self._config = config
         self._health = health
         self._digest = digest
         self._analysis = analysis
+        self._trusted = trusted  # the wall clock is synchronised and has not just stepped (daemon.clock_watch)
         self.heartbeat = Heartbeat(health, config)
-        scheduler.add_job(self.expire, "interval", seconds=EXPIRE_SECONDS, id="expire",
-                          next_run_time=datetime.now() + timedelta(seconds=FIRST_EXPIRY_AFTER))
-        scheduler.add_job(self.safeguard, "interval", seconds=SAFEGUARD_SECONDS, id="safeguard",
-                          next_run_time=datetime.now() + timedelta(seconds=FIRST_SAFEGUARD_AFTER))
+        every.repeat("expire", EXPIRE_SECONDS, self.expire, first=FIRST_EXPIRY_AFTER)
+        every.repeat("safeguard", SAFEGUARD_SECONDS, self.safeguard, first=FIRST_SAFEGUARD_AFTER)
         self.reschedule(config())
 
     def expire(self) -> None:
+        if not self._trusted():
+            return  # a year's step forward once expired every message, unacknowledged ones too
         try:
             expiry.expire(self._store, self._config())
             expiry.mask_old(self._store, self._config())
@@ -69,18 +72,28 @@ class Chores:
     def reschedule(self, cfg: Config) -> None:
         """The digest at ``stats.digest_at`` and the analysis at ``stats.analysis_at``, on every device but a speaker
         (the hub sends them for the site)."""
-        for job in ("digest", "analysis", "heartbeat"):
+        for job in ("digest", "analysis"):
             if self._scheduler.get_job(job):
                 self._scheduler.remove_job(job)
+        self._every.remove("heartbeat")
         if cfg.health.heartbeat_url or cfg.health.heartbeat_down_url:
-            self._scheduler.add_job(self.heartbeat.beat, "interval", seconds=cfg.health.heartbeat_every, id="heartbeat",
-                                    next_run_time=datetime.now())
+            self._every.repeat("heartbeat", cfg.health.heartbeat_every, self.heartbeat.beat)
         if cfg.fleet.role == "speaker":
             return
         if cfg.stats.digest_at:
             hour, minute = map(int, cfg.stats.digest_at.split(":"))
-            self._scheduler.add_job(self._digest, "cron", hour=hour, minute=minute, id="digest")
+            self._scheduler.add_job(self._when_trusted(self._digest), "cron", hour=hour, minute=minute, id="digest")
         if cfg.stats.analysis_at and self._analysis is not None:
             day, time = cfg.stats.analysis_at.split()
             hour, minute = map(int, time.split(":"))
-            self._scheduler.add_job(self._analysis, "cron", day_of_week=day.lower(), hour=hour, minute=minute, id="analysis")
+            self._scheduler.add_job(self._when_trusted(self._analysis), "cron", day_of_week=day.lower(), hour=hour, minute=minute,
+                                    id="analysis")
+
+    def _when_trusted(self, job: Callable[[], int]) -> Callable[[], int]:
+        """A report at a time of day goes out only when the time of day is right."""
+        def run() -> int:
+            if not self._trusted():
+                logger.warning("a report due now is skipped: the system clock is not to be trusted yet")
+                return 0
+            return job()
+        return run

@@ -1,4 +1,4 @@
-"""The poll as an APScheduler job that plans its own next run: at once, after the poll interval, or after a backoff.
+"""The poll as a job that plans its own next run: at once, after the poll interval, or after a backoff.
 
 The poller says how long to wait (:meth:`~speakerd.intake.poller.Poller.poll_once`);
 this job only keeps asking, whatever a poll raised, until the daemon stops.
@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from apscheduler.schedulers.base import BaseScheduler
-
+    from speakerd.daemon.every import Every
     from speakerd.intake.poller import Poller
 
 logger = logging.getLogger(__name__)
@@ -24,9 +22,9 @@ JOB_ID = "poll"
 class PollJob:
     """``poller()`` is None on a speaker (the hub polls); ``running()`` is false once the daemon stops."""
 
-    def __init__(self, scheduler: BaseScheduler, poller: Callable[[], Poller | None], running: Callable[[], bool],
+    def __init__(self, every: Every, poller: Callable[[], Poller | None], running: Callable[[], bool],
                  interval: Callable[[], float]) -> None:
-        self._scheduler = scheduler
+        self._every = every
         self._poller = poller
         self._running = running
         self._interval = interval
@@ -35,16 +33,11 @@ class PollJob:
         """Poll once after ``delay`` seconds."""
         if not self._running():
             return
-        # max_instances=2: the job plans its successor just before it returns, while
-        # APScheduler still counts it as running; with 1 an immediate re-poll is skipped.
-        self._scheduler.add_job(self._run, "date", run_date=datetime.now() + timedelta(seconds=delay),
-                                id=JOB_ID, replace_existing=True, max_instances=2)
+        self._every.once(JOB_ID, delay, self._run)
 
     def now(self) -> None:
         """Bring the planned poll forward to now (after a reload)."""
-        job = self._scheduler.get_job(JOB_ID)
-        if job is not None:
-            job.modify(next_run_time=datetime.now(job.next_run_time.tzinfo) if job.next_run_time else None)
+        self._every.now(JOB_ID)
 
     def _run(self) -> None:
         poller = self._poller()

@@ -27,7 +27,9 @@ from speakerd import config as config_mod
 from speakerd.config import Config
 from speakerd.daemon import watchdog
 from speakerd.daemon.chores import Chores
+from speakerd.daemon.clock_watch import ClockWatch
 from speakerd.daemon.config_watch import ConfigWatch
+from speakerd.daemon.every import Every
 from speakerd.daemon.outputs import build_outputs
 from speakerd.daemon.polling import PollJob
 from speakerd.daemon.running_outputs import RunningOutputs
@@ -133,13 +135,16 @@ class Daemon:
         self.ack_feed = AckFeed(self.store)
 
     def _start_scheduler(self) -> None:
-        self.scheduler = BackgroundScheduler(job_defaults={"misfire_grace_time": None, "coalesce": True})
-        self.polling = PollJob(self.scheduler, lambda: self.poller, lambda: self.state is State.RUNNING,
+        self.scheduler = BackgroundScheduler(job_defaults={"misfire_grace_time": None, "coalesce": True})  # the calendar's jobs
+        self.every = Every(self.store.clock.monotonic)
+        self.clock_watch = ClockWatch(self.store, self.scheduler)
+        self.polling = PollJob(self.every, lambda: self.poller, lambda: self.state is State.RUNNING,
                                lambda: self.cfg.platform.poll_interval)
-        self.scheduler.add_job(self._watch_config, "interval", seconds=CONFIG_CHECK_SECONDS, id="watch-config")
-        self.scheduler.add_job(self._tick, "interval", seconds=TICK_SECONDS, id="tick")
-        self.scheduler.add_job(self.followup.check, "interval", seconds=FOLLOWUP_SECONDS, id="followup")
-        self.chores = Chores(self.scheduler, self.store, lambda: self.cfg, self.health, self.send_digest, self.send_analysis)
+        self.every.repeat("watch-config", CONFIG_CHECK_SECONDS, self._watch_config, first=CONFIG_CHECK_SECONDS)
+        self.every.repeat("tick", TICK_SECONDS, self._tick, first=TICK_SECONDS)
+        self.every.repeat("followup", FOLLOWUP_SECONDS, self._follow_up, first=FOLLOWUP_SECONDS)
+        self.chores = Chores(self.scheduler, self.every, self.store, lambda: self.cfg, self.health, self.send_digest, self.send_analysis,
+                             trusted=self.clock_watch.trusted)
         self.scheduler.start()
 
     def run(self) -> int:
@@ -173,6 +178,7 @@ class Daemon:
         self.state = State.STOPPING
         watchdog.notify("STOPPING=1")
         self.scheduler.shutdown(wait=False)
+        self.every.stop()
         self.running.stop()
         self.fleet.close()
         self.board.close()
@@ -262,7 +268,13 @@ class Daemon:
 
     # --- scheduling ------------------------------------------------------------
 
+    def _follow_up(self) -> None:
+        """Reminders and escalation count minutes on the wall clock: not while it is not to be trusted."""
+        if self.clock_watch.trusted():
+            self.followup.check()
+
     def _tick(self) -> None:
+        self.clock_watch.check()
         self.health.check_disk(self.store.path, self.cfg.health.disk_min_free_mb)
         self.health.tick()
         now = self.store.clock.monotonic()

@@ -117,8 +117,7 @@ class FollowUp:
         for cat_id, category in cfg.categories.items():
             steps = sorted(category.escalate, key=lambda s: s.after)
             for index, step in enumerate(steps):
-                before = iso(now - timedelta(minutes=step.after))
-                for row in self.store.followup.due_escalations(cat_id, index, before):
+                for row in self.store.followup.due_escalations(cat_id, index, now - timedelta(minutes=step.after)):
                     self._escalate_one(cfg, cat_id, row, index + 1, step)
 
     def _escalate_one(self, cfg, cat_id, row, number, step) -> None:

@@ -91,6 +91,7 @@ class Trouble:
     last_alert: float = 0.0
     reminders: int = 0
     working_since: float | None = None  # an outage whose subject works again, until it has worked fail_after
+    started: float = 0.0  # on the monotonic clock, as last_alert and working_since: a step of the wall clock is no outage's length
 
 
 class Health:
@@ -99,13 +100,15 @@ class Health:
         self.announce = announce  # callable(raw message dict)
         self.fail_after = fail_after
         self.remind_every = remind_every
-        self._clock = store.clock.time
+        self._clock = store.clock.time  # for what is recorded and shown
+        self._mono = store.clock.monotonic  # for how long things last
         self._lock = threading.RLock()
         self.troubles: dict[str, Trouble] = {}
         self.last_ok: dict[str, float] = {}
         for row in store.outages.find(open_only=True):
             since = datetime.fromisoformat(row["started_at"]).timestamp()
-            self.troubles[row["subject"]] = Trouble(row["subject"], row["kind"], row["reason"], since, row["id"], self._clock())
+            self.troubles[row["subject"]] = Trouble(row["subject"], row["kind"], row["reason"], since, row["id"], self._mono(),
+                                                    started=self._mono() - max(0.0, self._clock() - since))
 
     def failing(self, subject: str, kind: str, reason: str, logged: bool = False) -> None:
         """``subject`` is in trouble now; raises an alert once it has lasted ``fail_after``.
@@ -115,7 +118,7 @@ class Health:
         with self._lock:
             trouble = self.troubles.get(subject)
             if trouble is None:
-                trouble = self.troubles[subject] = Trouble(subject, kind, reason, self._clock())
+                trouble = self.troubles[subject] = Trouble(subject, kind, reason, self._clock(), started=self._mono())
                 if not logged:
                     logger.warning("%s: %s", subject, reason)
             elif trouble.working_since is not None:
@@ -142,17 +145,17 @@ class Health:
                 logger.info("%s: working again", subject)
                 return
             if trouble.working_since is None:
-                trouble.working_since = self._clock()
+                trouble.working_since = self._mono()
                 logger.info("%s: working again; the outage ends if it keeps working for %.0f s", subject, self.fail_after)
             self._check(trouble)
 
     def _recovered(self, trouble: Trouble) -> None:
         subject = trouble.subject
         del self.troubles[subject]
-        ended = trouble.working_since or self._clock()
-        duration = ended - trouble.since
+        ended = trouble.working_since or self._mono()
+        duration = ended - trouble.started
         if trouble.outage_id:
-            self._quietly(self.store.outages.close, trouble.outage_id, iso_epoch(ended))
+            self._quietly(self.store.outages.close, trouble.outage_id, iso_epoch(self._clock() - (self._mono() - ended)))
         logger.warning("%s: working again after %.0f s", subject, duration)
         self._announce(trouble, "recovered", f"技术通知：{subject_words(subject)}已恢复正常，中断{spoken_duration(duration)}。",
                        duration, recovery_phrase(subject))
@@ -176,15 +179,15 @@ class Health:
                 self._check(trouble)
 
     def _check(self, trouble) -> None:
-        now = self._clock()
+        now = self._mono()
         if trouble.working_since is not None:
             if now - trouble.working_since >= self.fail_after:
                 self._recovered(trouble)
             return
         if trouble.outage_id is None:
-            if now - trouble.since >= self.fail_after:
+            if now - trouble.started >= self.fail_after:
                 trouble.outage_id = self._record(trouble)
-                logger.error("%s: outage (%s) for %.0f s: %s", trouble.subject, trouble.kind, now - trouble.since, trouble.reason)
+                logger.error("%s: outage (%s) for %.0f s: %s", trouble.subject, trouble.kind, now - trouble.started, trouble.reason)
                 self._alert(trouble, "alert")
         elif now - trouble.last_alert >= self.remind_every:
             trouble.reminders += 1
@@ -204,16 +207,16 @@ class Health:
 
     def notice(self, subject: str, kind: str, reason: str) -> None:
         """Something that already happened and needs no outage (a restored database): one alert, now."""
-        trouble = Trouble(subject, kind, reason, self._clock())
+        trouble = Trouble(subject, kind, reason, self._clock(), started=self._mono())
         what, todo = KIND_TEXT.get(kind, (reason, "请查看设备日志"))
         self._announce(trouble, "notice", f"技术告警：{what}。{todo}。（{reason}）", 0.0, alert_phrase(kind, reason))
 
     def _alert(self, trouble, phase) -> None:
-        trouble.last_alert = self._clock()
+        trouble.last_alert = self._mono()
         what, todo = KIND_TEXT.get(trouble.kind, (trouble.reason, "请查看设备日志"))
-        lasted = spoken_duration(self._clock() - trouble.since)
+        lasted = spoken_duration(self._mono() - trouble.started)
         prefix = "技术告警" if phase == "alert" else "技术告警提醒"
-        self._announce(trouble, phase, f"{prefix}：{what}，已持续{lasted}。{todo}。", self._clock() - trouble.since,
+        self._announce(trouble, phase, f"{prefix}：{what}，已持续{lasted}。{todo}。", self._mono() - trouble.started,
                        alert_phrase(trouble.kind, trouble.reason))
 
     def _announce(self, trouble, phase, content, duration, spoken) -> None:

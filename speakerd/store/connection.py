@@ -6,12 +6,13 @@ import contextlib
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
 
-from speakerd.clock import SYSTEM, Clock
+from speakerd.clock import SYSTEM, Clock, iso
 from speakerd.errors import SpeakerdError
 from speakerd.store.migrations import migrations
 
@@ -95,6 +96,20 @@ class Connection:
 
     def now_iso(self) -> str:
         return self.clock.iso()
+
+
+def received_before(cutoff: datetime, anchor: tuple[int, float] | None, table: str = "messages", op: str = "<") -> tuple[str, list[Any]]:
+    """SQL (on ``messages``) for "received before ``cutoff``", in the clock of now.
+
+    After a step of the wall clock by S seconds, the messages stored before it (rowid up to R: ``anchor``
+    ``(R, S)``) carry times of the old clock: they count as received S seconds later. Otherwise a clock stepped
+    forward a year made every waiting message look a year old: escalated through every step, then expired.
+    """
+    if anchor is None:
+        return f"{table}.received_at {op} ?", [iso(cutoff)]
+    rowid, step = anchor
+    return (f"(({table}.rowid <= ? and {table}.received_at {op} ?) or ({table}.rowid > ? and {table}.received_at {op} ?))",
+            [rowid, iso(cutoff - timedelta(seconds=step)), rowid, iso(cutoff)])
 
 
 def storable(text: str | None) -> str | None:

@@ -62,3 +62,8 @@ class Mutes:
                                 " ((scope = 'category' and target = ?) or (scope = 'department' and target = ?))",
                                 [now, category, department])
         return float(rows[0]["until"] or 0)
+
+    def shift(self, seconds: float) -> None:
+        """The wall clock stepped by ``seconds``: every mute keeps the time it had left."""
+        with self._conn.atomic():
+            self._conn.execute("update mutes set until = until + ?", [seconds])

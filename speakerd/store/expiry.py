@@ -36,12 +36,12 @@ def expire(store: Store, cfg: Config, now: datetime | None = None, batch: int = 
     by_days: dict[int, list[str]] = {}
     for cid, cat in cfg.categories.items():
         by_days.setdefault(cat.retention_days or cfg.storage.retention_days, []).append(cid)
-    removed = 0
+    removed, anchor = 0, store.meta.clock_anchor()
     for days, categories in by_days.items():
-        cutoff = _cutoff(days, now)
+        cutoff = now - timedelta(days=days)
         default = days == cfg.storage.retention_days  # also takes categories no longer in the config
         while True:
-            gone = store.housekeeping.delete_received_before(cutoff, categories, default, batch)
+            gone = store.housekeeping.delete_received_before(cutoff, categories, default, batch, anchor)
             removed += gone
             if gone < batch:
                 break

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from speakerd.store.acks import RESTATES
-from speakerd.store.connection import Connection
+from speakerd.store.connection import Connection, received_before
 from speakerd.store.meta import Meta
 
 
@@ -26,12 +27,13 @@ class FollowUpState:
             at = self._conn.now_iso()
             self._conn.executemany("update messages set repeats = repeats + 1, repeated_at = ? where id = ?", [(at, i) for i in ids])
 
-    def due_escalations(self, category: str, step: int, before: str) -> list[dict[str, Any]]:
-        """Waiting messages of ``category`` that arrived before ``before`` and have taken ``step`` escalation steps."""
+    def due_escalations(self, category: str, step: int, before: datetime) -> list[dict[str, Any]]:
+        """Waiting messages of ``category`` that arrived before ``before`` (in the clock of now) and have taken ``step`` steps."""
+        arrived, params = received_before(before, self._meta.clock_anchor(), "m", "<=")
         return self._conn.query(
             "select m.id, m.content, a.department, a.staff_id from messages m join assignments a on a.message_id = m.id"
-            f" where m.acked_at is null and m.category = ? and m.escalated = ? and m.received_at <= ? and not {RESTATES}"
-            " group by m.id", [category, step, before])
+            f" where m.acked_at is null and m.category = ? and m.escalated = ? and {arrived} and not {RESTATES}"
+            " group by m.id", [category, step, *params])
 
     def mark_escalated(self, message_id: str, step: int) -> None:
         with self._conn.atomic():
@@ -58,3 +60,9 @@ class FollowUpState:
 
     def snooze(self, until: float) -> None:
         self._meta.set("snoozed_until", repr(float(until)))
+
+    def shift_snooze(self, seconds: float) -> None:
+        """The wall clock stepped by ``seconds``: a running snooze keeps the time it had left."""
+        until = self.snoozed_until()
+        if until:
+            self.snooze(until + seconds)

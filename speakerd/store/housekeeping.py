@@ -7,8 +7,9 @@ Each call is one short transaction over at most ``batch`` rows; the caller
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
-from speakerd.store.connection import Connection
+from speakerd.store.connection import Connection, received_before
 
 REFERRING = ("outbox", "push_log", "assignments")  # tables whose rows name a message
 
@@ -17,11 +18,14 @@ class Housekeeping:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    def delete_received_before(self, cutoff: str, categories: Sequence[str], include_unknown: bool, batch: int) -> int:
-        """Delete up to ``batch`` messages of ``categories`` (and, if ``include_unknown``, of any other) older than ``cutoff``."""
+    def delete_received_before(self, cutoff: datetime, categories: Sequence[str], include_unknown: bool, batch: int,
+                               anchor: tuple[int, float] | None = None) -> int:
+        """Delete up to ``batch`` messages of ``categories`` (and, if ``include_unknown``, of any other) older than ``cutoff``
+        (after a clock step, ``anchor``: see :func:`~speakerd.store.connection.received_before`)."""
         marks = ",".join("?" * len(categories))
-        where = f"received_at < ? and (category in ({marks})" + (f" or category not in ({marks}))" if include_unknown else ")")
-        params = [cutoff, *categories] + (list(categories) if include_unknown else [])
+        arrived, times = received_before(cutoff, anchor)
+        where = f"{arrived} and (category in ({marks})" + (f" or category not in ({marks}))" if include_unknown else ")")
+        params = [*times, *categories] + (list(categories) if include_unknown else [])
         with self._conn.atomic():
             ids = [r[0] for r in self._conn.execute(f"select id from messages where {where} limit ?", params + [batch]).fetchall()]
             if ids:
