@@ -73,6 +73,24 @@ def test_a_wrong_code_sets_nothing_and_guesses_are_slowed_down(blank, caplog):
     assert daemon.claim.code() not in caplog.text and PASSWORD not in caplog.text
 
 
+def test_the_code_is_new_at_every_start_and_after_twenty_wrong_ones(blank, caplog):
+    """Regression: the code never changed and was throttled per address only (about 42 h to even odds from 200 addresses)."""
+    from speakerd.device.claim import MOST_WRONG, Claim
+
+    daemon, _, path, _ = blank
+    first = daemon.claim.code()
+    restarted = Claim(daemon.store, path)
+    restarted.rotate()  # what the daemon does when it starts
+    second = restarted.code()
+    assert second != first or first == second == ""  # a million codes: the same one twice fails once in a million runs
+    wrong = "000000" if second != "000000" else "111111"
+    for _ in range(MOST_WRONG - 1):
+        assert not restarted.check(wrong)
+    assert restarted.code() == second
+    assert not restarted.check(wrong)  # the twentieth, from wherever: a new code
+    assert restarted.code() != second and "20 wrong set-up codes" in caplog.text and second not in caplog.text
+
+
 def test_the_password_must_be_long_enough_and_typed_twice_the_same(blank):
     daemon, app, path, _ = blank
     client = app.test_client()

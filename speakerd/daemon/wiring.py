@@ -130,6 +130,7 @@ class Daemon:
         self.announcer = Announcer(self.store, lambda: self.cfg, lambda: self.ingest, lambda: self.running.workers, lambda: self.speech)
         self.health = Health(self.store, self.announcer.alert, cfg.health.fail_after, cfg.health.remind_every)
         self.claim = Claim(self.store, self.config_path)
+        self.claim.rotate()  # a code lasts one run of the daemon at most
         self.device_state = DeviceState(self.store, lambda: self.cfg, self.health, self.fleet.devices, claim=self.claim)
         self.attention = Attention(self.store, lambda: self.cfg, heard_by=self.fleet.heard_by)
         self.ack_feed = AckFeed(self.store)

@@ -42,7 +42,7 @@ class Attention:
     """``decide(output, notice)``; ``config`` returns the config in force, ``store`` gives state and the clock."""
 
     def __init__(self, store: Store, config: Callable[[], Config],
-                 heard_by: Callable[[str], tuple[list[str], list[str]]] | None = None) -> None:
+                 heard_by: Callable[[str], tuple[list[str], list[str]] | None] | None = None) -> None:
         self._store = store
         self._config = config
         self._heard_by = heard_by or (lambda department: ([], []))
@@ -70,7 +70,10 @@ def heard_elsewhere(ctx: Context) -> Decision | None:
     With none online it announces the message itself, so nothing goes unheard,
     unless ``fleet.hub_announces_unheard`` is off.
     """
-    online, offline = ctx.heard_by(ctx.notice.department)
+    found = ctx.heard_by(ctx.notice.department)
+    if found is None:  # a hub that just started: which speakers are online comes in a moment
+        return Decision(Action.DEFER, "waiting to hear which speakers are online", until=ctx.now.timestamp() + 0.5)
+    online, offline = found
     if online:
         return Decision(Action.SKIP, f"announced by speaker {', '.join(online)}")
     if offline and not ctx.cfg.fleet.hub_announces_unheard:

@@ -40,7 +40,7 @@ class Context:
     cfg: Config
     store: Store
     now: datetime
-    heard_by: Callable[[str], tuple[list[str], list[str]]]  # (online, offline) speakers of a department, on a hub
+    heard_by: Callable[[str], tuple[list[str], list[str]] | None]  # (online, offline) speakers of a department on a hub; None: not known yet
     summaries: dict[tuple[str, ...], float]  # when each recipient last got a summary (epoch seconds)
 
 

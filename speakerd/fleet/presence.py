@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
     from speakerd.health.alerts import Health
 
 logger = logging.getLogger(__name__)
+
+SETTLE = 5.0  # seconds after start at most before speakers not heard of count as absent (a broker that is down)
 
 
 @dataclass
@@ -46,6 +49,10 @@ class Presence:
         self._lock = threading.Lock()
         self.devices: dict[tuple[str, str], Device] = {}
         self._sparse = Sparse(logger)
+        # The broker sends the retained statuses before the echo of this device's own: once that is back, every
+        # speaker online is known. Until then (at most SETTLE seconds) nobody can be said to be offline.
+        self._settled = threading.Event()
+        self._started = time.monotonic()
 
     def update(self, site: str, name: str, payload: bytes) -> None:
         """A status message arrived (empty: the retained status was cleared)."""
@@ -63,6 +70,8 @@ class Presence:
             changed = device.state != data["state"]
             device.state, device.role, device.version, device.departments = data["state"], data["role"], data["version"], data["departments"]
             device.since = self._clock() if changed else device.since
+        if name == self.me and data["state"] == "online":
+            self._settled.set()
         if changed and name != self.me:
             logger.info("fleet: %s/%s is %s", site, name, device.state)
         self._report(device)
@@ -75,6 +84,10 @@ class Presence:
             self._health.ok(subject)
         else:
             self._health.failing(subject, "device_offline", f"speaker {device.name} is offline")
+
+    def settled(self) -> bool:
+        """Whether the speakers online are known: this device's own status came back, or SETTLE seconds passed."""
+        return self._settled.is_set() or time.monotonic() - self._started > SETTLE
 
     def speakers_of(self, department: str, site: str) -> tuple[list[str], list[str]]:
         """``(online, offline)``: the speakers of ``site`` that announce ``department``."""

@@ -60,9 +60,12 @@ class FleetRole:
             return [o for o in built if o.name != "push"]
         return built
 
-    def heard_by(self, department: str) -> tuple[list[str], list[str]]:
-        """``(online, offline)`` speakers of ``department``, as a hub knows them; ``([], [])`` elsewhere."""
-        return self.hub.speakers_of(department) if self.hub else ([], [])
+    def heard_by(self, department: str) -> tuple[list[str], list[str]] | None:
+        """``(online, offline)`` speakers of ``department``, as a hub knows them; ``([], [])`` elsewhere; None while a
+        hub that just started has not heard the broker's list yet."""
+        if self.hub is None:
+            return [], []
+        return self.hub.speakers_of(department) if self.hub.presence.settled() else None
 
     def acknowledged_here(self, message_id: str) -> None:
         """The button acknowledged ``message_id``: a speaker asks its hub to record it too."""

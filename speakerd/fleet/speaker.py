@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from speakerd.fleet.member import Member
 from speakerd.fleet.topics import BadPayload, decode, encode
+from speakerd.logs import Sparse
 from speakerd.store import StoreError
 
 if TYPE_CHECKING:
@@ -46,6 +47,7 @@ class Speaker(Member):
     def __init__(self, cfg: Config, store: Store, health: Health, receive: Callable[..., IngestResult]) -> None:
         super().__init__(cfg, store, health, departments_of(cfg))
         self._receive = receive
+        self._sparse = Sparse(logger)
         for department in self.departments:
             self.link.subscribe(self.topics.announce(department))
         self.link.subscribe(self.topics.acked())
@@ -67,7 +69,7 @@ class Speaker(Member):
                 response = decode(payload, "ack-response")
                 logger.info("fleet: the hub recorded the acknowledgement of %s (%s)", response.get("id"), response.get("outcome"))
         except BadPayload as exc:
-            logger.warning("fleet: message on %s ignored: %s", topic, exc)
+            self._sparse.warning(f"bad:{topic.rsplit('/', 1)[0]}", "fleet: message on %s ignored: %s", topic, exc)
         except StoreError as exc:
             logger.error("fleet: message on %s not kept now, the broker sends it again: %s", topic, exc)
             self._health.failing("database", "database", f"cannot keep a message from the hub: {exc}")

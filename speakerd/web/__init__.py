@@ -25,9 +25,10 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from speakerd.device.password import fingerprint, stored_hash
 from speakerd.httpserver import BackgroundServer
+from speakerd.logs import Sparse
 from speakerd.message.privacy import mask_text
 from speakerd.outputs.push import ack_links
-from speakerd.web import auth, i18n, kiosk
+from speakerd.web import auth, hosts, i18n, kiosk
 
 if TYPE_CHECKING:
     from speakerd.store import Store
@@ -44,6 +45,7 @@ HEADERS = {
     "Cache-Control": "no-store",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
+SPARSE = Sparse(logger)  # what strangers send: a line a minute
 OPEN_ENDPOINTS = {"login", "static", "ack_form", "ack_done", "ack_handover", "switch_language", "kiosk"}
 
 
@@ -107,6 +109,17 @@ def _config_path(app):
 
 
 def _auth_routes(app) -> None:
+    @app.before_request
+    def own_names_only() -> ResponseReturnValue | None:
+        device = app.extensions["speakerd"]["device"]
+        if hosts.allowed(request.headers.get("Host", ""), device.cfg.web.public_url if device is not None else ""):
+            return None
+        SPARSE.warning("host", "web: a request for the name %r from %s refused (not one of this device's names)",
+                       hosts.host_of(request.headers.get("Host", ""))[:80], request.remote_addr)
+        return render_template("message.html", title=_("Wrong address"),
+                               text=_("Open this device by its own address or name. If you reach it by another name, "
+                                      "set that address as web.public_url.")), 421
+
     @app.before_request
     def require_login() -> ResponseReturnValue | None:
         device = app.extensions["speakerd"]["device"]

@@ -121,3 +121,17 @@ def test_a_request_with_headers_beyond_the_bound_is_refused(page):
     answer = requests.get(base + "/login", headers={f"X-Pad-{i}": "x" * 1000 for i in range(100)}, timeout=10)
     assert answer.status_code == 431 or answer.status_code == 400
     assert requests.get(base + "/login", timeout=10).status_code == 200
+
+
+def test_only_the_devices_own_names_are_answered(page, caplog):
+    """Regression: any Host header was served, so a page elsewhere could reach the device by DNS rebinding."""
+    from speakerd.device.netinfo import host_name
+
+    _, base = page
+    port = base.rsplit(":", 1)[1]
+    for host in ("attacker.example", "evil.example:80", f"{host_name()}.attacker.example"):
+        refused = requests.get(base + "/login", headers={"Host": host}, timeout=5)
+        assert refused.status_code == 421 and "地址不对" in refused.text, host
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"{host_name()}.local:{port}", f"[::1]:{port}", "192.168.1.50"):
+        assert requests.get(base + "/login", headers={"Host": host}, timeout=5).status_code == 200, host
+    assert caplog.text.count("not one of this device's names") == 1  # once a minute, not once a request
