@@ -67,6 +67,16 @@ if [ "$WIFI_SETUP" = auto ]; then
 fi
 [ "$WIFI_SETUP" = yes ] && APT_PACKAGES+=(comitup)
 
+# The neural voices (onnxruntime, ai-edge-litert) have no 32-bit ARM build: refuse before installing anything.
+ARCH=$(dpkg --print-architecture 2>/dev/null || uname -m)
+case "$ARCH" in
+    arm64|aarch64|amd64|x86_64) ;;
+    *)
+        echo "install.sh: speakerd needs a 64-bit system; this one is $ARCH. Write \"Raspberry Pi OS (64-bit)\" with Raspberry Pi Imager, then install again." >&2
+        echo "install.sh: 本设备需要 64 位系统（当前为 $ARCH）。请用 Raspberry Pi Imager 写入“Raspberry Pi OS (64-bit)”后重新安装。" >&2
+        exit 1 ;;
+esac
+
 if [ "$(id -u)" -ne 0 ]; then
     echo "install.sh: run as root: sudo $0 $*" >&2
     exit 1
@@ -106,6 +116,12 @@ if [ -f "$CONF_DIR/config.yaml" ]; then
     install -m 0640 -o speakerd -g speakerd "$SRC/config.yaml" "$CONF_DIR/config.yaml.example"
 else
     install -m 0640 -o speakerd -g speakerd "$SRC/config.yaml" "$CONF_DIR/config.yaml"
+fi
+MEM_KB=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo 2>/dev/null || echo 0)
+if [ -z "$VOICE" ] && [ "${MEM_KB:-0}" -gt 0 ] && [ "$MEM_KB" -lt 900000 ]; then
+    say "a board with less than 1 GB of memory: the plain voices for Chinese and English (the neural ones do not fit)"
+    VOICE=plain
+    sed -i "s/^\(    en: \)[a-z]*\(\s*\)/\1espeak\2/" "$CONF_DIR/config.yaml"
 fi
 if [ -z "$VOICE" ] && [ -t 0 ]; then
     echo "Mandarin voice: natural sounds like a person but is licensed for non-commercial use only;"

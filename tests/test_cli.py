@@ -217,3 +217,34 @@ def test_check_config_never_prints_a_password_in_the_platform_address(write_conf
     assert main(["check-config", "-c", str(path)]) == 0
     out = capsys.readouterr().out
     assert "s3cret-pw" not in out and "https://shop.example/api" in out
+
+
+def test_commands_find_the_services_database_in_the_installed_layout(tmp_path, monkeypatch, write_config, stub, capsys):
+    """Regression: setup-code, status, messages and kiosk-url looked for /etc/speakerd/speakerd.db while the service
+    wrote /var/lib/speakerd/speakerd.db, so the code the README points to could not be printed."""
+    from speakerd import config as config_mod
+    from speakerd.daemon.wiring import Daemon
+    from speakerd.ports import free_port
+
+    from .conftest import fast_platform
+
+    etc, var = tmp_path / "etc", tmp_path / "var"
+    etc.mkdir()
+    var.mkdir()
+    monkeypatch.setattr(config_mod, "SERVICE_CONFIG_DIR", etc)
+    monkeypatch.setattr(config_mod, "SERVICE_STATE_DIR", var)
+    cfg = fast_platform(stub([{"id": "m-1", "type": "order.paid", "content": "客户张三已支付订单1"}]).url)
+    cfg["web"] = {"enabled": True, "listen": f"127.0.0.1:{free_port()}"}
+    path = write_config(cfg, name="etc/config.yaml")
+    monkeypatch.setenv("STATE_DIRECTORY", str(var))  # as systemd runs the service
+    daemon = Daemon(path, outputs_factory=lambda *a, **k: [])
+    daemon.start()
+    try:
+        code = daemon.claim.code()
+        monkeypatch.delenv("STATE_DIRECTORY")  # as a person runs a command
+        assert main(["setup-code", "-c", str(path)]) == 0
+        assert capsys.readouterr().out.strip() == code
+        assert (var / "speakerd.db").exists() and not (etc / "speakerd.db").exists()
+        assert main(["messages", "-c", str(path)]) == 0
+    finally:
+        daemon.stop()

@@ -100,3 +100,16 @@ def test_comitups_own_reader_takes_the_config_and_the_panel_names_its_hotspot(ch
     for said, shown in (("HOTSPOT", f"{socket.gethostname().split('.')[0]}-wifi"), ("CONNECTED", "")):
         subprocess.run(["sh", str(callback_script), said, "activated"], env={**os.environ, "SPEAKERD_WIFI_STATE": str(state)}, check=True)
         assert netinfo.hotspot(state, conf) == shown
+
+
+def test_the_installer_refuses_a_32_bit_system_before_it_installs_anything(tmp_path):
+    """Regression: on 32-bit Raspberry Pi OS the install failed deep in pip (no armv7 onnxruntime) without a word."""
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "dpkg").write_text("#!/bin/sh\necho armhf\n")
+    (fake / "dpkg").chmod(0o755)
+    done = subprocess.run(["bash", str(ROOT / "scripts" / "install.sh"), "--no-start"], capture_output=True, text=True, timeout=30,
+                          env={**os.environ, "PATH": f"{fake}:{os.environ['PATH']}"})
+    assert done.returncode == 1
+    assert "needs a 64-bit system; this one is armhf" in done.stderr and "本设备需要 64 位系统" in done.stderr
+    assert "==>" not in done.stdout  # nothing was done

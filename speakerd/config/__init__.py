@@ -41,7 +41,7 @@ class PlatformConfig:
 
 @dataclass(frozen=True, kw_only=True)
 class StorageConfig:
-    path: str = setting("speakerd.db", "SQLite database file. A relative path is taken inside $STATE_DIRECTORY (set by systemd) or else beside this config file.", check=validators.not_blank)
+    path: str = setting("speakerd.db", "SQLite database file. A relative path is taken inside $STATE_DIRECTORY (set by systemd), in /var/lib/speakerd for the installed /etc/speakerd/config.yaml (so commands run by hand find the service's), or else beside this config file.", check=validators.not_blank)
     retention_days: int = setting(90, "Days a message is kept before it expires (daily counts for reports are kept for good).", minimum=1, maximum=36500)
     mask_after_days: int = setting(0, "Days after which phone and ID numbers in stored messages are masked (138****5678); 0 never masks.", minimum=0, maximum=36500)
 
@@ -378,10 +378,19 @@ def default_path(explicit: str | None = None) -> Path:
     return Path(DEFAULT_PATHS[-1])
 
 
+# The installed layout (scripts/install.sh, systemd/speakerd.service): the service reads its config here and systemd
+# gives it this StateDirectory. A command run by hand has no $STATE_DIRECTORY, yet must find the service's database.
+SERVICE_CONFIG_DIR, SERVICE_STATE_DIR = Path("/etc/speakerd"), Path("/var/lib/speakerd")
+
+
 def database_path(cfg: Config, config_path: str | Path) -> Path:
-    """Where the database lives: absolute as given, else in the state directory or beside the config."""
+    """Where the database lives: absolute as given, else in the state directory (the service's, for its config) or
+    beside the config."""
     path = Path(cfg.storage.path).expanduser()
     if path.is_absolute():
         return path
-    base = os.environ.get("STATE_DIRECTORY") or str(Path(config_path).resolve().parent)
-    return Path(base.split(":")[0]) / path
+    state = os.environ.get("STATE_DIRECTORY")
+    if state:
+        return Path(state.split(":")[0]) / path
+    folder = Path(config_path).resolve().parent
+    return (SERVICE_STATE_DIR if folder == SERVICE_CONFIG_DIR.resolve() else folder) / path
