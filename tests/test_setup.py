@@ -112,14 +112,19 @@ def test_the_wizard_from_a_blank_device_to_a_working_dashboard(blank, caplog):
     assert client.get("/setup", headers={"Accept": "text/html"}).headers["Location"] == "/setup/platform"
 
     # The platform: a test that names the failure in words, then one that connects, then saved.
+    path.write_text(path.read_text(encoding="utf-8").replace("token: demo-token", "token: old-token"), encoding="utf-8")
+    assert daemon.reload() and str(daemon.cfg.platform.token) == "old-token"
     dead = f"http://127.0.0.1:{free_port()}"
     page = post(client, "/setup/platform", url=dead, action="test").get_data(as_text=True)
     assert "连不上平台" in page and "refused the connection" in page
     page = post(client, "/setup/platform", url=server.url, token="not-the-token", action="test").get_data(as_text=True)
     assert "平台拒绝了访问令牌" in page
     page = post(client, "/setup/platform", url=server.url, token="demo-token", action="test").get_data(as_text=True)
-    assert "连接成功" in page
-    assert post(client, "/setup/platform", url=server.url + "/", token="demo-token", action="save").headers["Location"] == "/setup/company"
+    assert "连接成功" in page and "已保存这个令牌" in page
+    # Regression: the box is empty after the test, and "save" kept the old token: what was tested is what is kept.
+    assert config_mod.load(path).platform.token == "demo-token"
+    assert post(client, "/setup/platform", url=server.url + "/", action="save").headers["Location"] == "/setup/company"
+    assert config_mod.load(path).platform.token == "demo-token"
     assert "not-the-token" not in caplog.text and "demo-token" not in caplog.text
 
     # The company: the small shop's three departments, and routes that fit them.
@@ -142,7 +147,10 @@ def test_the_wizard_from_a_blank_device_to_a_working_dashboard(blank, caplog):
     assert people["001"].name == "李娜" and people["003"].lead and people["003"].push == ("ntfy://ntfy.example/finance-desk",)
 
     assert post(client, "/setup/sound", action="next").headers["Location"] == "/setup/done"
-    assert "3 个部门，2 名员工" in client.get("/setup/done").get_data(as_text=True)
+    done = client.get("/setup/done").get_data(as_text=True)
+    assert "3 个部门，2 名员工" in done
+    # Regression: it said "ready" whatever was wrong; the tech department has nobody, so its alerts would go to no one.
+    assert "还有问题要处理" in done and re.search(r"无人值班：[^<]*技术部", done) and "平台未连接" not in done
     assert "设置向导还没有完成" in client.get("/").get_data(as_text=True)
     assert post(client, "/setup/done").headers["Location"] == "/"
     dashboard = client.get("/").get_data(as_text=True)

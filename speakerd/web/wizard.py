@@ -127,11 +127,17 @@ def _platform_step(app: Flask) -> None:
         if request.method == "GET":
             return page("setup_platform", form=form)
         token = request.form.get("token", "").strip()
+        changes: dict[str, Any] = {"platform.url": url, **({"platform.token": token} if token else {})}
         if request.form.get("action") == "test":
-            return page("setup_platform", form=form, tested=_test(url, token or str(cfg.platform.token), cfg.platform.timeout))
-        changes: dict[str, Any] = {"platform.url": url}
-        if token:
-            changes["platform.token"] = token
+            tested = _test(url, token or str(cfg.platform.token), cfg.platform.timeout)
+            if tested["ok"] and token:
+                # The box is empty on the page that answers (a token is never shown back): what worked is kept now,
+                # or "save" would keep the old token after a test that passed with the new one.
+                refused = _write("setup_platform", changes, form=form, tested=tested)
+                if refused is not None:
+                    return refused
+                tested["saved"], form["token_set"] = True, True
+            return page("setup_platform", form=form, tested=tested)
         return _write("setup_platform", changes, form=form) or _next("setup_platform")
 
 
@@ -211,7 +217,27 @@ def _sound_step(app: Flask) -> None:
     def setup_done() -> ResponseReturnValue:
         if request.method == "GET":
             cfg = _device().cfg
-            return page("setup_done", cfg=cfg, platform=safe_url(cfg.platform.url))
+            return page("setup_done", cfg=cfg, platform=safe_url(cfg.platform.url), problems=_still_wrong(_device()))
         _device().store.meta.set(DONE_KEY, "1")
         flash(_("Set-up is done. New messages now show here, on the panel and on the staff's phones."))
         return redirect(url_for("dashboard"))
+
+
+def _still_wrong(device: Device) -> list[str]:
+    """What keeps the device from working as set up: the last step says so instead of "ready"."""
+    from speakerd.rules.duty import Duty
+
+    cfg, state = device.cfg, device.device_state
+    problems = []
+    down = state.link_down() or next((t for t in state.troubles() if t["subject"] == "platform"), None)
+    if down:
+        problems.append(_("The platform is not connected: %(reason)s", reason=down["reason"]))
+    for trouble in state.troubles():
+        if trouble["subject"].startswith("output:"):
+            problems.append(_("An output does not work: %(reason)s", reason=trouble["reason"]))
+    now = device.store.clock.now().astimezone()
+    duty = Duty(cfg)
+    nobody = [dep.name for dep_id, (_, dep) in cfg.departments().items() if not duty.on_duty(dep_id, now)]
+    if nobody:
+        problems.append(_("Nobody is on duty now in: %(departments)s; their messages go to no one.", departments="、".join(nobody)))
+    return problems
