@@ -33,10 +33,10 @@ _TAG = re.compile(r"<[^<>]{0,200}>")
 _MONEY = re.compile(r"(?:[¥￥]\s?(\d{1,3}(?:,\d{3})+|\d+)(\.\d{1,2})?\s?元?)|(?:(\d{1,3}(?:,\d{3})+|\d+)(\.\d{1,2})?\s?元)")
 _STAFF = re.compile(r"(\d+)\s?号")
 # A number after one of these labels is an identifier: read digit by digit, whatever its length.
-_LABELLED = re.compile(r"((?:工号|编号|订单号|单号|运单号|快递单号|流水号|交易号|手机号?|电话|尾号|验证码|卡号|会员号|账号|房号|批次)\s?[：:#]?\s?)(\d[\d\s-]*\d|\d)")
+_LABELLED = re.compile(r"((?:工号|编号|订单号|单号|运单号|快递单号|流水号|交易号|手机号?|电话|尾号|验证码|卡号|会员号|账号|房号|批次)\s?(?:[：:#]|为|是)?\s?)(\d[\d\s-]*\d|\d)")
 _PHONE = re.compile(r"(?<!\d)(?:1[3-9]\d[-\s]?\d{4}[-\s]?\d{4}|400[-\s]?\d{3}[-\s]?\d{4}|0\d{2,3}-\d{7,8})(?!\d)")
 _MASKED = re.compile(r"(?<!\d)(\d{3,4})\*{3,}(\d{3,4})(?!\d)")
-_CODE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{1,4})(\d{4,})(?![A-Za-z0-9])")
+_CODE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{1,4})(\d{4,}|0\d{2,})(?![A-Za-z0-9])")
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s?[%％]")
 _CLOCK = re.compile(r"(?<!\d)([01]?\d|2[0-3])[:：]([0-5]\d)(?:[:：]([0-5]\d))?(?!\d)整?")
 _YEAR = re.compile(r"(?<!\d)(\d{4})(?=\s?年)")
@@ -49,7 +49,20 @@ _FINE_MONEY = re.compile(r"(?P<sign>[¥￥]\s?)?(?P<n>\d+\.\d{3,})(?(sign)|(?=\s
 _QUANTITY = re.compile(r"(\d{5,})(?=\s?(?:件|个|单|笔|人|次|份|台|箱|瓶|袋|张|位|条|元|块|斤|克|米|积分|分钟|秒|天))")
 _LONG = re.compile(r"\d{5,}")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
-_TWO = re.compile(r"(?<![\d.第])2(?=\s?(?:条|个|笔|件|位|次|份|单|人|台|箱|瓶|袋|张|天|小时|分钟|种|家|项)(?!\d))")
+_TWO = re.compile(r"(?<![\d.第])2(?=\s?(?:条|个|笔|件|位|次|份|单|人|台|箱|瓶|袋|张|天|小时|分钟|种|家|项|千克|克|斤|升|毫升|米|双|杯|盒|包|周|套)(?!\d))")
+# What changes the meaning when misread (docs/speech.md): a minus sign, a range, a tail number after 为.
+_NEGATIVE = re.compile(r"(?<![A-Za-z0-9])[-−－](?=\s?[¥￥]?\d)")
+_TIME_RANGE = re.compile(r"(?<!\d)((?:[01]?\d|2[0-3])[:：][0-5]\d)\s?[-~～—–至]\s?((?:[01]?\d|2[0-3])[:：][0-5]\d)(?!\d)")
+_RANGE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s?[-~～至]\s?(\d+(?:\.\d+)?)(?=\s?(?:天|件|个|单|笔|人|次|份|台|箱|瓶|袋|张|位|条|元|块|斤|克|千克|小时|分钟|秒|周|年|折|%|％))")
+_DOTTED_DATE = re.compile(r"(?<![\d.])(\d{4})\.(1[0-2]|0?[1-9])\.(3[01]|[12]\d|0?[1-9])(?![\d.])")
+_FESTIVALS = ((re.compile(r"(?<![\d.])11\.11(?![\d.])"), "双十一"), (re.compile(r"(?<![\d.])12\.12(?![\d.])"), "双十二"),
+              (re.compile(r"(?<![\d.])(?:6\.18|618)(?=\s?(?:大促|活动|购物节|年中|当天|期间|狂欢|预售))"), "六一八"))
+_UNITS = {"kg": "千克", "KG": "千克", "Kg": "千克", "g": "克", "ml": "毫升", "mL": "毫升", "ML": "毫升", "L": "升", "cm": "厘米",
+          "mm": "毫米", "km": "公里"}
+_UNIT = re.compile(r"(?<=\d)\s?(" + "|".join(sorted(_UNITS, key=len, reverse=True)) + r")(?![A-Za-z])")
+_PER = re.compile(r"(?<=[元角分\d])\s?/\s?(?=[\u4e00-\u9fff])")
+_READ_AS_DIGITS = re.compile(r"(?<!\d)(\d{3,5}(?=[室房])|\d{4}(?=年?款)|\d0(?=后))")
+_NUMBERED_PLACE = re.compile(r"(?<!\d)(\d+)(?=号(?:楼|门|线|店|馆|厅|库))")
 _LATIN = re.compile(r"[A-Za-z][A-Za-z0-9 .'&-]*[A-Za-z0-9]|[A-Za-z]")
 _SPELLED = re.compile(r"[A-Z](?: [A-Z])*")
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;])")
@@ -114,7 +127,7 @@ def decimal(text: str) -> str:
 
 def _clock(m):
     hour, minute, second = int(m.group(1)), int(m.group(2)), m.group(3)
-    said = f"{number(hour)}点" + ("整" if minute == 0 and not second else ("零" if minute < 10 else "") + number(minute) + "分")
+    said = ("两" if hour == 2 else number(hour)) + "点" + ("整" if minute == 0 and not second else ("零" if minute < 10 else "") + number(minute) + "分")
     if second:
         said += ("零" if int(second) < 10 and int(second) else "") + number(int(second)) + "秒"
     return said
@@ -130,7 +143,7 @@ def _grouped(text: str) -> str:
 
 def _labelled(m) -> str:
     """An identifier after its label, digit by digit; a phone number in its groups."""
-    label = m.group(1).rstrip("：:# ")
+    label = m.group(1).rstrip("：:# 为是")
     return label + (_grouped(m.group(2)) if label.startswith(("手机", "电话")) else digits(m.group(2)))
 
 
@@ -167,8 +180,10 @@ def normalize(text: str) -> str:
     text = clean(text)
     for short, spoken in ABBREVIATIONS.items():
         text = re.sub(rf"(?<![A-Za-z]){short}(?![A-Za-z])", spoken, text)
+    text = _before_money(text)
     text = _FINE_MONEY.sub(_to_cents, text)
     text = _MONEY.sub(lambda m: money(m.group(1) or m.group(3), m.group(2) or m.group(4)), text)
+    text = _PER.sub("每", text)
     text = _MASKED.sub(lambda m: digits(m.group(1)) + "，尾号" + digits(m.group(2)), text)
     text = _PHONE.sub(lambda m: _grouped(m.group(0)), text)
     text = _LABELLED.sub(_labelled, text)
@@ -177,6 +192,8 @@ def normalize(text: str) -> str:
     text = _PERCENT.sub(lambda m: "百分之" + decimal(m.group(1)), text)
     text = _DATE.sub(_date, text)
     text = _YEAR.sub(lambda m: digits(m.group(1)), text)
+    text = _READ_AS_DIGITS.sub(lambda m: digits(m.group(1)), text)
+    text = _NUMBERED_PLACE.sub(lambda m: number(int(m.group(1))), text)
     text = _CLOCK.sub(_clock, text)
     text = _MONTH_DAY.sub(lambda m: f"{number(int(m.group(1)))}月{number(int(m.group(2)))}日", text)
     text = _MYRIAD.sub(_myriad, text)
@@ -186,6 +203,17 @@ def normalize(text: str) -> str:
     text = _LONG.sub(lambda m: digits(m.group(0)), text)
     text = _TWO.sub("两", text)
     return _NUMBER.sub(lambda m: decimal(m.group(0)), text)
+
+
+def _before_money(text: str) -> str:
+    """What must be read before money and dates take their digits: signs, ranges, dotted dates, festivals, units."""
+    text = _NEGATIVE.sub("负", text)
+    text = _TIME_RANGE.sub(r"\1到\2", text)
+    text = _RANGE.sub(r"\1到\2", text)
+    text = _DOTTED_DATE.sub(r"\1年\2月\3日", text)
+    for pattern, said in _FESTIVALS:
+        text = pattern.sub(said, text)
+    return _UNIT.sub(lambda m: _UNITS[m.group(1)], text)
 
 
 def cut(text: str, limit: int) -> str:
