@@ -47,6 +47,12 @@ class DeviceState:
             return self._health.snapshot()["troubles"]
         return self.heartbeat().get("troubles", [])
 
+    def last_ok(self) -> dict[str, float]:
+        """When each subject (the platform, …) last worked, as epoch seconds."""
+        if self._health is not None:
+            return dict(self._health.snapshot()["last_ok"])
+        return dict(self.heartbeat().get("last_ok", {}))
+
     def link_down(self) -> dict[str, Any] | None:
         """While the device's link is in an outage (not a passing blip), its trouble, else None.
 
