@@ -175,8 +175,8 @@ def route_bomb(levels=6, fan=10):
 
 def test_a_route_alias_bomb_is_refused_at_once_by_its_expanded_size():
     """Regression: 12 KB of nested route anchors passed check-config after 28 s and 267 MB, then routed at 0.7 msg/s."""
-    started = time.monotonic()
+    started = time.thread_time()  # CPU time of this thread: what the refusal costs, whatever else the machine does
     with pytest.raises(ConfigError) as exc:
         config_mod.parse_text(route_bomb())
     assert "expands to more than" in str(exc.value)
-    assert time.monotonic() - started < 2
+    assert time.thread_time() - started < 2

@@ -498,10 +498,10 @@ def test_a_route_alias_bomb_pasted_into_the_route_editor_is_refused_at_once(site
     login(client)
     before = path.read_text(encoding="utf-8")
     tree = route_bomb().split("route: ")[0] + "department: orders\nroutes: [*r6]\n"
-    started = time.monotonic()
+    started = time.thread_time()  # the request's own CPU time (the test client runs it in this thread): load-proof
     answer = client.post("/settings/route", data=form(client, route=tree))
     assert answer.status_code == 400 and "expands to more than" in answer.get_data(as_text=True)
-    assert path.read_text(encoding="utf-8") == before and time.monotonic() - started < 5
+    assert path.read_text(encoding="utf-8") == before and time.thread_time() - started < 2
     assert client.get("/settings").status_code == 200
 
 

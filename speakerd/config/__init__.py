@@ -119,6 +119,7 @@ class WebConfig:
     public_url: str = setting("", "Address at which staff phones reach this device, e.g. http://192.168.1.50:8080. When set, pushes carry an acknowledge link.", check=validators.optional_http_url)
     ack_link_hours: float = setting(24.0, "Hours an acknowledge link in a push stays valid.", minimum=0.1, maximum=720)
     session_hours: float = setting(12.0, "Hours a login to the settings page lasts (the password is set with 'speakerd set-password').", minimum=0.1, maximum=720)
+    inbound_token: Secret = setting(Secret(""), "A bearer token with which a platform may push messages to POST /v1/inbound (docs/platform-api.md) instead of being polled; empty: no inbound. Kept secret.")
     metrics_token: Secret = setting(Secret(""), "A bearer token that lets a Prometheus server read /metrics (docs/health.md); empty: no /metrics. Kept secret.")
     language: Literal["zh", "en"] = setting("zh", "Language of the web page: zh (Chinese) or en (English). Each person may switch on the page itself.")
 

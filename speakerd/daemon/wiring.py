@@ -39,6 +39,7 @@ from speakerd.delivery.announcer import Announcer
 from speakerd.delivery.attention import Attention
 from speakerd.delivery.dispatch import OutputWorker
 from speakerd.delivery.handover import HandOver
+from speakerd.delivery.inbound import Inbound
 from speakerd.device import gpio
 from speakerd.device.buttons import ButtonActions
 from speakerd.device.claim import Claim
@@ -134,6 +135,7 @@ class Daemon:
         self.device_state = DeviceState(self.store, lambda: self.cfg, self.health, self.fleet.devices, claim=self.claim)
         self.attention = Attention(self.store, lambda: self.cfg, heard_by=self.fleet.heard_by)
         self.ack_feed = AckFeed(self.store)
+        self.inbound = Inbound(lambda: self.ingest, self.running.names, lambda: self.announcer.wake())
 
     def _start_scheduler(self) -> None:
         self.scheduler = BackgroundScheduler(job_defaults={"misfire_grace_time": None, "coalesce": True})  # the calendar's jobs

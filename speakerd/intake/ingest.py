@@ -108,6 +108,15 @@ class Ingest:
         known = category if category in self.categories else None
         return self._given(raw, outputs, Given(own=True, department=department, staff_id=staff_id, keep_staff=True, category=known))
 
+    def pushed(self, raws: list[object], outputs: list[str]) -> IngestResult:
+        """Store messages a platform pushed to the device (``POST /v1/inbound``): as polled ones, each alone, the cursor untouched."""
+        result = IngestResult()
+        for raw in raws:
+            self._guarded(raw, outputs, result)
+        for platform_id, reason in result.quarantined:
+            logger.warning("quarantined pushed message %s: %s", platform_id or "(no id)", reason)
+        return result
+
     def _given(self, raw: dict[str, Any], outputs: list[str], given: Given) -> IngestResult:
         result = IngestResult()
         with self.store.atomic():

@@ -46,7 +46,7 @@ HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
 SPARSE = Sparse(logger)  # what strangers send: a line a minute
-OPEN_ENDPOINTS = {"login", "static", "ack_form", "ack_done", "ack_handover", "switch_language", "kiosk", "metrics"}  # each checks its own token
+OPEN_ENDPOINTS = {"login", "static", "ack_form", "ack_done", "ack_handover", "switch_language", "kiosk", "metrics", "inbound"}  # each checks its own token
 
 
 def create_app(store: Store, device: Device | None = None) -> Flask:
@@ -65,9 +65,10 @@ def create_app(store: Store, device: Device | None = None) -> Flask:
     _ack_routes(app, store, csrf, device)
     kiosk.register(app, store)
     if device is not None:
-        from speakerd.web import metrics_page, office, pages, settings, wizard
+        from speakerd.web import inbound_api, metrics_page, office, pages, settings, wizard
 
         metrics_page.register(app, device)
+        inbound_api.register(app, device, csrf)
         pages.register(app)
         office.register(app)
         settings.register(app)

@@ -10,6 +10,7 @@ a row from one address makes that address wait longer (up to a minute).
 
 from __future__ import annotations
 
+import hmac
 import logging
 import secrets
 import threading
@@ -136,3 +137,9 @@ def log_in(app: Any) -> None:
         session["lang"] = language
     session["pw"] = fingerprint(stored_hash(config_path) or "")
     session["sid"] = app.extensions["speakerd"]["sessions"].issue(app.permanent_session_lifetime.total_seconds() / 3600)
+
+
+def bearer_matches(header: str, token: str) -> bool:
+    """Whether an ``Authorization: Bearer …`` header carries ``token`` (compared in constant time); never for an empty token."""
+    given = header.removeprefix("Bearer ").strip()
+    return bool(token) and hmac.compare_digest(given.encode("utf-8", "replace"), token.encode())

@@ -8,6 +8,7 @@ if TYPE_CHECKING:
     from speakerd.config import Config
     from speakerd.delivery.followup import FollowUp
     from speakerd.delivery.handover import HandOver
+    from speakerd.delivery.inbound import Inbound
     from speakerd.device.claim import Claim
     from speakerd.device.state import DeviceState
     from speakerd.outputs.interface import Showing, Speaking
@@ -23,6 +24,7 @@ class Device(Protocol):
     followup: FollowUp
     claim: Claim
     handover: HandOver
+    inbound: Inbound
 
     @property
     def cfg(self) -> Config:

@@ -6,7 +6,6 @@ address does not exist, so a device never shows its figures by default.
 
 from __future__ import annotations
 
-import hmac
 from typing import TYPE_CHECKING
 
 from flask import Flask, Response, abort, request
@@ -14,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.process_collector import ProcessCollector
 
 from speakerd.reports.metrics import DeviceCollector
+from speakerd.web.auth import bearer_matches
 
 if TYPE_CHECKING:
     from speakerd.web.device import Device
@@ -31,7 +31,6 @@ def register(app: Flask, device: Device) -> None:
         token = str(device.cfg.web.metrics_token)
         if not token:
             abort(404)
-        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-        if not hmac.compare_digest(given.encode("utf-8", "replace"), token.encode()):
+        if not bearer_matches(request.headers.get("Authorization", ""), token):
             abort(401)
         return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

@@ -1,0 +1,41 @@
+"""``POST /v1/inbound``: a platform pushes messages to the device, with a bearer token of its own (``web.inbound_token``).
+
+Answered in JSON for a program, never with a page: what was stored, what was a
+repeat, and what was kept aside with the reason, so the sender can correct it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flask import Flask, Response, jsonify, request
+
+from speakerd.web.auth import bearer_matches
+
+if TYPE_CHECKING:
+    from speakerd.web.device import Device
+
+ENDPOINT = "inbound"
+
+
+def register(app: Flask, device: Device, csrf: object) -> None:
+    @app.post("/v1/inbound", endpoint=ENDPOINT)
+    def inbound() -> tuple[Response, int]:
+        token = str(device.cfg.web.inbound_token)
+        if not token:
+            return jsonify(error="inbound is off on this device: set web.inbound_token"), 404
+        if not bearer_matches(request.headers.get("Authorization", ""), token):
+            return jsonify(error="missing or wrong bearer token"), 401
+        if device.cfg.fleet.role == "speaker":
+            return jsonify(error="this device is a department speaker: send messages to its hub"), 409
+        payload = request.get_json(silent=True)
+        if payload is None:
+            return jsonify(error="the body must be JSON: one message object or a list of them"), 400
+        try:
+            result = device.inbound.receive(payload)
+        except ValueError as exc:
+            return jsonify(error=str(exc)), 400
+        return jsonify(stored=[message_id for message_id, _, _ in result.new], duplicates=result.duplicates,
+                       quarantined=[{"id": pid, "reason": reason} for pid, reason in result.quarantined]), 200
+
+    getattr(csrf, "exempt")(inbound)  # a program with its token, not a browser form
