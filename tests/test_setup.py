@@ -19,7 +19,7 @@ from speakerd.outputs.panel import screens
 from speakerd.ports import free_port
 from speakerd.web import auth, create_app
 
-from .helpers import csrf, wait_until
+from .helpers import csrf, login, wait_until
 
 PASSWORD = "front-desk-42"
 
@@ -181,3 +181,18 @@ def test_the_set_up_asks_which_mandarin_voice_and_says_what_its_licence_allows(b
     assert post(client, "/setup/sound", action="voice", voice="espeak").headers["Location"] == "/setup/sound"
     assert config_mod.load(path).speech.voices.zh == "espeak" and daemon.cfg.speech.voices.zh == "espeak"
     assert post(client, "/setup/sound", action="voice", voice="../../etc").status_code == 400
+
+
+def test_the_sound_test_says_when_the_device_cannot_play(stub, tmp_path, run_daemon):
+    """Regression: the page said "playing" when no sound card existed; the reason was only in the log."""
+    setup = prepare(tmp_path, stub([]).url)
+    text = setup.config_path.read_text(encoding="utf-8")
+    setup.config_path.write_text(re.sub(r"(?m)^(  device:\s*)(null|default)\b", r"\1no-such-sound-card", text, count=1), encoding="utf-8")
+    daemon = run_daemon(setup.config_path, real_outputs=True)
+    assert daemon.cfg.speech.device == "no-such-sound-card"
+    client = create_app(daemon.store, daemon).test_client()
+    login(client, setup.password)
+    answer = post(client, "/setup/sound", action="play")
+    assert answer.headers["Location"] == "/setup/sound"
+    page = client.get("/setup/sound").get_data(as_text=True)
+    assert "设备没能播放" in page and "no-such-sound-card" in page and "正在播放" not in page

@@ -18,18 +18,33 @@ from flask_babel import gettext as _
 logger = logging.getLogger(__name__)
 
 
+FAILS_WITHIN = 1.5  # seconds: a missing sound card or voice fails at once; a sentence that plays takes longer
+
+
 def play(what: str, work: Callable[[Any], object]) -> bool:
-    """Run ``work(speech)`` in the background; False, with a word to the person, when speech is off."""
+    """Run ``work(speech)`` in the background; False, with a word to the person, when speech is off or it failed at once.
+
+    The page said "playing" even when no sound card existed, the reason only in the log: the first moments are
+    waited for, so what fails at once (the card, the voices) is said on the page.
+    """
     speech = current_app.extensions["speakerd"]["device"].speech
     if speech is None:
         flash(_("Speech is off (speech.enabled), so nothing can be played."))
         return False
+    failed: list[BaseException] = []
+    done = threading.Event()
 
     def run() -> None:
         try:
             work(speech)
-        except Exception as exc:  # noqa: BLE001 - the log says why; the page already answered
+        except Exception as exc:  # noqa: BLE001 - said on the page if early, in the log in any case
             logger.warning("web: %s not played: %s", what, exc)
+            failed.append(exc)
+        finally:
+            done.set()
 
     threading.Thread(target=run, daemon=True, name=f"web-{what.replace(' ', '-')}").start()
+    if done.wait(FAILS_WITHIN) and failed:
+        flash(_("The device could not play it: %(reason)s", reason=str(failed[0])[:300]))
+        return False
     return True
