@@ -526,3 +526,20 @@ def test_try_a_message_takes_a_tier_and_data_fields_and_a_field_route_leaves_the
     big, small = ask(text="客户已支付订单8", type="order.paid", data="amount=1500"), ask(text="客户已支付订单9", type="order.paid", data="amount=80")
     assert "会员部" in big and "会员部" not in small
     assert flat_routes(daemon.cfg) is None  # the rows cannot show a data condition: the YAML box edits them, nothing dropped
+
+
+def test_a_platform_outage_is_told_in_chinese_with_the_technical_reason_behind_details(stub, write_config, run_daemon):
+    """Regression: the dashboard said "平台断开（16:20起）：the platform refused the token (HTTP 401): check platform.token"."""
+    server = stub([])
+    cfg = fast_platform(server.url, token="not-the-token")
+    cfg["health"] = {"fail_after": 0.5}
+    path = write_config(cfg)
+    set_password(path, PASSWORD)
+    daemon = run_daemon(path)
+    assert wait_until(lambda: daemon.device_state.link_down() is not None)
+    client = create_app(daemon.store, daemon).test_client()
+    login(client)
+    card = re.search(r'id="platform-state">(.*?)</div>', client.get("/").get_data(as_text=True), re.S).group(1)
+    shown, details = card.split("<details>")
+    assert "平台拒绝了设备的令牌" in shown and "HTTP 401" not in shown
+    assert "HTTP 401" in details and "详细信息" in details

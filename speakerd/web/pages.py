@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from speakerd.reports import operations, stats
 from speakerd.web import charts_svg
 from speakerd.web.device import Device
+from speakerd.web.i18n import trouble_text
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -61,8 +62,9 @@ def overview() -> dict[str, Any]:
     return {
         "platform_ok": down is None,
         "platform_text": _("Platform connected") if down is None else
-        _("Platform down since %(time)s: %(reason)s", time=_clock(down["since"]), reason=down["reason"]),
-        "troubles": [t for t in state.troubles() if t["outage"]],
+        _("Platform down since %(time)s: %(reason)s", time=_clock(down["since"]), reason=trouble_text(down["kind"], down["reason"])),
+        "platform_detail": down["reason"] if down else "",
+        "troubles": [{**t, "text": trouble_text(t["kind"], t["reason"])} for t in state.troubles() if t["outage"]],
         "today": state.today(),
         "waiting": state.waiting(),
         "snoozed_until": _until(store.followup.snoozed_until(), store.clock.time()),

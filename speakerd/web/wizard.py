@@ -28,6 +28,7 @@ from speakerd.errors import PlatformError
 from speakerd.intake.platform import FAILURE_KINDS, PlatformClient, safe_url
 from speakerd.web import auth, playback, structures
 from speakerd.web.device import Device
+from speakerd.web.i18n import trouble_text
 from speakerd.web.staff_form import edit_staff
 
 if TYPE_CHECKING:
@@ -231,7 +232,7 @@ def _still_wrong(device: Device) -> list[str]:
     problems = []
     down = state.link_down() or next((t for t in state.troubles() if t["subject"] == "platform"), None)
     if down:
-        problems.append(_("The platform is not connected: %(reason)s", reason=down["reason"]))
+        problems.append(_("The platform is not connected: %(reason)s", reason=trouble_text(down["kind"], down["reason"])))
     for trouble in state.troubles():
         if trouble["subject"].startswith("output:"):
             problems.append(_("An output does not work: %(reason)s", reason=trouble["reason"]))
