@@ -8,6 +8,8 @@ import sqlite3
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from speakerd.daemon.web_probe import EVERY as WEB_PROBE_EVERY
+from speakerd.daemon.web_probe import WebProbe, local_url
 from speakerd.health.heartbeat import Heartbeat
 from speakerd.store import StoreError, backups, expiry
 
@@ -40,6 +42,8 @@ class Chores:
         self._analysis = analysis
         self._trusted = trusted  # the wall clock is synchronised and has not just stepped (daemon.clock_watch)
         self.heartbeat = Heartbeat(health, config)
+        self.web_probe = WebProbe(health, lambda: local_url(config().web.listen) if config().web.enabled else None, store.clock.monotonic)
+        every.repeat("web-probe", WEB_PROBE_EVERY, self.web_probe.check, first=WEB_PROBE_EVERY)
         every.repeat("expire", EXPIRE_SECONDS, self.expire, first=FIRST_EXPIRY_AFTER)
         every.repeat("safeguard", SAFEGUARD_SECONDS, self.safeguard, first=FIRST_SAFEGUARD_AFTER)
         self.reschedule(config())

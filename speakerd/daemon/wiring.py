@@ -284,7 +284,7 @@ class Daemon:
         if now - self._last_heartbeat >= HEARTBEAT_SECONDS:
             self._last_heartbeat = now
             self.device_state.write_heartbeat(self.running.names())
-        if watchdog.interval() and (self.poller is None or self.poller.alive()):
+        if watchdog.interval() and (self.poller is None or self.poller.alive()) and self.chores.web_probe.alive():
             watchdog.notify("WATCHDOG=1")
         self.board.show(self.device_state.led_mode())
         self.ack_feed.pass_on(self.panel, self.fleet.tell_acknowledged)

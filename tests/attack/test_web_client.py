@@ -135,3 +135,39 @@ def test_only_the_devices_own_names_are_answered(page, caplog):
     for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"{host_name()}.local:{port}", f"[::1]:{port}", "192.168.1.50"):
         assert requests.get(base + "/login", headers={"Host": host}, timeout=5).status_code == 200, host
     assert caplog.text.count("not one of this device's names") == 1  # once a minute, not once a request
+
+
+def test_a_page_that_no_longer_answers_is_an_alert_and_starves_the_watchdog(tmp_path):
+    """Regression: a hung page went unnoticed: the watchdog was fed while nobody could open the dashboard."""
+    import socket
+
+    from speakerd.clock import FakeClock
+    from speakerd.daemon.web_probe import STALL, WebProbe, local_url
+    from speakerd.health.alerts import Health
+    from speakerd.store import Store
+
+    assert local_url("0.0.0.0:8080") == "http://127.0.0.1:8080" and local_url("[::]:8080") == "http://[::1]:8080"
+    hung = socket.socket()
+    hung.bind(("127.0.0.1", 0))
+    hung.listen(16)  # takes connections and never answers, as a page whose every worker is stuck
+    clock, told = FakeClock(), []
+    try:
+        with Store(tmp_path / "s.db", clock) as store:
+            health = Health(store, told.append, fail_after=60, remind_every=900)
+            probe = WebProbe(health, lambda: f"http://127.0.0.1:{hung.getsockname()[1]}", clock.monotonic)
+            assert not probe.check() and probe.alive()
+            clock.advance(seconds=61)
+            assert not probe.check()
+            assert [m["type"] for m in told] == ["tech.web.alert"] and "设置网页没有响应" in told[0]["content"]
+            clock.advance(seconds=STALL)
+            assert not probe.alive()  # the daemon stops feeding the watchdog: systemd restarts it
+    finally:
+        hung.close()
+
+
+def test_the_page_that_answers_keeps_the_watchdog_fed(page):
+    from speakerd.daemon.web_probe import local_url
+
+    daemon, base = page
+    assert daemon.chores.web_probe.check() and daemon.chores.web_probe.alive()
+    assert local_url(daemon.cfg.web.listen) == base
