@@ -25,7 +25,7 @@ from speakerd.cli.device import (
     cmd_status,
 )
 from speakerd.cli.office import cmd_duty, cmd_mute, cmd_replay
-from speakerd.cli.tools import cmd_demo, cmd_say, cmd_stub
+from speakerd.cli.tools import cmd_demo, cmd_platform_check, cmd_say, cmd_stub
 from speakerd.reports.operations import KINDS as OPERATIONS
 from speakerd.store.reports import TALLY_KEYS
 
@@ -58,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--consolation-after", type=int, help="failed flash-sale attempts after which a buyer is owed a consolation coupon (default 3)")
     p.add_argument("--pace", type=float, default=3.0, help="seconds between two events; 0 serves them all at once (default 3)")
     p.add_argument("--token", default="demo-token", help="bearer token clients must send (default demo-token)")
+
+    p = command("platform-check", cmd_platform_check, "check a shop platform's implementation of the message API (docs/platform-api.md)"
+                " against the contract, in Chinese and English; exit 1 if it breaks a rule")
+    p.add_argument("url", metavar="URL", help="the platform's base address (the part before /v1/messages)")
+    p.add_argument("--token", required=True, help="the bearer token the platform issued for a device")
+    p.add_argument("--timeout", type=float, default=10.0, help="seconds an answer may take (default 10)")
 
     p = command("demo", cmd_demo, "run the stub and the daemon together on loopback, for a first look")
     p.add_argument("--dir", help="keep the demo's config and database here (default: a new temporary folder)")

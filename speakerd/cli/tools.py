@@ -141,3 +141,16 @@ def cmd_say(args: argparse.Namespace) -> int:
     else:
         print(f"said ({' '.join(engines)}): {spoken}")
     return 0
+
+
+def cmd_platform_check(args: argparse.Namespace) -> int:
+    """Check a platform's implementation of the API (docs/platform-api.md); exit 1 on a failure."""
+    from speakerd.intake.conformance import check
+
+    result = check(args.url, args.token, args.timeout)
+    for f in result.findings:
+        mark = "✓" if f.ok and not f.warning else "!" if f.warning else "✗"
+        print(f"{mark} {f.zh}\n  {f.en}")
+    failures = sum(1 for f in result.findings if not (f.ok or f.warning))
+    print(f"\n{'通过' if result.passed else f'{failures} 项不符合'} / {'passed' if result.passed else f'{failures} failed'}: {args.url}")
+    return 0 if result.passed else 1

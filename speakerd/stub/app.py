@@ -18,7 +18,7 @@ from flask.typing import ResponseReturnValue
 
 MAX_LIMIT = 1000
 MAX_WAIT = 60.0
-FAULTS = ("none", "500", "401", "404", "garbage", "slow")
+FAULTS = ("none", "500", "401", "404", "garbage", "slow", "open", "nolimit")  # the last two break the API for platform-check
 
 
 class Platform:
@@ -92,11 +92,11 @@ def create_app(platform: Platform, token: str = "demo-token") -> Flask:
             return jsonify(error="injected fault"), int(fault["mode"])
         elif fault["mode"] == "garbage":
             return Response("<html>502 Bad Gateway</html>", status=200, mimetype="application/json")
-        if fault["mode"] == "401" or not authorised():
+        if fault["mode"] == "401" or (fault["mode"] != "open" and not authorised()):
             return jsonify(error="invalid token"), 401
         try:
             after = int(request.args.get("after", "0"))
-            limit = min(MAX_LIMIT, max(1, int(request.args.get("limit", "100"))))
+            limit = MAX_LIMIT if fault["mode"] == "nolimit" else min(MAX_LIMIT, max(1, int(request.args.get("limit", "100"))))
             wait = min(MAX_WAIT, max(0.0, float(request.args.get("wait", "0"))))
         except ValueError:
             return jsonify(error="after, limit and wait must be numbers"), 400
