@@ -206,11 +206,11 @@ def test_the_weekly_analysis_goes_to_each_lead_once_at_the_configured_time(stub,
     Ingest(daemon.cfg, daemon.store)(Batch(this_week(lambda: next(counter)), "1"), ["log"])
     today = daemon.store.clock.now().astimezone().date().isoformat()
     leads = sum(1 for _, (_, dep) in daemon.cfg.departments().items() if any(s.lead for s in dep.staff))
-    assert daemon.send_analysis(until=today) == leads > 0
+    assert daemon.announcer.analysis(until=today) == leads > 0
     assert wait_until(lambda: sum(n.type == "digest.analysis" for n in recording.notices) == leads)
     sent = next(n for n in recording.notices if n.type == "digest.analysis")
     assert sent.content.startswith("运营分析（") and "A 类告警7次" in sent.content and sent.category == "digest"
-    assert daemon.send_analysis(until=today) == 0  # once per week and department
+    assert daemon.announcer.analysis(until=today) == 0  # once per week and department
 
 
 def test_a_weekly_time_that_cannot_work_is_refused_naming_the_setting(write_config):

@@ -196,3 +196,13 @@ def test_the_sound_test_says_when_the_device_cannot_play(stub, tmp_path, run_dae
     assert answer.headers["Location"] == "/setup/sound"
     page = client.get("/setup/sound").get_data(as_text=True)
     assert "设备没能播放" in page and "no-such-sound-card" in page and "正在播放" not in page
+
+
+def test_an_unclaimed_device_gives_no_message_to_the_example_staff(blank):
+    """Regression: before the wizard, messages went to the example company's people (a tech alert stayed with "007")."""
+    daemon, app, _, server = blank
+    assert wait_until(lambda: daemon.store.query("select count(*) as n from assignments")[0]["n"] == 1)
+    assert daemon.store.query("select department, staff_id from assignments")[0] == {"department": "orders", "staff_id": None}
+    claim(app.test_client(), daemon)
+    server.platform.publish([{"id": "m-2", "type": "order.paid", "content": "客户李四已支付订单2"}])
+    assert wait_until(lambda: daemon.store.query("select staff_id from assignments where message_id = 'm-2'") == [{"staff_id": "001"}])

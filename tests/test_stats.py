@@ -230,12 +230,12 @@ def test_daemon_sends_the_digest_to_the_lead_through_the_outputs(stub, write_con
     assert recording.wait_for(1)
     assert daemon.scheduler.get_job("digest").trigger.fields[5].expressions[0].first == 9  # hour
     today = datetime.now().astimezone().strftime("%Y-%m-%d")
-    assert daemon.send_digest(day=today) == 1
+    assert daemon.announcer.digest(day=today) == 1
     assert wait_until(lambda: any(n.type == "digest.daily" for n in recording.notices))
     digest = next(n for n in recording.notices if n.type == "digest.daily")
     assert (digest.department, digest.staff_id, digest.category) == ("finance", "003", "digest")
     assert digest.content == "财务部日报：昨日共1条消息，已确认0条；目前仍有1条未处理。"
-    assert daemon.send_digest(day=today) == 0  # once per day and department
+    assert daemon.announcer.digest(day=today) == 0  # once per day and department
 
 
 def test_chinese_chart_labels_have_a_font_even_when_matplotlibs_cache_predates_it(monkeypatch):

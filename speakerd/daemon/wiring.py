@@ -127,7 +127,7 @@ class Daemon:
         return restored
 
     def _build_parts(self, cfg: Config) -> None:
-        self.ingest = Ingest(cfg, self.store)
+        self.ingest = Ingest(cfg, self.store, people=self._people)
         self.announcer = Announcer(self.store, lambda: self.cfg, lambda: self.ingest, lambda: self.running.workers, lambda: self.speech)
         self.health = Health(self.store, self.announcer.alert, cfg.health.fail_after, cfg.health.remind_every)
         self.claim = Claim(self.store, self.config_path)
@@ -146,7 +146,7 @@ class Daemon:
         self.every.repeat("watch-config", CONFIG_CHECK_SECONDS, self._watch_config, first=CONFIG_CHECK_SECONDS)
         self.every.repeat("tick", TICK_SECONDS, self._tick, first=TICK_SECONDS)
         self.every.repeat("followup", FOLLOWUP_SECONDS, self._follow_up, first=FOLLOWUP_SECONDS)
-        self.chores = Chores(self.scheduler, self.every, self.store, lambda: self.cfg, self.health, self.send_digest, self.send_analysis,
+        self.chores = Chores(self.scheduler, self.every, self.store, lambda: self.cfg, self.health, self.announcer.digest, self.announcer.analysis,
                              trusted=self.clock_watch.trusted)
         self.scheduler.start()
 
@@ -237,7 +237,7 @@ class Daemon:
         apply_log_level(new)
         if new.storage.path != old.storage.path:
             logger.warning("storage.path changed: it takes effect after a restart (systemctl restart speakerd)")
-        self.ingest = Ingest(new, self.store)
+        self.ingest = Ingest(new, self.store, people=self._people)
         self.health.fail_after, self.health.remind_every = new.health.fail_after, new.health.remind_every
         if new.fleet != old.fleet:
             self.running.stop()
@@ -270,6 +270,10 @@ class Daemon:
             self.reload()
 
     # --- scheduling ------------------------------------------------------------
+
+    def _people(self) -> bool:
+        """Whether messages are given to people: not while the page waits to be claimed (the staff are the example's)."""
+        return not (self.cfg.web.enabled and self.claim.open())
 
     def _follow_up(self) -> None:
         """Reminders and escalation count minutes on the wall clock: not while it is not to be trusted."""
@@ -311,13 +315,6 @@ class Daemon:
         self.announcer.wake()
         return result
 
-    def send_digest(self, day: str | None = None) -> int:
-        """Yesterday's digest to each department's lead, through every output; return how many."""
-        return self.announcer.digest(day)
-
-    def send_analysis(self, until: str | None = None) -> int:
-        """The weekly operations analysis to each department's lead; return how many."""
-        return self.announcer.analysis(until)
 
 
 def apply_log_level(cfg: Config) -> None:

@@ -60,9 +60,10 @@ Each = Callable[[object, list[str], IngestResult], None]
 class Ingest:
     """Built per config, so a reload changes classification and routing of what comes next."""
 
-    def __init__(self, cfg: Config, store: Store) -> None:
+    def __init__(self, cfg: Config, store: Store, people: Callable[[], bool] = lambda: True) -> None:
         self.cfg = cfg
         self.store = store
+        self._people = people  # False while a new device is unclaimed: its staff are still the example's
         self.categories = cfg.categories
         self.classifier = Classifier(cfg.categories, cfg.classify.fallback)
         self.router = Router(cfg)
@@ -204,6 +205,8 @@ class Ingest:
         for target in targets:
             department = target.department
             assignment = self.router.assign(target, self.store.inbox.last_staff(department), now, changes)
+            if not self._people():
+                assignment = Assignment(assignment.subsystem, department, None)
             if given.department and (given.staff_id or given.keep_staff):
                 assignment = Assignment(assignment.subsystem, department, given.staff_id)
             self.store.inbox.add_assignment(parsed.id, assignment, outputs, priority)
