@@ -543,3 +543,22 @@ def test_a_platform_outage_is_told_in_chinese_with_the_technical_reason_behind_d
     shown, details = card.split("<details>")
     assert "平台拒绝了设备的令牌" in shown and "HTTP 401" not in shown
     assert "HTTP 401" in details and "详细信息" in details
+
+
+def test_a_departments_shifts_are_edited_on_the_settings_page(site):
+    daemon, app, path = site
+    client = app.test_client()
+    login(client)
+    staff = {"staff-0-id": "001", "staff-0-name": "李娜", "staff-0-on_duty": "on", "staff-1-id": "002", "staff-1-name": "陈伟",
+             "staff-1-on_duty": "on"}
+    client.post("/settings/staff/orders", data=form(client, count="2", rota="workdays 09:00-18:00\nsat,sun 10:00-16:00 002", **staff))
+    assert wait_until(lambda: [(s.days, s.hours, s.staff) for s in daemon.cfg.departments()["orders"][1].rota] ==
+                      [("workdays", "09:00-18:00", ()), ("sat,sun", "10:00-16:00", ("002",))])
+    assert "sat,sun 10:00-16:00 002" in client.get("/settings").get_data(as_text=True)
+    before = path.read_text(encoding="utf-8")
+    bad = client.post("/settings/staff/orders", data=form(client, count="2", rota="workdays 9-18\nweekends 10:00-16:00 007", **staff))
+    page = bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "排班[0].hours" in page and "排班[1].days" in page and "排班[1].staff[0]" in page
+    assert "workdays 9-18" in page and path.read_text(encoding="utf-8") == before  # what was typed stays to correct; nothing saved
+    client.post("/settings/staff/orders", data=form(client, count="2", rota="", **staff))
+    assert wait_until(lambda: daemon.cfg.departments()["orders"][1].rota == ())

@@ -33,7 +33,7 @@ from speakerd.rules.preview import preview
 from speakerd.web import company, playback, sounds_page
 from speakerd.web import fields as fields_mod
 from speakerd.web.device import Device
-from speakerd.web.staff_form import edit_staff
+from speakerd.web.staff_form import edit_rota, edit_staff, rota_text
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -121,7 +121,7 @@ def render(status: int = 200, errors: dict[str, Any] | None = None, submitted: d
         errors=errors or {}, submitted=submitted, conflict=conflict, focus=focus, tried=tried,
         route=submitted.get("route") if "route" in submitted else route_text(_file().read()[0]),
         masked=mask, rules=company.flat_routes(cfg), priorities=company.PRIORITIES, sounds=sounds_page.choices(),
-        voices=voices_in_use(cfg), board=board.detect(),
+        voices=voices_in_use(cfg), board=board.detect(), rota_text=rota_text,
     ), status
 
 
@@ -177,7 +177,13 @@ def register(app: Flask) -> None:
         found = cfg.departments().get(dep_id)
         if found is None:
             return "no such department", 404
-        return _save(f"dep-{dep_id}", edit=lambda doc: edit_staff(doc["subsystems"][found[0]]["departments"][dep_id], request.form))
+        def edit(doc: Any) -> None:
+            department = doc["subsystems"][found[0]]["departments"][dep_id]
+            edit_staff(department, request.form)
+            if "rota" in request.form:
+                edit_rota(department, request.form["rota"])
+
+        return _save(f"dep-{dep_id}", edit=edit)
 
     @app.post("/settings/route")
     def save_route() -> ResponseReturnValue:

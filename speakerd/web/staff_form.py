@@ -28,6 +28,33 @@ def edit_staff(department: Any, form: Mapping[str, str]) -> None:
         staff.append(flow_map({"id": new_id, "name": new_name}))
 
 
+def edit_rota(department: Any, text: str) -> None:
+    """The department's weekly shifts from the page's box, a line each: ``days hours [staff ids]``.
+
+    ``workdays 09:00-18:00`` (everyone), ``sat,sun 10:00-16:00 002 005``; an empty box removes the rota. A line
+    that is not right is kept as written, so that the config's check names it with its line (``rota[1].hours``).
+    """
+    shifts = []
+    for line in text.splitlines():
+        words = line.replace("，", " ").replace("、", " ").split()
+        if not words:
+            continue
+        shift = {"days": words[0], **({"hours": words[1]} if len(words) > 1 else {})}
+        if len(words) > 2:
+            shift["staff"] = flow_seq(words[2:])
+        shifts.append(flow_map(shift))
+    if shifts:
+        department["rota"] = flow_seq(shifts)
+        department["rota"].fa.set_block_style()
+    elif "rota" in department:
+        del department["rota"]
+
+
+def rota_text(rota: Any) -> str:
+    """The shifts as the box shows them, a line each."""
+    return "\n".join(" ".join([s.days, s.hours, *s.staff]) for s in rota)
+
+
 def _edit_person(person, form, prefix) -> None:
     person["id"] = form.get(prefix + "id", "").strip()
     person["name"] = form.get(prefix + "name", "").strip()
