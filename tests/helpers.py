@@ -164,3 +164,11 @@ class AtOnce:
         time.sleep(seconds)
         with self._lock:
             self._running -= 1
+
+
+def claimed(config_path):
+    """A device whose page has its password: set up, so messages go to people (an unclaimed one gives them to nobody)."""
+    from speakerd.device.password import set_password
+
+    set_password(config_path, WEB_PASSWORD)
+    return config_path

@@ -9,7 +9,7 @@ from speakerd.outputs.push import ack_links
 from speakerd.ports import free_port
 
 from .conftest import fast_platform
-from .helpers import WITHDRAWAL, wait_until, with_targets
+from .helpers import WITHDRAWAL, claimed, wait_until, with_targets
 
 SECRET = "s" * 64
 
@@ -34,7 +34,7 @@ def test_push_carries_a_link_that_acknowledges_on_the_device(stub, write_config,
     server = stub([WITHDRAWAL])
     cfg = with_targets(server.url, receiver.port)
     cfg["web"] = {"enabled": True, "listen": f"127.0.0.1:{port}", "public_url": f"http://127.0.0.1:{port}"}
-    d = real_daemon(write_config(cfg))
+    d = real_daemon(claimed(write_config(cfg)))
     assert wait_until(lambda: receiver.kinds("json"))
     payload = receiver.kinds("json")[0]
     link = payload["ack_url"]

@@ -11,7 +11,7 @@ from speakerd.device.password import set_password
 from speakerd.ports import free_port
 from speakerd.web import create_app
 
-from .helpers import WEB_PASSWORD, WITHDRAWAL, csrf, login, wait_until, with_targets
+from .helpers import WEB_PASSWORD, WITHDRAWAL, claimed, csrf, login, wait_until, with_targets
 
 
 def finance_of_two(cfg, port):
@@ -25,7 +25,7 @@ def test_handing_on_from_the_push_link_moves_the_message_tells_the_colleague_and
     port = free_port()
     cfg = finance_of_two(with_targets(stub([WITHDRAWAL]).url, receiver.port), receiver.port)
     cfg["web"] = {"enabled": True, "listen": f"127.0.0.1:{port}", "public_url": f"http://127.0.0.1:{port}"}
-    path = write_config(cfg)
+    path = claimed(write_config(cfg))
     daemon = real_daemon(path)
     assert wait_until(lambda: receiver.kinds("json"))
     link = receiver.kinds("json")[0]["ack_url"]

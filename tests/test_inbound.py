@@ -10,7 +10,7 @@ import requests
 from speakerd.ports import free_port
 
 from .conftest import fast_platform
-from .helpers import wait_until
+from .helpers import claimed, wait_until
 
 TOKEN = "inbound-token-42"
 ORDER = {"id": "erp-1", "type": "order.paid", "app": "own-shop", "content": "客户王五已支付订单777001",
@@ -22,7 +22,7 @@ def device(stub, write_config, run_daemon, recording):
     port = free_port()
     cfg = fast_platform(stub([]).url)
     cfg["web"] = {"enabled": True, "listen": f"127.0.0.1:{port}", "inbound_token": TOKEN}
-    daemon = run_daemon(write_config(cfg))
+    daemon = run_daemon(claimed(write_config(cfg)))
     return daemon, f"http://127.0.0.1:{port}/v1/inbound"
 
 

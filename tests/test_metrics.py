@@ -13,7 +13,7 @@ import requests
 from speakerd.ports import free_port
 
 from .conftest import fast_platform
-from .helpers import wait_until
+from .helpers import claimed, wait_until
 
 TOKEN = "scrape-token-7f3a"
 
@@ -35,7 +35,7 @@ def device(stub, write_config, run_daemon):
     port = free_port()
     cfg = fast_platform(server.url)
     cfg["web"] = {"enabled": True, "listen": f"127.0.0.1:{port}", "metrics_token": TOKEN}
-    daemon = run_daemon(write_config(cfg))
+    daemon = run_daemon(claimed(write_config(cfg)))
     base = f"http://127.0.0.1:{port}"
     assert wait_until(lambda: daemon.store.meta.cursor == "2")
     return daemon, server, base
