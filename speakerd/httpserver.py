@@ -63,13 +63,23 @@ class BackgroundServer:
                     channel.close()
                 closed.set()
 
-            self._server.trigger.pull_trigger(close_all)
-            closed.wait(5)
+            try:
+                self._server.trigger.pull_trigger(close_all)
+                closed.wait(5)
+            except OSError:  # the loop's own wake-up pipe is gone already: it is ending by itself
+                self._close_channels()
             self._thread.join(5)
         else:
-            for channel in list(self._map.values()):
-                channel.close()
+            self._close_channels()
         self._server.task_dispatcher.shutdown(cancel_pending=True, timeout=2)
+
+
+    def _close_channels(self) -> None:
+        for channel in list(self._map.values()):
+            try:
+                channel.close()
+            except OSError:
+                pass  # closed already
 
 
 def _quiet_waitress() -> None:

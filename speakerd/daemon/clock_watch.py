@@ -90,6 +90,7 @@ class ClockWatch:
 
 
 def _span(seconds: float) -> str:
+    seconds = round(seconds)  # wall and monotonic clocks are read a moment apart: a day's step measures 86,399.9 s
     if seconds >= 86400:
         return f"{seconds / 86400:.1f} days"
     if seconds >= 3600:

@@ -131,6 +131,7 @@ def test_the_running_daemon_polls_on_through_steps_back_and_forward(stub, write_
             return (tmp_path / "log").read_text(encoding="utf-8", errors="replace")
 
         for n, step, said in ((2, "-1d", "stepped back by 1.0 days"), (3, "+365d", "stepped forward by 366.0 days")):
+            # (a day's step measures a moment less than 86,400 s: it must still be said as a day)
             offset.write_text(f"{step}\n")
             assert wait_until(lambda said=said: said in log(), 10), step  # the tick saw it
             server.platform.publish([{"id": f"m-{n}", "type": "order.paid", "content": f"客户已支付订单{n}"}])
@@ -140,3 +141,10 @@ def test_the_running_daemon_polls_on_through_steps_back_and_forward(stub, write_
     finally:
         process.terminate()
         process.wait(20)
+
+
+def test_a_days_step_is_said_as_a_day_though_it_measures_a_moment_less():
+    """Regression (found under load): a step back of a day measured 86,399.9 s and was logged as 24.0 hours."""
+    from speakerd.daemon.clock_watch import _span
+
+    assert _span(86399.9) == "1.0 days" and _span(366 * 86400 + 0.3) == "366.0 days" and _span(45) == "45 seconds"
