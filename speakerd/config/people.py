@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import MISSING, dataclass
+from functools import lru_cache
 
 from speakerd.config.schema import Secret, setting
 from speakerd.config.validators import CLOCK, WEEKDAYS, not_blank, push_urls
@@ -19,6 +20,7 @@ DAY_WORDS = ("workdays", "restdays", "daily")
 MOBILE = re.compile(r"^\+?\d{6,15}$")
 
 
+@lru_cache(maxsize=256)
 def parse_days(text: str) -> tuple[frozenset[int], frozenset[str]]:
     """``(weekdays 0–6, calendar words)`` named by a shift's ``days``; raises ValueError with what it accepts."""
     weekdays: set[int] = set()

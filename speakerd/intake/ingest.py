@@ -13,6 +13,7 @@ from speakerd import message as message_mod
 from speakerd.clock import iso
 from speakerd.config import PRIORITIES
 from speakerd.rules.classify import Classifier, type_matches
+from speakerd.rules.duty import Changes
 from speakerd.rules.identity import content_key
 from speakerd.rules.preview import preview
 from speakerd.rules.route import Assignment, Router, Target
@@ -64,6 +65,7 @@ class Ingest:
         self.cfg = cfg
         self.store = store
         self._people = people  # False while a new device is unclaimed: its staff are still the example's
+        self._context: tuple[Any, Changes, bool] | None = None  # of the batch under way
         self.categories = cfg.categories
         self.classifier = Classifier(cfg.categories, cfg.classify.fallback)
         self.router = Router(cfg)
@@ -86,7 +88,7 @@ class Ingest:
         return result
 
     def _batch(self, batch: Batch, outputs: list[str], each: Each) -> IngestResult:
-        result = IngestResult()
+        result, self._context = IngestResult(), None
         with self.store.atomic():
             for raw in batch.messages:
                 each(raw, outputs, result)
@@ -111,7 +113,7 @@ class Ingest:
 
     def pushed(self, raws: list[object], outputs: list[str]) -> IngestResult:
         """Store messages a platform pushed to the device (``POST /v1/inbound``): as polled ones, each alone, the cursor untouched."""
-        result = IngestResult()
+        result, self._context = IngestResult(), None
         for raw in raws:
             self._guarded(raw, outputs, result)
         for platform_id, reason in result.quarantined:
@@ -119,7 +121,7 @@ class Ingest:
         return result
 
     def _given(self, raw: dict[str, Any], outputs: list[str], given: Given) -> IngestResult:
-        result = IngestResult()
+        result, self._context = IngestResult(), None
         with self.store.atomic():
             self._one(raw, outputs, result, given)
         return result
@@ -200,12 +202,11 @@ class Ingest:
         """One person per department the message goes to, each with the outbox rows of every output."""
         assignments: list[Assignment] = []
         targets = [Target(given.department)] if given.department else self.router.targets_for(parsed, category)
-        now = self.store.clock.now().astimezone()
-        changes = self.store.duty.of_day(now.strftime("%Y-%m-%d"))
+        now, changes, people = self._duty_context()
         for target in targets:
             department = target.department
             assignment = self.router.assign(target, self.store.inbox.last_staff(department), now, changes)
-            if not self._people():
+            if not people:
                 assignment = Assignment(assignment.subsystem, department, None)
             if given.department and (given.staff_id or given.keep_staff):
                 assignment = Assignment(assignment.subsystem, department, given.staff_id)
@@ -213,6 +214,13 @@ class Ingest:
             self.store.inbox.tally(parsed, category, assignment, first=not assignments)
             assignments.append(assignment)
         return assignments
+
+    def _duty_context(self) -> tuple[Any, Changes, bool]:
+        """The moment, today's duty changes and whether people are assigned: read once per batch, not per message."""
+        if self._context is None:
+            now = self.store.clock.now().astimezone()
+            self._context = (now, self.store.duty.of_day(now.strftime("%Y-%m-%d")), self._people())
+        return self._context
 
     def _reports_handled(self, message: Message) -> bool:
         """Whether the platform tells us here that earlier messages were dealt with."""
