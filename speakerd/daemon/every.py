@@ -63,10 +63,6 @@ class Every:
             job.due = None
             job.wake.set()
 
-    def planned(self, name: str) -> bool:
-        with self._lock:
-            return name in self._jobs and self._jobs[name].due is not None
-
     def stop(self) -> None:
         self._stopping.set()
         with self._lock:

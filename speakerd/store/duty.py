@@ -29,11 +29,6 @@ class DutyChanges:
         rows = self._conn.query("select staff_id, state, covers from duty_changes where day = ?", [day])
         return Changes({r["staff_id"]: Change(r["staff_id"], r["state"], r["covers"]) for r in rows})
 
-    def forget_before(self, day: str) -> int:
-        """Drop the changes of days before ``day``: they can no longer matter."""
-        with self._conn.atomic():
-            return self._conn.execute("delete from duty_changes where day < ?", [day]).rowcount
-
 
 class Mutes:
     """``mutes``: a category or a department kept silent until a moment (epoch seconds); past ones are ignored."""
