@@ -83,8 +83,10 @@ def _auth(c: Check) -> bool:
     return status == 200
 
 
-def _page(c: Check, after: str | None, limit: int) -> tuple[list[Any], str, Any]:
-    answer = c.get(c.token, limit=limit, **({"after": after} if after is not None else {}))
+def _page(c: Check, after: str | None, limit: int, wait: float = 0.0) -> tuple[list[Any], str, Any]:
+    """One answer as (messages, next, epoch); ShapeError when it is not ``{messages, next}``."""
+    asked: dict[str, Any] = {"limit": limit, **({"after": after} if after is not None else {}), **({"wait": wait} if wait else {})}
+    answer = c.get(c.token, **asked)
     data = answer.json() if answer.headers.get("Content-Type", "").startswith("application/json") else None
     if answer.status_code != 200 or not isinstance(data, dict) or not isinstance(data.get("messages"), list) \
             or not isinstance(data.get("next"), str):
@@ -149,7 +151,7 @@ def _same_cursor(c: Check, pages: list[tuple[str | None, str, list[Any]]]) -> No
 
 def _long_poll(c: Check, end: str | None) -> None:
     started = time.monotonic()
-    messages, _, _ = _page_wait(c, end)
+    messages, _, _ = _page(c, end, PAGE, wait=WAIT)
     held = time.monotonic() - started
     if messages:
         c.say(True, "长轮询期间有新消息到达", "a message arrived during the long-poll", warning=True)
@@ -159,8 +161,3 @@ def _long_poll(c: Check, end: str | None) -> None:
         c.say(True, f"不支持长轮询（{held:.1f} 秒就回答了）：设备会定时查询", f"no long-poll (answered after {held:.1f} s): the device polls",
               warning=True)
 
-
-def _page_wait(c: Check, after: str | None) -> tuple[list[Any], str, Any]:
-    answer = c.get(c.token, limit=PAGE, wait=WAIT, **({"after": after} if after is not None else {}))
-    data = answer.json()
-    return data.get("messages") or [], data.get("next", ""), data.get("epoch")
