@@ -53,8 +53,13 @@ def _dates(values: tuple[str, ...]) -> None:
             raise ValueError(f"{value!r} is not a date as YYYY-MM-DD")
 
 
+def dialable(mobile: str) -> str:
+    """A mobile number as the chat robots take it for an @: its digits (and a leading +), without spaces or dashes."""
+    return str(mobile).replace(" ", "").replace("-", "")
+
+
 def _mobile(value: str) -> None:
-    if value and not MOBILE.match(value.replace(" ", "").replace("-", "")):
+    if value and not MOBILE.match(dialable(value)):
         raise ValueError("must be a mobile number of 6 to 15 digits, e.g. 13800138000 or +8613800138000")
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from speakerd.clock import iso
 from speakerd.plaintext import table
+from speakerd.store.handovers import no_moves
 from speakerd.store.reports import TALLY_KEYS
 
 if TYPE_CHECKING:
@@ -91,7 +92,7 @@ def _add_handovers(store: Store, since: str | None, until: str | None, rows: lis
     """Messages each person took over ("我来处理"), handed on and received from a colleague."""
     moved = store.handovers.per_person(since or FIRST_DAY, until or LAST_DAY)
     for item in rows:
-        item.update(moved.get(item["staff"], {"took": 0, "handed_on": 0, "received": 0}))
+        item.update(moved.get(item["staff"]) or no_moves())
 
 
 def _add_orders(store: Store, by: str, since: str | None, until: str | None, rows: list[Row]) -> None:

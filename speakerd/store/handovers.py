@@ -7,6 +7,12 @@ from typing import Any
 from speakerd.store.connection import Connection
 
 KINDS = ("take", "give")  # "我来处理": the new person took it; "转给…": it was given to them
+COUNTS = ("took", "handed_on", "received")  # what the per-person report shows of them
+
+
+def no_moves() -> dict[str, int]:
+    """A person's counts when nothing was moved to or from them."""
+    return dict.fromkeys(COUNTS, 0)
 
 
 class Handovers:
@@ -44,11 +50,11 @@ class Handovers:
         counts: dict[str, dict[str, int]] = {}
         rows = self._conn.query("select kind, from_staff, to_staff from handovers where day between ? and ?", [first_day, last_day])
         for row in rows:
-            to = counts.setdefault(row["to_staff"], {"took": 0, "handed_on": 0, "received": 0})
+            to = counts.setdefault(row["to_staff"], no_moves())
             if row["kind"] == "take":
                 to["took"] += 1
             else:
                 to["received"] += 1
                 if row["from_staff"]:
-                    counts.setdefault(row["from_staff"], {"took": 0, "handed_on": 0, "received": 0})["handed_on"] += 1
+                    counts.setdefault(row["from_staff"], no_moves())["handed_on"] += 1
         return counts

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from speakerd.config.people import dialable
 from speakerd.errors import NotYet
 from speakerd.outputs.interface import notice_from_row
 from speakerd.outputs.push.robots import Pace, robot_id, send_robot
@@ -53,7 +54,7 @@ class RobotSender:
 
 def _mobile(cfg: Config, staff_id: str | None) -> str:
     person = cfg.staff().get(staff_id or "")
-    return str(person[1].mobile).replace(" ", "").replace("-", "") if person else ""
+    return dialable(person[1].mobile) if person else ""
 
 
 def _with_others(text: str, others: list[Notice]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from speakerd.config.people import dialable
 from speakerd.config.push_urls import fallback_chain, mask
 from speakerd.outputs.push.robots import is_robot, send_robot
 from speakerd.outputs.push.send import send
@@ -22,7 +23,7 @@ def send_test(cfg: Config, staff_id: str) -> list[tuple[str, bool, str]]:
     results = []
     for url in (u for target in person.push for u in fallback_chain(target)):
         if is_robot(url):
-            delivered, reason = send_robot(url, f"{title}\n{body}", [str(person.mobile)] if person.mobile else [], cfg.push.timeout, time.time())
+            delivered, reason = send_robot(url, f"{title}\n{body}", [dialable(person.mobile)] if person.mobile else [], cfg.push.timeout, time.time())
         else:
             delivered, reason = send(url, title, body, "normal", timeout=cfg.push.timeout)
         results.append((mask(url), delivered, reason))
