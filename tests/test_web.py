@@ -15,6 +15,10 @@ from tests.helpers import WEB_PASSWORD as PASSWORD
 
 from .helpers import AtOnce, csrf, login, wait_until
 
+# The example's orders department as its staff form sends it back unchanged.
+ORDERS_STAFF = {"staff-0-id": "001", "staff-0-name": "李娜", "staff-0-on_duty": "on", "staff-1-id": "002", "staff-1-name": "陈伟",
+                "staff-1-on_duty": "on"}
+
 
 @pytest.fixture
 def site(stub, write_config, run_daemon, recording):
@@ -241,8 +245,7 @@ def test_a_mobile_number_is_set_from_the_page_and_only_ever_shown_masked(site):
     daemon, app, path = site
     client = app.test_client()
     login(client)
-    fields = {"staff-0-id": "001", "staff-0-name": "李娜", "staff-0-on_duty": "on", "staff-1-id": "002", "staff-1-name": "陈伟",
-              "staff-1-on_duty": "on"}
+    fields = ORDERS_STAFF
     client.post("/settings/staff/orders", data=form(client, count="2", **fields, **{"staff-0-mobile": "13912345678"}))
     assert wait_until(lambda: daemon.cfg.staff()["001"][1].mobile == "13912345678")
     page = client.get("/settings").get_data(as_text=True)
@@ -549,8 +552,7 @@ def test_a_departments_shifts_are_edited_on_the_settings_page(site):
     daemon, app, path = site
     client = app.test_client()
     login(client)
-    staff = {"staff-0-id": "001", "staff-0-name": "李娜", "staff-0-on_duty": "on", "staff-1-id": "002", "staff-1-name": "陈伟",
-             "staff-1-on_duty": "on"}
+    staff = ORDERS_STAFF
     client.post("/settings/staff/orders", data=form(client, count="2", rota="workdays 09:00-18:00\nsat,sun 10:00-16:00 002", **staff))
     assert wait_until(lambda: [(s.days, s.hours, s.staff) for s in daemon.cfg.departments()["orders"][1].rota] ==
                       [("workdays", "09:00-18:00", ()), ("sat,sun", "10:00-16:00", ("002",))])
