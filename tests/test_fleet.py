@@ -201,7 +201,7 @@ def test_a_device_writing_outside_its_acl_is_refused_and_says_so(fleet, stub, ca
     assert all(d["device"] != "orders-1" for d in hub.fleet.hub.presence.snapshot())
 
 
-def test_the_hub_lists_its_devices_on_the_dashboard_in_status_and_fleet(fleet, stub, capsys):
+def test_the_hub_lists_its_devices_on_the_dashboard_in_status_and_fleet(fleet, stub, capsys, caplog):
     from speakerd.cli import main
     from speakerd.device.password import set_password
     from speakerd.web import create_app
@@ -223,6 +223,22 @@ def test_the_hub_lists_its_devices_on_the_dashboard_in_status_and_fleet(fleet, s
     listing = capsys.readouterr().out
     assert "fin" in listing and "speaker" in listing and "online" in listing and "finance" in listing
     assert PASSWORDS["hub"] not in listing
+    # Regression: `fleet` logged in with the hub's own user; the broker binds client ids to users, so it took the
+    # running hub's session over (a clean start wiping what was queued for it).
+    assert "lost the broker" not in caplog.text and hub.fleet.hub.link.connected.is_set()
+
+
+def test_fleet_sites_beside_a_running_hub_lists_each_sites_counts_as_the_hub_heard_them(fleet, stub, capsys, monkeypatch):
+    from speakerd.cli import main
+    from speakerd.daemon import wiring
+
+    monkeypatch.setattr(wiring, "COUNTS_SECONDS", 0.2)
+    hub = fleet.start("hub", "hub", platform_url=stub([withdrawal(1), order(1)]).url)
+    assert wait_until(lambda: hub.fleet.site_counts() and hub.fleet.site_counts()[0]["messages"] == 2)
+    hub.device_state.write_heartbeat(["speech"])
+    assert main(["fleet", "--sites", "-c", hub.config_path]) == 0
+    listing = capsys.readouterr().out
+    assert "office" in listing and " 2 " in listing.splitlines()[-1]
 
 
 def test_fleet_says_why_when_the_broker_refuses(fleet, capsys):
@@ -240,6 +256,7 @@ def test_kill_9_of_a_speaker_and_the_hub_and_a_broker_restart_during_a_burst_los
     """Real processes, killed without warning mid-burst; afterwards each speaker holds exactly its department's messages,
     each told once by its log output (an announcement cut off by a kill is told again, as on a single device)."""
     import signal
+    import sqlite3
 
     from speakerd.config import load
     from speakerd.fleet.survey import survey
@@ -260,6 +277,11 @@ def test_kill_9_of_a_speaker_and_the_hub_and_a_broker_restart_during_a_burst_los
     def kept(name):
         return count_rows(dbs[name], "select count(*) from messages")
 
+    def strangers():
+        """What a speaker holds beyond its department's messages, to say what went wrong."""
+        return {name: sqlite3.connect(dbs[name]).execute("select id, type, content from messages where id not like ?",
+                                                         (prefix,)).fetchall() for name, prefix in (("fin", "w-%"), ("ord", "o-%"))}
+
     def kill_and_restart(name):
         procs[name].send_signal(signal.SIGKILL)
         procs[name].wait(10)
@@ -273,7 +295,7 @@ def test_kill_9_of_a_speaker_and_the_hub_and_a_broker_restart_during_a_burst_los
         fleet.broker.restart()
         assert wait_until(lambda: kept("ord") >= 60, 30)
         kill_and_restart("ord")
-        assert wait_until(lambda: kept("fin") == 150 and kept("ord") == 150, 90), (kept("hub"), kept("fin"), kept("ord"))
+        assert wait_until(lambda: kept("fin") == 150 and kept("ord") == 150, 90), (kept("hub"), kept("fin"), kept("ord"), strangers())
         assert wait_until(lambda: count_rows(dbs["fin"], "select count(*) from outbox where output = 'log' and state = 'done'") == 150
                           and count_rows(dbs["ord"], "select count(*) from outbox where output = 'log' and state = 'done'") == 150, 30)
     finally:

@@ -263,22 +263,51 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_fleet(args: argparse.Namespace) -> int:
     from speakerd.fleet.survey import SurveyError, survey
+    from speakerd.reports.status import not_hearing
     from speakerd.reports.timeparse import local_time_epoch
 
-    cfg = load_or_exit(config_mod.default_path(args.config))
+    path = config_mod.default_path(args.config)
+    cfg = load_or_exit(path)
+    view = _running_view(cfg, path)
     try:
-        devices, counts = survey(cfg, every_site=args.sites)
+        devices, counts = view if view else survey(cfg, every_site=args.sites)
     except SurveyError as exc:
         print(f"fleet: {exc}", file=sys.stderr)
         return 1
+    if view and cfg.fleet.role == "speaker":
+        print("this device is a department speaker: the hub lists the fleet (run speakerd fleet on the hub)")
+        return 0
+    devices = [d for d in devices if args.sites or d["site"] == cfg.fleet.site]
     for d in devices:
         d["departments"] = ", ".join(d["departments"])
         d["since"] = local_time_epoch(d["since"]) if d["since"] else ""
+        d["state"] += not_hearing(d)
     print(table(devices, ["site", "device", "role", "state", "since", "departments", "version"]) if devices else "no devices on the broker")
     if args.sites:
         print()
         print(table(counts, ["site", "hub", "day", "messages", "acked", "unacked", "at"]) if counts else "no site has published its counts yet")
     return 0
+
+
+def _running_view(cfg: config_mod.Config, path: Path) -> tuple[list[dict], list[dict]] | None:
+    """``(devices, site counts)`` as this device's running daemon sees them, or None when it is not running.
+
+    The broker binds client ids to user names, so a second connection with this device's user would take the
+    running daemon's session over (and a clean one would wipe its queued messages): ask the daemon instead.
+    """
+    from speakerd.reports.status import STALE_AFTER
+
+    db_path = config_mod.database_path(cfg, path)
+    if not cfg.fleet.broker or not db_path.exists():
+        return None
+    from speakerd.device.state import DeviceState
+
+    with Store(db_path) as store:
+        beat = DeviceState(store, lambda: cfg).heartbeat()
+        now = store.clock.time()
+    if not beat or beat.get("stopped") or now - beat.get("at", 0) > STALE_AFTER:
+        return None
+    return beat.get("devices", []), beat.get("site_counts", [])
 
 
 def cmd_fleet_add(args: argparse.Namespace) -> int:

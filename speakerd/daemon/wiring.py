@@ -132,7 +132,8 @@ class Daemon:
         self.health = Health(self.store, self.announcer.alert, cfg.health.fail_after, cfg.health.remind_every)
         self.claim = Claim(self.store, self.config_path)
         self.claim.rotate()  # a code lasts one run of the daemon at most
-        self.device_state = DeviceState(self.store, lambda: self.cfg, self.health, self.fleet.devices, claim=self.claim)
+        self.device_state = DeviceState(self.store, lambda: self.cfg, self.health, self.fleet.devices, claim=self.claim,
+                                        site_counts=self.fleet.site_counts)
         self.attention = Attention(self.store, lambda: self.cfg, heard_by=self.fleet.heard_by)
         self.ack_feed = AckFeed(self.store)
         self.inbound = Inbound(lambda: self.ingest, self.running.names, lambda: self.announcer.wake())
@@ -293,6 +294,7 @@ class Daemon:
         self.board.show(self.device_state.led_mode())
         self.ack_feed.pass_on(self.panel, self.fleet.tell_acknowledged)
         self.actions.replay_if_asked()
+        self.fleet.check_hearing()
         if self.fleet.hub and now - self._last_counts >= COUNTS_SECONDS:
             self._last_counts = now
             self.fleet.publish_counts(self.device_state.today())

@@ -33,11 +33,13 @@ class DeviceState:
     """``health`` None: read the stored heartbeat (a command beside the daemon) instead of the live state."""
 
     def __init__(self, store: Store, config: Callable[[], Config], health: Health | None = None,
-                 devices: Callable[[], list[dict[str, Any]]] | None = None, claim: Claim | None = None) -> None:
+                 devices: Callable[[], list[dict[str, Any]]] | None = None, claim: Claim | None = None,
+                 site_counts: Callable[[], list[dict[str, Any]]] | None = None) -> None:
         self.store = store
         self._config = config
         self._health = health
         self._devices = devices  # a hub's view of its fleet, live
+        self._site_counts = site_counts
         self._claim = claim
         self._address = netinfo.Address()
 
@@ -114,7 +116,8 @@ class DeviceState:
         """What ``speakerd status`` reads: the daemon's own view, refreshed every HEARTBEAT_SECONDS."""
         snapshot = self._health.snapshot() if self._health else {}
         beat = {"pid": os.getpid(), "at": self.store.clock.time(), "stopped": stopped,
-                "platform": safe_url(self._config().platform.url), "outputs": outputs, "devices": self.devices(), **snapshot}
+                "platform": safe_url(self._config().platform.url), "outputs": outputs, "devices": self.devices(),
+                "site_counts": self._site_counts() if self._site_counts else [], **snapshot}
         try:
             self.store.meta.set("heartbeat", json.dumps(beat))
         except StoreError as exc:

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 CONFIRM_SECONDS = 10.0  # how long a send may wait for the broker's acknowledgement before it is retried
+MOST_SITES = 500  # site counts kept from the broker: what a hostile publisher of counts can make this hub hold
 
 
 class Hub(Member):
@@ -50,9 +51,11 @@ class Hub(Member):
         self.output = FleetOutput(self)
         self.link.subscribe(self.every_site.status("+"))
         self.link.subscribe(self.topics.ack_request("+"))
+        self.link.subscribe(self.every_site.counts())
+        self.site_counts: dict[str, dict[str, Any]] = {}  # each site's counts of today, as its hub published them
         self.go_online()
 
-    def _message(self, topic: str, payload: bytes, ack: Callable[[], None]) -> None:
+    def _handle(self, topic: str, payload: bytes, ack: Callable[[], None]) -> None:
         try:
             if topic.endswith("/status"):
                 site, device = self.topics.parse_device(topic)
@@ -60,6 +63,8 @@ class Hub(Member):
                 self._check_claims(site, device)
             elif "/request/ack/" in topic:
                 self._ack_request(topic.rsplit("/", 1)[1], payload)
+            elif topic.endswith("/hub/counts"):
+                self._counts(topic.split("/")[-3], payload)
         except StoreError as exc:
             logger.error("fleet: %s not handled now (it comes again): %s", topic, exc)
             return  # not acknowledged: the broker delivers it again
@@ -86,6 +91,21 @@ class Hub(Member):
                                                                    status="ok" if outcome in ("done", "already") else "error",
                                                                    outcome=outcome))
 
+    def _counts(self, site: str, payload: bytes) -> None:
+        """Kept for ``speakerd fleet --sites`` beside this running hub (which may not log in twice: client ids are users)."""
+        if not payload:
+            self.site_counts.pop(site, None)
+            return
+        try:
+            data = decode(payload, "counts")
+            kept = {"site": site, "hub": text_field(data, "hub", 63), "day": text_field(data, "day", 10),
+                    "at": text_field(data, "at", 40), **{k: _count(data, k) for k in ("messages", "acked", "unacked")}}
+        except BadPayload as exc:
+            self._sparse.warning(f"counts:{site}", "fleet: counts of site %s ignored: %s", site, exc)
+            return
+        if site in self.site_counts or len(self.site_counts) < MOST_SITES:
+            self.site_counts[site] = kept
+
     def broadcast_ack(self, message_id: str, acked_at: str) -> bool:
         """Tell every speaker that ``message_id`` was acknowledged; False when the broker did not confirm it."""
         if not self.link.connected.is_set():
@@ -103,6 +123,13 @@ class Hub(Member):
         def enrolled(names: list[str]) -> list[str]:
             return [n for n in names if self.enrolment.covers(self.site, n, department)]
         return enrolled(online), enrolled(offline)
+
+
+def _count(data: dict[str, Any], key: str) -> int:
+    value = data.get(key, 0)
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 10**9:
+        raise BadPayload(f"{key} must be a count")
+    return value
 
 
 class FleetOutput:

@@ -103,6 +103,14 @@ class Link:
         self.client.disconnect()
         self.client.loop_stop()
 
+    def reconnect(self) -> None:
+        """Leave cleanly and come back on the same session: the broker then sends again what this device holds unacknowledged."""
+        self._closing = True
+        self.client.disconnect()
+        self.client.loop_stop()
+        self._closing = False
+        self.start()
+
     def announce_online(self, topic: str, payload: bytes) -> None:
         """Retained presence, written at every (re)connection."""
         self._online_payload = (topic, payload)

@@ -36,6 +36,8 @@ class Device:
     departments: tuple[str, ...] = ()
     version: str = ""
     last_message: str = ""  # the last message id sent to it (hub's view)
+    hearing: str = "ok"  # "deaf": online, but the broker's messages no longer reach it (fleet.hearing)
+    deaf_since: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -69,6 +71,7 @@ class Presence:
             device = self.devices.setdefault((site, name), Device(name, site))
             changed = device.state != data["state"]
             device.state, device.role, device.version, device.departments = data["state"], data["role"], data["version"], data["departments"]
+            device.hearing, device.deaf_since = data["hearing"], data["deaf_since"]
             device.since = self._clock() if changed else device.since
         if name == self.me and data["state"] == "online":
             self._settled.set()
@@ -80,10 +83,12 @@ class Presence:
         if self._health is None or device.name == self.me or device.role != "speaker":
             return
         subject = f"device:{device.name}"
-        if device.state == "online":
-            self._health.ok(subject)
-        else:
+        if device.state != "online":
             self._health.failing(subject, "device_offline", f"speaker {device.name} is offline")
+        elif device.hearing == "deaf":
+            self._health.failing(subject, "device_deaf", f"speaker {device.name} is online but hears nothing from the broker")
+        else:
+            self._health.ok(subject)
 
     def settled(self) -> bool:
         """Whether the speakers online are known: this device's own status came back, or SETTLE seconds passed."""
@@ -105,5 +110,6 @@ class Presence:
         """Every known device, for the dashboard, ``status`` and ``fleet``."""
         with self._lock:
             return [{"site": d.site, "device": d.name, "role": d.role, "state": d.state, "since": d.since,
-                     "departments": list(d.departments), "version": d.version, "last_message": d.last_message}
+                     "departments": list(d.departments), "version": d.version, "last_message": d.last_message,
+                     "hearing": d.hearing, "deaf_since": d.deaf_since}
                     for d in sorted(self.devices.values(), key=lambda d: (d.site, d.name))]

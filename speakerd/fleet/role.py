@@ -80,6 +80,23 @@ class FleetRole:
         if self.hub:
             self.hub.publish_counts(counts)
 
+    def check_hearing(self) -> None:
+        """From the daemon's loop: whether the broker's messages still reach this device (fleet.hearing)."""
+        for part in (self.hub, self.speaker):
+            if part:
+                part.hearing.tick()
+
+    def site_counts(self) -> list[dict[str, Any]]:
+        """Each site's counts of today as a hub heard them, for ``fleet --sites`` beside the running daemon."""
+        return sorted(self.hub.site_counts.values(), key=lambda c: c["site"]) if self.hub else []
+
     def devices(self) -> list[dict[str, Any]]:
-        """The devices a hub knows, for the dashboard and ``status``."""
-        return self.hub.presence.snapshot() if self.hub else []
+        """The devices a hub knows, for the dashboard and ``status``; its own hearing as it knows it (a deaf hub
+        cannot hear its own status say so)."""
+        if self.hub is None:
+            return []
+        found = self.hub.presence.snapshot()
+        for d in found:
+            if d["device"] == self.hub.name and d["site"] == self.hub.site:
+                d.update(self.hub.hearing.state(), deaf_since=self.hub.hearing.deaf_since)
+        return found

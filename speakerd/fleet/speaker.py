@@ -52,6 +52,7 @@ class Speaker(Member):
             self.link.subscribe(self.topics.announce(department))
         self.link.subscribe(self.topics.acked())
         self.link.subscribe(self.topics.ack_response(self.name))
+        self.link.subscribe(self.topics.status(self.name))  # its own, to hear it back (fleet.hearing)
         self.go_online()
         logger.info("fleet: speaker %s of site %s for %s, via %s", self.name, self.site, ", ".join(self.departments), self.link.address)
 
@@ -59,7 +60,7 @@ class Speaker(Member):
         """The button acknowledged ``message_id`` here: ask the hub to record it (queued while the broker is away)."""
         self.link.publish(self.topics.ack_request(self.name), encode("ack", id=message_id, tx=uuid.uuid4().hex, via="button"))
 
-    def _message(self, topic: str, payload: bytes, ack: Callable[[], None]) -> None:
+    def _handle(self, topic: str, payload: bytes, ack: Callable[[], None]) -> None:
         try:
             if topic == self.topics.acked():
                 self._acked(decode(payload, "acked"))

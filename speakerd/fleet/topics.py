@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,6 +75,7 @@ def decode(payload: bytes, kind: str | None = None) -> dict[str, Any]:
 
 
 STATES = ("online", "offline")
+HEARING = ("ok", "deaf")
 MOST_DEPARTMENTS = 200
 
 
@@ -90,7 +92,7 @@ def text_field(data: dict[str, Any], key: str, most: int, default: str = "") -> 
 
 
 def status_of(data: dict[str, Any]) -> dict[str, Any]:
-    """The fields of a status payload that the hub keeps, checked: state, role, version, departments."""
+    """The fields of a status payload that the hub keeps, checked: state, role, version, departments, hearing."""
     state = text_field(data, "state", 10)
     if state not in STATES:
         raise BadPayload(f"state must be one of {', '.join(STATES)}")
@@ -99,5 +101,11 @@ def status_of(data: dict[str, Any]) -> dict[str, Any]:
         raise BadPayload(f"departments must be a list of at most {MOST_DEPARTMENTS} ids")
     if not all(isinstance(d, str) and 0 < len(d) <= 63 for d in departments):
         raise BadPayload("each department must be an id of at most 63 characters")
+    hearing = text_field(data, "hearing", 10, "ok")  # absent from versions before the echo: taken as hearing
+    if hearing not in HEARING:
+        raise BadPayload(f"hearing must be one of {', '.join(HEARING)}")
+    deaf_since = data.get("deaf_since") if hearing == "deaf" else None
+    if deaf_since is not None and (not isinstance(deaf_since, (int, float)) or not math.isfinite(deaf_since)):
+        raise BadPayload("deaf_since must be a time")
     return {"state": state, "role": text_field(data, "role", 20), "version": text_field(data, "version", 40),
-            "departments": tuple(departments)}
+            "departments": tuple(departments), "hearing": hearing, "deaf_since": deaf_since}

@@ -54,6 +54,8 @@ KIND_TEXT = {
     "output": ("设备输出故障", "请查看设备日志"),
     "device_offline": ("部门音箱离线", "请检查音箱的电源和网络"),
     "broker": ("连不上主机（消息服务器）", "请检查网络和主机是否开着"),
+    "deaf": ("设备连着消息服务器，却收不到它转来的消息", "设备已自动重新连接；如反复出现，请重启设备并查看日志"),
+    "device_deaf": ("部门音箱连着消息服务器，却收不到消息", "请重启这台音箱；如反复出现，请查看它的日志"),
     "web": ("设备的设置网页没有响应", "设备会自动重启；如反复出现，请重启设备"),
 }
 
@@ -255,4 +257,4 @@ def subject_words(subject: str) -> str:
     if subject.startswith("device:"):
         return f"音箱“{subject.split(':', 1)[1]}”"
     return {"platform": "平台连接", "platform data": "平台发来的数据", "platform log": "平台的消息记录", "backup": "数据库备份", "disk": "设备存储空间", "database": "设备数据库",
-            "broker": "与主机的连接"}.get(subject, subject)
+            "broker": "与主机的连接", "hearing": "从消息服务器收消息"}.get(subject, subject)

@@ -29,8 +29,16 @@ def status_lines(beat: dict[str, Any], outages: list[dict[str, Any]], waiting: l
     lines += [f"output     : {w['output']}: {w['waiting'] or 0} waiting, {w['failing'] or 0} failing" for w in waiting]
     lines += [f"device     : {d['site']}/{d['device']} {d['role']} {d['state'].upper()}"
               f"{' since ' + local_time_epoch(d['since']) if d['since'] else ''} ({', '.join(d['departments']) or 'all'})"
-              for d in beat.get("devices", [])]
+              f"{not_hearing(d)}" for d in beat.get("devices", [])]
     return lines, verdict
+
+
+def not_hearing(device: dict[str, Any]) -> str:
+    """`` NOT HEARING since …`` for a device online whose broker no longer reaches it; else nothing."""
+    if device.get("state") != "online" or device.get("hearing", "ok") == "ok":
+        return ""
+    since = device.get("deaf_since")
+    return " NOT HEARING" + (f" since {local_time_epoch(since)}" if since else "")
 
 
 def _link(beat: dict[str, Any], platform: dict[str, Any] | None, now: float) -> str:

@@ -70,7 +70,7 @@ def overview() -> dict[str, Any]:
         "snoozed_until": _until(store.followup.snoozed_until(), store.clock.time()),
         "messages": messages,
         "colleagues": {dep_id: [(s.id, s.name) for s in dep.staff] for dep_id, (_, dep) in cfg.departments().items()},
-        "devices": [{**d, "since_text": _clock_face(d["since"]),
+        "devices": [{**d, "since_text": _clock_face(d["since"]), "deaf_text": _clock_face(d.get("deaf_since") or 0),
                      "department_names": "、".join(departments.get(x, x) for x in d["departments"])} for d in state.devices()],
     }
 

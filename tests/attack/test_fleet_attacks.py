@@ -110,3 +110,47 @@ def test_a_speaker_cannot_acknowledge_another_departments_messages(fleet, stub):
     ord_.fleet.speaker.request_ack("o-1")
     assert wait_until(lambda: hub.store.acks.message("o-1")["acked_at"] is not None)
     assert hub.store.acks.message("w-1")["acked_at"] is None
+
+
+def test_a_hub_that_stops_hearing_says_so_and_hears_again_once_its_store_keeps_messages(fleet, stub, monkeypatch, caplog, capsys):
+    """Regression: messages held back (a store that could not keep them) filled the broker's in-flight window; the hub
+    heard nothing more, not even its speakers' acknowledgements, while its link, ``status`` and ``fleet`` looked fine."""
+    from speakerd.cli import main
+    from speakerd.fleet.hearing import DEAF_AFTER, ECHO_SECONDS
+    from speakerd.store import StoreError
+
+    hub = fleet.start("hub", "hub", platform_url=stub([withdrawal(1)]).url)
+    part = hub.fleet.hub
+    assert wait_until(lambda: hub.store.acks.message("w-1") is not None and part.hearing.last_heard is not None)
+    ahead = [0.0]
+    real_clock = part.hearing.clock
+    part.hearing.clock = lambda: real_clock() + ahead[0]  # the daemon's loop keeps ticking it; the test moves it on
+
+    def locked(message_id):
+        raise StoreError("database is locked")
+
+    monkeypatch.setattr(hub.store.acks, "departments_of", locked)
+    raw = client(fleet, "fin")
+    for n in range(25):
+        raw.publish(TOPICS.ack_request("fin"), encode("ack", id="w-1", tx=str(n)), qos=1).wait_for_publish(5)
+    assert wait_until(lambda: caplog.text.count("not handled now") >= 20)
+    sent = part.hearing.echoes_sent
+    ahead[0] += ECHO_SECONDS
+    assert wait_until(lambda: part.hearing.echoes_sent > sent)  # an echo went out after the window filled
+    ahead[0] += DEAF_AFTER
+    assert wait_until(lambda: not part.hearing.hearing)
+    assert "hearing" in {t["subject"] for t in hub.health.snapshot()["troubles"]}
+    hub.device_state.write_heartbeat(["speech"])
+    capsys.readouterr()
+    assert main(["fleet", "-c", hub.config_path]) == 0
+    assert "online NOT HEARING since" in capsys.readouterr().out
+    main(["status", "-c", hub.config_path])
+    said = capsys.readouterr().out
+    assert "trouble    : hearing: nothing has come from the broker" in said and "hub hub ONLINE" in said and "NOT HEARING since" in said
+
+    monkeypatch.undo()  # the store keeps messages again: rejoining the session brings back what was held
+    ahead[0] += ECHO_SECONDS + DEAF_AFTER
+    assert wait_until(lambda: hub.store.acks.message("w-1")["acked_at"] is not None, 20)
+    ahead[0] += ECHO_SECONDS
+    assert wait_until(lambda: part.hearing.hearing, 20)
+    raw.loop_stop()
