@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Literal
 
 from speakerd.config import validators
-from speakerd.config.fleet import FleetConfig, fleet_problems
+from speakerd.config.cross_check import cross_check
+from speakerd.config.fleet import FleetConfig
 from speakerd.config.people import CalendarConfig, Department, Staff, Subsystem
-from speakerd.config.schema import Problem, Seconds, Secret, parse, setting
+from speakerd.config.schema import Seconds, Secret, parse, setting
 from speakerd.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -248,76 +249,6 @@ class Config:
         return {s.id: (dep_id, s) for dep_id, (_, dep) in self.departments().items() for s in dep.staff}
 
 
-def _cross_check(cfg, builder):
-    """Faults that involve more than one setting: ids that must exist or be unique.
-
-    Existence is checked against the ids *written* in the file, so that one
-    faulty category does not also make every route naming it look wrong.
-    """
-    problems = []
-    line_of = builder.line_of
-    categories = builder.declared("categories.", 1)
-    departments = {p.split(".")[3] for p in builder.lines if p.startswith("subsystems.") and p.count(".") >= 3 and ".departments." in p}
-
-    def problem(path: str, reason: str) -> None:
-        problems.append(Problem(line_of(path), path, reason))
-
-    seen_deps, seen_staff = {}, {}
-    for sub_id, sub in cfg.subsystems.items():
-        for dep_id, dep in sub.departments.items():
-            path = f"subsystems.{sub_id}.departments.{dep_id}"
-            if dep_id in seen_deps:
-                problem(path, f"department id {dep_id!r} is already used in subsystem {seen_deps[dep_id]!r}; ids must be unique")
-            seen_deps.setdefault(dep_id, sub_id)
-            for i, person in enumerate(dep.staff):
-                if person.id in seen_staff:
-                    problem(f"{path}.staff[{i}].id", f"staff id {person.id!r} is already used in department {seen_staff[person.id]!r}")
-                seen_staff.setdefault(person.id, dep_id)
-            for i, shift in enumerate(dep.rota):
-                for j, person_id in enumerate(shift.staff):
-                    if person_id not in {s.id for s in dep.staff}:
-                        problem(f"{path}.rota[{i}].staff[{j}]", f"staff {person_id!r} is not in department {dep_id!r}")
-    owners = {}
-    for cat_id, cat in cfg.categories.items():
-        for i, tp in enumerate(cat.types):
-            if tp in owners:
-                problem(f"categories.{cat_id}.types[{i}]", f"type {tp!r} is already in category {owners[tp]!r}")
-            owners.setdefault(tp, cat_id)
-    for cat_id, cat in cfg.categories.items():
-        for i, step in enumerate(cat.escalate):
-            if step.to != "lead" and step.to not in departments and step.to not in seen_staff:
-                problem(f"categories.{cat_id}.escalate[{i}].to", f"{step.to!r} is neither lead, a department id nor a staff id; {_known(departments)}")
-    if cfg.classify.fallback not in categories:
-        problem("classify.fallback", f"unknown category {cfg.classify.fallback!r}; {_known(categories)}")
-    if cfg.route.department is None:
-        problem("route.department", "the top route needs a department: it takes every message no other route takes")
-    members = {dep_id: {s.id for s in dep.staff} for dep_id, (_, dep) in cfg.departments().items()}
-    for path, route, department in _walk_routes(cfg.route, "route", cfg.route.department):
-        if route.department is not None and route.department not in departments:
-            problem(f"{path}.department", f"unknown department {route.department!r}; {_known(departments)}")
-        for name in ("staff", "prefer"):
-            person = getattr(route, name)
-            if person is not None and department in members and person not in members[department]:
-                problem(f"{path}.{name}", f"staff {person!r} is not in department {department!r}; {_known(members[department])}")
-        for i, cat in enumerate(route.match.category):
-            if cat not in categories:
-                problem(f"{path}.match.category[{i}]", f"unknown category {cat!r}; {_known(categories)}")
-    problems += [Problem(line_of(path), path, reason) for path, reason in fleet_problems(cfg, departments, builder.declared("subsystems.", 1))]
-    return problems
-
-
-def _walk_routes(route, path, department):
-    """Every route with its path and the department it gives (its own or inherited)."""
-    department = route.department or department
-    yield path, route, department
-    for i, child in enumerate(route.routes):
-        yield from _walk_routes(child, f"{path}.routes[{i}]", department)
-
-
-def _known(ids):
-    return "known: " + (", ".join(sorted(ids)) if ids else "none defined")
-
-
 def _read_regular(path: Path) -> str:
     """The file's text; a FIFO, a device or a file over MAX_FILE is refused before anything waits on it or fills memory."""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO with no writer would block a plain open
@@ -344,7 +275,7 @@ def parse_text(text: str, source: str = "config.yaml") -> Config:
         raise ConfigError([f"{source}:1: (top level): nested too deeply to read"]) from None
     problems = list(builder.problems)
     if cfg is not MISSING:
-        problems += _cross_check(cfg, builder)
+        problems += cross_check(cfg, builder)
     if problems:
         problems.sort(key=lambda p: p.line)
         raise ConfigError(p.format(source) for p in problems)

@@ -1,0 +1,84 @@
+"""Faults that involve more than one setting: ids that must exist, be unique, or belong together."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from speakerd.config.fleet import fleet_problems
+from speakerd.config.schema import Problem
+
+if TYPE_CHECKING:
+    from speakerd.config import Config, Route
+    from speakerd.config.schema import Builder
+
+
+def cross_check(cfg: Config, builder: Builder) -> list[Problem]:
+    """Faults that involve more than one setting: ids that must exist or be unique.
+
+    Existence is checked against the ids *written* in the file, so that one
+    faulty category does not also make every route naming it look wrong.
+    """
+    problems: list[Problem] = []
+    line_of = builder.line_of
+    categories = builder.declared("categories.", 1)
+    departments = {p.split(".")[3] for p in builder.lines if p.startswith("subsystems.") and p.count(".") >= 3 and ".departments." in p}
+
+    def problem(path: str, reason: str) -> None:
+        problems.append(Problem(line_of(path), path, reason))
+
+    seen_deps: dict[str, str] = {}
+    seen_staff: dict[str, str] = {}
+    for sub_id, sub in cfg.subsystems.items():
+        for dep_id, dep in sub.departments.items():
+            path = f"subsystems.{sub_id}.departments.{dep_id}"
+            if dep_id in seen_deps:
+                problem(path, f"department id {dep_id!r} is already used in subsystem {seen_deps[dep_id]!r}; ids must be unique")
+            seen_deps.setdefault(dep_id, sub_id)
+            for i, person in enumerate(dep.staff):
+                if person.id in seen_staff:
+                    problem(f"{path}.staff[{i}].id", f"staff id {person.id!r} is already used in department {seen_staff[person.id]!r}")
+                seen_staff.setdefault(person.id, dep_id)
+            for i, shift in enumerate(dep.rota):
+                for j, person_id in enumerate(shift.staff):
+                    if person_id not in {s.id for s in dep.staff}:
+                        problem(f"{path}.rota[{i}].staff[{j}]", f"staff {person_id!r} is not in department {dep_id!r}")
+    owners: dict[str, str] = {}
+    for cat_id, cat in cfg.categories.items():
+        for i, tp in enumerate(cat.types):
+            if tp in owners:
+                problem(f"categories.{cat_id}.types[{i}]", f"type {tp!r} is already in category {owners[tp]!r}")
+            owners.setdefault(tp, cat_id)
+    for cat_id, cat in cfg.categories.items():
+        for i, step in enumerate(cat.escalate):
+            if step.to != "lead" and step.to not in departments and step.to not in seen_staff:
+                problem(f"categories.{cat_id}.escalate[{i}].to", f"{step.to!r} is neither lead, a department id nor a staff id; {_known(departments)}")
+    if cfg.classify.fallback not in categories:
+        problem("classify.fallback", f"unknown category {cfg.classify.fallback!r}; {_known(categories)}")
+    if cfg.route.department is None:
+        problem("route.department", "the top route needs a department: it takes every message no other route takes")
+    members = {dep_id: {s.id for s in dep.staff} for dep_id, (_, dep) in cfg.departments().items()}
+    for path, route, department in _walk_routes(cfg.route, "route", cfg.route.department):
+        if route.department is not None and route.department not in departments:
+            problem(f"{path}.department", f"unknown department {route.department!r}; {_known(departments)}")
+        for name in ("staff", "prefer"):
+            person = getattr(route, name)
+            if person is not None and department in members and person not in members[department]:
+                problem(f"{path}.{name}", f"staff {person!r} is not in department {department!r}; {_known(members[department])}")
+        for i, wanted in enumerate(route.match.category):
+            if wanted not in categories:
+                problem(f"{path}.match.category[{i}]", f"unknown category {wanted!r}; {_known(categories)}")
+    problems += [Problem(line_of(path), path, reason) for path, reason in fleet_problems(cfg, departments, builder.declared("subsystems.", 1))]
+    return problems
+
+
+def _walk_routes(route: Route, path: str, department: str | None) -> Iterator[tuple[str, Route, str | None]]:
+    """Every route with its path and the department it gives (its own or inherited)."""
+    department = route.department or department
+    yield path, route, department
+    for i, child in enumerate(route.routes):
+        yield from _walk_routes(child, f"{path}.routes[{i}]", department)
+
+
+def _known(ids: Any) -> str:
+    return "known: " + (", ".join(sorted(ids)) if ids else "none defined")
