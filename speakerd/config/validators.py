@@ -104,3 +104,12 @@ def optional_secret_url(value: str) -> None:
     """Empty, or an http(s) address; the message never shows the address, which carries a token."""
     if value and (urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).hostname):
         raise ValueError("must be an http:// or https:// address (not shown: it carries a token)")
+
+
+def brands(table: dict[str, str]) -> None:
+    """A brand is Latin letters (with spaces, - ' & .), its reading a few words: each is matched and spoken as written."""
+    for name, said in table.items():
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9 .'&-]{0,39}", str(name)):
+            raise ValueError(f"{name!r}: a brand is written in Latin letters (at most 40 characters)")
+        if not str(said).strip() or len(str(said)) > 20:
+            raise ValueError(f"{name!r}: its reading must be 1 to 20 characters")

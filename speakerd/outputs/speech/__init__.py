@@ -31,7 +31,7 @@ import numpy as np
 
 from speakerd.clock import SYSTEM, Clock
 from speakerd.errors import OutputError
-from speakerd.outputs.speech import audio, chimes, reading
+from speakerd.outputs.speech import audio, brands, chimes, reading
 from speakerd.outputs.speech.realtime import RealTimeSink
 from speakerd.outputs.speech.voice_process import VoiceProcess, VoiceProcessError
 from speakerd.outputs.speech.voices import OUTPUT_RATE, VoiceSettings, VoiceUnavailable
@@ -117,6 +117,7 @@ class Speaker:
 
     def __init__(self, settings, cache_dir) -> None:
         choices = settings.voices
+        brands.use(getattr(settings, "brands", {}))  # the shop's own readings of brand names, with the built-in ones
         self.voices = VoiceProcess(VoiceSettings.of(choices, cache_dir), settings.voice_timeout)
         self._phrases = Path(cache_dir) / "phrases"
         self._key = f"{choices.zh}|{choices.en}|{choices.zh_piper}|{choices.en_piper}"

@@ -15,7 +15,8 @@ people follow:
 - **一**: second tone before a fourth tone (一个 yi2 ge4, 一万), fourth before
   the others (一千 yi4 qian1, 一百); first tone when it is a digit read out
   (零一二, 一三八), an ordinal or a weekday (第一, 周一, 统一), the end of a
-  number (十一月, 双十一), before a decimal point or o'clock (一点二, 一点整)
+  number (十一月, 双十一), before a decimal point or o'clock (一点二, 一点整), in a
+  date or before a numbered place (一月一日, 一楼, 一号, 一期)
   or the last of its clause.
 
 Capital letters spelled out in a Chinese sentence (V I P, S O 二零二四…) are
@@ -38,6 +39,7 @@ from pypinyin import Style, load_phrases_dict, pinyin  # noqa: E402
 DIGIT_WORDS = set("零一二三四五六七八九")
 UNITS = set("十百千万亿")
 ORDINAL = set("第周统唯初")  # 第一, 周一 (Monday), 统一, 唯一, 初一: 一 keeps its first tone
+NUMBERED = set("月楼层号期栋区排座")  # 一月, 一楼, 一层, 一号, 一期: the first of a series, said yi1
 CLAUSE = re.compile(r"[，。！？；：、,.!?;:\s]+")
 
 # Letters as Mandarin speakers name them in a Chinese sentence (VIP: wei1 ai4 pi4).
@@ -133,6 +135,8 @@ def _yi(chars: list[str], i: int, after: int | None) -> str:
     if nxt not in UNITS and (before in DIGIT_WORDS | UNITS or nxt in DIGIT_WORDS):  # 一三八, 一百零一
         return "yi1"
     if nxt == "点" and (after_next in DIGIT_WORDS or after_next == "整"):  # 一点二万, 一点整
+        return "yi1"
+    if nxt in NUMBERED or (nxt == "日" and before == "月"):  # 一月一日, 一楼, 一号: a date or a place, not a count
         return "yi1"
     return "yi2" if after == 4 else "yi4"
 

@@ -20,6 +20,8 @@ import re
 import unicodedata
 from typing import TYPE_CHECKING
 
+from speakerd.outputs.speech import brands
+
 if TYPE_CHECKING:
     from speakerd.outputs.interface import Notice
 
@@ -41,7 +43,7 @@ _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s?[%％]")
 _CLOCK = re.compile(r"(?<!\d)([01]?\d|2[0-3])[:：]([0-5]\d)(?:[:：]([0-5]\d))?(?!\d)整?")
 _YEAR = re.compile(r"(?<!\d)(\d{4})(?=\s?年)")
 _ACRONYM = re.compile(r"(?<![A-Za-z])[A-Z]{2,5}(?![A-Za-z0-9])")
-_DATE = re.compile(r"(?<!\d)(\d{4})[-/年](\d{1,2})[-/月](\d{1,2})日?(?!\d)")
+_DATE = re.compile(r"(?<!\d)(\d{4})[-/年](\d{1,2})[-/月](\d{1,2})[日号]?(?!\d)")
 _MONTH_DAY = re.compile(r"(?<![\d-])(1[0-2]|0?[1-9])(?:-|月)(3[01]|[12]\d|0?[1-9])(?:日|号)?(?![\d-])")
 _SEPARATED = re.compile(r"(?<![\d,])\d{1,3}(?:,\d{3})+(?![\d,])")
 _MYRIAD = re.compile(r"(\d+(?:\.\d+)?)\s?([万亿])")
@@ -51,7 +53,7 @@ _LONG = re.compile(r"\d{5,}")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _TWO = re.compile(r"(?<![\d.第])2(?=\s?(?:条|个|笔|件|位|次|份|单|人|台|箱|瓶|袋|张|天|小时|分钟|种|家|项|千克|克|斤|升|毫升|米|双|杯|盒|包|周|套)(?!\d))")
 # What changes the meaning when misread (docs/speech.md): a minus sign, a range, a tail number after 为.
-_NEGATIVE = re.compile(r"(?<![A-Za-z0-9])[-−－](?=\s?[¥￥]?\d)")
+_NEGATIVE = re.compile(r"(?<![A-Za-z0-9])[-−－](?=\s?(?:[¥￥$€£]|HK\$|US\$)?\d)")
 _TIME_RANGE = re.compile(r"(?<!\d)((?:[01]?\d|2[0-3])[:：][0-5]\d)\s?[-~～—–至]\s?((?:[01]?\d|2[0-3])[:：][0-5]\d)(?!\d)")
 _RANGE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s?[-~～至]\s?(\d+(?:\.\d+)?)(?=\s?(?:天|件|个|单|笔|人|次|份|台|箱|瓶|袋|张|位|条|元|块|斤|克|千克|小时|分钟|秒|周|年|折|%|％))")
 _DOTTED_DATE = re.compile(r"(?<![\d.])(\d{4})\.(1[0-2]|0?[1-9])\.(3[01]|[12]\d|0?[1-9])(?![\d.])")
@@ -62,6 +64,13 @@ _UNITS = {"kg": "千克", "KG": "千克", "Kg": "千克", "g": "克", "ml": "毫
 _UNIT = re.compile(r"(?<=\d)\s?(" + "|".join(sorted(_UNITS, key=len, reverse=True)) + r")(?![A-Za-z])")
 _PER = re.compile(r"(?<=[元角分\d])\s?/\s?(?=[\u4e00-\u9fff])")
 _READ_AS_DIGITS = re.compile(r"(?<!\d)(\d{3,5}(?=[室房])|\d{4}(?=年?款)|\d0(?=后))")
+# A day of the month said with 号 (20号发货), where 号 after a number is otherwise a staff or seat number (003号).
+_DAY_HAO = re.compile(r"(?<![\d号.])(3[01]|[12]\d|[1-9])号(?=(?:发货|到货|前|之前|以前|以后|之后|当天|上午|下午|晚上|中午|早上|凌晨|开始|"
+                      r"截止|结束|生效|到期|送达|发出|出库|左右|下单|付款|签收|揽收|的订单|零点|[0-9]{1,2}[:：点]))")
+_CURRENCIES = (("HK$", "港元"), ("US$", "美元"), ("$", "美元"), ("€", "欧元"), ("£", "英镑"))
+_FOREIGN_MONEY = re.compile(r"(HK\$|US\$|\$|€|£)\s?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?")
+_FULL_WIDTH = {c: c - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A)) for c in range(r[0], r[1] + 1)}
+_ERHUA = re.compile(r"([这那哪])儿(?!子|女|童|科|歌|孙)")
 _NUMBERED_PLACE = re.compile(r"(?<!\d)(\d+)(?=号(?:楼|门|线|店|馆|厅|库))")
 _LATIN = re.compile(r"[A-Za-z][A-Za-z0-9 .'&-]*[A-Za-z0-9]|[A-Za-z]")
 _SPELLED = re.compile(r"[A-Z](?: [A-Z])*")
@@ -127,7 +136,7 @@ def decimal(text: str) -> str:
 
 def _clock(m):
     hour, minute, second = int(m.group(1)), int(m.group(2)), m.group(3)
-    said = ("两" if hour == 2 else number(hour)) + "点" + ("整" if minute == 0 and not second else ("零" if minute < 10 else "") + number(minute) + "分")
+    said = ("两" if hour == 2 else number(hour)) + "点" + ("整" if minute == 0 and not second else ("零" if 0 < minute < 10 else "") + number(minute) + "分")
     if second:
         said += ("零" if int(second) < 10 and int(second) else "") + number(int(second)) + "秒"
     return said
@@ -177,7 +186,9 @@ def _to_cents(m: re.Match) -> str:
 
 def normalize(text: str) -> str:
     """Chinese text as it should be spoken; digits never reach a voice."""
-    text = clean(text)
+    text = clean(text).translate(_FULL_WIDTH)  # ＡＢＣ１２ were dropped or read as symbols
+    text = brands.say(text)
+    text = _ERHUA.sub(r"\1里", text)  # 这儿 read with a separate 儿 (er) by the voices
     for short, spoken in ABBREVIATIONS.items():
         text = re.sub(rf"(?<![A-Za-z]){short}(?![A-Za-z])", spoken, text)
     text = _before_money(text)
@@ -196,6 +207,7 @@ def normalize(text: str) -> str:
     text = _NUMBERED_PLACE.sub(lambda m: number(int(m.group(1))), text)
     text = _CLOCK.sub(_clock, text)
     text = _MONTH_DAY.sub(lambda m: f"{number(int(m.group(1)))}月{number(int(m.group(2)))}日", text)
+    text = _DAY_HAO.sub(lambda m: number(int(m.group(1))) + "号", text)
     text = _MYRIAD.sub(_myriad, text)
     text = _SEPARATED.sub(lambda m: _quantity(m.group(0)), text)
     text = _QUANTITY.sub(lambda m: _quantity(m.group(1)), text)
@@ -208,12 +220,19 @@ def normalize(text: str) -> str:
 def _before_money(text: str) -> str:
     """What must be read before money and dates take their digits: signs, ranges, dotted dates, festivals, units."""
     text = _NEGATIVE.sub("负", text)
+    text = _FOREIGN_MONEY.sub(_foreign_money, text)
     text = _TIME_RANGE.sub(r"\1到\2", text)
     text = _RANGE.sub(r"\1到\2", text)
     text = _DOTTED_DATE.sub(r"\1年\2月\3日", text)
     for pattern, said in _FESTIVALS:
         text = pattern.sub(said, text)
     return _UNIT.sub(lambda m: _UNITS[m.group(1)], text)
+
+
+def _foreign_money(m: re.Match) -> str:
+    """$19.9 → 十九点九美元, HK$1,200.50 → 一千二百点五港元: the amount, then the currency's name."""
+    cents = (m.group(3) or "").rstrip("0").rstrip(".")
+    return _quantity(m.group(2) + cents) + dict(_CURRENCIES)[m.group(1)]
 
 
 def cut(text: str, limit: int) -> str:
