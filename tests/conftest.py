@@ -119,6 +119,19 @@ def _speakerd_logs_at_info():
     logging.getLogger("speakerd").setLevel(logging.INFO)
 
 
+@pytest.fixture(autouse=True)
+def _the_machines_time_zone():
+    """A config with ``calendar.time_zone`` sets the process's TZ when it is loaded: the next test starts on the machine's."""
+    import os
+    import time
+
+    before = os.environ.get("TZ")
+    yield
+    if os.environ.get("TZ") != before:
+        os.environ.pop("TZ", None) if before is None else os.environ.__setitem__("TZ", before)
+        time.tzset()
+
+
 @pytest.fixture
 def receiver(monkeypatch):
     from apprise.plugins.dingtalk import NotifyDingTalk

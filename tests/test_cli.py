@@ -248,3 +248,32 @@ def test_commands_find_the_services_database_in_the_installed_layout(tmp_path, m
         assert main(["messages", "-c", str(path)]) == 0
     finally:
         daemon.stop()
+
+
+def test_a_config_this_user_may_not_read_says_what_to_do_instead_of_a_traceback(tmp_path, monkeypatch, capsys):
+    """Regression: as a normal user, `speakerd say` ended in a PermissionError traceback (the config is 0640 in a 0750 folder)."""
+    import os
+
+    from speakerd import config as config_mod
+
+    folder = tmp_path / "etc-speakerd"
+    folder.mkdir()
+    path = folder / "config.yaml"
+    path.write_text((__import__("pathlib").Path(config_mod.__file__).with_name("example_config.yaml")).read_text(encoding="utf-8"), encoding="utf-8")
+    real_stat, real_open = os.stat, os.open
+
+    def refused(real):
+        def call(target, *args, **kwargs):
+            if str(target).startswith(str(folder)):
+                raise PermissionError(13, "Permission denied", str(target))
+            return real(target, *args, **kwargs)
+        return call
+
+    monkeypatch.setattr(os, "stat", refused(real_stat))  # what the kernel answers a user outside the speakerd group
+    monkeypatch.setattr(os, "open", refused(real_open))
+    assert config_mod.present(path)
+    with pytest.raises(SystemExit) as stopped:
+        main(["say", "-c", str(path), "你好"])
+    assert stopped.value.code == 1
+    said = capsys.readouterr().err
+    assert "this user may not read it" in said and "sudo adduser $USER speakerd" in said and "Traceback" not in said

@@ -114,7 +114,7 @@ def cmd_say(args: argparse.Namespace) -> int:
         return 2
     setup_logging("WARNING")
     path = config_mod.default_path(args.config)
-    cfg = load_or_exit(path) if path.exists() else config_mod.parse_text(EXAMPLE_CONFIG.read_text(encoding="utf-8"))
+    cfg = load_or_exit(path) if config_mod.present(path) else config_mod.parse_text(EXAMPLE_CONFIG.read_text(encoding="utf-8"))
     settings, cache = cfg.speech, cache_beside(config_mod.database_path(cfg, path))
     if args.list_voices:
         for lang, engine, state, note in listing(VoiceSettings.of(settings.voices, cache)):

@@ -15,7 +15,7 @@ from dataclasses import MISSING, dataclass
 from pathlib import Path
 from typing import Literal
 
-from speakerd.config import validators
+from speakerd.config import validators, zone
 from speakerd.config.cross_check import cross_check
 from speakerd.config.fleet import FleetConfig
 from speakerd.config.people import CalendarConfig, Department, Staff, Subsystem
@@ -111,6 +111,7 @@ class SpeechConfig:
     quiet_hours: str = setting("", "Hours of the day when the office is closed, as HH:MM-HH:MM (e.g. 20:00-08:30): nothing is spoken then but critical categories, and what was held back is summarised when the office opens. Empty: never quiet. A category may set its own.", check=validators.hours)
     critical_volume: float = setting(0.8, "Loudness critical messages are played at least at, however low volume is.", check=validators.volume)
     voices: VoicesConfig = setting(factory=VoicesConfig, help="Which engine speaks each language (see docs/speech.md).")
+    brands: dict[str, str] = setting(factory=dict, help="Brand names in Latin letters and how the shop says them, e.g. ADIDAS: 阿迪达斯; added to (or correcting) the built-in table of docs/speech.md.", check=validators.brands)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -294,9 +295,14 @@ def load(path: str | Path) -> Config:
         raise ConfigError([f"{path}: no such file. speakerd looks for -c FILE, then $SPEAKERD_CONFIG, then "
                            f"{', then '.join(DEFAULT_PATHS)}. 'sudo scripts/install.sh' puts a commented one in /etc/speakerd/; "
                            f"or start from the example: cp {Path(__file__).with_name('example_config.yaml')} ./config.yaml"]) from None
+    except PermissionError:
+        raise ConfigError([f"{path}: this user may not read it (it holds the platform token): run the command with sudo, "
+                           f"or add yourself to the speakerd group (sudo adduser $USER speakerd, then log in again)"]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}"]) from None
-    return parse_text(text, str(path))
+    cfg = parse_text(text, str(path))
+    zone.apply(cfg.calendar.time_zone)
+    return cfg
 
 
 def default_path(explicit: str | None = None) -> Path:
@@ -306,9 +312,17 @@ def default_path(explicit: str | None = None) -> Path:
     if os.environ.get("SPEAKERD_CONFIG"):
         return Path(os.environ["SPEAKERD_CONFIG"])
     for candidate in DEFAULT_PATHS:
-        if Path(candidate).exists():
+        if present(Path(candidate)):
             return Path(candidate)
     return Path(DEFAULT_PATHS[-1])
+
+
+def present(path: Path) -> bool:
+    """Whether ``path`` is there; one in a folder this user may not enter counts (reading it then says why)."""
+    try:
+        return path.exists()
+    except PermissionError:
+        return True
 
 
 # The installed layout (scripts/install.sh, systemd/speakerd.service): the service reads its config here and systemd

@@ -13,6 +13,7 @@ import re
 from dataclasses import MISSING, dataclass
 from functools import lru_cache
 
+from speakerd.config import zone
 from speakerd.config.schema import Secret, setting
 from speakerd.config.validators import CLOCK, WEEKDAYS, not_blank, push_urls
 
@@ -99,3 +100,4 @@ class Subsystem:
 class CalendarConfig:
     holidays: tuple[str, ...] = setting((), "Extra days off (YYYY-MM-DD) that shifts on workdays skip, e.g. a company holiday, or the public holidays of a year the built-in calendar does not know yet.", check=_dates)
     workdays: tuple[str, ...] = setting((), "Extra working days (YYYY-MM-DD), e.g. make-up days of a year the built-in calendar does not know yet.", check=_dates)
+    time_zone: str = setting("", "The shop's time zone as an IANA name (Asia/Shanghai): every page, report, sentence, push and shift uses it. Empty: the system's.", check=zone.check)
