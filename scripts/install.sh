@@ -19,6 +19,10 @@
 #   sudo scripts/install.sh --no-wifi-setup
 #                                         leave Wi-Fi alone (by default, on a device with Wi-Fi, comitup
 #                                         offers a hotspot to pick the office Wi-Fi from a phone)
+#   sudo scripts/install.sh --hostname NAME
+#                                         the device's name on the network (http://NAME.local:8080); a board
+#                                         still named as its image came (raspberrypi) becomes 'speakerd',
+#                                         the name the quick start gives
 #
 # Then open http://<hostname>.local:8080 on a phone or PC in the office and follow the set-up;
 # it asks for the code on the panel (or from 'sudo speakerd setup-code').
@@ -38,6 +42,7 @@ SITE=office
 KIOSK=no
 WIFI_SETUP=auto
 VOICE=""
+NEW_NAME=""
 
 while [ "$#" -gt 0 ]; do
     case "$1" in
@@ -50,7 +55,8 @@ while [ "$#" -gt 0 ]; do
         --kiosk) KIOSK=yes ;;
         --voice) VOICE=${2:?--voice needs plain, natural or auto}; shift ;;
         --no-wifi-setup) WIFI_SETUP=no ;;
-        -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+        --hostname) NEW_NAME=${2:?--hostname needs a name}; shift ;;
+        -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
         *) echo "install.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
     esac
     shift
@@ -77,6 +83,17 @@ case "$ARCH" in
         exit 1 ;;
 esac
 
+# The quick start names http://speakerd.local:8080: a board still called what its image called it takes that name
+# (not a department speaker: the office opens the hub's page, and two devices cannot share a name).
+if [ -z "$NEW_NAME" ] && [ "$ROLE" != speaker ]; then
+    case "$(hostname)" in raspberrypi|debian|localhost) NEW_NAME=speakerd ;; esac
+fi
+if [ -n "$NEW_NAME" ] && ! [[ "$NEW_NAME" =~ ^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$ ]]; then
+    echo "install.sh: --hostname '$NEW_NAME' is not a network name: small letters, digits and -, at most 63" >&2
+    echo "install.sh: 设备名称“$NEW_NAME”不能用作网络名称：只能用小写字母、数字和 -，最多 63 个字符" >&2
+    exit 2
+fi
+
 if [ "$(id -u)" -ne 0 ]; then
     echo "install.sh: run as root: sudo $0 $*" >&2
     exit 1
@@ -96,6 +113,17 @@ if ! id speakerd >/dev/null 2>&1; then
     useradd --system --user-group --home-dir /var/lib/speakerd --no-create-home --shell /usr/sbin/nologin speakerd
 fi
 usermod -a -G audio,i2c,gpio speakerd
+
+if [ -n "$NEW_NAME" ] && [ "$NEW_NAME" != "$(hostname)" ]; then
+    say "the device's name: $NEW_NAME (its page: http://$NEW_NAME.local:8080)"
+    hostnamectl set-hostname "$NEW_NAME" 2>/dev/null || { echo "$NEW_NAME" > /etc/hostname; hostname "$NEW_NAME"; }
+    if grep -q '^127\.0\.1\.1' /etc/hosts; then
+        sed -i "s/^127\.0\.1\.1.*/127.0.1.1\t$NEW_NAME/" /etc/hosts
+    else
+        printf '127.0.1.1\t%s\n' "$NEW_NAME" >> /etc/hosts
+    fi
+    systemctl restart avahi-daemon 2>/dev/null || true
+fi
 
 say "program in $PREFIX/venv"
 [ -x "$PREFIX/venv/bin/python" ] || python3 -m venv "$PREFIX/venv"

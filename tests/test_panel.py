@@ -352,3 +352,17 @@ def test_a_muted_category_shows_on_the_panel_until_its_mute_ends(device):
     order, withdrawal = (next(n for n in panel.history if n.message_id == i) for i in ("m-1", "m-2"))
     assert is_muted(shown, order, now) and not is_muted(shown, withdrawal, now)
     assert not is_muted(shown, order, now + 15 * 60 + 1)
+
+
+def test_the_gpio_advice_fits_the_machine_and_names_speakerds_own_environment(tmp_path):
+    """Regression: the advice was `apt install python3-lgpio`, which speakerd's own venv cannot see."""
+    import sys
+
+    from speakerd.device.gpio import no_pins_advice
+
+    pi = tmp_path / "model"
+    pi.write_bytes(b"Raspberry Pi 4 Model B Rev 1.5\0")
+    assert no_pins_advice(tmp_path / "absent").endswith("(this is not a Raspberry Pi)")
+    missing = no_pins_advice(pi, has_lgpio=False)
+    assert f"sudo {sys.prefix}/bin/pip install lgpio" in missing and "python3-lgpio" not in missing
+    assert "sudo usermod -a -G gpio speakerd" in no_pins_advice(pi, has_lgpio=True)

@@ -113,3 +113,11 @@ def test_the_installer_refuses_a_32_bit_system_before_it_installs_anything(tmp_p
     assert done.returncode == 1
     assert "needs a 64-bit system; this one is armhf" in done.stderr and "本设备需要 64 位系统" in done.stderr
     assert "==>" not in done.stdout  # nothing was done
+
+
+def test_the_installer_refuses_a_name_the_network_cannot_use_before_it_installs_anything():
+    """The quick start names http://speakerd.local:8080; --hostname sets another, checked before anything is done."""
+    done = subprocess.run(["bash", str(ROOT / "scripts" / "install.sh"), "--no-start", "--hostname", "Shop Desk!"],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2
+    assert "is not a network name" in done.stderr and "不能用作网络名称" in done.stderr and "==>" not in done.stdout

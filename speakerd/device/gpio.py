@@ -10,8 +10,11 @@ blinking fast while the platform is unreachable.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
+import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -34,9 +37,28 @@ def default_pin_factory() -> Any:
         try:
             return Device._default_pin_factory()
         except BadPinFactory:
-            logger.warning("gpio: no GPIO chip found: buttons and LED are off (on a Raspberry Pi: sudo apt install python3-lgpio, "
-                           "or pip install lgpio in speakerd's venv)")
+            logger.warning("gpio: %s", no_pins_advice())
             return None
+
+
+def no_pins_advice(model: Path = Path("/proc/device-tree/model"), has_lgpio: bool | None = None) -> str:
+    """Why the buttons and LED are off, and what to do, for the machine this runs on.
+
+    speakerd runs in its own venv: Debian's python3-lgpio is not in it, so that advice (gpiozero's own) does not help.
+    """
+    try:
+        board = model.read_text(encoding="utf-8", errors="replace").strip("\0\n ")
+    except OSError:
+        board = ""
+    if "Raspberry Pi" not in board:
+        return "no GPIO chip found: buttons and LED are off (this is not a Raspberry Pi)"
+    if has_lgpio is None:
+        has_lgpio = importlib.util.find_spec("lgpio") is not None
+    if not has_lgpio:
+        return (f"no GPIO chip found: buttons and LED are off: the lgpio library is missing from speakerd's own environment; "
+                f"install it with: sudo {sys.prefix}/bin/pip install lgpio (then restart speakerd)")
+    return ("no GPIO chip found: buttons and LED are off: the GPIO chip cannot be opened; the service user must be in the gpio "
+            "group: sudo usermod -a -G gpio speakerd (then restart speakerd)")
 
 
 class Controls:
