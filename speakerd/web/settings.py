@@ -50,7 +50,8 @@ SECTIONS = {
                         ("display.dim_after", _l("Dim after (seconds without news)")), ("gpio.enabled", _l("Buttons and LED")), ("gpio.mute_minutes", _l("Mute button mutes for (minutes)")),
                         ("gpio.long_press", _l("Long press (seconds)"))]),
     "retention": (_l("Storage and reports"), [("storage.retention_days", _l("Keep messages (days)")), ("storage.mask_after_days", _l("Mask phone and ID numbers after (days, 0 never)")),
-                            ("stats.digest_at", _l("Daily digest at (HH:MM, empty for none)"))]),
+                            ("stats.digest_at", _l("Daily digest at (HH:MM, empty for none)")),
+                            ("calendar.time_zone", _l("Time zone of the shop (e.g. Asia/Shanghai; empty: the system's)"))]),
     "web": (_l("Web page and push"), [("push.enabled", _l("Push to phones and PCs")), ("push.fallback_after", _l("Failures before the next push target")),
                       ("web.public_url", _l("Address phones reach this device at (for acknowledge links)")), ("web.ack_link_hours", _l("Acknowledge links valid (hours)")),
                       ("web.session_hours", _l("Login lasts (hours)")), ("web.language", _l("Language of the page")),
@@ -120,7 +121,7 @@ def render(status: int = 200, errors: dict[str, Any] | None = None, submitted: d
         "settings.html", cfg=cfg, version=conflict or version, broken=broken, simple=simple, categories=categories,
         errors=errors or {}, submitted=submitted, conflict=conflict, focus=focus, tried=tried,
         route=submitted.get("route") if "route" in submitted else route_text(_file().read()[0]),
-        masked=mask, rules=company.flat_routes(cfg), priorities=company.PRIORITIES, sounds=sounds_page.choices(),
+        masked=mask, rules=company.flat_routes(cfg), priorities=company.PRIORITIES, priority_labels=fields_mod.CHOICE_LABELS, sounds=sounds_page.choices(),
         voices=voices_in_use(cfg), board=board.detect(), rota_text=rota_text,
     ), status
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from speakerd.config.editor import flow_map, flow_seq
+from speakerd.config.editor import Invalid, flow_map, flow_seq
+from speakerd.web.push_services import not_a_target
 
 
 def edit_staff(department: Any, form: Mapping[str, str]) -> None:
@@ -78,6 +79,9 @@ def edit_push(node: Any, form: Mapping[str, str], prefix: str = "") -> None:
     if form.get(prefix + "push_clear") and "push" in node:
         del node["push"]
     added = form.get(prefix + "push_add", "").strip()
+    why = not_a_target(added) if added else None
+    if why:
+        raise Invalid({"": why})  # it was cleared, named by a dotted setting path no one could read
     if added:
         targets = node.get("push")
         if targets is None:

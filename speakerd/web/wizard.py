@@ -21,6 +21,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from speakerd.config import zone
 from speakerd.config.editor import ConfigFile, Invalid
 from speakerd.config.push_urls import mask
 from speakerd.device.password import MIN_LENGTH, set_password
@@ -46,6 +47,18 @@ VOICES = {
     "espeak": (_l("Plain (espeak-ng)"), _l("Robotic but clear. Free software (GPL): a business may use it.")),
     "auto": (_l("Automatic"), _l("The natural voice when it is installed, else the plain one. The shipped default.")),
 }
+# The shop's time zone, by the names staff know; a zone configured or set on the system outside these is offered too.
+ZONES = {"Asia/Shanghai": _l("China mainland (Beijing time)"), "Asia/Hong_Kong": _l("Hong Kong"), "Asia/Macau": _l("Macau"),
+         "Asia/Taipei": _l("Taiwan"), "Asia/Singapore": _l("Singapore"), "Asia/Kuala_Lumpur": _l("Malaysia"),
+         "Asia/Bangkok": _l("Thailand"), "Asia/Tokyo": _l("Japan"), "Asia/Seoul": _l("South Korea"), "Asia/Dubai": _l("Dubai"),
+         "Europe/London": _l("United Kingdom"), "Europe/Berlin": _l("Central Europe"), "America/New_York": _l("US East Coast"),
+         "America/Los_Angeles": _l("US West Coast"), "Australia/Sydney": _l("Sydney"), "UTC": _l("UTC (no time zone)")}
+
+
+def zone_choices(current: str) -> tuple[dict[str, Any], str]:
+    """``(zone → label, the one chosen)``: the configured zone, else the system's unless that is UTC, else Beijing time."""
+    chosen = zone.suggested(current)
+    return ({chosen: chosen} | ZONES if chosen not in ZONES else ZONES), chosen
 
 
 def _device() -> Device:
@@ -124,11 +137,13 @@ def _platform_step(app: Flask) -> None:
         shown = safe_url(cfg.platform.url)  # never its user:password; typed back unchanged, the address stays as it is
         url: str = request.form.get("url", shown).strip()
         url = cfg.platform.url if url == shown else url
-        form = {"url": safe_url(url), "token_set": bool(str(cfg.platform.token))}
+        zones, chosen = zone_choices(cfg.calendar.time_zone)
+        chosen = request.form.get("time_zone", chosen)
+        form = {"url": safe_url(url), "token_set": bool(str(cfg.platform.token)), "zones": zones, "time_zone": chosen}
         if request.method == "GET":
             return page("setup_platform", form=form)
         token = request.form.get("token", "").strip()
-        changes: dict[str, Any] = {"platform.url": url, **({"platform.token": token} if token else {})}
+        changes: dict[str, Any] = {"platform.url": url, "calendar.time_zone": chosen, **({"platform.token": token} if token else {})}
         if request.form.get("action") == "test":
             tested = _test(url, token or str(cfg.platform.token), cfg.platform.timeout)
             if tested["ok"] and token:

@@ -20,14 +20,16 @@ def send_test(cfg: Config, staff_id: str) -> list[tuple[str, bool, str]]:
     department, person = cfg.staff()[staff_id]
     title = f"测试｜{cfg.departments()[department][1].name}"
     body = f"这是发给{person.name}的测试通知，收到说明推送正常。"
-    results = []
-    for url in (u for target in person.push for u in fallback_chain(target)):
-        if is_robot(url):
-            delivered, reason = send_robot(url, f"{title}\n{body}", [dialable(person.mobile)] if person.mobile else [], cfg.push.timeout, time.time())
-        else:
-            delivered, reason = send(url, title, body, "normal", timeout=cfg.push.timeout)
-        results.append((mask(url), delivered, reason))
-    return results
+    mobiles = [dialable(person.mobile)] if person.mobile else []
+    return [(mask(url), *test_target(url, title, body, mobiles, cfg.push.timeout))
+            for url in (u for target in person.push for u in fallback_chain(target))]
+
+
+def test_target(url: str, title: str, body: str, mobiles: list[str], timeout: float) -> tuple[bool, str]:
+    """One test notification to one URL, through the client a real message would take: ``(delivered, reason)``."""
+    if is_robot(url):
+        return send_robot(url, f"{title}\n{body}", mobiles, timeout, time.time())
+    return send(url, title, body, "normal", timeout=timeout)
 
 
 def recipients(notice: Notice, cfg: Config) -> list[tuple[str, str, list[str]]]:
