@@ -119,7 +119,8 @@ def test_the_wizard_from_a_blank_device_to_a_working_dashboard(blank, caplog):
     assert "连不上平台" in page and "refused the connection" in page
     page = post(client, "/setup/platform", url=server.url, token="not-the-token", action="test").get_data(as_text=True)
     assert "平台拒绝了访问令牌" in page
-    page = post(client, "/setup/platform", url=server.url, token="demo-token", action="test").get_data(as_text=True)
+    # An address typed without http:// is the one meant, not a wrong one.
+    page = post(client, "/setup/platform", url=server.url.removeprefix("http://"), token="demo-token", action="test").get_data(as_text=True)
     assert "连接成功" in page and "已保存这个令牌" in page
     # Regression: the box is empty after the test, and "save" kept the old token: what was tested is what is kept.
     assert config_mod.load(path).platform.token == "demo-token"
@@ -152,7 +153,10 @@ def test_the_wizard_from_a_blank_device_to_a_working_dashboard(blank, caplog):
     # Regression: it said "ready" whatever was wrong; the tech department has nobody, so its alerts would go to no one.
     assert "还有问题要处理" in done and re.search(r"无人值班：[^<]*技术部", done) and "平台未连接" not in done
     assert "设置向导还没有完成" in client.get("/").get_data(as_text=True)
-    assert post(client, "/setup/done").headers["Location"] == "/"
+    # Regression: finishing in passing left the tech department's alerts to no one: it is said, and asked.
+    refused = post(client, "/setup/done")
+    assert refused.status_code == 400 and "仍然完成设置" in refused.get_data(as_text=True)
+    assert post(client, "/setup/done", anyway="on").headers["Location"] == "/"
     dashboard = client.get("/").get_data(as_text=True)
     assert "设置向导还没有完成" not in dashboard and "设置完成" in dashboard
 
@@ -228,3 +232,13 @@ def test_the_wizard_asks_where_the_shop_is_and_the_whole_device_keeps_that_zone(
     answer = post(client, "/setup/platform", url=server.url, time_zone="Mars/Olympus", action="save")
     assert answer.status_code == 400 and "Mars/Olympus" in answer.get_data(as_text=True)
     assert config_mod.load(path).calendar.time_zone == "Asia/Hong_Kong"
+
+
+def test_an_address_without_its_scheme_gets_the_one_people_mean():
+    from speakerd.web.wizard import with_scheme
+
+    assert with_scheme("192.168.1.20:8000") == "http://192.168.1.20:8000"
+    assert with_scheme("shop-server.local/api") == "http://shop-server.local/api"
+    assert with_scheme("erp:8080") == "http://erp:8080"
+    assert with_scheme("shop.example.com/api") == "https://shop.example.com/api"
+    assert with_scheme("https://shop.example.com") == "https://shop.example.com"

@@ -74,6 +74,10 @@ class Speaking(Protocol):
     def say(self, spoken: str, lang: str | None = None, name: str = "say") -> list[str]:
         """``spoken`` as is, without chime; returns the engines used."""
 
+    @property
+    def audible(self) -> bool:
+        """Whether a sound card plays what is said (not the real-time sink of a device without one)."""
+
 
 class Showing(Protocol):
     """The panel's second interface: what the buttons and the web page ask of it."""

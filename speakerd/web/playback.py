@@ -47,4 +47,8 @@ def play(what: str, work: Callable[[Any], object]) -> bool:
     if done.wait(FAILS_WITHIN) and failed:
         flash(_("The device could not play it: %(reason)s", reason=str(failed[0])[:300]))
         return False
+    if not speech.audible:
+        flash(_("This device has no sound card: it plays in time, but nothing can be heard. Plug in a speaker (USB or "
+                "the audio jack), then choose it under Settings, Speech (sound output device)."))
+        return False
     return True

@@ -12,9 +12,11 @@ offering it.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -136,7 +138,7 @@ def _platform_step(app: Flask) -> None:
         cfg = _device().cfg
         shown = safe_url(cfg.platform.url)  # never its user:password; typed back unchanged, the address stays as it is
         url: str = request.form.get("url", shown).strip()
-        url = cfg.platform.url if url == shown else url
+        url = cfg.platform.url if url == shown else with_scheme(url)
         zones, chosen = zone_choices(cfg.calendar.time_zone)
         chosen = request.form.get("time_zone", chosen)
         form = {"url": safe_url(url), "token_set": bool(str(cfg.platform.token)), "zones": zones, "time_zone": chosen}
@@ -155,6 +157,24 @@ def _platform_step(app: Flask) -> None:
                 tested["saved"], form["token_set"] = True, True
             return page("setup_platform", form=form, tested=tested)
         return _write("setup_platform", changes, form=form) or _next("setup_platform")
+
+
+def with_scheme(url: str) -> str:
+    """An address typed without http:// or https:// gets the one people mean: plain HTTP for an address in the office
+    (an IP, localhost, NAME.local or .lan), HTTPS for a name on the internet. It was refused as a wrong address."""
+    if not url or "://" in url:
+        return url
+    host = urlsplit(f"//{url}").hostname or ""
+    local = host == "localhost" or host.endswith((".local", ".lan")) or "." not in host or _is_ip(host)
+    return ("http://" if local else "https://") + url
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _test(url: str, token: str, timeout: float) -> dict[str, Any]:
@@ -231,9 +251,13 @@ def _sound_step(app: Flask) -> None:
 
     @app.route("/setup/done", methods=["GET", "POST"])
     def setup_done() -> ResponseReturnValue:
+        cfg = _device().cfg
+        problems = _still_wrong(_device())
         if request.method == "GET":
-            cfg = _device().cfg
-            return page("setup_done", cfg=cfg, platform=safe_url(cfg.platform.url), problems=_still_wrong(_device()))
+            return page("setup_done", cfg=cfg, platform=safe_url(cfg.platform.url), problems=problems)
+        if problems and not request.form.get("anyway"):
+            # A department with nobody on duty, finished in passing, left its messages (tech alerts too) to no one.
+            return page("setup_done", 400, cfg=cfg, platform=safe_url(cfg.platform.url), problems=problems, asked=True)
         _device().store.meta.set(DONE_KEY, "1")
         flash(_("Set-up is done. New messages now show here, on the panel and on the staff's phones."))
         return redirect(url_for("dashboard"))

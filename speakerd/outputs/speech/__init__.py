@@ -189,6 +189,10 @@ class SpeechOutput:
 
     name = "speech"
 
+    @property
+    def audible(self) -> bool:
+        return not isinstance(self.sink, RealTimeSink)
+
     def __init__(self, settings: SpeechConfig, current_config: Callable[[], Config], cache_dir: Path,
                  phrases: Iterable[str] = (), warm: bool = True, clock: Clock = SYSTEM) -> None:
         self.settings = settings
