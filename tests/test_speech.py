@@ -315,7 +315,7 @@ def test_status_names_the_voice_of_each_language_and_its_licence(tmp_path, write
 
 @pytest.mark.parametrize(
     "subject, said",
-    [("platform", "平台连接已恢复正常。"), ("disk", "设备存储空间已恢复正常。"), ("output:speech", "输出“speech”已恢复正常。")],
+    [("platform", "平台连接已恢复正常。"), ("disk", "设备存储空间已恢复正常。"), ("output:speech", "音箱播放已恢复正常。"), ("output:log", "消息日志已恢复正常。")],
 )
 def test_recovery_notice_names_what_recovered(subject, said, tmp_path, open_store):
     """Regression: an output's recovery was spoken as the platform link's. The alert carries its own sentence."""

@@ -199,5 +199,5 @@ class OutputWorker:
             logger.warning("%s: cannot deliver %s: %s (retrying, next in %.0f s)", self.output.name, job.message_id, exc, delay)
         self._failing = True
         if self._health:
-            self._health.failing(f"output:{self.output.name}", "output", f"{self.output.name}: {exc}", logged=True)
+            self._health.failing(f"output:{self.output.name}", f"output_{self.output.name}", f"{self.output.name}: {exc}", logged=True)
         self.store.outbox.fail(job, exc, self._clock.time() + delay)

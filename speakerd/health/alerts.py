@@ -52,6 +52,10 @@ KIND_TEXT = {
     "epoch_flapping": ("商城平台的消息记录来回切换（多台服务器不一致）", "设备已放慢查询，请联系平台的技术人员"),
     "restored": ("设备数据库损坏，已从备份恢复", "备份之后的消息会由平台重新发来，请检查存储卡"),
     "output": ("设备输出故障", "请查看设备日志"),
+    "output_speech": ("音箱放不出声音（找不到声卡或音箱）", "请检查音箱的连线和电源，再到设置页的语音播报里选择声音输出设备"),
+    "output_push": ("推送发不出去", "请检查设备的网络，以及设置页里员工的推送方式"),
+    "output_display": ("屏幕显示出错", "请检查屏幕的连线"),
+    "output_fleet": ("消息发不到部门音箱（消息服务器没有确认）", "请检查网络和主机"),
     "device_offline": ("部门音箱离线", "请检查音箱的电源和网络"),
     "broker": ("连不上主机（消息服务器）", "请检查网络和主机是否开着"),
     "deaf": ("设备连着消息服务器，却收不到它转来的消息", "设备已自动重新连接；如反复出现，请重启设备并查看日志"),
@@ -60,9 +64,14 @@ KIND_TEXT = {
 }
 
 
+def kind_text(kind: str, fallback: str = "") -> tuple[str, str]:
+    """``(what is wrong, what to do)`` in Chinese for a kind of trouble; an output's own, else outputs' in general."""
+    return KIND_TEXT.get(kind) or KIND_TEXT.get(kind.split("_")[0]) or (fallback, "请查看设备日志")
+
+
 def alert_phrase(kind: str, fallback: str = "") -> str:
     """A technical alert as spoken: what is wrong and what to do; the bracketed detail is for the screen, not the ear."""
-    what, todo = KIND_TEXT.get(kind, (fallback, "请查看设备日志"))
+    what, todo = kind_text(kind, fallback)
     return re.sub(r"（[^）]*）", "", f"技术告警，{what}，{todo}。")
 
 
@@ -211,12 +220,12 @@ class Health:
     def notice(self, subject: str, kind: str, reason: str) -> None:
         """Something that already happened and needs no outage (a restored database): one alert, now."""
         trouble = Trouble(subject, kind, reason, self._clock(), started=self._mono())
-        what, todo = KIND_TEXT.get(kind, (reason, "请查看设备日志"))
+        what, todo = kind_text(kind, reason)
         self._announce(trouble, "notice", f"技术告警：{what}。{todo}。（{reason}）", 0.0, alert_phrase(kind, reason))
 
     def _alert(self, trouble, phase) -> None:
         trouble.last_alert = self._mono()
-        what, todo = KIND_TEXT.get(trouble.kind, (trouble.reason, "请查看设备日志"))
+        what, todo = kind_text(trouble.kind, trouble.reason)
         lasted = spoken_duration(self._mono() - trouble.started)
         prefix = "技术告警" if phase == "alert" else "技术告警提醒"
         self._announce(trouble, phase, f"{prefix}：{what}，已持续{lasted}。{todo}。", self._mono() - trouble.started,
@@ -251,9 +260,13 @@ class Health:
             }
 
 
+OUTPUT_WORDS = {"speech": "音箱播放", "push": "推送", "display": "屏幕显示", "fleet": "发往部门音箱", "log": "消息日志"}
+
+
 def subject_words(subject: str) -> str:
     if subject.startswith("output:"):
-        return f"输出“{subject.split(':', 1)[1]}”"
+        name = subject.split(":", 1)[1]
+        return OUTPUT_WORDS.get(name, f"输出“{name}”")
     if subject.startswith("device:"):
         return f"音箱“{subject.split(':', 1)[1]}”"
     return {"platform": "平台连接", "platform data": "平台发来的数据", "platform log": "平台的消息记录", "backup": "数据库备份", "disk": "设备存储空间", "database": "设备数据库",

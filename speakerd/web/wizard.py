@@ -274,7 +274,7 @@ def _still_wrong(device: Device) -> list[str]:
         problems.append(_("The platform is not connected: %(reason)s", reason=trouble_text(down["kind"], down["reason"])))
     for trouble in state.troubles():
         if trouble["subject"].startswith("output:"):
-            problems.append(_("An output does not work: %(reason)s", reason=trouble["reason"]))
+            problems.append(_("An output does not work: %(reason)s", reason=trouble_text(trouble["kind"], trouble["reason"])))
     now = device.store.clock.now().astimezone()
     duty = Duty(cfg)
     nobody = [dep.name for dep_id, (_, dep) in cfg.departments().items() if not duty.on_duty(dep_id, now)]
