@@ -20,13 +20,13 @@ import re
 import unicodedata
 from typing import TYPE_CHECKING
 
-from speakerd.outputs.speech import brands
+from speakerd.outputs.speech import brands, symbols
+from speakerd.outputs.speech.numbers import decimal, digits, money, number, quantity
 
 if TYPE_CHECKING:
     from speakerd.outputs.interface import Notice
 
 logger = logging.getLogger(__name__)
-DIGITS = "零一二三四五六七八九"
 # Platforms by the names the office says; other capitals are spelled out (_ACRONYM).
 ABBREVIATIONS = {"JD": "京东", "PDD": "拼多多", "Tmall": "天猫", "TMall": "天猫", "Taobao": "淘宝", "WeChat": "微信",
                  "Wechat": "微信", "APP": "app", "App": "app"}
@@ -53,22 +53,25 @@ _LONG = re.compile(r"\d{5,}")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _TWO = re.compile(r"(?<![\d.第])2(?=\s?(?:条|个|笔|件|位|次|份|单|人|台|箱|瓶|袋|张|天|小时|分钟|种|家|项|千克|克|斤|升|毫升|米|双|杯|盒|包|周|套)(?!\d))")
 # What changes the meaning when misread (docs/speech.md): a minus sign, a range, a tail number after 为.
-_NEGATIVE = re.compile(r"(?<![A-Za-z0-9])[-−－](?=\s?(?:[¥￥$€£]|HK\$|US\$)?\d)")
+_NEGATIVE = re.compile(r"(?<![A-Za-z0-9])[-−－](?=\s?(?:[¥￥$€£]|[A-Z]{1,2}\$|[A-Z]{3})?\d)")
 _TIME_RANGE = re.compile(r"(?<!\d)((?:[01]?\d|2[0-3])[:：][0-5]\d)\s?[-~～—–至]\s?((?:[01]?\d|2[0-3])[:：][0-5]\d)(?!\d)")
-_RANGE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s?[-~～至]\s?(\d+(?:\.\d+)?)(?=\s?(?:天|件|个|单|笔|人|次|份|台|箱|瓶|袋|张|位|条|元|块|斤|克|千克|小时|分钟|秒|周|年|折|%|％))")
+_RANGE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s?[-~～至]\s?(\d+(?:\.\d+)?)(?=\s?(?:天|件|个|单|笔|人|次|份|台|箱|瓶|袋|张|位|条|元|块|斤|克|千克|小时|分钟|秒|周|年|折|%|％|摄氏度|度))")
+# 2008-08, 2008/08, 2008.08: a year and its month (not an amount: no ¥ before, no 元 after).
+_YEAR_MONTH = re.compile(r"(?<![\d.¥￥$/-])((?:19|20)\d{2})[-/.](1[0-2]|0?[1-9])(?![\d./-]|\s?[元块])")
+# 08/08, 12/25, 08.08: a month (two digits) and a day (8.08 and 1/2 stay a number and a fraction).
+_PADDED_MONTH_DAY = re.compile(r"(?<![\d./¥￥$])(0[1-9]|1[0-2])[./](0[1-9]|[12]\d|3[01])(?![\d./]|\s?[元块])")
 _DOTTED_DATE = re.compile(r"(?<![\d.])(\d{4})\.(1[0-2]|0?[1-9])\.(3[01]|[12]\d|0?[1-9])(?![\d.])")
 _FESTIVALS = ((re.compile(r"(?<![\d.])11\.11(?![\d.])"), "双十一"), (re.compile(r"(?<![\d.])12\.12(?![\d.])"), "双十二"),
               (re.compile(r"(?<![\d.])(?:6\.18|618)(?=\s?(?:大促|活动|购物节|年中|当天|期间|狂欢|预售))"), "六一八"))
-_UNITS = {"kg": "千克", "KG": "千克", "Kg": "千克", "g": "克", "ml": "毫升", "mL": "毫升", "ML": "毫升", "L": "升", "cm": "厘米",
-          "mm": "毫米", "km": "公里"}
-_UNIT = re.compile(r"(?<=\d)\s?(" + "|".join(sorted(_UNITS, key=len, reverse=True)) + r")(?![A-Za-z])")
 _PER = re.compile(r"(?<=[元角分\d])\s?/\s?(?=[\u4e00-\u9fff])")
 _READ_AS_DIGITS = re.compile(r"(?<!\d)(\d{3,5}(?=[室房])|\d{4}(?=年?款)|\d0(?=后))")
 # A day of the month said with 号 (20号发货), where 号 after a number is otherwise a staff or seat number (003号).
 _DAY_HAO = re.compile(r"(?<![\d号.])(3[01]|[12]\d|[1-9])号(?=(?:发货|到货|前|之前|以前|以后|之后|当天|上午|下午|晚上|中午|早上|凌晨|开始|"
                       r"截止|结束|生效|到期|送达|发出|出库|左右|下单|付款|签收|揽收|的订单|零点|[0-9]{1,2}[:：点]))")
-_CURRENCIES = (("HK$", "港元"), ("US$", "美元"), ("$", "美元"), ("€", "欧元"), ("£", "英镑"))
-_FOREIGN_MONEY = re.compile(r"(HK\$|US\$|\$|€|£)\s?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?")
+_DEGREES = re.compile(r"\s?(?:°C|℃)")  # before clean(), which drops symbols such as °
+_IP = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.])")  # 127.0.0.1: digit by digit, 点 between
+# 08-2008, 08/2008: a month and its year.
+_MONTH_YEAR = re.compile(r"(?<![\d./-])(0[1-9]|1[0-2])[-/.]((?:19|20)\d{2})(?![\d./-])")
 _FULL_WIDTH = {c: c - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A)) for c in range(r[0], r[1] + 1)}
 _ERHUA = re.compile(r"([这那哪])儿(?!子|女|童|科|歌|孙)")
 _NUMBERED_PLACE = re.compile(r"(?<!\d)(\d+)(?=号(?:楼|门|线|店|馆|厅|库))")
@@ -77,61 +80,6 @@ _SPELLED = re.compile(r"[A-Z](?: [A-Z])*")
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;])")
 _WORD_CHAR = re.compile(r"[A-Za-z0-9'’]")
 _PART_WORD = re.compile(_WORD_CHAR.pattern + "+$")
-
-
-def digits(text: str) -> str:
-    return "".join(DIGITS[int(c)] for c in text if c.isdigit())
-
-
-def number(n: int) -> str:
-    """An integer below 10¹² in Chinese words: 1280 → 一千二百八十, 10 → 十, 2000 → 两千."""
-    if n == 0:
-        return "零"
-    if n >= 10**8:
-        return _lead(n // 10**8) + "亿" + _tail(n % 10**8, 10**7)
-    if n >= 10**4:
-        return _lead(n // 10**4) + "万" + _tail(n % 10**4, 10**3)
-    out, zero = "", False
-    for value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
-        d = n // value % 10
-        if d == 0:
-            zero = bool(out)
-            continue
-        if zero:
-            out += "零"
-            zero = False
-        word = "两" if d == 2 and unit in ("千",) and not out else DIGITS[d]
-        out += ("" if d == 1 and unit == "十" and not out else word) + unit
-    return out
-
-
-def _lead(n):
-    """The count of 万 or 亿: two of them is 两万."""
-    return "两" if n == 2 else number(n)
-
-
-def _tail(rest, high):
-    """The part after 万 or 亿: a 零 when it does not start at the next unit."""
-    if rest == 0:
-        return ""
-    return ("零" if rest < high else "") + number(rest)
-
-
-def money(whole: str, cents: str) -> str:
-    """'1,280', '.50' → 一千二百八十元五角."""
-    yuan = int(whole.replace(",", ""))
-    jiao, fen = (int((cents or ".")[1:].ljust(2, "0")[i]) for i in (0, 1))
-    text = number(yuan) + "元" if yuan or not (jiao or fen) else ""
-    if jiao:
-        text += DIGITS[jiao] + "角"
-    if fen:
-        text += ("零" if yuan and not jiao else "") + DIGITS[fen] + "分"
-    return text
-
-
-def decimal(text: str) -> str:
-    whole, _, frac = text.partition(".")
-    return number(int(whole)) + ("点" + digits(frac) if frac else "")
 
 
 def _clock(m):
@@ -151,14 +99,9 @@ def _grouped(text: str) -> str:
 
 
 def _labelled(m) -> str:
-    """An identifier after its label, digit by digit; a phone number in its groups."""
-    label = m.group(1).rstrip("：:# 为是")
+    """An identifier after its label, digit by digit; a phone number in its groups. 为 and 是 stay: 尾号为〇〇八八."""
+    label = m.group(1).rstrip("：:# ")
     return label + (_grouped(m.group(2)) if label.startswith(("手机", "电话")) else digits(m.group(2)))
-
-
-def _quantity(text: str) -> str:
-    """A counted or measured number as a number: 12000 → 一万两千, 2.5 → 两点五 before 万."""
-    return decimal(text.replace(",", ""))
 
 
 def _date(m) -> str:
@@ -186,7 +129,7 @@ def _to_cents(m: re.Match) -> str:
 
 def normalize(text: str) -> str:
     """Chinese text as it should be spoken; digits never reach a voice."""
-    text = clean(text).translate(_FULL_WIDTH)  # ＡＢＣ１２ were dropped or read as symbols
+    text = clean(_DEGREES.sub("摄氏度", text)).translate(_FULL_WIDTH)  # ＡＢＣ１２ were dropped or read as symbols
     text = brands.say(text)
     text = _ERHUA.sub(r"\1里", text)  # 这儿 read with a separate 儿 (er) by the voices
     for short, spoken in ABBREVIATIONS.items():
@@ -209,8 +152,8 @@ def normalize(text: str) -> str:
     text = _MONTH_DAY.sub(lambda m: f"{number(int(m.group(1)))}月{number(int(m.group(2)))}日", text)
     text = _DAY_HAO.sub(lambda m: number(int(m.group(1))) + "号", text)
     text = _MYRIAD.sub(_myriad, text)
-    text = _SEPARATED.sub(lambda m: _quantity(m.group(0)), text)
-    text = _QUANTITY.sub(lambda m: _quantity(m.group(1)), text)
+    text = _SEPARATED.sub(lambda m: quantity(m.group(0)), text)
+    text = _QUANTITY.sub(lambda m: quantity(m.group(1)), text)
     text = _STAFF.sub(lambda m: digits(m.group(1)) + "号", text)
     text = _LONG.sub(lambda m: digits(m.group(0)), text)
     text = _TWO.sub("两", text)
@@ -220,19 +163,16 @@ def normalize(text: str) -> str:
 def _before_money(text: str) -> str:
     """What must be read before money and dates take their digits: signs, ranges, dotted dates, festivals, units."""
     text = _NEGATIVE.sub("负", text)
-    text = _FOREIGN_MONEY.sub(_foreign_money, text)
     text = _TIME_RANGE.sub(r"\1到\2", text)
     text = _RANGE.sub(r"\1到\2", text)
     text = _DOTTED_DATE.sub(r"\1年\2月\3日", text)
     for pattern, said in _FESTIVALS:
         text = pattern.sub(said, text)
-    return _UNIT.sub(lambda m: _UNITS[m.group(1)], text)
-
-
-def _foreign_money(m: re.Match) -> str:
-    """$19.9 → 十九点九美元, HK$1,200.50 → 一千二百点五港元: the amount, then the currency's name."""
-    cents = (m.group(3) or "").rstrip("0").rstrip(".")
-    return _quantity(m.group(2) + cents) + dict(_CURRENCIES)[m.group(1)]
+    text = _IP.sub(lambda m: "点".join(digits(part) for part in m.group(0).split(".")), text)
+    text = _MONTH_YEAR.sub(lambda m: f"{digits(m.group(2))}年{number(int(m.group(1)))}月", text)
+    text = _YEAR_MONTH.sub(lambda m: f"{digits(m.group(1))}年{number(int(m.group(2)))}月", text)
+    text = _PADDED_MONTH_DAY.sub(lambda m: f"{number(int(m.group(1)))}月{number(int(m.group(2)))}日", text)
+    return symbols.spell(text)
 
 
 def cut(text: str, limit: int) -> str:
