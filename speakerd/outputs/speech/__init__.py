@@ -31,7 +31,7 @@ import numpy as np
 
 from speakerd.clock import SYSTEM, Clock
 from speakerd.errors import OutputError
-from speakerd.outputs.speech import audio, brands, chimes, reading
+from speakerd.outputs.speech import audio, brands, chimes, loudness, reading
 from speakerd.outputs.speech.realtime import RealTimeSink
 from speakerd.outputs.speech.voice_process import VoiceProcess, VoiceProcessError
 from speakerd.outputs.speech.voices import OUTPUT_RATE, VoiceSettings, VoiceUnavailable
@@ -135,7 +135,7 @@ class Speaker:
             return
         for run_lang, run in ([(lang, sentence)] if lang else reading.runs(sentence)):
             for i, (samples, engine) in enumerate(self.voices.stream(run_lang, run)):
-                yield samples, [f"{run_lang}:{engine}"] if i == 0 else []
+                yield loudness.even(samples), [f"{run_lang}:{engine}"] if i == 0 else []
 
     def sentences(self, spoken: str, lang: str | None = None) -> list[str]:
         return [spoken] if lang == "en" else reading.sentences(spoken)
