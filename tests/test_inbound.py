@@ -53,3 +53,42 @@ def test_without_its_token_nothing_is_taken(device, recording):
     path.write_text(path.read_text(encoding="utf-8").replace(TOKEN, ""), encoding="utf-8")
     assert daemon.reload()
     assert push(url, ORDER).status_code == 404
+
+
+@pytest.fixture
+def signed_device(stub, write_config, run_daemon, recording):
+    port = free_port()
+    cfg = fast_platform(stub([]).url)
+    cfg["web"] = {"enabled": True, "listen": f"127.0.0.1:{port}", "inbound_token": TOKEN, "inbound_secret": "hmac-secret-7"}
+    daemon = run_daemon(claimed(write_config(cfg)))
+    return daemon, f"http://127.0.0.1:{port}/v1/inbound"
+
+
+def signed(body: bytes, secret="hmac-secret-7", at=None):
+    import hashlib
+    import hmac
+    import time
+
+    stamp = str(int(at if at is not None else time.time()))
+    digest = hmac.new(secret.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json", "X-Signature-Timestamp": stamp,
+            "X-Signature": f"sha256={digest}"}
+
+
+def test_with_a_secret_only_a_signed_recent_push_is_taken(signed_device, recording):
+    import json
+    import time
+
+    daemon, url = signed_device
+    body = json.dumps(ORDER).encode()
+    assert push(url, ORDER).status_code == 401  # the token alone is not enough now
+    tampered = json.dumps({**ORDER, "content": "客户王五已支付订单999999"}).encode()
+    refusals = [requests.post(url, data=tampered, headers=signed(body), timeout=5),  # signed for another body
+                requests.post(url, data=body, headers=signed(body, secret="guessed"), timeout=5),
+                requests.post(url, data=body, headers=signed(body, at=time.time() - 3600), timeout=5)]  # an hour-old replay
+    assert [r.status_code for r in refusals] == [401, 401, 401]
+    assert "wrong signature" in refusals[0].json()["error"] and "clock" in refusals[2].json()["error"]
+    assert daemon.store.reports.counts()["messages"] == 0
+    answer = requests.post(url, data=body, headers=signed(body), timeout=5)
+    assert answer.status_code == 200 and answer.json()["stored"] == ["erp-1"]
+    assert wait_until(lambda: [n.message_id for n in recording.notices] == ["erp-1"])

@@ -122,6 +122,7 @@ class WebConfig:
     ack_link_hours: float = setting(24.0, "Hours an acknowledge link in a push stays valid.", minimum=0.1, maximum=720)
     session_hours: float = setting(12.0, "Hours a login to the settings page lasts (the password is set with 'speakerd set-password').", minimum=0.1, maximum=720)
     inbound_token: Secret = setting(Secret(""), "A bearer token with which a platform may push messages to POST /v1/inbound (docs/platform-api.md) instead of being polled; empty: no inbound. Kept secret.")
+    inbound_secret: Secret = setting(Secret(""), "With it, each push to /v1/inbound must also be signed: X-Signature-Timestamp (Unix seconds, within 5 minutes of the device's clock) and X-Signature: sha256=HMAC-SHA256(secret, timestamp + '.' + body) in hex (docs/platform-api.md); empty: the bearer token alone. Kept secret.")
     metrics_token: Secret = setting(Secret(""), "A bearer token that lets a Prometheus server read /metrics (docs/health.md); empty: no /metrics. Kept secret.")
     language: Literal["zh", "en"] = setting("zh", "Language of the web page: zh (Chinese) or en (English). Each person may switch on the page itself.")
 

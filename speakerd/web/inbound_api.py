@@ -6,9 +6,11 @@ repeat, and what was kept aside with the reason, so the sender can correct it.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import TYPE_CHECKING
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Request, Response, jsonify, request
 
 from speakerd.web.auth import bearer_matches
 
@@ -16,6 +18,7 @@ if TYPE_CHECKING:
     from speakerd.web.device import Device
 
 ENDPOINT = "inbound"
+SIGNATURE_SKEW = 300  # seconds a signed push's timestamp may be from the device's clock
 
 
 def register(app: Flask, device: Device, csrf: object) -> None:
@@ -26,6 +29,9 @@ def register(app: Flask, device: Device, csrf: object) -> None:
             return jsonify(error="inbound is off on this device: set web.inbound_token"), 404
         if not bearer_matches(request.headers.get("Authorization", ""), token):
             return jsonify(error="missing or wrong bearer token"), 401
+        refused = unsigned(request, str(device.cfg.web.inbound_secret), device.store.clock.time())
+        if refused:
+            return jsonify(error=refused), 401
         if device.cfg.fleet.role == "speaker":
             return jsonify(error="this device is a department speaker: send messages to its hub"), 409
         payload = request.get_json(silent=True)
@@ -39,3 +45,22 @@ def register(app: Flask, device: Device, csrf: object) -> None:
                        quarantined=[{"id": pid, "reason": reason} for pid, reason in result.quarantined]), 200
 
     getattr(csrf, "exempt")(inbound)  # a program with its token, not a browser form
+
+
+def unsigned(req: Request, secret: str, now: float) -> str | None:
+    """Why a push's signature does not hold (None when it does, or when no secret is set).
+
+    The timestamp is signed with the body, so a request caught on the way cannot be sent again later than
+    ``SIGNATURE_SKEW`` seconds after; within them, the store's dedupe keeps a resend from being told twice.
+    """
+    if not secret:
+        return None
+    stamp, signature = req.headers.get("X-Signature-Timestamp", ""), req.headers.get("X-Signature", "")
+    if not stamp.isdigit() or not signature.startswith("sha256="):
+        return "missing signature: X-Signature-Timestamp and X-Signature: sha256=… are needed (web.inbound_secret is set)"
+    if abs(now - int(stamp)) > SIGNATURE_SKEW:
+        return f"X-Signature-Timestamp is more than {SIGNATURE_SKEW} s from the device's clock"
+    expected = hmac.new(secret.encode(), stamp.encode() + b"." + req.get_data(), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, signature.removeprefix("sha256=").strip().lower()):
+        return "wrong signature"
+    return None
