@@ -45,6 +45,7 @@ class StorageConfig:
     path: str = setting("speakerd.db", "SQLite database file. A relative path is taken inside $STATE_DIRECTORY (set by systemd), in /var/lib/speakerd for the installed /etc/speakerd/config.yaml (so commands run by hand find the service's), or else beside this config file.", check=validators.not_blank)
     retention_days: int = setting(90, "Days a message is kept before it expires (daily counts for reports are kept for good).", minimum=1, maximum=36500)
     mask_after_days: int = setting(0, "Days after which phone and ID numbers in stored messages are masked (138****5678); 0 never masks.", minimum=0, maximum=36500)
+    copy_backups_to: str = setting("", "A folder off the SD card (a USB stick, a mounted network share) into which each day's backup file (config, database, password, sounds: what the page's Download a backup gives) is also written; the last 7 are kept. Empty: none.")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -6,12 +6,14 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from speakerd.daemon.web_probe import EVERY as WEB_PROBE_EVERY
 from speakerd.daemon.web_probe import WebProbe, local_url
+from speakerd.device import backup_files
 from speakerd.health.heartbeat import Heartbeat
-from speakerd.store import StoreError, backups, expiry
+from speakerd.store import StoreError, archive, backups, expiry
 
 if TYPE_CHECKING:
     from speakerd.config import Config
@@ -32,7 +34,7 @@ class Chores:
 
     def __init__(self, scheduler: Any, every: Every, store: Store, config: Callable[[], Config], health: Health,
                  digest: Callable[[], int], analysis: Callable[[], int] | None = None,
-                 trusted: Callable[[], bool] = lambda: True) -> None:
+                 trusted: Callable[[], bool] = lambda: True, config_path: str | None = None) -> None:
         self._scheduler = scheduler  # the calendar's jobs (digest, analysis); the rest on the monotonic clock
         self._every = every
         self._store = store
@@ -40,6 +42,7 @@ class Chores:
         self._health = health
         self._digest = digest
         self._analysis = analysis
+        self._config_path = config_path
         self._trusted = trusted  # the wall clock is synchronised and has not just stepped (daemon.clock_watch)
         self.heartbeat = Heartbeat(health, config)
         self.web_probe = WebProbe(health, lambda: local_url(config().web.listen) if config().web.enabled else None, store.clock.monotonic)
@@ -72,6 +75,20 @@ class Chores:
             self._health.notice("backup", "backup_failed", str(exc))
             return
         logger.info("database checked and backed up to %s", kept)
+        self.copy_out()
+
+    def copy_out(self) -> None:
+        """The day's backup file into ``storage.copy_backups_to``: the SD card is what fails, with the backups on it."""
+        where = self._config().storage.copy_backups_to
+        if not where or self._config_path is None:
+            return
+        try:
+            copied = archive.copy_out(archive.pack(backup_files.paths(self._config_path, self._store.path)), Path(where))
+        except (OSError, sqlite3.Error) as exc:
+            logger.error("backup copy failed: %s", exc)
+            self._health.notice("backup copy", "backup_copy_failed", str(exc))
+            return
+        logger.info("backup copied to %s", copied)
 
     def reschedule(self, cfg: Config) -> None:
         """The digest at ``stats.digest_at`` and the analysis at ``stats.analysis_at``, on every device but a speaker

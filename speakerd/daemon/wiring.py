@@ -50,7 +50,7 @@ from speakerd.health.alerts import Health, fixed_phrases
 from speakerd.intake.ingest import Ingest
 from speakerd.intake.poller import Poller
 from speakerd.outputs.interface import Output, Showing, Speaking
-from speakerd.store import Store, backups
+from speakerd.store import Store, archive, backups
 from speakerd.web.server import start_web
 
 logger = logging.getLogger(__name__)
@@ -119,6 +119,7 @@ class Daemon:
     def _open_store(self, cfg: Config) -> backups.Restored | None:
         """Open the database (restored from a backup first if it is damaged); owed deliveries are owed again."""
         database = config_mod.database_path(cfg, self.config_path)
+        archive.apply_staged(database)  # a backup file restored from the page waits here for this start
         restored = backups.recover(database)
         self.store = Store(database)
         replayed = self.store.outbox.recover_interrupted()
@@ -148,7 +149,7 @@ class Daemon:
         self.every.repeat("tick", TICK_SECONDS, self._tick, first=TICK_SECONDS)
         self.every.repeat("followup", FOLLOWUP_SECONDS, self._follow_up, first=FOLLOWUP_SECONDS)
         self.chores = Chores(self.scheduler, self.every, self.store, lambda: self.cfg, self.health, self.announcer.digest, self.announcer.analysis,
-                             trusted=self.clock_watch.trusted)
+                             trusted=self.clock_watch.trusted, config_path=self.config_path)
         self.scheduler.start()
 
     def run(self) -> int:

@@ -46,6 +46,7 @@ KIND_TEXT = {
     "database": ("设备数据库写入失败", "请查看设备日志"),
     "damaged": ("设备数据库损坏", "请重启设备，重启时会从备份恢复，并检查存储卡"),
     "backup_failed": ("设备数据库的每日备份失败", "请检查存储卡的剩余空间"),
+    "backup_copy_failed": ("每日备份没能复制到存储卡以外的位置", "请检查U盘是否插好、网络共享是否连上、是否还有空间"),
     "log_reset": ("商城平台的消息记录重新开始了，设备已从头同步", "收到过的消息不会重复播报"),
     "rate_limited": ("商城平台限制了设备查询的频率", "设备已按平台要求放慢查询；如持续出现，请联系平台的技术人员"),
     "stuck": ("商城平台一直重复发送同样的消息，游标不前进", "请联系平台的技术人员"),
@@ -269,5 +270,5 @@ def subject_words(subject: str) -> str:
         return OUTPUT_WORDS.get(name, f"输出“{name}”")
     if subject.startswith("device:"):
         return f"音箱“{subject.split(':', 1)[1]}”"
-    return {"platform": "平台连接", "platform data": "平台发来的数据", "platform log": "平台的消息记录", "backup": "数据库备份", "disk": "设备存储空间", "database": "设备数据库",
+    return {"platform": "平台连接", "platform data": "平台发来的数据", "platform log": "平台的消息记录", "backup": "数据库备份", "backup copy": "备份的外部复制", "disk": "设备存储空间", "database": "设备数据库",
             "broker": "与主机的连接", "hearing": "从消息服务器收消息"}.get(subject, subject)

@@ -65,7 +65,7 @@ def create_app(store: Store, device: Device | None = None) -> Flask:
     _ack_routes(app, store, csrf, device)
     kiosk.register(app, store)
     if device is not None:
-        from speakerd.web import inbound_api, metrics_page, office, pages, push_page, settings, wizard
+        from speakerd.web import backup_page, inbound_api, metrics_page, office, pages, push_page, settings, wizard
 
         metrics_page.register(app, device)
         inbound_api.register(app, device, csrf)
@@ -74,6 +74,7 @@ def create_app(store: Store, device: Device | None = None) -> Flask:
         settings.register(app)
         push_page.register(app)
         wizard.register(app)
+        backup_page.register(app, wizard.page)
 
     @app.context_processor
     def language() -> dict[str, Any]:
@@ -139,7 +140,7 @@ def _auth_routes(app) -> None:
             return None
         if device is not None and hashed is None:  # what device.claim.open() asks, read once per request
             # An unclaimed device: only the wizard's first step, which asks for the code on the panel.
-            if request.endpoint == "setup_claim":
+            if request.endpoint in ("setup_claim", "setup_restore"):
                 return None
             if request.method == "GET" and request.accept_mimetypes.accept_html:
                 return redirect(url_for("setup_claim"))

@@ -51,6 +51,7 @@ SECTIONS = {
                         ("gpio.long_press", _l("Long press (seconds)"))]),
     "retention": (_l("Storage and reports"), [("storage.retention_days", _l("Keep messages (days)")), ("storage.mask_after_days", _l("Mask phone and ID numbers after (days, 0 never)")),
                             ("stats.digest_at", _l("Daily digest at (HH:MM, empty for none)")),
+                            ("storage.copy_backups_to", _l("Daily copy of the backup file to (a USB stick or network folder)")),
                             ("calendar.time_zone", _l("Time zone of the shop (e.g. Asia/Shanghai; empty: the system's)"))]),
     "web": (_l("Web page and push"), [("push.enabled", _l("Push to phones and PCs")), ("push.fallback_after", _l("Failures before the next push target")),
                       ("web.public_url", _l("Address phones reach this device at (for acknowledge links)")), ("web.ack_link_hours", _l("Acknowledge links valid (hours)")),
