@@ -11,12 +11,14 @@ import hmac
 import secrets
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
 MAX_LIMIT = 1000
+OPENAPI = Path(__file__).with_name("openapi.yaml")  # the published contract, served at /openapi.yaml
 MAX_WAIT = 60.0
 FAULTS = ("none", "500", "401", "404", "garbage", "slow", "open", "nolimit")  # the last two break the API for platform-check
 
@@ -124,6 +126,11 @@ def create_app(platform: Platform, token: str = "demo-token") -> Flask:
             return jsonify(error=f"mode must be one of {', '.join(FAULTS)}"), 400
         platform.fault = {"mode": mode, "count": int(body.get("count", 0)), "seconds": float(body.get("seconds", 0))}
         return jsonify(platform.fault)
+
+    @app.get("/openapi.yaml")
+    def openapi() -> ResponseReturnValue:
+        """The contract this stub implements (docs/platform-api.md), for a platform developer's tools."""
+        return Response(OPENAPI.read_text(encoding="utf-8"), mimetype="application/yaml")
 
     @app.get("/admin/status")
     def status() -> ResponseReturnValue:
