@@ -30,8 +30,11 @@ PRIORITIES = ("low", "normal", "high", "critical")
 
 @dataclass(frozen=True, kw_only=True)
 class PlatformConfig:
-    url: str = setting("http://127.0.0.1:8808", "Base address of the shop platform's API (the part before /v1/messages).", check=validators.platform_url)
+    kind: Literal["speakerd", "woocommerce"] = setting("speakerd", "What the platform speaks: speakerd (its GET /v1/messages, docs/platform-api.md) or woocommerce (a WooCommerce shop's REST API orders; url is the shop's address).")
+    url: str = setting("http://127.0.0.1:8808", "Base address of the shop platform's API (the part before /v1/messages); for WooCommerce, the shop's address.", check=validators.platform_url)
     token: Secret = setting(Secret(""), "Bearer token the platform issued to this device. Never logged or shown.")
+    consumer_key: Secret = setting(Secret(""), "WooCommerce only: the REST API key's consumer key (ck_…; read access is enough). Never logged or shown.")
+    consumer_secret: Secret = setting(Secret(""), "WooCommerce only: the REST API key's consumer secret (cs_…). Never logged or shown.")
     poll_interval: Seconds = setting(Seconds(5.0), "Time between polls, as 30s, 5m, 1h or seconds; with long_poll on, the pause after an answer that came back early and empty.", minimum=0.2, maximum=86400)
     long_poll: float = setting(0.0, "Seconds the platform may hold a poll open until news arrives; 0 turns long-poll off.", minimum=0, maximum=300)
     timeout: float = setting(10.0, "Seconds to wait for the platform's answer, on top of long_poll.", minimum=0.5, maximum=300)

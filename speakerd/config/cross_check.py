@@ -53,6 +53,10 @@ def cross_check(cfg: Config, builder: Builder) -> list[Problem]:
         for i, step in enumerate(cat.escalate):
             if step.to != "lead" and step.to not in departments and step.to not in seen_staff:
                 problem(f"categories.{cat_id}.escalate[{i}].to", f"{step.to!r} is neither lead, a department id nor a staff id; {_known(departments)}")
+    if cfg.platform.kind == "woocommerce":
+        for key in ("consumer_key", "consumer_secret"):
+            if not str(getattr(cfg.platform, key)):
+                problem(f"platform.{key}", "a WooCommerce shop is read with its REST API key: set consumer_key and consumer_secret")
     if cfg.classify.fallback not in categories:
         problem("classify.fallback", f"unknown category {cfg.classify.fallback!r}; {_known(categories)}")
     if cfg.route.department is None:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from speakerd.errors import PlatformError
-from speakerd.intake.platform import PlatformClient
+from speakerd.intake.client import client_for
 from speakerd.store import StoreError
 
 if TYPE_CHECKING:
@@ -53,12 +53,12 @@ class Poller:
         self._epochs: dict[str, float] = {}  # each epoch answered, and when last (monotonic)
         self._last_flip = -FLIP_WINDOW
         self.running = True
-        self.client = PlatformClient(cfg.platform.url, cfg.platform.token, cfg.platform.timeout)
+        self.client = client_for(cfg.platform)
 
     def reconfigure(self, cfg: Config) -> None:
         """Use new settings from the next poll on (a poll under way finishes with its client)."""
         old, self.cfg = self.client, cfg
-        self.client = PlatformClient(cfg.platform.url, cfg.platform.token, cfg.platform.timeout)
+        self.client = client_for(cfg.platform)
         old.close()
 
     def close(self) -> None:

