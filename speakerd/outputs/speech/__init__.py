@@ -120,7 +120,8 @@ class Speaker:
         brands.use(getattr(settings, "brands", {}))  # the shop's own readings of brand names, with the built-in ones
         self.voices = VoiceProcess(VoiceSettings.of(choices, cache_dir), settings.voice_timeout)
         self._phrases = Path(cache_dir) / "phrases"
-        self._key = f"{choices.zh}|{choices.en}|{choices.zh_piper}|{choices.en_piper}"
+        # Phrases kept from before every part was evened out (loudness.py) would stay louder or quieter: a new key.
+        self._key = f"{choices.zh}|{choices.en}|{choices.zh_piper}|{choices.en_piper}|level{loudness.TARGET_DBFS:g}"
 
     def sentence(self, sentence: str, lang: str | None = None) -> tuple[np.ndarray, list[str]]:
         """``(samples, engines)`` for one sentence; cached phrases come from disk."""
