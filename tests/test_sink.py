@@ -193,3 +193,26 @@ def test_a_stop_cuts_off_an_announcement_playing_and_it_stays_owed(tmp_path):
     output.close()
     assert cut.wait(5) and failed and "stopping" in failed[0]
 
+
+
+def test_a_summary_in_a_run_of_announcements_goes_without_its_chime(tmp_path):
+    """At a peak every announcement chimed, 0.85 s each, while the office was listening already; after a silence the
+    summary still chimes first."""
+    from datetime import timedelta
+
+    from speakerd.clock import iso
+    from speakerd.outputs.speech import GAP, chimes
+    from speakerd.outputs.speech.voices import OUTPUT_RATE
+
+    clock = FakeClock()
+    output, _ = speech_output(tmp_path, clock)
+    try:
+        alone = dataclasses.replace(summary_notice(), message_id="after-silence", received_at=iso(clock.now()))
+        output.deliver(alone)
+        in_a_run = dataclasses.replace(summary_notice(), message_id="in-a-run", received_at=iso(clock.now() - timedelta(seconds=5)))
+        output.deliver(in_a_run)
+    finally:
+        output.close()
+    with wave.open(str(tmp_path / "heard" / "after-silence.wav")) as a, wave.open(str(tmp_path / "heard" / "in-a-run.wav")) as b:
+        saved = (a.getnframes() - b.getnframes()) / a.getframerate()
+    assert saved == pytest.approx((len(chimes.chime("ding")) + len(GAP)) / OUTPUT_RATE, abs=0.02)

@@ -239,7 +239,8 @@ class SpeechOutput:
         """Chime and sentence, as the category has them; whether to speak at all was decided by the attention policy."""
         category = self._config().categories.get(notice.category)
         mode = category.announce if category else "both"
-        self._pause_after_the_last(notice)
+        if self._pause_after_the_last(notice) and notice.covers and mode == "both":
+            mode = "speech"  # a summary told in a run of announcements: the office listens already, its chime only costs time
         # A summary may count several categories: it has the short neutral chime, not one category's.
         chime_of, priority = (None, "normal") if notice.covers else (category, notice.priority)
         self.play(spoken_text(notice, category, self.settings.max_chars), chime_of, priority, notice.message_id, mode,
@@ -271,16 +272,17 @@ class SpeechOutput:
                 self._ended_at = self._clock.time()
         logger.info("spoke %s [%s]: %s", name, " ".join(engines) or mode, spoken)
 
-    def _pause_after_the_last(self, notice: Notice) -> None:
+    def _pause_after_the_last(self, notice: Notice) -> bool:
         """A breath between announcements told back to back (the notice waited for the last one), so the office is
-        not spoken to without a pause all through the peak; the speaking budget counts it. Critical ones go at once."""
+        not spoken to without a pause all through the peak; the speaking budget counts it. Critical ones go at once.
+        True when the notice follows the last announcement back to back."""
+        if not notice.received_at or datetime.fromisoformat(notice.received_at).timestamp() >= self._ended_at:
+            return False
         pause = self.settings.pause_between
-        if not pause or notice.priority == "critical" or not notice.received_at:
-            return
-        if datetime.fromisoformat(notice.received_at).timestamp() < self._ended_at:
-            left = self._ended_at + pause - self._clock.time()
-            if left > 0:
-                self._clock.sleep(left)
+        left = self._ended_at + pause - self._clock.time()
+        if pause and notice.priority != "critical" and left > 0:
+            self._clock.sleep(left)
+        return True
 
     def unload_limit(self) -> float:
         """Minutes of silence after which the voices are let go now: ``unload_after`` in quiet hours; in working
