@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.piproxy import PiProxy  # noqa: E402
+from speakerd.config import zone  # noqa: E402
 from speakerd.stub import StubServer  # noqa: E402
 from speakerd.stub.scenarios import office  # noqa: E402
 
@@ -53,6 +54,7 @@ def config_for(url: str, folder: Path, plain: bool) -> Path:
     data["storage"]["path"] = str(folder / "peak.db")
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    zone.apply(data["calendar"]["time_zone"])  # the daemon logs in the shop's zone: its stamps are read in the same
     return path
 
 
