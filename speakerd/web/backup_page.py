@@ -14,7 +14,9 @@ import logging
 import os
 import signal
 import socket
+import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from flask import Flask, Response, current_app, request
@@ -33,7 +35,8 @@ logger = logging.getLogger(__name__)
 RESTART_AFTER = 2.0  # seconds: the page answers before the service goes
 
 
-def register(app: Flask, page) -> None:
+def register(app: Flask, page: Callable[..., ResponseReturnValue]) -> None:
+    """``page(step, status, **context)``: the wizard's page maker, so a refusal shows on its first step."""
     @app.get("/settings/backup")
     def download_backup() -> ResponseReturnValue:
         device = _device()
@@ -84,6 +87,4 @@ def _restart_soon(really: bool) -> None:
     """Stop the service once the page has answered; systemd (Restart=always) starts it on the restored database."""
     if not really:
         return
-    import threading
-
     threading.Timer(RESTART_AFTER, os.kill, (os.getpid(), signal.SIGTERM)).start()
