@@ -49,8 +49,8 @@ def order(n, amount=100.0):
 class Device:
     """The store, ingest and follow-up of a daemon, with what it said and escalated recorded; ``restart()`` reopens them."""
 
-    def __init__(self, config_path, outputs=("speech",), clock=SYSTEM):
-        self.path, self.outputs, self.clock = config_path, list(outputs), clock
+    def __init__(self, config_path, outputs=("speech",), clock=SYSTEM, heard_by=None):
+        self.path, self.outputs, self.clock, self.heard_by = config_path, list(outputs), clock, heard_by
         self.cfg = config_mod.load(config_path)
         self.said = []
         self._open()
@@ -59,7 +59,8 @@ class Device:
         self.store = Store(config_mod.database_path(self.cfg, self.path), self.clock)
         self.ingest = Ingest(self.cfg, self.store)
         self.follow = FollowUp(self.store, lambda: self.cfg, self._speak,
-                               lambda raw, to, category: self.ingest.local(raw, self.outputs, to=to, category=category))
+                               lambda raw, to, category: self.ingest.local(raw, self.outputs, to=to, category=category),
+                               heard_by=self.heard_by)
 
     def _speak(self, sentence, category, priority, name):
         self.said.append(sentence)
@@ -127,6 +128,21 @@ def test_reminders_come_every_interval_at_most_max_times_and_survive_a_restart(d
     assert d.check() == []  # w-2 had its three reminders
     clock.advance(hours=1)
     assert d.check() == []
+
+
+def test_a_hub_leaves_a_reminder_to_the_room_whose_speaker_is_online(device, clock, caplog):
+    """Regression: the hub and the finance department's speaker both said 还有2笔提现待审核, one reminder heard twice.
+    With the speaker offline, the hub says it, as it announced the messages."""
+    speakers = {"finance": (["fin"], [])}
+    d = device({"fleet": {"role": "hub", "broker": "mqtt://hub:secret@127.0.0.1:1883"}},
+               heard_by=lambda dep: speakers.get(dep, ([], ["fin"] if dep == "finance" else [])))
+    d.receive(withdrawal(1), withdrawal(2))
+    clock.advance(minutes=5)
+    assert d.check() == [] and "reminder of finance left to the departments' speakers" in caplog.text  # said in their room
+    assert (d.row("w-1")["repeats"], d.row("w-2")["repeats"]) == (1, 1)  # counted as reminded all the same
+    speakers["finance"] = ([], ["fin"])
+    clock.advance(minutes=5)
+    assert d.check() == ["还有2笔提现待审核"]
 
 
 def test_a_category_without_repeat_is_never_reminded(device, clock):

@@ -104,7 +104,8 @@ class Daemon:
             when = restored.backup.name if restored.backup else "none: started empty"
             self.health.notice("database", "restored", f"{restored.problem}; damaged file kept as {restored.damaged.name}; backup used: {when}")
         self.fleet.connect()
-        self.followup = followup.FollowUp(self.store, lambda: self.cfg, self.announcer.say, self.announcer.escalate)
+        self.followup = followup.FollowUp(self.store, lambda: self.cfg, self.announcer.say, self.announcer.escalate,
+                                          heard_by=self.fleet.heard_by)
         self.handover = HandOver(self.store, lambda: self.cfg, self.announcer.escalate)
         self._start_gpio(cfg)
         self.web = start_web(self, cfg)

@@ -38,11 +38,12 @@ logger = logging.getLogger(__name__)
 class FollowUp:
     """``speak(text, category, priority, name)`` plays a sentence; ``escalate(raw, to, category)`` stores and sends a message."""
 
-    def __init__(self, store, config, speak, escalate) -> None:
+    def __init__(self, store, config, speak, escalate, heard_by=None) -> None:
         self.store = store
         self._config = config
         self._speak = speak
         self._escalate = escalate
+        self._heard_by = heard_by  # a hub: (online, offline) speakers of a department, as the attention policy asks
 
     def check(self) -> None:
         cfg, now = self._config(), self.store.clock.now()
@@ -106,8 +107,20 @@ class FollowUp:
                 continue
             # One reminder for the category: every message waiting in it counts one repeat.
             self.store.followup.mark_reminded(self.store.followup.due_reminders(cat_id, iso(now), repeat.max))
-            count = self.store.acks.waiting_count(cat_id)
-            self._speak(repeat.text.format_map({"count": count, "name": category.name}), category, category.priority, f"reminder-{cat_id}")
+            count = self.store.acks.waiting_count(cat_id, self._unheard(cfg))
+            if count:
+                self._speak(repeat.text.format_map({"count": count, "name": category.name}), category, category.priority, f"reminder-{cat_id}")
+            else:
+                logger.info("reminder of %s left to the departments' speakers, which remind in their own rooms", cat_id)
+
+    def _unheard(self, cfg) -> list[str] | None:
+        """On a hub, the departments no speaker of which is online (their reminders are the hub's to say); else None: all.
+
+        A speaker reminds its own room of what waits there; the hub saying it too made one reminder heard twice.
+        """
+        if self._heard_by is None or cfg.fleet.role != "hub":
+            return None
+        return [dep for dep in cfg.departments() if not (self._heard_by(dep) or ([], []))[0]]
 
     # --- escalation ----------------------------------------------------------
 

@@ -6,6 +6,7 @@ acknowledges both, whoever was told last.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -88,11 +89,13 @@ class Acks:
         rows = self._conn.query("select id, content, acked_at from messages where id = ?", [message_id])
         return rows[0] if rows else None
 
-    def waiting_count(self, category: str | None = None) -> int:
-        """How many messages (of ``category``) wait to be acknowledged, escalations not counted twice."""
+    def waiting_count(self, category: str | None = None, departments: Collection[str] | None = None) -> int:
+        """How many messages (of ``category``, of ``departments``) wait to be acknowledged, escalations not counted twice."""
+        among = (" and exists (select 1 from assignments a where a.message_id = m.id and a.department in"
+                 f" ({','.join('?' * len(departments))}))") if departments is not None else ""
         return self._conn.query(
-            f"select count(*) as n from messages m where acked_at is null and (? is null or category = ?) and not {RESTATES}",
-            [category, category])[0]["n"]
+            f"select count(*) as n from messages m where acked_at is null and (? is null or category = ?) and not {RESTATES}{among}",
+            [category, category, *(departments or [])])[0]["n"]
 
     def has_waiting(self) -> bool:
         """Whether any message waits to be acknowledged: one index lookup, cheap enough for every second."""
