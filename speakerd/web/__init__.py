@@ -74,7 +74,7 @@ def create_app(store: Store, device: Device | None = None) -> Flask:
         settings.register(app)
         push_page.register(app)
         wizard.register(app)
-        backup_page.register(app, wizard.page)
+        backup_page.register(app)
 
     @app.context_processor
     def language() -> dict[str, Any]:

@@ -16,7 +16,6 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from flask import Flask, Response, current_app, request
@@ -27,6 +26,7 @@ from speakerd import config as config_mod
 from speakerd.device import backup_files
 from speakerd.errors import ConfigError
 from speakerd.store import archive
+from speakerd.web.wizard import code_refused, page
 
 if TYPE_CHECKING:
     from speakerd.web.device import Device
@@ -35,8 +35,7 @@ logger = logging.getLogger(__name__)
 RESTART_AFTER = 2.0  # seconds: the page answers before the service goes
 
 
-def register(app: Flask, page: Callable[..., ResponseReturnValue]) -> None:
-    """``page(step, status, **context)``: the wizard's page maker, so a refusal shows on its first step."""
+def register(app: Flask) -> None:
     @app.get("/settings/backup")
     def download_backup() -> ResponseReturnValue:
         device = _device()
@@ -48,15 +47,11 @@ def register(app: Flask, page: Callable[..., ResponseReturnValue]) -> None:
     @app.post("/setup/restore")
     def setup_restore() -> ResponseReturnValue:
         device = _device()
-        throttle, address = app.extensions["speakerd"]["throttle"], request.remote_addr or "?"
         if not device.claim.open():
             return page("setup_claim", 409, error=_("This device is set up already; a backup is restored on a new one."))
-        wait = throttle.admit(address)
-        if wait:
-            return page("setup_claim", 429, error=_("Too many wrong codes; try again in %(seconds)d seconds.", seconds=round(wait)))
-        if not device.claim.check(request.form.get("code", "")):
-            throttle.failed(address)
-            return page("setup_claim", 403, error=_("That is not the code on the device's panel."))
+        refused = code_refused(app, device)
+        if refused:
+            return refused
         upload = request.files.get("backup")
         paths = backup_files.paths(device.config_path, device.store.path)
         try:
@@ -65,7 +60,8 @@ def register(app: Flask, page: Callable[..., ResponseReturnValue]) -> None:
             return page("setup_claim", 400, error=_("This file cannot be restored: it is not a whole backup of a speakerd device, "
                                                     "or it was made by a newer version. Nothing on this device was changed."),
                         detail=str(exc))
-        throttle.succeeded(address)
+        address = request.remote_addr or "?"
+        app.extensions["speakerd"]["throttle"].succeeded(address)
         logger.warning("web: backup restored from %s (%s); restarting to use its database", address, ", ".join(done))
         device.claim.claimed()
         _restart_soon(current_app.config.get("SPEAKERD_RESTART", True))

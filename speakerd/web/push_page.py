@@ -17,11 +17,11 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from speakerd.config.editor import ConfigFile, Invalid, node_at
+from speakerd.config.editor import node_at
 from speakerd.config.people import dialable
 from speakerd.config.push_urls import invalid_targets, mask
 from speakerd.outputs.push.recipients import test_target
-from speakerd.web import auth
+from speakerd.web import auth, config_write
 from speakerd.web.push_services import SERVICES, Unusable, build
 from speakerd.web.staff_form import edit_push
 
@@ -81,12 +81,9 @@ def register(app: Flask) -> None:
 
 
 def _keep(device: Any, path: list[Any], url: str, name: str, back: str, context: dict[str, Any]) -> ResponseReturnValue:
-    try:
-        ConfigFile(device.config_path).apply({}, "", force=True, edit=lambda doc: edit_push(node_at(doc, path), {"push_add": url}))
-    except Invalid as exc:
-        return render_template("push_add.html", **context, errors={"": "; ".join(str(v) for v in exc.errors.values())}), 400
-    except OSError as exc:
-        return render_template("push_add.html", **context, errors={"": _("Cannot write config.yaml: %(reason)s", reason=exc.strerror or exc)}), 500
-    device.reload()
+    failed = config_write.write(device, edit=lambda doc: edit_push(node_at(doc, path), {"push_add": url}))
+    if failed:
+        status, errors = failed
+        return render_template("push_add.html", **context, errors={"": "; ".join(str(v) for v in errors.values())}), status
     flash(_("%(name)s: push target %(target)s kept.", name=name, target=mask(url)))
     return redirect(back)

@@ -24,12 +24,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from speakerd.config import zone
-from speakerd.config.editor import ConfigFile, Invalid
 from speakerd.config.push_urls import mask
 from speakerd.device.password import MIN_LENGTH, set_password
 from speakerd.errors import PlatformError
 from speakerd.intake.platform import FAILURE_KINDS, PlatformClient, safe_url
-from speakerd.web import auth, playback, structures
+from speakerd.web import auth, config_write, playback, structures
 from speakerd.web.device import Device
 from speakerd.web.i18n import trouble_text
 from speakerd.web.staff_form import edit_staff
@@ -83,14 +82,8 @@ def _next(step: str) -> ResponseReturnValue:
 
 def _write(step: str, changes: dict[str, Any] | None = None, edit: Callable[[Any], None] | None = None, **context: Any) -> ResponseReturnValue | None:
     """Write to config.yaml and reload; None when done, else the step's page saying what went wrong."""
-    try:
-        ConfigFile(_device().config_path).apply(changes or {}, "", force=True, edit=edit)
-    except Invalid as exc:
-        return page(step, 400, errors=exc.errors, **context)
-    except OSError as exc:
-        return page(step, 500, errors={"": _("Cannot write config.yaml: %(reason)s", reason=exc.strerror or exc)}, **context)
-    _device().reload()
-    return None
+    failed = config_write.write(_device(), changes, edit)
+    return page(step, failed[0], errors=failed[1], **context) if failed else None
 
 
 def register(app: Flask) -> None:
@@ -110,26 +103,38 @@ def _claim_step(app: Flask) -> None:
             return redirect(url_for("setup_platform"))
         if request.method == "GET":
             return page("setup_claim")
-        throttle, address = app.extensions["speakerd"]["throttle"], request.remote_addr or "?"
-        wait = throttle.admit(address)
-        if wait:
-            return page("setup_claim", 429, error=_("Too many wrong codes; try again in %(seconds)d seconds.", seconds=round(wait)))
-        if not device.claim.check(request.form.get("code", "")):
-            throttle.failed(address)
-            logger.warning("web: a wrong set-up code from %s", address)
-            return page("setup_claim", 403, error=_("That is not the code on the device's panel."))
+        refused = code_refused(app, device)
+        if refused:
+            return refused
         password, again = request.form.get("password", ""), request.form.get("again", "")
         if len(password) < MIN_LENGTH:
             return page("setup_claim", 400, error=_("The password needs at least %(n)d characters.", n=MIN_LENGTH))
         if password != again:
             return page("setup_claim", 400, error=_("The two passwords differ."))
-        throttle.succeeded(address)
+        address = request.remote_addr or "?"
+        app.extensions["speakerd"]["throttle"].succeeded(address)
         set_password(device.config_path, password)
         device.claim.claimed()
         device.store.meta.set(DONE_KEY, "0")
         auth.log_in(app)
         logger.info("web: device claimed from %s; the web password is set", address)
         return redirect(url_for("setup_platform"))
+
+
+def code_refused(app: Flask, device: Device) -> ResponseReturnValue | None:
+    """The code on the panel, checked and slowed down like a password: the first step refusing it, or None when right.
+
+    Claiming the device and restoring a backup onto it both need it: only someone standing at the device has it.
+    """
+    throttle, address = app.extensions["speakerd"]["throttle"], request.remote_addr or "?"
+    wait = throttle.admit(address)
+    if wait:
+        return page("setup_claim", 429, error=_("Too many wrong codes; try again in %(seconds)d seconds.", seconds=round(wait)))
+    if not device.claim.check(request.form.get("code", "")):
+        throttle.failed(address)
+        logger.warning("web: a wrong set-up code from %s", address)
+        return page("setup_claim", 403, error=_("That is not the code on the device's panel."))
+    return None
 
 
 def _platform_step(app: Flask) -> None:
