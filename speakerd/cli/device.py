@@ -295,7 +295,7 @@ def _running_view(cfg: config_mod.Config, path: Path) -> tuple[list[dict], list[
     The broker binds client ids to user names, so a second connection with this device's user would take the
     running daemon's session over (and a clean one would wipe its queued messages): ask the daemon instead.
     """
-    from speakerd.reports.status import STALE_AFTER
+    from speakerd.reports.status import running
 
     db_path = config_mod.database_path(cfg, path)
     if not cfg.fleet.broker or not db_path.exists():
@@ -305,7 +305,7 @@ def _running_view(cfg: config_mod.Config, path: Path) -> tuple[list[dict], list[
     with Store(db_path) as store:
         beat = DeviceState(store, lambda: cfg).heartbeat()
         now = store.clock.time()
-    if not beat or beat.get("stopped") or now - beat.get("at", 0) > STALE_AFTER:
+    if not running(beat, now):
         return None
     return beat.get("devices", []), beat.get("site_counts", [])
 

@@ -17,7 +17,7 @@ def status_lines(beat: dict[str, Any], outages: list[dict[str, Any]], waiting: l
     now = now or time.time()
     age = now - beat.get("at", 0)
     troubles = {t["subject"]: t for t in beat.get("troubles", [])}
-    if not beat or beat.get("stopped") or age > STALE_AFTER:
+    if not running(beat, now):
         verdict = "NOT RUNNING"
         daemon = "stopped" if beat.get("stopped") else ("never ran" if not beat else f"no sign of life for {age:.0f} s")
     else:
@@ -31,6 +31,11 @@ def status_lines(beat: dict[str, Any], outages: list[dict[str, Any]], waiting: l
               f"{' since ' + local_time_epoch(d['since']) if d['since'] else ''} ({', '.join(d['departments']) or 'all'})"
               f"{not_hearing(d)}" for d in beat.get("devices", [])]
     return lines, verdict
+
+
+def running(beat: dict[str, Any], now: float) -> bool:
+    """Whether the daemon that wrote ``beat`` runs: it wrote one, not its last, within STALE_AFTER."""
+    return bool(beat) and not beat.get("stopped") and now - beat.get("at", 0) <= STALE_AFTER
 
 
 def not_hearing(device: dict[str, Any]) -> str:
