@@ -15,9 +15,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT = "Asia/Shanghai"  # where the system says UTC: the shops this device is made for
-COMMON = ("Asia/Shanghai", "Asia/Hong_Kong", "Asia/Macau", "Asia/Taipei", "Asia/Singapore", "Asia/Kuala_Lumpur",
-          "Asia/Bangkok", "Asia/Tokyo", "Asia/Seoul", "Asia/Dubai", "Europe/London", "Europe/Berlin",
-          "America/New_York", "America/Los_Angeles", "Australia/Sydney", "UTC")
 
 
 def check(name: str) -> None:

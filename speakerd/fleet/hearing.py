@@ -12,15 +12,11 @@ rejoins its session: the broker then sends again what was held back.
 
 from __future__ import annotations
 
-import itertools
-import logging
 import secrets
 from collections.abc import Callable
 from typing import Any
 
 from speakerd.fleet.topics import BadPayload, decode
-
-logger = logging.getLogger(__name__)
 
 ECHO_SECONDS = 20.0  # how often the status is sent again to be heard back
 DEAF_AFTER = 60.0  # an echo not back in this long: the device is not hearing the broker
@@ -38,7 +34,6 @@ class Hearing:
         self._send, self._connected, self._changed = send, connected, changed
         self.clock, self._wall = clock, wall
         self._nonce = secrets.token_hex(4)  # an echo of an earlier run, or of another device, is not this one's
-        self._seq = itertools.count(1)
         self._last_sent: float | None = None
         self._waiting_since: tuple[float, float] | None = None  # (monotonic, wall) of the oldest echo not back
         self.deaf_since: float | None = None  # wall clock, while not hearing
@@ -62,8 +57,8 @@ class Hearing:
             self._last_sent = now
             if self._waiting_since is None:
                 self._waiting_since = (now, self._wall())
-            self._send(f"{self._nonce}:{next(self._seq)}")
             self.echoes_sent += 1
+            self._send(f"{self._nonce}:{self.echoes_sent}")
 
     def heard(self, payload: bytes) -> None:
         """A message on this device's own status topic: its echo, or something else (a will, a stale retained one)."""

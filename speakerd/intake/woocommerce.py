@@ -16,7 +16,9 @@ must neither be missed nor taken again.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import requests
@@ -85,10 +87,9 @@ class WooClient:
             fresh = [o for o in orders if _newer(o, cursor)]
             if fresh or len(orders) < params["per_page"]:
                 break
-        if not fresh and cursor is None:
-            return Batch(messages=[], next=FROM_THE_START, epoch=None)  # a shop with no orders yet
+        if not fresh:  # nothing new; a shop with no orders yet keeps asking from the start
+            return Batch(messages=[], next=str(cursor) if cursor else FROM_THE_START, epoch=None)
         return Batch(messages=[as_message(o, self.app) for o in fresh], next=str(_advance(cursor, fresh)), epoch=None)
-
 
     def _page(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         try:
@@ -140,9 +141,8 @@ def _newer(order: dict[str, Any], cursor: Cursor | None) -> bool:
     return modified > cursor.modified or (modified == cursor.modified and order["id"] not in cursor.taken)
 
 
-def _advance(cursor: Cursor | None, fresh: list[dict[str, Any]]) -> Cursor | str:
-    if not fresh:
-        return cursor or FROM_THE_START
+def _advance(cursor: Cursor | None, fresh: list[dict[str, Any]]) -> Cursor:
+    """The cursor after ``fresh`` (not empty): its newest second, and the orders taken in it."""
     newest = max(o["date_modified_gmt"] for o in fresh)
     taken = {o["id"] for o in fresh if o["date_modified_gmt"] == newest}
     if cursor and cursor.modified == newest:
@@ -152,8 +152,6 @@ def _advance(cursor: Cursor | None, fresh: list[dict[str, Any]]) -> Cursor | str
 
 def _second_before(modified: str) -> str:
     """``modified_after`` is strict and to the second: ask from the second before, and drop what was taken."""
-    from datetime import datetime, timedelta
-
     try:
         return (datetime.fromisoformat(modified) - timedelta(seconds=1)).isoformat(timespec="seconds")
     except ValueError:
@@ -165,5 +163,4 @@ def _amount(value: object) -> float | None:
         amount = float(str(value))
     except ValueError:
         return None
-    return amount if amount == amount and abs(amount) < 1e12 else None
-
+    return amount if math.isfinite(amount) and abs(amount) < 1e12 else None

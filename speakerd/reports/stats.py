@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TextIO
 
 from speakerd.clock import iso
-from speakerd.message.apps import app_name
+from speakerd.message.apps import APP_NAMES
 from speakerd.plaintext import table
 from speakerd.store.handovers import no_moves
 from speakerd.store.reports import TALLY_KEYS
@@ -67,7 +67,7 @@ def _name(cfg: Config | None, by: str, key: str) -> str:
     if by == "category":
         return cfg.categories[key].name if key in cfg.categories else ""
     if by == "app":
-        return app_name(key) if app_name(key) != key else ""
+        return APP_NAMES.get(key, "")
     return ""
 
 

@@ -117,7 +117,7 @@ class Speaker:
 
     def __init__(self, settings, cache_dir) -> None:
         choices = settings.voices
-        brands.use(getattr(settings, "brands", {}))  # the shop's own readings of brand names, with the built-in ones
+        brands.use(settings.brands)  # the shop's own readings of brand names, with the built-in ones
         self.voices = VoiceProcess(VoiceSettings.of(choices, cache_dir), settings.voice_timeout)
         self._phrases = Path(cache_dir) / "phrases"
         # Phrases kept from before every part was evened out (loudness.py) would stay louder or quieter: a new key.

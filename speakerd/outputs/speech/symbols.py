@@ -2,7 +2,7 @@
 
 Run before amounts and dates take their digits (reading.normalize), so that
 ``HK$100`` is 一百港元 and not a dollar sign beside 一百, ``1/2`` is 二分之一
-and not 一/二, ``38°C`` is 三十八摄氏度.
+and not 一/二, ``65W`` is 六十五瓦.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ CURRENCIES = {"HK$": "港元", "US$": "美元", "A$": "澳元", "C$": "加元", 
 _CURRENCY = re.compile(r"(?<![A-Za-z])(" + "|".join(re.escape(c) for c in sorted(CURRENCIES, key=len, reverse=True))
                        + r")\s?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?")
 UNITS = {"kg": "千克", "KG": "千克", "Kg": "千克", "g": "克", "ml": "毫升", "mL": "毫升", "ML": "毫升", "L": "升", "cm": "厘米",
-         "mm": "毫米", "km": "公里", "ms": "毫秒", "°C": "摄氏度", "℃": "摄氏度", "m²": "平方米", "km²": "平方公里", "cm²": "平方厘米",
+         "mm": "毫米", "km": "公里", "ms": "毫秒", "m²": "平方米", "km²": "平方公里", "cm²": "平方厘米",
          "m³": "立方米", "w": "万", "W": "瓦", "mAh": "毫安时", "GB": "G", "TB": "T"}
 _UNIT = re.compile(r"(?<=\d)\s?(" + "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True)) + r")(?![A-Za-z²³])")
 SIGNS = {"≥": "大于等于", "≤": "小于等于", "±": "正负", "≈": "约", ">=": "大于等于", "<=": "小于等于"}
