@@ -148,3 +148,18 @@ def test_the_daily_copy_goes_off_the_card_keeps_seven_and_says_when_it_cannot(ol
     old.chores.copy_out()
     alert = old.store.query("select content from messages where type = 'tech.backup copy.notice'")
     assert len(alert) == 1 and alert[0]["content"].startswith("技术告警：每日备份没能复制到存储卡以外的位置")
+
+
+def test_the_days_check_and_backup_copies_that_backup_off_the_card(old_device, tmp_path):
+    """The day's check and backup also write the backup file off the card, the day's backup in it."""
+    old, _, setup = old_device
+    stick = tmp_path / "usb"
+    stick.mkdir()
+    text = setup.config_path.read_text(encoding="utf-8").replace('copy_backups_to: ""', f"copy_backups_to: {stick}")
+    setup.config_path.write_text(text, encoding="utf-8")
+    assert old.reload()
+    old.chores.safeguard()
+    (copy,) = stick.iterdir()
+    (taken,) = (old.store.path.parent / "backups").glob("speakerd-*.db")
+    packed = tarfile.open(copy).extractfile("speakerd.db").read()
+    assert packed == taken.read_bytes()

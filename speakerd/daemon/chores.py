@@ -75,15 +75,16 @@ class Chores:
             self._health.notice("backup", "backup_failed", str(exc))
             return
         logger.info("database checked and backed up to %s", kept)
-        self.copy_out()
+        self.copy_out(kept)
 
-    def copy_out(self) -> None:
-        """The day's backup file into ``storage.copy_backups_to``: the SD card is what fails, with the backups on it."""
+    def copy_out(self, taken: Path | None = None) -> None:
+        """The day's backup file into ``storage.copy_backups_to``: the SD card is what fails, with the backups on it.
+        ``taken``: the day's backup just made, packed as it is."""
         where = self._config().storage.copy_backups_to
         if not where or self._config_path is None:
             return
         try:
-            copied = archive.copy_out(archive.pack(backup_files.paths(self._config_path, self._store.path)), Path(where))
+            copied = archive.copy_out(archive.pack(backup_files.paths(self._config_path, self._store.path), taken), Path(where))
         except (OSError, sqlite3.Error) as exc:
             logger.error("backup copy failed: %s", exc)
             self._health.notice("backup copy", "backup_copy_failed", str(exc))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import logging
-import sqlite3
 import tarfile
 import tempfile
 import time
@@ -21,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from speakerd.store.backups import quick_check
+from speakerd.store.backups import quick_check, snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -42,20 +41,17 @@ class Paths:
     sounds: Path
 
 
-def pack(paths: Paths) -> bytes:
-    """The backup as tar.gz bytes: a consistent snapshot of the live database (SQLite's backup API) and the files."""
+def pack(paths: Paths, taken: Path | None = None) -> bytes:
+    """The backup as tar.gz bytes: a consistent snapshot of the live database and the files. ``taken``: a snapshot
+    made already (the day's backup), used as it is instead of a second copy of the live database."""
     out = io.BytesIO()
     with tempfile.TemporaryDirectory(prefix="speakerd-backup-") as work:
-        snapshot = Path(work) / DATABASE
-        src, dst = sqlite3.connect(f"file:{paths.database}?mode=ro", uri=True, timeout=30), sqlite3.connect(snapshot)
-        try:
-            src.backup(dst, pages=1024, sleep=0.005)
-        finally:
-            dst.close()
-            src.close()
+        if taken is None:
+            taken = Path(work) / DATABASE
+            snapshot(paths.database, taken)
         with tarfile.open(fileobj=out, mode="w:gz") as tar:
             tar.add(paths.config, CONFIG)
-            tar.add(snapshot, DATABASE)
+            tar.add(taken, DATABASE)
             if paths.password.exists():
                 tar.add(paths.password, PASSWORD)
             for sound in sorted(paths.sounds.glob("*")) if paths.sounds.is_dir() else []:

@@ -76,13 +76,7 @@ def take(database: Path, keep: int = KEEP, reserve: int = RESERVE) -> Path:
     target = where / f"{PREFIX}{_next_number(where):06d}-{time.strftime('%Y%m%d-%H%M%S')}.db"
     partial = target.with_suffix(".partial")
     try:
-        src = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)
-        dst = sqlite3.connect(partial)
-        try:
-            src.backup(dst, pages=1024, sleep=0.005)  # in steps, so the daemon's writers are never held up for long
-        finally:
-            dst.close()
-            src.close()
+        snapshot(database, partial)
         partial.rename(target)
     except (OSError, sqlite3.Error) as exc:
         for leftover in ("", "-journal", "-wal", "-shm"):
@@ -91,6 +85,17 @@ def take(database: Path, keep: int = KEEP, reserve: int = RESERVE) -> Path:
     for old in backups(database)[keep:]:
         old.unlink(missing_ok=True)
     return target
+
+
+def snapshot(database: Path, target: Path) -> None:
+    """A consistent copy of the live database at ``target``, with SQLite's online backup API."""
+    src = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)
+    dst = sqlite3.connect(target)
+    try:
+        src.backup(dst, pages=1024, sleep=0.005)  # in steps, so the daemon's writers are never held up for long
+    finally:
+        dst.close()
+        src.close()
 
 
 def _make_room(database: Path, where: Path, reserve: int) -> None:
