@@ -30,9 +30,11 @@ PRIORITIES = ("low", "normal", "high", "critical")
 
 @dataclass(frozen=True, kw_only=True)
 class PlatformConfig:
-    kind: Literal["speakerd", "woocommerce"] = setting("speakerd", "What the platform speaks: speakerd (its GET /v1/messages, docs/platform-api.md) or woocommerce (a WooCommerce shop's REST API orders; url is the shop's address).")
+    kind: Literal["speakerd", "woocommerce", "inbound"] = setting("speakerd", "What the platform speaks: speakerd (its GET /v1/messages, docs/platform-api.md) or woocommerce (a WooCommerce shop's REST API orders; url is the shop's address); a source under sources: may also be inbound (it pushes to POST /v1/inbound with its token, docs/sources.md).")
     url: str = setting("http://127.0.0.1:8808", "Base address of the shop platform's API (the part before /v1/messages); for WooCommerce, the shop's address.", check=validators.platform_url)
-    token: Secret = setting(Secret(""), "Bearer token the platform issued to this device. Never logged or shown.")
+    token: Secret = setting(Secret(""), "Bearer token the platform issued to this device; for an inbound source, the token its pushes must carry. Never logged or shown.")
+    secret: Secret = setting(Secret(""), "Inbound sources only: with it, each push must also be signed as web.inbound_secret describes; empty: the token alone. Kept secret.")
+    app: str = setting("", "Sources under sources: only: the app shown for this source's messages that name none; empty: the source's name.")
     consumer_key: Secret = setting(Secret(""), "WooCommerce only: the REST API key's consumer key (ck_…; read access is enough). Never logged or shown.")
     consumer_secret: Secret = setting(Secret(""), "WooCommerce only: the REST API key's consumer secret (cs_…). Never logged or shown.")
     poll_interval: Seconds = setting(Seconds(5.0), "Time between polls, as 30s, 5m, 1h or seconds; with long_poll on, the pause after an answer that came back early and empty.", minimum=0.2, maximum=86400)
@@ -228,6 +230,7 @@ class DedupeConfig:
 @dataclass(frozen=True, kw_only=True)
 class Config:
     platform: PlatformConfig = setting(factory=PlatformConfig, help="The shop platform this device listens to.")
+    sources: dict[str, PlatformConfig] = setting(factory=dict, help="More places messages come from, by a name of your choice (letters, digits, - and _): another shop or a marketplace feed polled as platform is, or an inbound source that pushes. Each has its own cursor and health; its messages' ids get the name in front (tmall:m-1), and the name is their app when they name none (see docs/sources.md).")
     storage: StorageConfig = setting(factory=StorageConfig, help="Where messages are kept.")
     log: LogConfig = setting(factory=LogConfig, help="The daemon's own log.")
     speech: SpeechConfig = setting(factory=SpeechConfig, help="Chime and spoken sentence in the office (see docs/speech.md).")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -53,10 +54,7 @@ def cross_check(cfg: Config, builder: Builder) -> list[Problem]:
         for i, step in enumerate(cat.escalate):
             if step.to != "lead" and step.to not in departments and step.to not in seen_staff:
                 problem(f"categories.{cat_id}.escalate[{i}].to", f"{step.to!r} is neither lead, a department id nor a staff id; {_known(departments)}")
-    if cfg.platform.kind == "woocommerce":
-        for key in ("consumer_key", "consumer_secret"):
-            if not str(getattr(cfg.platform, key)):
-                problem(f"platform.{key}", "a WooCommerce shop is read with its REST API key: set consumer_key and consumer_secret")
+    problems += [Problem(line_of(path), path, reason) for path, reason in _source_problems(cfg, set(builder.lines))]
     if cfg.classify.fallback not in categories:
         problem("classify.fallback", f"unknown category {cfg.classify.fallback!r}; {_known(categories)}")
     if cfg.route.department is None:
@@ -74,6 +72,35 @@ def cross_check(cfg: Config, builder: Builder) -> list[Problem]:
                 problem(f"{path}.match.category[{i}]", f"unknown category {wanted!r}; {_known(categories)}")
     problems += [Problem(line_of(path), path, reason) for path, reason in fleet_problems(cfg, departments, builder.declared("subsystems.", 1))]
     return problems
+
+
+def _source_problems(cfg: Config, written: set[str]) -> Iterator[tuple[str, str]]:
+    """Each source needs what its kind is read with; an inbound source is told apart by its token alone."""
+    if cfg.platform.kind == "inbound":
+        yield "platform.kind", "inbound is for a source under sources: (the platform itself may push with web.inbound_token)"
+    tokens = {str(cfg.web.inbound_token): "web.inbound_token"} if str(cfg.web.inbound_token) else {}
+    for name, source in [("platform", cfg.platform), *cfg.sources.items()]:
+        path = "platform" if name == "platform" and source is cfg.platform else f"sources.{name}"
+        if path != "platform" and not SOURCE_NAME.fullmatch(name):
+            yield path, "a source's name is up to 32 letters, digits, - or _ (it goes in front of its messages' ids)"
+        elif name == "platform" and path != "platform":
+            yield path, "'platform' is the name of the platform: section's source; choose another name"
+        if source.kind == "woocommerce":
+            for key in ("consumer_key", "consumer_secret"):
+                if not str(getattr(source, key)):
+                    yield f"{path}.{key}", "a WooCommerce shop is read with its REST API key: set consumer_key and consumer_secret"
+        elif source.kind == "inbound":
+            token = str(source.token)
+            if not token:
+                yield f"{path}.token", "an inbound source is told apart by the token its pushes carry: set one"
+            elif token in tokens:
+                yield f"{path}.token", f"the same token as {tokens[token]}: each inbound source needs its own"
+            tokens.setdefault(token, f"{path}.token")
+        if path != "platform" and source.kind != "inbound" and f"{path}.url" not in written:
+            yield f"{path}", "a polled source needs its url (the platform's address; for WooCommerce, the shop's)"
+
+
+SOURCE_NAME = re.compile(r"[\w-]{1,32}")
 
 
 def _walk_routes(route: Route, path: str, department: str | None) -> Iterator[tuple[str, Route, str | None]]:

@@ -31,7 +31,7 @@ from speakerd.daemon.clock_watch import ClockWatch
 from speakerd.daemon.config_watch import ConfigWatch
 from speakerd.daemon.every import Every
 from speakerd.daemon.outputs import build_outputs
-from speakerd.daemon.polling import PollJob
+from speakerd.daemon.polling import Polling
 from speakerd.daemon.running_outputs import RunningOutputs
 from speakerd.delivery import followup
 from speakerd.delivery.ack_feed import AckFeed
@@ -49,6 +49,7 @@ from speakerd.fleet.role import FleetRole
 from speakerd.health.alerts import Health, fixed_phrases
 from speakerd.intake.ingest import Ingest
 from speakerd.intake.poller import Poller
+from speakerd.intake.source import Source
 from speakerd.outputs.interface import Output, Showing, Speaking
 from speakerd.store import Store, archive, backups
 from speakerd.web.server import start_web
@@ -88,7 +89,7 @@ class Daemon:
         self.running = RunningOutputs()
         self.board = gpio.Board()
         self.fleet = FleetRole()
-        self.poller: Poller | None = None
+        self.polling = Polling(self._poller_for, lambda: self.state is State.RUNNING)
         self._last_counts = -COUNTS_SECONDS
 
     # --- lifecycle -------------------------------------------------------------
@@ -111,8 +112,7 @@ class Daemon:
         self.web = start_web(self, cfg)
         self._start_scheduler()
         self.state = State.RUNNING
-        if self.poller:
-            self.polling.schedule(0)
+        self.polling.start(self.every)
         watchdog.notify("READY=1")
         logger.info("speakerd running: messages from %s, database %s, outputs %s",
                     self.fleet.source(cfg), self.store.path, ", ".join(self.running.names()))
@@ -138,14 +138,12 @@ class Daemon:
                                         site_counts=self.fleet.site_counts)
         self.attention = Attention(self.store, lambda: self.cfg, heard_by=self.fleet.heard_by)
         self.ack_feed = AckFeed(self.store)
-        self.inbound = Inbound(lambda: self.ingest, self.running.names, lambda: self.announcer.wake())
+        self.inbound = Inbound(lambda: self.ingest, self.running.names, lambda: self.announcer.wake(), self.health)
 
     def _start_scheduler(self) -> None:
         self.scheduler = BackgroundScheduler(job_defaults={"misfire_grace_time": None, "coalesce": True})  # the calendar's jobs
         self.every = Every(self.store.clock.monotonic)
         self.clock_watch = ClockWatch(self.store, self.scheduler)
-        self.polling = PollJob(self.every, lambda: self.poller, lambda: self.state is State.RUNNING,
-                               lambda: self.cfg.platform.poll_interval)
         self.every.repeat("watch-config", CONFIG_CHECK_SECONDS, self._watch_config, first=CONFIG_CHECK_SECONDS)
         self.every.repeat("tick", TICK_SECONDS, self._tick, first=TICK_SECONDS)
         self.every.repeat("followup", FOLLOWUP_SECONDS, self._follow_up, first=FOLLOWUP_SECONDS)
@@ -190,8 +188,7 @@ class Daemon:
         self.board.close()
         if self.web:
             self.web.stop()
-        if self.poller:
-            self.poller.close()
+        self.polling.close()
         self.device_state.write_heartbeat(self.running.names(), stopped=True)
         self.store.close()
         self.state = State.STOPPED
@@ -251,8 +248,7 @@ class Daemon:
         elif any(getattr(new, s) != getattr(old, s) for s in OUTPUT_SECTIONS):
             self.running.stop()
             self._start_outputs(new)
-        if self.poller:
-            self.poller.reconfigure(new)
+        self.polling.update(new, self.fleet.polls())
         if new.gpio != old.gpio:
             self.board.close()
             self._start_gpio(new)
@@ -263,8 +259,7 @@ class Daemon:
                 self.web.stop()
             self.web = start_web(self, new)
         logger.info("config reloaded from %s", self.config_path)
-        if self.poller:
-            self.polling.now()
+        self.polling.now()
         return True
 
     def _watch_config(self) -> None:
@@ -291,7 +286,7 @@ class Daemon:
         if now - self._last_heartbeat >= HEARTBEAT_SECONDS:
             self._last_heartbeat = now
             self.device_state.write_heartbeat(self.running.names())
-        if watchdog.interval() and (self.poller is None or self.poller.alive()) and self.chores.web_probe.alive():
+        if watchdog.interval() and self.polling.alive() and self.chores.web_probe.alive():
             watchdog.notify("WATCHDOG=1")
         self.board.show(self.device_state.led_mode())
         self.ack_feed.pass_on(self.panel, self.fleet.tell_acknowledged)
@@ -304,15 +299,17 @@ class Daemon:
     # --- several devices -----------------------------------------------------------
 
     def _start_fleet(self, cfg: Config) -> None:
-        """Hub or speaker on the broker, and the poller for every role but speaker."""
+        """Hub or speaker on the broker, and the pollers for every role but speaker."""
         self.fleet.start(cfg, self.store, self.health, self._receive_from_hub)
-        if not self.fleet.polls() and self.poller:
-            self.poller.close()
-            self.poller = None
-        elif self.fleet.polls() and self.poller is None:
-            self.poller = Poller(cfg, self.store, self.health, lambda: self.ingest, self.running.names, self.announcer.wake)
-            if self.state is State.RUNNING:
-                self.polling.schedule(0)
+        self.polling.update(cfg, self.fleet.polls())
+
+    def _poller_for(self, source: Source) -> Poller:
+        return Poller(self.cfg, self.store, self.health, lambda: self.ingest, self.running.names, self.announcer.wake, source)
+
+    @property
+    def poller(self) -> Poller | None:
+        """The platform's poller (None on a speaker)."""
+        return self.polling.get()
 
     def _receive_from_hub(self, raw: dict[str, Any], department: str, staff_id: str | None, category: str | None) -> Any:
         result = self.ingest.remote(raw, self.running.names(), department, staff_id, category)

@@ -112,11 +112,16 @@ class DeviceState:
         """The daemon's last stored view of itself (``{}`` when it never ran)."""
         return json.loads(self.store.meta.get("heartbeat") or "{}")
 
+    def sources(self) -> dict[str, str]:
+        """Each source under ``sources:`` with where it is read (``inbound`` for one that pushes), for status."""
+        return {name: "inbound" if settings.kind == "inbound" else f"{settings.kind} {safe_url(settings.url)}"
+                for name, settings in self._config().sources.items()}
+
     def write_heartbeat(self, outputs: list[str], stopped: bool = False) -> None:
         """What ``speakerd status`` reads: the daemon's own view, refreshed every HEARTBEAT_SECONDS."""
         snapshot = self._health.snapshot() if self._health else {}
         beat = {"pid": os.getpid(), "at": self.store.clock.time(), "stopped": stopped,
-                "platform": safe_url(self._config().platform.url), "outputs": outputs, "devices": self.devices(),
+                "platform": safe_url(self._config().platform.url), "sources": self.sources(), "outputs": outputs, "devices": self.devices(),
                 "site_counts": self._site_counts() if self._site_counts else [], **snapshot}
         try:
             self.store.meta.set("heartbeat", json.dumps(beat))

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from speakerd.clock import iso_epoch
 from speakerd.errors import SpeakerdError
 from speakerd.message import OWN_APP
+from speakerd.message.apps import app_name
 
 if TYPE_CHECKING:
     from speakerd.store import Store
@@ -70,9 +71,10 @@ def kind_text(kind: str, fallback: str = "") -> tuple[str, str]:
     return KIND_TEXT.get(kind) or KIND_TEXT.get(kind.split("_")[0]) or (fallback, "请查看设备日志")
 
 
-def alert_phrase(kind: str, fallback: str = "") -> str:
-    """A technical alert as spoken: what is wrong and what to do; the bracketed detail is for the screen, not the ear."""
+def alert_phrase(kind: str, fallback: str = "", subject: str = "") -> str:
+    """A technical alert as spoken: what is wrong (with whom) and what to do; the bracketed detail is for the screen, not the ear."""
     what, todo = kind_text(kind, fallback)
+    what = _whose(subject, what)
     return re.sub(r"（[^）]*）", "", f"技术告警，{what}，{todo}。")
 
 
@@ -222,15 +224,16 @@ class Health:
         """Something that already happened and needs no outage (a restored database): one alert, now."""
         trouble = Trouble(subject, kind, reason, self._clock(), started=self._mono())
         what, todo = kind_text(kind, reason)
-        self._announce(trouble, "notice", f"技术告警：{what}。{todo}。（{reason}）", 0.0, alert_phrase(kind, reason))
+        self._announce(trouble, "notice", f"技术告警：{_whose(subject, what)}。{todo}。（{reason}）", 0.0, alert_phrase(kind, reason, subject))
 
     def _alert(self, trouble, phase) -> None:
         trouble.last_alert = self._mono()
         what, todo = kind_text(trouble.kind, trouble.reason)
+        what = _whose(trouble.subject, what)
         lasted = spoken_duration(self._mono() - trouble.started)
         prefix = "技术告警" if phase == "alert" else "技术告警提醒"
         self._announce(trouble, phase, f"{prefix}：{what}，已持续{lasted}。{todo}。", self._mono() - trouble.started,
-                       alert_phrase(trouble.kind, trouble.reason))
+                       alert_phrase(trouble.kind, trouble.reason, trouble.subject))
 
     def _announce(self, trouble, phase, content, duration, spoken) -> None:
         message = {
@@ -264,11 +267,21 @@ class Health:
 OUTPUT_WORDS = {"speech": "音箱播放", "push": "推送", "display": "屏幕显示", "fleet": "发往部门音箱", "log": "消息日志"}
 
 
+def _whose(subject: str, what: str) -> str:
+    """A source's trouble names the source: with two shops on a device, "the platform" alone does not say which."""
+    if subject.startswith("source:"):
+        return f"{app_name(subject.removeprefix('source:').partition(' ')[0])}：{what}"
+    return what
+
+
 def subject_words(subject: str) -> str:
     if subject.startswith("output:"):
         name = subject.split(":", 1)[1]
         return OUTPUT_WORDS.get(name, f"输出“{name}”")
     if subject.startswith("device:"):
         return f"音箱“{subject.split(':', 1)[1]}”"
+    if subject.startswith("source:"):
+        name, _, part = subject.removeprefix("source:").partition(" ")
+        return f"来源“{app_name(name)}”的" + {"data": "数据", "log": "消息记录"}.get(part, "连接")
     return {"platform": "平台连接", "platform data": "平台发来的数据", "platform log": "平台的消息记录", "backup": "数据库备份", "backup copy": "备份的外部复制", "disk": "设备存储空间", "database": "设备数据库",
             "broker": "与主机的连接", "hearing": "从消息服务器收消息"}.get(subject, subject)

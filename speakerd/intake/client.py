@@ -1,4 +1,4 @@
-"""The client for the platform in ``platform``: speakerd's own API, or a WooCommerce shop's orders."""
+"""The client for a polled source: speakerd's own API, or a WooCommerce shop's orders."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ if TYPE_CHECKING:
     from speakerd.config import PlatformConfig
 
 
-def client_for(platform: PlatformConfig) -> PlatformClient | WooClient:
+def client_for(platform: PlatformConfig, app: str = "") -> PlatformClient | WooClient:
+    """``app``: the app of a source's messages (a WooCommerce shop's orders say ``woocommerce`` without one)."""
     if platform.kind == "woocommerce":
-        return WooClient(platform.url, str(platform.consumer_key), str(platform.consumer_secret), platform.timeout)
+        return WooClient(platform.url, str(platform.consumer_key), str(platform.consumer_secret), platform.timeout, app or "woocommerce")
     return PlatformClient(platform.url, platform.token, platform.timeout)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from speakerd import message as message_mod
 from speakerd.clock import iso
 from speakerd.config import PRIORITIES
+from speakerd.intake.source import Source
 from speakerd.rules.classify import Classifier, type_matches
 from speakerd.rules.duty import Changes
 from speakerd.rules.identity import content_key
@@ -44,7 +45,8 @@ class Given:
     would; ``department`` sends a message there instead of where the routes would,
     to ``staff_id`` or, when that is None, to the department's next person in turn,
     unless ``keep_staff`` (a hub decided the person, nobody included);
-    ``category`` files it there instead of where the classifier would.
+    ``category`` files it there instead of where the classifier would;
+    ``scope`` keeps a source's content keys its own (:attr:`~speakerd.intake.source.Source.scope`).
     """
 
     own: bool = False
@@ -52,10 +54,12 @@ class Given:
     staff_id: str | None = None
     keep_staff: bool = False
     category: str | None = None
+    scope: str = ""
 
 
 FROM_PLATFORM = Given()
-Each = Callable[[object, list[str], IngestResult], None]
+PLATFORM_SOURCE = Source()
+Each = Callable[[object, list[str], IngestResult, Given], None]
 
 
 class Ingest:
@@ -73,26 +77,27 @@ class Ingest:
         self.acknowledge = cfg.acknowledge
         self.dedupe = cfg.dedupe
 
-    def __call__(self, batch: Batch, outputs: list[str]) -> IngestResult:
-        """Store ``batch`` and advance the cursor in one transaction; raises StoreError."""
+    def __call__(self, batch: Batch, outputs: list[str], source: Source = PLATFORM_SOURCE) -> IngestResult:
+        """Store ``batch`` (of ``source``) and advance its cursor in one transaction; raises StoreError."""
         try:
-            result = self._batch(batch, outputs, self._one)
+            result = self._batch(batch, outputs, self._one, source)
         except StoreError:
             raise
         except Exception:  # noqa: BLE001 - one message the code cannot handle: find it, keep the rest
-            result = self._batch(batch, outputs, self._guarded)
+            result = self._batch(batch, outputs, self._guarded, source)
         for platform_id, reason in result.quarantined:
             logger.warning("quarantined message %s: %s", platform_id or "(no id)", reason)
         for event_id, acked in result.handled:
             logger.info("platform reports handled (%s): acknowledged %s", event_id, ", ".join(acked) or "nothing waiting")
         return result
 
-    def _batch(self, batch: Batch, outputs: list[str], each: Each) -> IngestResult:
+    def _batch(self, batch: Batch, outputs: list[str], each: Each, source: Source) -> IngestResult:
         result, self._context = IngestResult(), None
+        given = Given(scope=source.scope)
         with self.store.atomic():
-            for raw in batch.messages:
-                each(raw, outputs, result)
-            self.store.inbox.set_cursor(batch.next)
+            for raw in source.mark(batch.messages, source.app(self.cfg)):
+                each(raw, outputs, result, given)
+            self.store.inbox.set_cursor(batch.next, source.cursor_key)
         return result
 
     def local(self, raw: dict[str, Any], outputs: list[str], to: tuple[str, str | None] | None = None,
@@ -111,11 +116,12 @@ class Ingest:
         known = category if category in self.categories else None
         return self._given(raw, outputs, Given(own=True, department=department, staff_id=staff_id, keep_staff=True, category=known))
 
-    def pushed(self, raws: list[object], outputs: list[str]) -> IngestResult:
+    def pushed(self, raws: list[object], outputs: list[str], source: Source = PLATFORM_SOURCE) -> IngestResult:
         """Store messages a platform pushed to the device (``POST /v1/inbound``): as polled ones, each alone, the cursor untouched."""
         result, self._context = IngestResult(), None
-        for raw in raws:
-            self._guarded(raw, outputs, result)
+        given = Given(scope=source.scope)
+        for raw in source.mark(raws, source.app(self.cfg)):
+            self._guarded(raw, outputs, result, given)
         for platform_id, reason in result.quarantined:
             logger.warning("quarantined pushed message %s: %s", platform_id or "(no id)", reason)
         return result
@@ -136,7 +142,7 @@ class Ingest:
                  "created_at": m.created_at, "data": json.dumps(m.data), "department": a.department, "subsystem": a.subsystem,
                  "staff_id": a.staff_id} for a in seen.assignments]
 
-    def _guarded(self, raw: object, outputs: list[str], result: IngestResult) -> None:
+    def _guarded(self, raw: object, outputs: list[str], result: IngestResult, given: Given = FROM_PLATFORM) -> None:
         """One message in its own savepoint: if anything but the store fails on it, it alone is quarantined.
 
         Otherwise one message the code cannot handle would fail its batch at
@@ -146,7 +152,7 @@ class Ingest:
         """
         try:
             with self.store.atomic():
-                self._one(raw, outputs, result)
+                self._one(raw, outputs, result, given)
         except StoreError:
             raise
         except Exception as exc:  # noqa: BLE001 - kept aside with the reason, never lost
@@ -168,7 +174,7 @@ class Ingest:
         verdict = self.classifier.classify(parsed)
         category = given.category or verdict.category
         priority = PRIORITIES.index(self.categories[category].priority)
-        key = None if given.own else content_key(parsed, self.dedupe.keys) if self.dedupe.window_days else None
+        key = None if given.own else content_key(parsed, self.dedupe.keys, given.scope) if self.dedupe.window_days else None
         first = self._repeats(key) if key else None
         self.store.inbox.add_message(parsed, category, verdict.reason, priority, key, first)
         if first is not None:
@@ -178,7 +184,7 @@ class Ingest:
             return
         self.store.inbox.count_facts(parsed)
         if self._reports_handled(parsed):
-            result.handled.append((parsed.id, self._acknowledge_referred(parsed)))
+            result.handled.append((parsed.id, self._acknowledge_referred(parsed, given.scope)))
             return
         result.new.append((parsed.id, category, self._assign(parsed, category, priority, outputs, given)))
 
@@ -226,8 +232,13 @@ class Ingest:
         """Whether the platform tells us here that earlier messages were dealt with."""
         return "handles" in message.data or any(type_matches(p, message.type) for p in self.acknowledge.platform_types)
 
-    def _acknowledge_referred(self, message: Message) -> list[str]:
-        """Acknowledge what ``message`` refers to, and keep it as acknowledged itself: it needs no one."""
+    def _acknowledge_referred(self, message: Message, scope: str) -> list[str]:
+        """Acknowledge what ``message`` refers to, and keep it as acknowledged itself: it needs no one.
+
+        By a data field only messages of its own source: another shop's order 1234 is another order.
+        """
+        others = tuple(f"{name}:" for name in self.cfg.sources if name != scope)
+        mine = (lambda i: i.startswith(f"{scope}:")) if scope else (lambda i: not i.startswith(others))
         acked = []
         handles = message.data.get("handles")
         if isinstance(handles, str) and handles != message.id and self.store.acks.acknowledge(handles, "platform") == "done":
@@ -236,5 +247,5 @@ class Ingest:
         for field_name in self.acknowledge.match_on:
             value = message.data.get(field_name)
             if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-                acked += self.store.acks.acknowledge_matching(field_name, value, "platform")
+                acked += self.store.acks.acknowledge_matching(field_name, value, "platform", mine)
         return acked

@@ -22,9 +22,11 @@ EVER = ("0000-00-00", "9999-99-99")
 
 
 class DeviceCollector:
-    """``collect()`` for a registry; ``troubles()`` and ``last_ok()`` are health's current view."""
+    """``collect()`` for a registry; ``troubles()`` and ``last_ok()`` are health's current view, ``sources()`` the names read."""
 
-    def __init__(self, store: Store, troubles: Callable[[], list[dict[str, Any]]], last_ok: Callable[[], dict[str, float]]) -> None:
+    def __init__(self, store: Store, troubles: Callable[[], list[dict[str, Any]]], last_ok: Callable[[], dict[str, float]],
+                 sources: Callable[[], list[str]] = lambda: ["platform"]) -> None:
+        self._sources = sources
         self._store = store
         self._troubles = troubles
         self._last_ok = last_ok
@@ -61,12 +63,15 @@ class DeviceCollector:
 
     def _health(self) -> Iterator[Metric]:
         troubles = self._troubles()
-        up = GaugeMetricFamily("speakerd_source_up", "1 while the platform answers, 0 during an outage.", labels=["source"])
-        up.add_metric(["platform"], 0 if any(t["subject"] == "platform" and t["outage"] for t in troubles) else 1)
-        last = GaugeMetricFamily("speakerd_source_last_success_timestamp_seconds", "When the platform last answered.",
+        up = GaugeMetricFamily("speakerd_source_up", "1 while a source answers (or may push), 0 during its outage.", labels=["source"])
+        last = GaugeMetricFamily("speakerd_source_last_success_timestamp_seconds", "When a source last answered a poll or pushed.",
                                  labels=["source"])
-        if "platform" in self._last_ok():
-            last.add_metric(["platform"], self._last_ok()["platform"])
+        last_ok = self._last_ok()
+        for name in self._sources():
+            subject = "platform" if name == "platform" else f"source:{name}"
+            up.add_metric([name], 0 if any(t["subject"] == subject and t["outage"] for t in troubles) else 1)
+            if subject in last_ok:
+                last.add_metric([name], last_ok[subject])
         outages = GaugeMetricFamily("speakerd_outages_open", "Troubles that lasted long enough to be alerted, by subject.",
                                     labels=["subject", "kind"])
         for t in troubles:

@@ -25,7 +25,10 @@ def status_lines(beat: dict[str, Any], outages: list[dict[str, Any]], waiting: l
         daemon = f"running (pid {beat['pid']}, checked {age:.0f} s ago)"
     lines = [f"daemon     : {daemon}", f"platform   : {_link(beat, troubles.get('platform'), now)} [{beat.get('platform', '?')}]",
              f"outages today: {len(outages)} ({sum(_outage_seconds(o, now) for o in outages) / 60:.0f} min in all)"]
-    lines += [f"trouble    : {s}: {t['reason']}{' (outage)' if t['outage'] else ''}" for s, t in troubles.items() if s != "platform"]
+    lines += [f"source     : {name}: {_link(beat, troubles.get(f'source:{name}'), now, f'source:{name}', where)} [{where}]"
+              for name, where in beat.get("sources", {}).items()]
+    lines += [f"trouble    : {s}: {t['reason']}{' (outage)' if t['outage'] else ''}" for s, t in troubles.items()
+              if s != "platform" and not (s.startswith("source:") and s.removeprefix("source:") in beat.get("sources", {}))]
     lines += [f"output     : {w['output']}: {w['waiting'] or 0} waiting, {w['failing'] or 0} failing" for w in waiting]
     lines += [f"device     : {d['site']}/{d['device']} {d['role']} {d['state'].upper()}"
               f"{' since ' + local_time_epoch(d['since']) if d['since'] else ''} ({', '.join(d['departments']) or 'all'})"
@@ -46,13 +49,14 @@ def not_hearing(device: dict[str, Any]) -> str:
     return " NOT HEARING" + (f" since {local_time_epoch(since)}" if since else "")
 
 
-def _link(beat: dict[str, Any], platform: dict[str, Any] | None, now: float) -> str:
-    if platform:
-        state = "DOWN" if platform["outage"] else "failing"
-        return f"{state} since {local_time_epoch(platform['since'])} ({platform['kind']}: {platform['reason']})"
-    if "platform" in beat.get("last_ok", {}):
-        return f"OK, last good poll {now - beat['last_ok']['platform']:.0f} s ago"
-    return "no answer yet"
+def _link(beat: dict[str, Any], trouble: dict[str, Any] | None, now: float, subject: str = "platform", where: str = "") -> str:
+    if trouble:
+        state = "DOWN" if trouble["outage"] else "failing"
+        return f"{state} since {local_time_epoch(trouble['since'])} ({trouble['kind']}: {trouble['reason']})"
+    pushes = where == "inbound"
+    if subject in beat.get("last_ok", {}):
+        return f"OK, last {'push' if pushes else 'good poll'} {now - beat['last_ok'][subject]:.0f} s ago"
+    return "nothing pushed yet" if pushes else "no answer yet"
 
 
 def _outage_seconds(outage: dict[str, Any], now: float) -> float:

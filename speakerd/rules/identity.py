@@ -22,15 +22,18 @@ from speakerd.rules.classify import type_matches
 if TYPE_CHECKING:
     from speakerd.message import Message
 
-def content_key(message: Message, keys: Mapping[str, Sequence[str]]) -> str | None:
-    """The message's content key (a hash of its key fields), or None when its key has a field it lacks."""
+def content_key(message: Message, keys: Mapping[str, Sequence[str]], scope: str = "") -> str | None:
+    """The message's content key (a hash of its key fields), or None when its key has a field it lacks.
+
+    ``scope``: the source's name under ``sources:``, so that two shops' order 1234 are two orders.
+    """
     fields = next((f for pattern, f in keys.items() if pattern == "*" or type_matches(pattern, message.type)), None)
     if not fields:
         return None
     values = [_field(message, name) for name in fields]
     if any(v in (None, "") for v in values):
         return None
-    text = "\x1f".join(f"{name}={value}" for name, value in zip(fields, values, strict=True))
+    text = "\x1f".join([f"source={scope}"] * bool(scope) + [f"{name}={value}" for name, value in zip(fields, values, strict=True)])
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 

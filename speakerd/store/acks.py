@@ -6,7 +6,7 @@ acknowledges both, whoever was told last.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
@@ -39,14 +39,14 @@ class Acks:
                 self._ack_one(other, via)
             return "done"
 
-    def acknowledge_matching(self, field: str, value: str | int | float, via: str) -> list[str]:
-        """Acknowledge the waiting messages whose data ``field`` equals ``value``; return their ids."""
+    def acknowledge_matching(self, field: str, value: str | int | float, via: str, among: Callable[[str], bool] = lambda _: True) -> list[str]:
+        """Acknowledge the waiting messages whose data ``field`` equals ``value`` (of those whose id is ``among``); return their ids."""
         with self._conn.atomic():
             ids = [r[0] for r in self._conn.execute(
                 # json_valid first: one row stored before non-finite numbers were refused must not stop every ack.
                 "select id from messages where acked_at is null"
                 " and case when json_valid(data) then json_extract(data, '$.' || ?) end = ?", [field, value])]
-            return [i for i in ids if self.acknowledge(i, via) == "done"]
+            return [i for i in ids if among(i) and self.acknowledge(i, via) == "done"]
 
     def acknowledge_all(self, via: str) -> list[str]:
         """Mark every waiting message handled; return their ids."""

@@ -125,8 +125,9 @@ class Inbox:
         row = self._conn.execute("select value from meta where key = 'quarantine_dropped'").fetchone()
         return int(row[0]) if row else 0
 
-    def set_cursor(self, cursor: str) -> None:
-        self._conn.execute("insert into meta (key, value) values ('cursor', ?) on conflict do update set value = excluded.value", [cursor])
+    def set_cursor(self, cursor: str, key: str = "cursor") -> None:
+        """``key``: the meta key of the source's cursor (``cursor`` for the platform's)."""
+        self._conn.execute("insert into meta (key, value) values (?, ?) on conflict do update set value = excluded.value", [key, cursor])
 
 
 def _as_text(raw: Any) -> str:

@@ -1,4 +1,8 @@
-"""``POST /v1/inbound``: a platform pushes messages to the device, with a bearer token of its own (``web.inbound_token``).
+"""``POST /v1/inbound``: a platform pushes messages to the device, with a bearer token of its own.
+
+The token says who pushes: ``web.inbound_token`` the platform itself (its
+messages as if polled), a source of kind ``inbound`` that source (its name in
+front of each id, as the app of messages that name none).
 
 Answered in JSON for a program, never with a page: what was stored, what was a
 repeat, and what was kept aside with the reason, so the sender can correct it.
@@ -12,9 +16,11 @@ from typing import TYPE_CHECKING
 
 from flask import Flask, Request, Response, jsonify, request
 
+from speakerd.intake.source import Source, inbound
 from speakerd.web.auth import bearer_matches
 
 if TYPE_CHECKING:
+    from speakerd.config import Config
     from speakerd.web.device import Device
 
 ENDPOINT = "inbound"
@@ -24,12 +30,14 @@ SIGNATURE_SKEW = 300  # seconds a signed push's timestamp may be from the device
 def register(app: Flask, device: Device, csrf: object) -> None:
     @app.post("/v1/inbound", endpoint=ENDPOINT)
     def inbound() -> tuple[Response, int]:
-        token = str(device.cfg.web.inbound_token)
-        if not token:
-            return jsonify(error="inbound is off on this device: set web.inbound_token"), 404
-        if not bearer_matches(request.headers.get("Authorization", ""), token):
+        senders = _senders(device.cfg)
+        if not senders:
+            return jsonify(error="inbound is off on this device: set web.inbound_token, or a source of kind inbound"), 404
+        sender = next((s for s in senders if bearer_matches(request.headers.get("Authorization", ""), s[1])), None)
+        if sender is None:
             return jsonify(error="missing or wrong bearer token"), 401
-        refused = unsigned(request, str(device.cfg.web.inbound_secret), device.store.clock.time())
+        source, _, secret = sender
+        refused = unsigned(request, secret, device.store.clock.time())
         if refused:
             return jsonify(error=refused), 401
         if device.cfg.fleet.role == "speaker":
@@ -38,13 +46,19 @@ def register(app: Flask, device: Device, csrf: object) -> None:
         if payload is None:
             return jsonify(error="the body must be JSON: one message object or a list of them"), 400
         try:
-            result = device.inbound.receive(payload)
+            result = device.inbound.receive(payload, source)
         except ValueError as exc:
             return jsonify(error=str(exc)), 400
         return jsonify(stored=[message_id for message_id, _, _ in result.new], duplicates=result.duplicates,
                        quarantined=[{"id": pid, "reason": reason} for pid, reason in result.quarantined]), 200
 
     getattr(csrf, "exempt")(inbound)  # a program with its token, not a browser form
+
+
+def _senders(cfg: Config) -> list[tuple[Source, str, str]]:
+    """``(source, token, signing secret)`` of each that may push: the platform with ``web.inbound_token``, each inbound source."""
+    platform = [(Source(), str(cfg.web.inbound_token), str(cfg.web.inbound_secret))] if str(cfg.web.inbound_token) else []
+    return platform + [(source, str(settings.token), str(settings.secret)) for source, settings in inbound(cfg)]
 
 
 def unsigned(req: Request, secret: str, now: float) -> str | None:

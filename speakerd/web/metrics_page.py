@@ -23,7 +23,8 @@ ENDPOINT = "metrics"
 
 def register(app: Flask, device: Device) -> None:
     registry = CollectorRegistry()
-    registry.register(DeviceCollector(device.store, device.device_state.troubles, device.device_state.last_ok))
+    registry.register(DeviceCollector(device.store, device.device_state.troubles, device.device_state.last_ok,
+                                      lambda: ["platform", *device.cfg.sources]))
     ProcessCollector(registry=registry)  # the daemon's memory, CPU time and open files
 
     @app.get("/metrics", endpoint=ENDPOINT)

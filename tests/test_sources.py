@@ -1,0 +1,171 @@
+"""Several sources on one device: the platform, a WooCommerce shop, a second feed and a pusher, each with its own cursor and health."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from speakerd.intake.source import Source
+from speakerd.ports import free_port
+from speakerd.reports.status import status_lines
+
+from .conftest import fast_platform
+from .helpers import claimed, wait_until
+from .test_woocommerce import KEY, SECRET, T0, order
+
+FAST = {"poll_interval": 0.2, "long_poll": 0, "timeout": 2, "retry_max": 1}
+
+
+def paid(i, order_id):
+    return {"id": f"m-{i}", "type": "order.paid", "app": "wechat-mall", "content": f"客户已支付订单{order_id}", "data": {"order_id": order_id}}
+
+
+@pytest.fixture
+def shop():
+    from .test_woocommerce import Shop
+
+    s = Shop()
+    yield s
+    s.stop()
+
+
+def ids(recording):
+    return sorted(n.message_id for n in recording.notices if n.category != "tech")
+
+
+def test_three_sources_are_read_at_once_each_with_its_cursor_ids_and_health(stub, shop, write_config, run_daemon, recording):
+    own = stub([paid(1, "201"), paid(2, "202")])
+    market = stub([paid(1, "201"), paid(2, "202")])  # the same ids and order numbers as the own shop: other orders all the same
+    shop.put(order(201, "processing", T0))  # and the same order number again, in a WooCommerce shop
+    cfg = fast_platform(own.url)
+    cfg["health"] = {"fail_after": 1}
+    cfg["sources"] = {"market": {"url": market.url, "token": "demo-token", **FAST},
+                      "shop": {"kind": "woocommerce", "url": shop.url, "consumer_key": KEY, "consumer_secret": SECRET, **FAST}}
+    daemon = run_daemon(claimed(write_config(cfg)))
+    assert wait_until(lambda: ids(recording) == ["m-1", "m-2", "market:m-1", "market:m-2", "shop:woo-201-processing"])
+    apps = {n.message_id: daemon.store.query("select app from messages where id = ?", [n.message_id])[0]["app"] for n in recording.notices}
+    assert apps["market:m-1"] == "wechat-mall" and apps["shop:woo-201-processing"] == "shop"  # its own app, else the source's name
+    assert daemon.store.meta.cursor == "2" and daemon.store.meta.get("cursor:market") == "2"
+    assert daemon.store.meta.get("cursor:shop", "").startswith("2026-12-06T08:30:00")
+
+    market.stop()  # one source goes away: the others go on, and the alert names the one that is gone
+    shop.put(order(202, "processing", T0.replace(minute=31)))
+    assert wait_until(lambda: "shop:woo-202-processing" in ids(recording))
+    assert wait_until(lambda: any(n.category == "tech" and "market：" in n.content for n in recording.notices), 10)
+    assert "platform" not in daemon.health.troubles and "source:shop" not in daemon.health.troubles
+    daemon.device_state.write_heartbeat(daemon.running.names())
+    lines, verdict = status_lines(daemon.device_state.heartbeat(), [], [])
+    assert verdict == "UNHEALTHY"
+    assert any(line.startswith("source     : market: DOWN since") for line in lines)
+    assert any(line.startswith("source     : shop: OK, last good poll") and "woocommerce http://127.0.0.1" in line for line in lines)
+    up = {s.labels["source"]: s.value for m in metrics(daemon) if m.name == "speakerd_source_up" for s in m.samples}
+    assert up == {"platform": 1, "market": 0, "shop": 1}
+
+
+def metrics(daemon):
+    from speakerd.reports.metrics import DeviceCollector
+
+    state = daemon.device_state
+    return list(DeviceCollector(daemon.store, state.troubles, state.last_ok, lambda: ["platform", *daemon.cfg.sources]).collect())
+
+
+def test_a_source_added_by_a_reload_is_polled_and_one_removed_is_not(stub, write_config, run_daemon, recording):
+    own, market = stub([paid(1, "201")]), stub([paid(1, "301")])
+    path = claimed(write_config(fast_platform(own.url)))
+    daemon = run_daemon(path)
+    assert wait_until(lambda: ids(recording) == ["m-1"])
+    write_config({**fast_platform(own.url), "sources": {"market": {"url": market.url, "token": "demo-token", **FAST}}})
+    assert daemon.reload()
+    assert wait_until(lambda: ids(recording) == ["m-1", "market:m-1"])
+    write_config(fast_platform(own.url))
+    assert daemon.reload()
+    assert [s.name for s in daemon.polling.pollers] == ["platform"]
+    own.platform.publish([paid(2, "202")])
+    assert wait_until(lambda: "m-2" in ids(recording))  # a poll of the market under way at the reload has ended by now
+    asked = market.platform.requests
+    market.platform.publish([paid(2, "302")])
+    own.platform.publish([paid(3, "203")])
+    assert wait_until(lambda: "m-3" in ids(recording))
+    assert market.platform.requests == asked and "market:m-2" not in ids(recording)
+
+
+@pytest.fixture
+def pushed_to(stub, write_config, run_daemon, recording):
+    port = free_port()
+    cfg = fast_platform(stub([]).url)
+    cfg["web"] = {"enabled": True, "listen": f"127.0.0.1:{port}", "inbound_token": "platform-token"}
+    cfg["sources"] = {"erp": {"kind": "inbound", "token": "erp-token"}}
+    daemon = run_daemon(claimed(write_config(cfg)))
+    return daemon, f"http://127.0.0.1:{port}/v1/inbound"
+
+
+def push(url, body, token):
+    return requests.post(url, json=body, headers={"Authorization": f"Bearer {token}"}, timeout=5)
+
+
+def test_an_inbound_source_is_told_apart_by_its_token(pushed_to, recording, caplog):
+    daemon, url = pushed_to
+    message = {"id": "1", "type": "order.paid", "content": "客户王五已支付订单777001", "data": {"order_id": "777001"}}
+    assert push(url, message, "erp-token").json()["stored"] == ["erp:1"]
+    assert push(url, message, "platform-token").json()["stored"] == ["1"]  # another source: not a repeat of the ERP's
+    assert push(url, message, "erp-token").json()["duplicates"] == 1
+    assert push(url, message, "guess").status_code == 401
+    assert wait_until(lambda: ids(recording) == ["1", "erp:1"])
+    assert daemon.store.query("select app from messages where id = 'erp:1'")[0]["app"] == "erp"
+    assert "source:erp" in daemon.health.last_ok
+    daemon.device_state.write_heartbeat(daemon.running.names())
+    lines, _ = status_lines(daemon.device_state.heartbeat(), [], [])
+    assert any(line.startswith("source     : erp: OK, last push") and line.endswith("[inbound]") for line in lines)
+    assert "erp-token" not in caplog.text and "platform-token" not in caplog.text
+
+
+def test_a_source_marks_ids_handles_and_app_and_leaves_garbage_to_the_check():
+    marked = Source("tmall").mark([{"id": 7, "type": "order.shipped", "data": {"handles": "m-1"}}, {"id": ""}, "garbage", {"id": True}], "tmall")
+    assert marked[0] == {"id": "tmall:7", "type": "order.shipped", "app": "tmall", "data": {"handles": "tmall:m-1"}}
+    assert marked[1]["id"] == "" and marked[2] == "garbage" and marked[3]["id"] is True
+    platform = [{"id": "m-1"}]
+    assert Source().mark(platform, "") is platform
+
+
+@pytest.mark.parametrize("sources, field, words", [
+    ({"天猫 店": {"url": "http://127.0.0.1:1"}}, "sources.天猫 店", "up to 32 letters"),
+    ({"platform": {"url": "http://127.0.0.1:1"}}, "sources.platform", "choose another name"),
+    ({"shop": {"kind": "woocommerce", "url": "https://shop.example.com"}}, "sources.shop.consumer_key", "REST API key"),
+    ({"erp": {"kind": "inbound"}}, "sources.erp.token", "set one"),
+    ({"a": {"kind": "inbound", "token": "same"}, "b": {"kind": "inbound", "token": "same"}}, "sources.b.token", "sources.a.token"),
+    ({"market": {"token": "x"}}, "sources.market", "needs its url"),
+])
+def test_a_faulty_source_is_refused_naming_its_field(write_config, sources, field, words):
+    from speakerd import config as config_mod
+    from speakerd.errors import ConfigError
+
+    with pytest.raises(ConfigError) as refused:
+        config_mod.load(write_config({"sources": sources}))
+    assert any(f"{field}:" in p and words in p for p in refused.value.problems), refused.value.problems
+
+
+def test_the_platform_itself_cannot_be_inbound(write_config):
+    from speakerd import config as config_mod
+    from speakerd.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="platform.kind: inbound is for a source"):
+        config_mod.load(write_config({"platform": {"kind": "inbound"}}))
+
+
+def test_a_shipped_order_acknowledges_only_its_own_sources_order(tmp_path, write_config):
+    from speakerd import config as config_mod
+    from speakerd.intake.ingest import Ingest
+    from speakerd.intake.platform import Batch
+    from speakerd.store import Store
+
+    cfg = config_mod.load(write_config({"sources": {"market": {"url": "http://127.0.0.1:1"}}}))
+    with Store(tmp_path / "speakerd.db") as store:
+        ingest = Ingest(cfg, store)
+        ingest(Batch([paid(1, "201")], "1"), [])
+        ingest(Batch([paid(1, "201")], "1"), [], Source("market"))
+        shipped = {"id": "m-2", "type": "order.shipped", "content": "订单201已发货", "data": {"order_id": "201"}}
+        result = ingest(Batch([shipped], "2"), [], Source("market"))
+        assert result.handled == [("market:m-2", ["market:m-1"])]
+        assert store.query("select id from messages where acked_at is null") == [{"id": "m-1"}]
+        result = ingest(Batch([shipped], "2"), [])
+        assert result.handled == [("m-2", ["m-1"])]
