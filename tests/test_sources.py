@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import requests
 
 from speakerd.intake.source import Source
 from speakerd.ports import free_port
 from speakerd.reports.status import status_lines
+from speakerd.web import create_app
 
 from .conftest import fast_platform
-from .helpers import claimed, wait_until
+from .helpers import claimed, login, wait_until
 from .test_woocommerce import KEY, SECRET, T0, order
 
 FAST = {"poll_interval": 0.2, "long_poll": 0, "timeout": 2, "retry_max": 1}
@@ -60,6 +63,11 @@ def test_three_sources_are_read_at_once_each_with_its_cursor_ids_and_health(stub
     assert any(line.startswith("source     : shop: OK, last good poll") and "woocommerce http://127.0.0.1" in line for line in lines)
     up = {s.labels["source"]: s.value for m in metrics(daemon) if m.name == "speakerd_source_up" for s in m.samples}
     assert up == {"platform": 1, "market": 0, "shop": 1}
+    client = create_app(daemon.store, daemon).test_client()
+    login(client)
+    dashboard = client.get("/").get_data(as_text=True)
+    assert "平台连接正常" in dashboard  # the platform is fine; the alert on the page says which source is not
+    assert re.search(r'<div class="error">[^<]*market：连不上平台', dashboard)
 
 
 def metrics(daemon):

@@ -74,7 +74,7 @@ def kind_text(kind: str, fallback: str = "") -> tuple[str, str]:
 def alert_phrase(kind: str, fallback: str = "", subject: str = "") -> str:
     """A technical alert as spoken: what is wrong (with whom) and what to do; the bracketed detail is for the screen, not the ear."""
     what, todo = kind_text(kind, fallback)
-    what = _whose(subject, what)
+    what = whose(subject, what)
     return re.sub(r"（[^）]*）", "", f"技术告警，{what}，{todo}。")
 
 
@@ -224,12 +224,12 @@ class Health:
         """Something that already happened and needs no outage (a restored database): one alert, now."""
         trouble = Trouble(subject, kind, reason, self._clock(), started=self._mono())
         what, todo = kind_text(kind, reason)
-        self._announce(trouble, "notice", f"技术告警：{_whose(subject, what)}。{todo}。（{reason}）", 0.0, alert_phrase(kind, reason, subject))
+        self._announce(trouble, "notice", f"技术告警：{whose(subject, what)}。{todo}。（{reason}）", 0.0, alert_phrase(kind, reason, subject))
 
     def _alert(self, trouble, phase) -> None:
         trouble.last_alert = self._mono()
         what, todo = kind_text(trouble.kind, trouble.reason)
-        what = _whose(trouble.subject, what)
+        what = whose(trouble.subject, what)
         lasted = spoken_duration(self._mono() - trouble.started)
         prefix = "技术告警" if phase == "alert" else "技术告警提醒"
         self._announce(trouble, phase, f"{prefix}：{what}，已持续{lasted}。{todo}。", self._mono() - trouble.started,
@@ -267,7 +267,7 @@ class Health:
 OUTPUT_WORDS = {"speech": "音箱播放", "push": "推送", "display": "屏幕显示", "fleet": "发往部门音箱", "log": "消息日志"}
 
 
-def _whose(subject: str, what: str) -> str:
+def whose(subject: str, what: str) -> str:
     """A source's trouble names the source: with two shops on a device, "the platform" alone does not say which."""
     if subject.startswith("source:"):
         return f"{app_name(subject.removeprefix('source:').partition(' ')[0])}：{what}"

@@ -97,12 +97,12 @@ def extract_help(fileobj: Any, keywords: Any, comment_tags: Any, options: dict[s
             yield 0, "gettext", text, [path]
 
 
-def trouble_text(kind: str, reason: str) -> str:
-    """A trouble as staff should read it: in Chinese, what is wrong and what to do (the alerts' words); in English the
-    technical reason itself. The reason stays available on the page behind 详细信息."""
-    from speakerd.health.alerts import kind_text
+def trouble_text(kind: str, reason: str, subject: str = "") -> str:
+    """A trouble as staff should read it: in Chinese, what is wrong (with which source) and what to do (the alerts' words);
+    in English the technical reason itself. The reason stays available on the page behind 详细信息."""
+    from speakerd.health.alerts import kind_text, whose
 
     what, todo = kind_text(kind)
     if language() == "zh" and what:
-        return f"{what}。{todo}。"
-    return reason
+        return f"{whose(subject, what)}。{todo}。"
+    return f"{subject.removeprefix('source:')}: {reason}" if subject.startswith("source:") else reason

@@ -65,7 +65,7 @@ def overview() -> dict[str, Any]:
         "platform_text": _("Platform connected") if down is None else
         _("Platform down since %(time)s: %(reason)s", time=_clock(down["since"]), reason=trouble_text(down["kind"], down["reason"])),
         "platform_detail": down["reason"] if down else "",
-        "troubles": [{**t, "text": trouble_text(t["kind"], t["reason"])} for t in state.troubles() if t["outage"]],
+        "troubles": [{**t, "text": trouble_text(t["kind"], t["reason"], t["subject"])} for t in state.troubles() if t["outage"]],
         "today": state.today(),
         "waiting": state.waiting(),
         "snoozed_until": _until(store.followup.snoozed_until(), store.clock.time()),
