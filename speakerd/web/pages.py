@@ -173,7 +173,8 @@ def register(app: Flask) -> None:
         else:
             minutes = _minutes(request.form.get("minutes"), _device().cfg.gpio.mute_minutes)
             follow.snooze(minutes, wait=False)
-            flash(_("Muted for %(minutes)s minutes.", minutes=f"{minutes:g}"))
+            shown = f"{minutes:g}"
+            flash(_("Muted for %(minutes)s minutes.", minutes=shown))
         return redirect(url_for("dashboard"))
 
     @app.get("/reports")
