@@ -128,14 +128,20 @@ def test_a_speaker_that_was_off_gets_its_backlog_once_and_a_restart_repeats_noth
     fleet.stop("fin")  # off: its session stays on the broker
     server.platform.publish([withdrawal(n) for n in range(1, 6)])
     assert wait_until(lambda: hub.store.query("select count(*) as n from outbox where output = 'fleet' and state = 'done'")[0]["n"] == 5)
+    assert wait_until(lambda: sorted(fleet.said("hub")) == [f"w-{n}" for n in range(1, 6)])  # heard in the hub's room meanwhile
     fleet.broker.restart()  # a broker restart in between loses nothing (persistence)
     fleet.start("fin", "speaker", departments=["finance"])
-    assert wait_until(lambda: len(fleet.said("fin")) == 5, 20)
+    screen = fleet.outputs["fin"]["screen"]
+    assert wait_until(lambda: len(screen.notices) == 5, 20)  # shown, each
+    assert wait_until(lambda: fleet.outputs["fin"]["speech"].played == ["本音箱离线期间，主机已播报5条消息，请查看屏幕。"], 20)
+    assert fleet.said("fin") == []  # not said again one by one: the hub said them
     fleet.stop("fin")
     fleet.start("fin", "speaker", departments=["finance"])
+    assert online(hub, "fin")
     server.platform.publish([withdrawal(6)])  # in order behind anything the broker would send again
     assert wait_until(lambda: "w-6" in fleet.said("fin"), 20)
-    assert sorted(fleet.said("fin")) == [f"w-{n}" for n in range(1, 7)]  # each once, over both runs
+    assert fleet.said("fin") == ["w-6"] and len(screen.notices) == 6  # each once, over both runs
+    assert fleet.outputs["fin"]["speech"].played == ["本音箱离线期间，主机已播报5条消息，请查看屏幕。"]
 
 
 def test_a_speakers_button_acknowledges_on_the_hub_and_a_hub_acknowledgement_clears_the_speaker(fleet, stub):

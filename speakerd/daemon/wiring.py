@@ -37,6 +37,7 @@ from speakerd.delivery import followup
 from speakerd.delivery.ack_feed import AckFeed
 from speakerd.delivery.announcer import Announcer
 from speakerd.delivery.attention import Attention
+from speakerd.delivery.away import FromHub
 from speakerd.delivery.dispatch import OutputWorker
 from speakerd.delivery.handover import HandOver
 from speakerd.delivery.inbound import Inbound
@@ -139,6 +140,8 @@ class Daemon:
         self.attention = Attention(self.store, lambda: self.cfg, heard_by=self.fleet.heard_by)
         self.ack_feed = AckFeed(self.store)
         self.inbound = Inbound(lambda: self.ingest, self.running.names, lambda: self.announcer.wake(), self.health)
+        self.from_hub = FromHub(lambda: self.ingest, self.running.names, lambda: self.announcer.wake(),
+                                lambda s: self.announcer.say(s, None, "normal", "away-summary"), self.store.clock)
 
     def _start_scheduler(self) -> None:
         self.scheduler = BackgroundScheduler(job_defaults={"misfire_grace_time": None, "coalesce": True})  # the calendar's jobs
@@ -277,6 +280,7 @@ class Daemon:
         """Reminders and escalation count minutes on the wall clock: not while it is not to be trusted."""
         if self.clock_watch.trusted():
             self.followup.check()
+        self.from_hub.check()
 
     def _tick(self) -> None:
         self.clock_watch.check()
@@ -300,7 +304,7 @@ class Daemon:
 
     def _start_fleet(self, cfg: Config) -> None:
         """Hub or speaker on the broker, and the pollers for every role but speaker."""
-        self.fleet.start(cfg, self.store, self.health, self._receive_from_hub)
+        self.fleet.start(cfg, self.store, self.health, self.from_hub.receive)
         self.polling.update(cfg, self.fleet.polls())
 
     def _poller_for(self, source: Source) -> Poller:
@@ -310,11 +314,6 @@ class Daemon:
     def poller(self) -> Poller | None:
         """The platform's poller (None on a speaker)."""
         return self.polling.get()
-
-    def _receive_from_hub(self, raw: dict[str, Any], department: str, staff_id: str | None, category: str | None) -> Any:
-        result = self.ingest.remote(raw, self.running.names(), department, staff_id, category)
-        self.announcer.wake()
-        return result
 
 
 

@@ -49,6 +49,7 @@ class Hub(Member):
         self.enrolment = Enrolment(roster_check.load(cfg.fleet.roster))
         self._sparse = Sparse(logger)
         self.output = FleetOutput(self)
+        self.announces_unheard = cfg.fleet.hub_announces_unheard
         self.link.subscribe(self.every_site.status("+"))
         self.link.subscribe(self.topics.ack_request("+"))
         self.link.subscribe(self.every_site.counts())
@@ -141,10 +142,14 @@ class FleetOutput:
         self._hub = hub
 
     def deliver(self, notice: Notice) -> None:
-        payload = encode("announce", notice=dataclasses.asdict(notice))
+        """To the department's topic; ``covered`` when no speaker of it is online, so the hub announces it itself and a
+        speaker that comes back counts it in one sentence instead of saying it again (:mod:`speakerd.delivery.away`)."""
+        online = self._hub.speakers_of(notice.department)[0]
+        covered = not online and self._hub.announces_unheard
+        payload = encode("announce", notice=dataclasses.asdict(notice), covered=covered)
         if not self._hub.link.publish(self._hub.topics.announce(notice.department), payload, wait=CONFIRM_SECONDS):
             raise OutputError(f"the broker {self._hub.link.address} did not confirm the message (it is sent again)")
-        self._hub.presence.sent(self._hub.site, self._hub.speakers_of(notice.department)[0], notice.message_id)
+        self._hub.presence.sent(self._hub.site, online, notice.message_id)
 
     def close(self) -> None:
         pass

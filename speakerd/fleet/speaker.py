@@ -40,7 +40,7 @@ def departments_of(cfg: Config) -> list[str]:
 
 
 class Speaker(Member):
-    """``receive(raw, department, staff, category)`` stores a message and wakes the outputs."""
+    """``receive(raw, department, staff, category, covered)`` stores a message and wakes the outputs (covered: the hub announced it)."""
 
     role = "speaker"
 
@@ -87,7 +87,7 @@ class Speaker(Member):
                "content": notice.get("content") or "", "created_at": notice.get("created_at") or "",
                "user": {"name": notice.get("user_name") or ""}, "data": notice.get("data") or {}}
         result = self._receive({k: v for k, v in raw.items() if v not in ("", None)}, notice.get("department"),
-                               notice.get("staff_id"), notice.get("category"))
+                               notice.get("staff_id"), notice.get("category"), data.get("covered") is True)
         if result.new:
             logger.info("fleet: %s for %s from the hub", notice["message_id"], notice.get("department"))
 

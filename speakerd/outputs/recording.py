@@ -14,6 +14,7 @@ class RecordingOutput:
     def __init__(self, name="recording") -> None:
         self.name = name
         self.notices: list[Notice] = []
+        self.played: list[str] = []  # the device's own sentences said through it (Speaking.play), as speech would say them
         self.closed = False
         self._failures = 0
         self._changed = threading.Condition()
@@ -28,6 +29,11 @@ class RecordingOutput:
                 self._failures -= 1
                 raise OutputError(f"{self.name}: failing on purpose")
             self.notices.append(notice)
+            self._changed.notify_all()
+
+    def play(self, spoken: str, category: object, priority: str, name: str, mode: str = "both", ids: tuple[str, ...] = ()) -> None:
+        with self._changed:
+            self.played.append(spoken)
             self._changed.notify_all()
 
     def wait_for(self, count: int, timeout: float = 10) -> bool:
