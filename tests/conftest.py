@@ -153,3 +153,13 @@ def receiver(monkeypatch):
 def real_daemon(run_daemon):
     """A daemon with the outputs its config asks for (log and push)."""
     return lambda path: run_daemon(path, real_outputs=True)
+
+
+@pytest.fixture
+def shop():
+    """A WooCommerce-shaped shop on a free loopback port (tests/woo_shop.py)."""
+    from .woo_shop import Shop
+
+    s = Shop()
+    yield s
+    s.stop()

@@ -14,22 +14,13 @@ from speakerd.web import create_app
 
 from .conftest import fast_platform
 from .helpers import claimed, login, wait_until
-from .test_woocommerce import KEY, SECRET, T0, order
+from .woo_shop import KEY, SECRET, T0, order
 
 FAST = {"poll_interval": 0.2, "long_poll": 0, "timeout": 2, "retry_max": 1}
 
 
 def paid(i, order_id):
     return {"id": f"m-{i}", "type": "order.paid", "app": "wechat-mall", "content": f"客户已支付订单{order_id}", "data": {"order_id": order_id}}
-
-
-@pytest.fixture
-def shop():
-    from .test_woocommerce import Shop
-
-    s = Shop()
-    yield s
-    s.stop()
 
 
 def ids(recording):
