@@ -4,7 +4,8 @@
 stub every 5 s (no long-poll), speech written to WAV files so the voices
 are really loaded and used: it announces office events (Chinese, one with
 an English word, one in English, three as long as a spoken sentence may
-be), while the RSS of the daemon and of its voice process are sampled every
+be; one every 3 s, so each is said alone, not folded into a summary by the
+speaking budget), while the RSS of the daemon and of its voice process are sampled every
 0.1 s; the events are acknowledged, and it sits idle for ``--minutes``
 while its CPU time and RSS are read each minute. ``--unload-after`` is
 ``speech.unload_after`` (minutes), short here so that the memory after the
@@ -30,6 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.procfs import children, count, cpu_seconds, memory_mib  # noqa: E402
 from speakerd.stub import StubServer  # noqa: E402
+
+PACE = 3.0  # seconds between events: more than one announcement takes to make and write to WAV files
 
 ENGLISH = ("The customer asked for a refund of the order because the package arrived damaged, please call them back"
            " before six this evening and explain when the replacement will arrive.")
@@ -119,7 +122,8 @@ def main():
     parser.add_argument("--chinese", action="store_true", help="only events without English words (letters are read in Mandarin)")
     args = parser.parse_args()
     events = [e for e in EVENTS if not (args.chinese and re.search("[a-z]", e["content"]))]  # capitals are read in Mandarin
-    with tempfile.TemporaryDirectory() as tmp, StubServer(events, pace=0) as stub:
+    # One every PACE seconds: each said alone, as its own sentence (all at once, the speaking budget folds them into one summary).
+    with tempfile.TemporaryDirectory() as tmp, StubServer(events, pace=PACE) as stub:
         folder = Path(tmp)
         proc = start(folder, args, stub.url)
         sampler = Sampler(proc.pid)
