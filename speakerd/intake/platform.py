@@ -95,15 +95,15 @@ class PlatformClient:
                                                               stream=True, allow_redirects=False)
             if stalled.is_set():
                 response.close()
-            body = _read_limited(response)
+            body = read_limited(response)
         except Exception as exc:  # noqa: BLE001 - whatever the closed connection raised, the deadline is the reason
             if not stalled.is_set():
-                raise _as_platform_error(exc, self.endpoint, self.timeout + wait) from None
+                raise as_platform_error(exc, self.endpoint, self.timeout + wait) from None
             raise PlatformError("slow", f"{safe_url(self.endpoint)} did not finish its answer within {deadline:g} s "
                                         "(it sends too slowly, or stalled)") from None
         finally:
             timer.cancel()
-        _check_status(response, self.endpoint)
+        check_status(response, self.endpoint)
         return _parse_body(body)
 
 
@@ -116,7 +116,7 @@ def _hang_up(response: requests.Response) -> None:
     response.close()
 
 
-def _as_platform_error(exc: Exception, endpoint: str, seconds: float) -> PlatformError:
+def as_platform_error(exc: Exception, endpoint: str, seconds: float) -> PlatformError:
     """The failed request as a PlatformError naming its kind (a PlatformError already is one)."""
     if isinstance(exc, PlatformError):
         return exc
@@ -127,7 +127,8 @@ def _as_platform_error(exc: Exception, endpoint: str, seconds: float) -> Platfor
     return PlatformError("unreachable", f"request to {safe_url(endpoint)} failed: {type(exc).__name__}")
 
 
-def _read_limited(response):
+def read_limited(response: requests.Response) -> bytes:
+    """The answer's body, refused past MAX_BODY: a platform gone wrong must not fill the device's memory."""
     chunks, size = [], 0
     for chunk in response.iter_content(65536):
         size += len(chunk)
@@ -159,7 +160,8 @@ def _connection_reason(exc, endpoint) -> str:
     return f"cannot connect to {where}"
 
 
-def _check_status(response, endpoint):
+def check_status(response: requests.Response, endpoint: str) -> None:
+    """Raises the PlatformError an answer's HTTP status means (shared with the WooCommerce client)."""
     code = response.status_code
     if 300 <= code < 400:
         # Never followed: the token would go wherever the answer points, and that host's answer would count as the platform's.

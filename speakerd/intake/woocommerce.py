@@ -25,7 +25,7 @@ import requests
 
 from speakerd import __version__
 from speakerd.errors import PlatformError
-from speakerd.intake.platform import Batch, _as_platform_error, _check_status, _read_limited
+from speakerd.intake.platform import Batch, as_platform_error, check_status, read_limited
 
 ENDPOINT = "/wp-json/wc/v3/orders"
 MOST_PER_PAGE = 100  # WooCommerce's own bound on per_page
@@ -94,10 +94,10 @@ class WooClient:
     def _page(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         try:
             response = self._session.get(self.endpoint, params=params, timeout=self.timeout, allow_redirects=False, stream=True)
-            body = _read_limited(response)
+            body = read_limited(response)
         except Exception as exc:  # noqa: BLE001 - named by kind, as the platform client names its failures
-            raise _as_platform_error(exc, self.endpoint, self.timeout) from None
-        _check_status(response, self.endpoint)
+            raise as_platform_error(exc, self.endpoint, self.timeout) from None
+        check_status(response, self.endpoint)
         return _orders(body)
 
 
