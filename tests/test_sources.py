@@ -59,6 +59,8 @@ def test_three_sources_are_read_at_once_each_with_its_cursor_ids_and_health(stub
     dashboard = client.get("/").get_data(as_text=True)
     assert "平台连接正常" in dashboard  # the platform is fine; the alert on the page says which source is not
     assert re.search(r'<div class="error">[^<]*market：连不上平台', dashboard)
+    card = re.search(r'id="platform-state">(.*?)</div>\s*<div class="card"', dashboard, re.S).group(1)
+    assert re.search(r'class="source bad">market：自 \d\d:\d\d 起连接中断<', card) and 'class="source ok">shop：连接正常<' in card
 
 
 def metrics(daemon):
@@ -115,6 +117,9 @@ def test_an_inbound_source_is_told_apart_by_its_token(pushed_to, recording, capl
     daemon.device_state.write_heartbeat(daemon.running.names())
     lines, _ = status_lines(daemon.device_state.heartbeat(), [], [])
     assert any(line.startswith("source     : erp: OK, last push") and line.endswith("[inbound]") for line in lines)
+    client = create_app(daemon.store, daemon).test_client()
+    login(client)
+    assert re.search(r'class="source ok">erp：最近一次推送在 \d\d:\d\d<', client.get("/").get_data(as_text=True))
     assert "erp-token" not in caplog.text and "platform-token" not in caplog.text
 
 

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from speakerd.health.alerts import subject_words
+from speakerd.message.apps import app_name
 from speakerd.reports import operations, stats
 from speakerd.web import charts_svg
 from speakerd.web.device import Device
@@ -65,6 +66,7 @@ def overview() -> dict[str, Any]:
         "platform_text": _("Platform connected") if down is None else
         _("Platform down since %(time)s: %(reason)s", time=_clock(down["since"]), reason=trouble_text(down["kind"], down["reason"])),
         "platform_detail": down["reason"] if down else "",
+        "sources": _sources(cfg, state),
         "troubles": [{**t, "text": trouble_text(t["kind"], t["reason"], t["subject"])} for t in state.troubles() if t["outage"]],
         "today": state.today(),
         "waiting": state.waiting(),
@@ -74,6 +76,27 @@ def overview() -> dict[str, Any]:
         "devices": [{**d, "since_text": _clock_face(d["since"]), "deaf_text": _clock_face(d.get("deaf_since") or 0),
                      "department_names": "、".join(departments.get(x, x) for x in d["departments"])} for d in state.devices()],
     }
+
+
+def _sources(cfg: Any, state: Any) -> list[dict[str, Any]]:
+    """Each source under ``sources:`` with its state in a few words, for the dashboard's connection card."""
+    troubles, last_ok = {t["subject"]: t for t in state.troubles()}, state.last_ok()
+    shown = []
+    for name, settings in cfg.sources.items():
+        subject, source = f"source:{name}", app_name(name)
+        trouble = troubles.get(subject)
+        down = trouble is not None and bool(trouble["outage"])
+        if trouble is not None and down:
+            text = _("%(source)s: down since %(time)s", source=source, time=_clock(trouble["since"]))
+        elif subject not in last_ok:
+            text = _("%(source)s: nothing pushed yet", source=source) if settings.kind == "inbound" else \
+                _("%(source)s: no answer yet", source=source)
+        elif settings.kind == "inbound":
+            text = _("%(source)s: last push at %(time)s", source=source, time=_clock(last_ok[subject]))
+        else:
+            text = _("%(source)s: connected", source=source)
+        shown.append({"ok": not down, "text": text})
+    return shown
 
 
 def latest(rows: list[dict[str, Any]], departments: dict[str, str], staff: dict[str, str], cfg: Any, limit: int) -> list[dict[str, Any]]:
