@@ -78,13 +78,15 @@ def _source_problems(cfg: Config, written: set[str]) -> Iterator[tuple[str, str]
     """Each source needs what its kind is read with; an inbound source is told apart by its token alone."""
     if cfg.platform.kind == "inbound":
         yield "platform.kind", "inbound is for a source under sources: (the platform itself may push with web.inbound_token)"
+    for name in cfg.sources:
+        if not SOURCE_NAME.fullmatch(name):
+            yield f"sources.{name}", "a source's name is up to 32 letters, digits, - or _ (it goes in front of its messages' ids)"
+        elif name == "platform":
+            yield f"sources.{name}", "'platform' is the name of the platform: section's source; choose another name"
+        elif cfg.sources[name].kind != "inbound" and f"sources.{name}.url" not in written:
+            yield f"sources.{name}", "a polled source needs its url (the platform's address; for WooCommerce, the shop's)"
     tokens = {str(cfg.web.inbound_token): "web.inbound_token"} if str(cfg.web.inbound_token) else {}
-    for name, source in [("platform", cfg.platform), *cfg.sources.items()]:
-        path = "platform" if name == "platform" and source is cfg.platform else f"sources.{name}"
-        if path != "platform" and not SOURCE_NAME.fullmatch(name):
-            yield path, "a source's name is up to 32 letters, digits, - or _ (it goes in front of its messages' ids)"
-        elif name == "platform" and path != "platform":
-            yield path, "'platform' is the name of the platform: section's source; choose another name"
+    for path, source in [("platform", cfg.platform), *((f"sources.{n}", s) for n, s in cfg.sources.items())]:
         if source.kind == "woocommerce":
             for key in ("consumer_key", "consumer_secret"):
                 if not str(getattr(source, key)):
@@ -96,8 +98,6 @@ def _source_problems(cfg: Config, written: set[str]) -> Iterator[tuple[str, str]
             elif token in tokens:
                 yield f"{path}.token", f"the same token as {tokens[token]}: each inbound source needs its own"
             tokens.setdefault(token, f"{path}.token")
-        if path != "platform" and source.kind != "inbound" and f"{path}.url" not in written:
-            yield f"{path}", "a polled source needs its url (the platform's address; for WooCommerce, the shop's)"
 
 
 SOURCE_NAME = re.compile(r"[\w-]{1,32}")

@@ -52,8 +52,12 @@ class Source:
         return cfg.sources[self.name] if self.named else cfg.platform
 
     def app(self, cfg: Config) -> str:
-        """The app shown for its messages that name none."""
-        return (self.settings(cfg).app or self.name) if self.named else ""
+        """The app shown for its messages that name none (its name, too, for a batch that ends a poll begun before a
+        reload took the source away)."""
+        if not self.named:
+            return ""
+        settings = cfg.sources.get(self.name)
+        return (settings.app if settings else "") or self.name
 
     def mark(self, raws: list[Any], app: str) -> list[Any]:
         """The raw messages as this source's: the name in front of each id (and of ``data.handles``), ``app`` where none is named.
