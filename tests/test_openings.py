@@ -109,3 +109,23 @@ def test_openings_are_made_ahead_while_the_device_is_quiet(cfg, tmp_path):
         assert wait_until(lambda: all(output.speaker.kept(o) for o in wanted), timeout=30)
     finally:
         output.close()
+
+
+def test_openings_are_made_before_the_fixed_phrases_but_the_first(cfg, tmp_path, monkeypatch):
+    """Every announcement starts sooner with its opening; a fixed phrase is only needed when its alert comes."""
+    from speakerd.clock import FakeClock
+    from speakerd.outputs.speech import WARM_WHEN_QUIET_FOR, Speaker, SpeechOutput
+
+    settings = dataclasses.replace(cfg.speech, device=f"wav:{tmp_path / 'played'}")
+    clock, made = FakeClock(), []
+    remember = Speaker.remember
+    monkeypatch.setattr(Speaker, "remember", lambda self, phrase: made.append(phrase) or remember(self, phrase))
+    phrases = ["技术告警，测试一", "技术告警，测试二"]
+    output = SpeechOutput(settings, lambda: cfg, tmp_path / "cache", phrases=phrases, clock=clock)
+    try:
+        clock.advance(seconds=WARM_WHEN_QUIET_FOR)
+        wanted = openings(cfg, cfg.speech.max_chars)
+        assert wait_until(lambda: len(made) == len(wanted) + 2, timeout=60)
+    finally:
+        output.close()
+    assert made == [phrases[0], *wanted, phrases[1]]

@@ -95,11 +95,13 @@ class SpeechOutput:
             self._warm.start()
 
     def _ahead(self) -> Iterator[str]:
-        """What is made ahead: the fixed phrases, then every person's opening clause of the config in force
-        (when the Mandarin voice makes sentences clause by clause, which the phrases before have shown)."""
-        yield from self._phrases
+        """What is made ahead: every person's opening clause of the config in force (when the Mandarin voice makes
+        sentences clause by clause, which the first phrase shows), then the fixed phrases. Openings first: every
+        announcement starts sooner with its own, while a missing fixed phrase is made when its alert comes."""
+        yield from self._phrases[:1]
         if self.speaker.clausewise():
             yield from openings.openings(self._config(), self.settings.max_chars)
+        yield from self._phrases[1:]
 
     def _make_ahead(self) -> None:
         """Synthesise the fixed phrases and the openings one by one while the device is quiet: a live announcement never
