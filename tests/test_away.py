@@ -40,3 +40,19 @@ def test_covered_messages_are_shown_not_said_and_counted_once_the_backlog_is_in(
     assert len(said) == 1
     assert [(r["message_id"], r["output"]) for r in outputs] == [("w-1", "display"), ("w-2", "display"), ("w-3", "display"),
                                                                  ("w-4", "display"), ("w-4", "speech")]
+
+
+def test_a_hub_says_what_it_promised_even_if_the_speaker_came_back_meanwhile(tmp_path):
+    """Sent to the speaker as covered, a message must be said by the hub: the speaker counts it as heard and says nothing."""
+    from speakerd.delivery.attention import Action, Attention
+
+    from .test_speech import notice
+
+    clock = FakeClock()
+    cfg = config_mod.load(EXAMPLE)
+    with Store(tmp_path / "speakerd.db", clock) as store:
+        policy = Attention(store, lambda: cfg, heard_by=lambda department: (["fin"], []), promised=lambda m: m == "w-1")
+        promised = policy.decide("speech", notice(message_id="w-1", received_at=clock.iso()))
+        other = policy.decide("speech", notice(message_id="w-2", received_at=clock.iso()))
+    assert promised.action is Action.DELIVER
+    assert (other.action, other.reason) == (Action.SKIP, "announced by speaker fin")

@@ -137,7 +137,7 @@ class Daemon:
         self.claim.rotate()  # a code lasts one run of the daemon at most
         self.device_state = DeviceState(self.store, lambda: self.cfg, self.health, self.fleet.devices, claim=self.claim,
                                         site_counts=self.fleet.site_counts)
-        self.attention = Attention(self.store, lambda: self.cfg, heard_by=self.fleet.heard_by)
+        self.attention = Attention(self.store, lambda: self.cfg, heard_by=self.fleet.heard_by, promised=self.fleet.promised)
         self.ack_feed = AckFeed(self.store)
         self.inbound = Inbound(lambda: self.ingest, self.running.names, lambda: self.announcer.wake(), self.health)
         self.from_hub = FromHub(lambda: self.ingest, self.running.names, lambda: self.announcer.wake(),

@@ -42,7 +42,9 @@ class Attention:
     """``decide(output, notice)``; ``config`` returns the config in force, ``store`` gives state and the clock."""
 
     def __init__(self, store: Store, config: Callable[[], Config],
-                 heard_by: Callable[[str], tuple[list[str], list[str]] | None] | None = None) -> None:
+                 heard_by: Callable[[str], tuple[list[str], list[str]] | None] | None = None,
+                 promised: Callable[[str], bool] = lambda message_id: False) -> None:
+        self._promised = promised
         self._store = store
         self._config = config
         self._heard_by = heard_by or (lambda department: ([], []))
@@ -52,7 +54,7 @@ class Attention:
     def decide(self, output: str, notice: Notice) -> Decision:
         cfg = self._config()
         ctx = Context(output, notice, cfg.categories.get(notice.category), cfg, self._store, self._store.clock.now(), self._heard_by,
-                      self._summaries)
+                      self._summaries, self._promised)
         for rule in RULES.get(output, ()):
             decision = rule(ctx)
             if decision is not None:
@@ -68,8 +70,14 @@ def heard_elsewhere(ctx: Context) -> Decision | None:
     """A hub leaves a department's message to that department's speaker, while one is online.
 
     With none online it announces the message itself, so nothing goes unheard,
-    unless ``fleet.hub_announces_unheard`` is off.
+    unless ``fleet.hub_announces_unheard`` is off; and so it does with one it
+    promised to say (sent as covered while no speaker was online), even if a
+    speaker came back since: that speaker counts it as heard.
     """
+    if ctx.promised(ctx.notice.message_id):
+        return None
+    if ctx.cfg.fleet.role == "hub" and _being_handed_on(ctx):
+        return Decision(Action.DEFER, "handing it to the speakers first", until=ctx.now.timestamp() + 0.2)
     found = ctx.heard_by(ctx.notice.department)
     if found is None:  # a hub that just started: which speakers are online comes in a moment
         return Decision(Action.DEFER, "waiting to hear which speakers are online", until=ctx.now.timestamp() + 0.5)
@@ -79,6 +87,22 @@ def heard_elsewhere(ctx: Context) -> Decision | None:
     if offline and not ctx.cfg.fleet.hub_announces_unheard:
         return Decision(Action.SKIP, f"its speaker {', '.join(offline)} is offline and fleet.hub_announces_unheard is off")
     return None
+
+
+def _being_handed_on(ctx: Context) -> bool:
+    """Whether the hub is still sending the message to the speakers (for at most :data:`HANDED_WITHIN` seconds).
+
+    Who says a message is settled when the speakers are handed it: then the hub promises to say one no speaker
+    can hear, and a speaker that comes back counts it as heard. The hub's speech waits for that moment.
+    """
+    notice = ctx.notice
+    if not notice.received_at or (ctx.now - datetime.fromisoformat(notice.received_at)).total_seconds() > HANDED_WITHIN:
+        return False
+    found = ctx.store.outbox.state_of(notice.message_id, notice.department, "fleet")
+    return found is not None and found[0] in ("pending", "sending")
+
+
+HANDED_WITHIN = 5.0  # seconds a hub's speech waits for the message to reach the broker; a broker away does not hold it longer
 
 
 def not_announced(ctx: Context) -> Decision | None:

@@ -42,6 +42,7 @@ class Context:
     now: datetime
     heard_by: Callable[[str], tuple[list[str], list[str]] | None]  # (online, offline) speakers of a department on a hub; None: not known yet
     summaries: dict[tuple[str, ...], float]  # when each recipient last got a summary (epoch seconds)
+    promised: Callable[[str], bool] = lambda message_id: False  # a hub sent it as covered: it says it itself
 
 
 Rule = Callable[[Context], "Decision | None"]

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+NOT_TOLD = "not told: "  # a skipped job's note: what it was not told for (snoozed, its speaker online, …)
+
 RETRY_FIRST = 2.0
 RETRY_MAX = 300.0
 IDLE_WAIT = 5.0
@@ -163,6 +165,9 @@ class OutputWorker:
             return False
         if decision.action is Action.HOLD:
             self.store.followup.hold(job.message_id, notice.category)
+        elif decision.action is Action.SKIP:
+            outbox.finish(job, f"{NOT_TOLD}{decision.reason}")  # told elsewhere or not at all: a hub's promises read it
+            return False
         elif decision.action in (Action.DELIVER, Action.GROUP):
             delivered = self._deliver(decision.notice or notice, decision.grouped, job.message_id)
         self._done.append(job)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from speakerd.clock import iso_epoch
+from speakerd.delivery.dispatch import NOT_TOLD
 from speakerd.errors import OutputError
 from speakerd.fleet import roster_check
 from speakerd.fleet.member import Member
@@ -37,6 +38,9 @@ CONFIRM_SECONDS = 10.0  # how long a send may wait for the broker's acknowledgem
 MOST_SITES = 500  # site counts kept from the broker: what a hostile publisher of counts can make this hub hold
 
 
+PROMISES_KEPT = 10_000  # promised ids kept, oldest let go first: far more than a backlog the hub's speech works through
+
+
 class Hub(Member):
     """Owns the link; ``output`` is what dispatch delivers through; ``broadcast_ack`` tells the speakers."""
 
@@ -50,6 +54,7 @@ class Hub(Member):
         self._sparse = Sparse(logger)
         self.output = FleetOutput(self)
         self.announces_unheard = cfg.fleet.hub_announces_unheard
+        self._promised: dict[str, None] = {}  # ids the hub sent as covered: it says them whoever comes online meanwhile
         self.link.subscribe(self.every_site.status("+"))
         self.link.subscribe(self.topics.ack_request("+"))
         self.link.subscribe(self.every_site.counts())
@@ -118,6 +123,26 @@ class Hub(Member):
         self.link.publish(self.topics.counts(), encode("counts", site=self.site, hub=self.name, at=iso_epoch(self.store.clock.time()),
                                                         **counts), retain=True)
 
+    def will_say(self, notice: Notice) -> bool:
+        """Whether the hub said ``notice`` itself or can promise to (its speech has not decided on it yet; promised then).
+
+        A promised message is said here even if the department's speaker comes back before the hub's turn to speak:
+        that speaker counts it as heard, so nobody else would say it. One the hub's speech left untold (snoozed, or
+        to a speaker then online), or cannot tell (failing), is promised to nobody: the speaker says it.
+        """
+        found = self.store.outbox.state_of(notice.message_id, notice.department, "speech") if self.announces_unheard else None
+        if found is None or found[0] == "failed":
+            return False
+        if found[0] == "done":
+            return not (found[1] or "").startswith(NOT_TOLD)  # said alone, or in a summary
+        self._promised[notice.message_id] = None
+        while len(self._promised) > PROMISES_KEPT:
+            self._promised.pop(next(iter(self._promised)))
+        return True
+
+    def promised(self, message_id: str) -> bool:
+        return message_id in self._promised
+
     def speakers_of(self, department: str) -> tuple[list[str], list[str]]:
         """``(online, offline)`` speakers of this site that announce ``department`` and are enrolled for it."""
         online, offline = self.presence.speakers_of(department, self.site)
@@ -145,7 +170,7 @@ class FleetOutput:
         """To the department's topic; ``covered`` when no speaker of it is online, so the hub announces it itself and a
         speaker that comes back counts it in one sentence instead of saying it again (:mod:`speakerd.delivery.away`)."""
         online = self._hub.speakers_of(notice.department)[0]
-        covered = not online and self._hub.announces_unheard
+        covered = not online and self._hub.will_say(notice)
         payload = encode("announce", notice=dataclasses.asdict(notice), covered=covered)
         if not self._hub.link.publish(self._hub.topics.announce(notice.department), payload, wait=CONFIRM_SECONDS):
             raise OutputError(f"the broker {self._hub.link.address} did not confirm the message (it is sent again)")

@@ -67,6 +67,10 @@ class FleetRole:
             return [], []
         return self.hub.speakers_of(department) if self.hub.presence.settled() else None
 
+    def promised(self, message_id: str) -> bool:
+        """Whether a hub promised to say ``message_id`` itself (it sent it as covered to the department's speakers)."""
+        return self.hub is not None and self.hub.promised(message_id)
+
     def acknowledged_here(self, message_id: str) -> None:
         """The button acknowledged ``message_id``: a speaker asks its hub to record it too."""
         if self.speaker:

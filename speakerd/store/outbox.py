@@ -79,8 +79,9 @@ class Outbox:
                 [(self._conn.now_iso(), j.message_id, j.department, output) for j in jobs])
             return jobs
 
-    def finish(self, job: Job) -> None:
-        self._set_job(job, "state = 'done', attempts = attempts + 1, last_error = null")
+    def finish(self, job: Job, note: str | None = None) -> None:
+        """Done; ``note`` says how, when it was not simply delivered (skipped on purpose, with the reason)."""
+        self._set_job(job, "state = 'done', attempts = attempts + 1, last_error = ?", [note])
 
     def finish_many(self, jobs: Sequence[Job]) -> None:
         """Record ``jobs`` told, in one transaction."""
@@ -114,6 +115,12 @@ class Outbox:
         """Make every failed job of ``output`` due now, so a backlog flows in order once it works again."""
         with self._conn.atomic():
             self._conn.execute("update outbox set next_attempt = 0 where output = ? and state = 'failed'", [output])
+
+    def state_of(self, message_id: str, department: str, output: str) -> tuple[str, str | None] | None:
+        """``(state, note)`` of one job: pending, sending, failed or done, with its error or how it was done; None if none."""
+        rows = self._conn.query("select state, last_error from outbox where message_id = ? and department = ? and output = ?",
+                                [message_id, department, output])
+        return (rows[0]["state"], rows[0]["last_error"]) if rows else None
 
     def notice_row(self, message_id: str, department: str) -> dict[str, Any] | None:
         """The message with its assignment to ``department``: what a notice is built from."""
