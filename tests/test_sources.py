@@ -173,3 +173,12 @@ def test_a_shipped_order_acknowledges_only_its_own_sources_order(tmp_path, write
         assert store.query("select id from messages where acked_at is null") == [{"id": "m-1"}]
         result = ingest(Batch([shipped], "2"), [])
         assert result.handled == [("m-2", ["m-1"])]
+
+
+def test_a_sources_trouble_names_the_source_and_the_settings_to_check_are_its_own():
+    from speakerd.health.alerts import KIND_TEXT, alert_phrase, kind_text
+
+    what, todo = kind_text("auth", subject="source:tmall log")
+    assert what == "天猫：平台拒绝了设备的令牌" and todo == "请在设置页检查平台令牌（sources.tmall.token）"
+    assert kind_text("auth", subject="platform") == KIND_TEXT["auth"]
+    assert alert_phrase("unreachable", subject="source:market") == "技术告警，market：连不上平台，请检查平台服务是否在运行。"

@@ -66,15 +66,21 @@ KIND_TEXT = {
 }
 
 
-def kind_text(kind: str, fallback: str = "") -> tuple[str, str]:
-    """``(what is wrong, what to do)`` in Chinese for a kind of trouble; an output's own, else outputs' in general."""
-    return KIND_TEXT.get(kind) or KIND_TEXT.get(kind.split("_")[0]) or (fallback, "请查看设备日志")
+def kind_text(kind: str, fallback: str = "", subject: str = "") -> tuple[str, str]:
+    """``(what is wrong, what to do)`` in Chinese for a kind of trouble; an output's own, else outputs' in general.
+
+    With a source's ``subject`` the words name the source, and the settings to check are the source's own.
+    """
+    what, todo = KIND_TEXT.get(kind) or KIND_TEXT.get(kind.split("_")[0]) or (fallback, "请查看设备日志")
+    if not subject.startswith("source:"):
+        return what, todo
+    name = subject.removeprefix("source:").partition(" ")[0]
+    return f"{app_name(name)}：{what}", todo.replace("（platform.", f"（sources.{name}.")
 
 
 def alert_phrase(kind: str, fallback: str = "", subject: str = "") -> str:
     """A technical alert as spoken: what is wrong (with whom) and what to do; the bracketed detail is for the screen, not the ear."""
-    what, todo = kind_text(kind, fallback)
-    what = whose(subject, what)
+    what, todo = kind_text(kind, fallback, subject)
     return re.sub(r"（[^）]*）", "", f"技术告警，{what}，{todo}。")
 
 
@@ -223,13 +229,12 @@ class Health:
     def notice(self, subject: str, kind: str, reason: str) -> None:
         """Something that already happened and needs no outage (a restored database): one alert, now."""
         trouble = Trouble(subject, kind, reason, self._clock(), started=self._mono())
-        what, todo = kind_text(kind, reason)
-        self._announce(trouble, "notice", f"技术告警：{whose(subject, what)}。{todo}。（{reason}）", 0.0, alert_phrase(kind, reason, subject))
+        what, todo = kind_text(kind, reason, subject)
+        self._announce(trouble, "notice", f"技术告警：{what}。{todo}。（{reason}）", 0.0, alert_phrase(kind, reason, subject))
 
     def _alert(self, trouble, phase) -> None:
         trouble.last_alert = self._mono()
-        what, todo = kind_text(trouble.kind, trouble.reason)
-        what = whose(trouble.subject, what)
+        what, todo = kind_text(trouble.kind, trouble.reason, trouble.subject)
         lasted = spoken_duration(self._mono() - trouble.started)
         prefix = "技术告警" if phase == "alert" else "技术告警提醒"
         self._announce(trouble, phase, f"{prefix}：{what}，已持续{lasted}。{todo}。", self._mono() - trouble.started,
@@ -265,13 +270,6 @@ class Health:
 
 
 OUTPUT_WORDS = {"speech": "音箱播放", "push": "推送", "display": "屏幕显示", "fleet": "发往部门音箱", "log": "消息日志"}
-
-
-def whose(subject: str, what: str) -> str:
-    """A source's trouble names the source: with two shops on a device, "the platform" alone does not say which."""
-    if subject.startswith("source:"):
-        return f"{app_name(subject.removeprefix('source:').partition(' ')[0])}：{what}"
-    return what
 
 
 def subject_words(subject: str) -> str:
