@@ -336,7 +336,7 @@ def test_a_category_can_keep_its_own_hours_or_never_be_quiet(device, clock, tmp_
 def test_critical_messages_are_played_at_least_at_the_critical_volume(device, clock, tmp_path):
     import numpy as np
 
-    from speakerd.outputs.speech import _read_wav
+    from speakerd.outputs.speech.speaker import _read_wav
 
     d = device({"speech": {"critical_volume": 0.8}})
     speech = quiet_speech(d, tmp_path, volume=0.1)

@@ -30,7 +30,7 @@ import numpy as np
 from speakerd.clock import SYSTEM, Clock
 from speakerd.outputs.speech import audio, chimes, openings, reading
 from speakerd.outputs.speech.realtime import RealTimeSink
-from speakerd.outputs.speech.speaker import GAP, Speaker, Synthesis, _read_wav  # noqa: F401 - _read_wav: for tests
+from speakerd.outputs.speech.speaker import GAP, Speaker, Synthesis
 from speakerd.outputs.speech.voices import OUTPUT_RATE
 from speakerd.rules import quiet
 
