@@ -52,7 +52,7 @@ class OutputWorker:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._failing = False
-        self._done: list[Job] = []  # told within the batch under way, recorded together at its end
+        self._done: list[tuple[Job, str | None]] = []  # done within the batch under way (and how), recorded together at its end
         self._in_batch = False
         self._told_in_summary: set[tuple[str, str]] = set()
         self._thread = threading.Thread(target=self._run, name=f"output-{output.name}", daemon=True)
@@ -128,7 +128,7 @@ class OutputWorker:
     def _flush(self) -> None:
         done, self._done = self._done, []
         if done:
-            self.store.outbox.finish_many(done)
+            self.store.outbox.finish_many([job for job, _ in done], [note for _, note in done])
 
     def handle(self, job: Job) -> None:
         """Tell one claimed job as the attention policy decides, and record the outcome; raises only StoreError."""
@@ -165,12 +165,10 @@ class OutputWorker:
             return False
         if decision.action is Action.HOLD:
             self.store.followup.hold(job.message_id, notice.category)
-        elif decision.action is Action.SKIP:
-            outbox.finish(job, f"{NOT_TOLD}{decision.reason}")  # told elsewhere or not at all: a hub's promises read it
-            return False
         elif decision.action in (Action.DELIVER, Action.GROUP):
             delivered = self._deliver(decision.notice or notice, decision.grouped, job.message_id)
-        self._done.append(job)
+        # A skipped job keeps why it was not told (its speaker online, snoozed, …): a hub's promises read it.
+        self._done.append((job, f"{NOT_TOLD}{decision.reason}" if decision.action is Action.SKIP else None))
         if not self._in_batch:
             self._flush()
         return delivered

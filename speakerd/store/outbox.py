@@ -79,17 +79,17 @@ class Outbox:
                 [(self._conn.now_iso(), j.message_id, j.department, output) for j in jobs])
             return jobs
 
-    def finish(self, job: Job, note: str | None = None) -> None:
-        """Done; ``note`` says how, when it was not simply delivered (skipped on purpose, with the reason)."""
-        self._set_job(job, "state = 'done', attempts = attempts + 1, last_error = ?", [note])
+    def finish(self, job: Job) -> None:
+        self._set_job(job, "state = 'done', attempts = attempts + 1, last_error = null")
 
-    def finish_many(self, jobs: Sequence[Job]) -> None:
-        """Record ``jobs`` told, in one transaction."""
+    def finish_many(self, jobs: Sequence[Job], notes: Sequence[str | None] = ()) -> None:
+        """Record ``jobs`` done, in one transaction; ``notes``, when given, say how each was done (skipped, and why)."""
         with self._conn.atomic():
             self._conn.executemany(
-                "update outbox set state = 'done', attempts = attempts + 1, last_error = null, updated_at = ?"
+                "update outbox set state = 'done', attempts = attempts + 1, last_error = ?, updated_at = ?"
                 " where message_id = ? and department = ? and output = ?",
-                [(self._conn.now_iso(), j.message_id, j.department, j.output) for j in jobs])
+                [(note, self._conn.now_iso(), j.message_id, j.department, j.output)
+                 for j, note in zip(jobs, notes or [None] * len(jobs), strict=True)])
 
     def fail(self, job: Job, error: object, retry_at: float) -> None:
         self._set_job(job, "state = 'failed', attempts = attempts + 1, last_error = ?, next_attempt = ?", [str(error)[:500], retry_at])
