@@ -72,9 +72,10 @@ def kind_text(kind: str, fallback: str = "", subject: str = "") -> tuple[str, st
     With a source's ``subject`` the words name the source, and the settings to check are the source's own.
     """
     what, todo = KIND_TEXT.get(kind) or KIND_TEXT.get(kind.split("_")[0]) or (fallback, "请查看设备日志")
-    if not subject.startswith("source:"):
+    source = source_of(subject)
+    if source is None:
         return what, todo
-    name = subject.removeprefix("source:").partition(" ")[0]
+    name = source[0]
     return f"{app_name(name)}：{what}", todo.replace("（platform.", f"（sources.{name}.")
 
 
@@ -269,6 +270,21 @@ class Health:
             }
 
 
+SOURCE = "source:"  # the subject of a source under sources: is SOURCE + its name (+ " data", " log" for its data, its log)
+
+
+def source_subject(name: str) -> str:
+    return SOURCE + name
+
+
+def source_of(subject: str) -> tuple[str, str] | None:
+    """``(name, part)`` of a source's subject (``source:NAME`` → part "", ``source:NAME log`` → "log"), or None for another."""
+    if not subject.startswith(SOURCE):
+        return None
+    name, _, part = subject.removeprefix(SOURCE).partition(" ")
+    return name, part
+
+
 OUTPUT_WORDS = {"speech": "音箱播放", "push": "推送", "display": "屏幕显示", "fleet": "发往部门音箱", "log": "消息日志"}
 
 
@@ -278,8 +294,9 @@ def subject_words(subject: str) -> str:
         return OUTPUT_WORDS.get(name, f"输出“{name}”")
     if subject.startswith("device:"):
         return f"音箱“{subject.split(':', 1)[1]}”"
-    if subject.startswith("source:"):
-        name, _, part = subject.removeprefix("source:").partition(" ")
+    source = source_of(subject)
+    if source is not None:
+        name, part = source
         return f"来源“{app_name(name)}”的" + {"data": "数据", "log": "消息记录"}.get(part, "连接")
     return {"platform": "平台连接", "platform data": "平台发来的数据", "platform log": "平台的消息记录", "backup": "数据库备份", "backup copy": "备份的外部复制", "disk": "设备存储空间", "database": "设备数据库",
             "broker": "与主机的连接", "hearing": "从消息服务器收消息"}.get(subject, subject)

@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from speakerd.health.alerts import source_subject
+
 if TYPE_CHECKING:
     from speakerd.config import Config, PlatformConfig
 
@@ -33,7 +35,7 @@ class Source:
     @property
     def subject(self) -> str:
         """Its subject in health: its outages, alerts and the status line."""
-        return f"source:{self.name}" if self.named else PLATFORM
+        return source_subject(self.name) if self.named else PLATFORM
 
     @property
     def cursor_key(self) -> str:

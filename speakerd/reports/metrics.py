@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily, Metric
 
 from speakerd import __version__
+from speakerd.intake.source import Source
 
 if TYPE_CHECKING:
     from speakerd.store import Store
@@ -68,7 +69,7 @@ class DeviceCollector:
                                  labels=["source"])
         last_ok = self._last_ok()
         for name in self._sources():
-            subject = "platform" if name == "platform" else f"source:{name}"
+            subject = Source(name).subject
             up.add_metric([name], 0 if any(t["subject"] == subject and t["outage"] for t in troubles) else 1)
             if subject in last_ok:
                 last.add_metric([name], last_ok[subject])

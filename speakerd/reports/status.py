@@ -6,6 +6,7 @@ import time
 from datetime import datetime
 from typing import Any
 
+from speakerd.intake.source import Source
 from speakerd.reports.timeparse import local_time_epoch
 
 STALE_AFTER = 35.0  # seconds without a heartbeat before the daemon counts as not running
@@ -25,10 +26,11 @@ def status_lines(beat: dict[str, Any], outages: list[dict[str, Any]], waiting: l
         daemon = f"running (pid {beat['pid']}, checked {age:.0f} s ago)"
     lines = [f"daemon     : {daemon}", f"platform   : {_link(beat, troubles.get('platform'), now)} [{beat.get('platform', '?')}]",
              f"outages today: {len(outages)} ({sum(_outage_seconds(o, now) for o in outages) / 60:.0f} min in all)"]
-    lines += [f"source     : {name}: {_link(beat, troubles.get(f'source:{name}'), now, f'source:{name}', where)} [{where}]"
-              for name, where in beat.get("sources", {}).items()]
+    sources = {Source(name).subject: (name, where) for name, where in beat.get("sources", {}).items()}
+    lines += [f"source     : {name}: {_link(beat, troubles.get(subject), now, subject, where)} [{where}]"
+              for subject, (name, where) in sources.items()]
     lines += [f"trouble    : {s}: {t['reason']}{' (outage)' if t['outage'] else ''}" for s, t in troubles.items()
-              if s != "platform" and not (s.startswith("source:") and s.removeprefix("source:") in beat.get("sources", {}))]
+              if s != "platform" and s not in sources]
     lines += [f"output     : {w['output']}: {w['waiting'] or 0} waiting, {w['failing'] or 0} failing" for w in waiting]
     lines += [f"device     : {d['site']}/{d['device']} {d['role']} {d['state'].upper()}"
               f"{' since ' + local_time_epoch(d['since']) if d['since'] else ''} ({', '.join(d['departments']) or 'all'})"

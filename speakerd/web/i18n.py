@@ -100,9 +100,9 @@ def extract_help(fileobj: Any, keywords: Any, comment_tags: Any, options: dict[s
 def trouble_text(kind: str, reason: str, subject: str = "") -> str:
     """A trouble as staff should read it: in Chinese, what is wrong (with which source) and what to do (the alerts' words);
     in English the technical reason itself. The reason stays available on the page behind 详细信息."""
-    from speakerd.health.alerts import kind_text
+    from speakerd.health.alerts import SOURCE, kind_text, source_of
 
     what, todo = kind_text(kind, subject=subject)
     if language() == "zh" and what:
         return f"{what}。{todo}。"
-    return f"{subject.removeprefix('source:')}: {reason}" if subject.startswith("source:") else reason
+    return f"{subject.removeprefix(SOURCE)}: {reason}" if source_of(subject) else reason

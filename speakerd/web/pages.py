@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from speakerd.health.alerts import subject_words
+from speakerd.intake.source import Source
 from speakerd.message.apps import app_name
 from speakerd.reports import operations, stats
 from speakerd.web import charts_svg
@@ -83,7 +84,7 @@ def _sources(cfg: Any, state: Any) -> list[dict[str, Any]]:
     troubles, last_ok = {t["subject"]: t for t in state.troubles()}, state.last_ok()
     shown = []
     for name, settings in cfg.sources.items():
-        subject, source = f"source:{name}", app_name(name)
+        subject, source = Source(name).subject, app_name(name)
         trouble = troubles.get(subject)
         down = trouble is not None and bool(trouble["outage"])
         if trouble is not None and down:
