@@ -54,9 +54,10 @@ class Polling:
 
     def now(self) -> None:
         """Bring every planned poll forward to now (after a reload)."""
+        if self._every is None:
+            return
         for source in self.pollers:
-            if self._every:
-                self._every.now(_job(source))
+            self._every.now(_job(source))
 
     def alive(self) -> bool:
         """False when a poll hangs past every timeout it was given: then systemd should restart us."""

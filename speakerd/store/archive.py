@@ -134,13 +134,17 @@ def _plain_name(name: str) -> bool:
 
 
 def _replace(path: Path, body: bytes) -> None:
-    """Write ``body`` to ``path`` whole or not at all, keeping the mode of the file it replaces."""
+    """Write ``body`` to ``path`` whole or not at all (no partial file left), keeping the mode of the file it replaces."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
-    partial.write_bytes(body)
-    if path.exists():
-        partial.chmod(path.stat().st_mode & 0o777)
-    partial.replace(path)
+    try:
+        partial.write_bytes(body)
+        if path.exists():
+            partial.chmod(path.stat().st_mode & 0o777)
+        partial.replace(path)
+    except OSError:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 COPY_PREFIX = "speakerd-backup-"
@@ -154,13 +158,7 @@ def copy_out(data: bytes, where: Path, keep: int = COPIES_KEPT) -> Path:
         raise OSError(f"{where} is not there (is the USB stick plugged in, the network share mounted?)")
     numbers = [int(p.name[len(COPY_PREFIX):][:6]) for p in where.glob(f"{COPY_PREFIX}[0-9][0-9][0-9][0-9][0-9][0-9]-*.tar.gz")]
     target = where / f"{COPY_PREFIX}{max(numbers, default=0) + 1:06d}-{time.strftime('%Y%m%d-%H%M%S')}.tar.gz"
-    partial = target.with_name(target.name + ".partial")
-    try:
-        partial.write_bytes(data)
-        partial.replace(target)
-    except OSError:
-        partial.unlink(missing_ok=True)
-        raise
+    _replace(target, data)
     for old in sorted(where.glob(f"{COPY_PREFIX}[0-9]*.tar.gz"), reverse=True)[keep:]:
         old.unlink(missing_ok=True)
     return target
