@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
@@ -213,8 +214,10 @@ def test_the_wizard_on_a_phone_with_the_usual_mistakes(browser, blank_device):
     assert "无人值班" in said and "订单部" in said and "技术部" in said
     assert fits_a_phone(browser)
     shot(browser, "setup-phone-6-done")
+    first = browser.find_element(By.ID, "anyway")
     click(browser, "button.primary")  # not ticked: asked again
-    assert wait_until(lambda: browser.find_element(By.ID, "anyway").is_displayed() and "/setup/done" in browser.current_url)
+    assert wait_until(lambda: replaced(first))  # the answer's page, not the box of the page before it
+    assert browser.find_element(By.CSS_SELECTOR, "label.error #anyway").is_displayed() and "/setup/done" in browser.current_url
     click(browser, "#anyway")
     click(browser, "button.primary")
     assert wait_until(lambda: browser.current_url.rstrip("/") == base)
@@ -239,6 +242,15 @@ def blank_device(stub, run_daemon, tmp_path):
     password_file(setup.config_path).unlink()
     daemon = run_daemon(setup.config_path, real_outputs=True)
     return daemon, setup.web_url.rstrip("/"), server, setup
+
+
+def replaced(element):
+    """Whether ``element``'s page has given way to another (the browser has let go of it)."""
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    return False
 
 
 def click(driver, selector):
