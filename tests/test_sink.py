@@ -216,3 +216,39 @@ def test_a_summary_in_a_run_of_announcements_goes_without_its_chime(tmp_path):
     with wave.open(str(tmp_path / "heard" / "after-silence.wav")) as a, wave.open(str(tmp_path / "heard" / "in-a-run.wav")) as b:
         saved = (a.getnframes() - b.getnframes()) / a.getframerate()
     assert saved == pytest.approx((len(chimes.chime("ding")) + len(GAP)) / OUTPUT_RATE, abs=0.02)
+
+
+def test_the_first_clause_of_an_announcement_in_a_run_is_made_during_the_breath_before_it(tmp_path, monkeypatch):
+    """Under the Pi proxy the breath between back-to-back announcements was followed by a second silence while the
+    voice made the first clause: synthesis began only once the breath was over."""
+    from datetime import timedelta
+
+    from speakerd.clock import iso
+
+    made = threading.Event()
+    parts = Speaker.parts
+
+    def watched(self, sentence, lang=None):
+        made.set()
+        yield from parts(self, sentence, lang)
+
+    monkeypatch.setattr(Speaker, "parts", watched)
+    clock = FakeClock()
+    output, cfg = speech_output(tmp_path, clock)
+    breaths: list[bool] = []
+    sleep = clock.sleep
+
+    def watched_sleep(seconds):
+        if not breaths:  # the first wait of the second announcement is its breath
+            breaths.append(made.wait(10))
+        sleep(seconds)
+
+    try:
+        output.deliver(dataclasses.replace(summary_notice(), message_id="first", received_at=iso(clock.now())))
+        made.clear()
+        clock.sleep = watched_sleep
+        output.deliver(dataclasses.replace(summary_notice(), message_id="in-a-run", received_at=iso(clock.now() - timedelta(seconds=5))))
+    finally:
+        output.close()
+    assert breaths == [True]
+    assert cfg.speech.pause_between > 0

@@ -161,28 +161,38 @@ class SpeechOutput:
         """Chime and sentence, as the category has them; whether to speak at all was decided by the attention policy."""
         category = self._config().categories.get(notice.category)
         mode = category.announce if category else "both"
-        if self._pause_after_the_last(notice) and notice.covers and mode == "both":
+        in_a_run = self._follows_the_last(notice)
+        if in_a_run and notice.covers and mode == "both":
             mode = "speech"  # a summary told in a run of announcements: the office listens already, its chime only costs time
         # A summary may count several categories: it has the short neutral chime, not one category's.
         chime_of, priority = (None, "normal") if notice.covers else (category, notice.priority)
         self.play(spoken_text(notice, category, self.settings.max_chars), chime_of, priority, notice.message_id, mode,
-                  ids=(notice.message_id, *notice.covers))
+                  ids=(notice.message_id, *notice.covers), breath=in_a_run and notice.priority != "critical")
 
     def play(self, spoken: str, category: Category | None, priority: str, name: str, mode: str = "both",
-             ids: tuple[str, ...] = ()) -> None:
+             ids: tuple[str, ...] = (), breath: bool = False) -> None:
         """Chime (as the category has it) then ``spoken``; returns once heard, raises OutputError if not.
 
         The first clause is made while the chime plays, so the first word follows the chime without a pause.
         ``ids``: the messages this announcement tells (a summary tells several), named in the log line
-        that starts with ``saying`` when it starts playing.
+        that starts with ``saying`` when it starts playing. ``breath``: first wait until ``speech.pause_between``
+        has passed since the last announcement ended; the first clause is made meanwhile, so on a slow board the
+        breath is not followed by a second silence while the voice starts the sentence.
         """
         with self._playing:
-            self.sink.open(OUTPUT_RATE)
+            synthesis = Synthesis(self.speaker, spoken) if mode in ("both", "speech") else None
+            try:
+                if breath:
+                    self._breathe()
+                self.sink.open(OUTPUT_RATE)
+            except BaseException:
+                if synthesis is not None:
+                    synthesis.abandon()
+                raise
             loudest = self.sink.volume
             if priority == "critical":
                 self.sink.volume = max(loudest, self.settings.critical_volume)
             try:
-                synthesis = Synthesis(self.speaker, spoken) if mode in ("both", "speech") else None
                 logger.info("saying %s ids=%s: %s", name, ",".join(ids), spoken)
                 if mode in ("both", "chime"):
                     self._write_chime(category, priority, synthesis)
@@ -194,17 +204,16 @@ class SpeechOutput:
                 self._ended_at = self._clock.time()
         logger.info("spoke %s [%s]: %s", name, " ".join(engines) or mode, spoken)
 
-    def _pause_after_the_last(self, notice: Notice) -> bool:
-        """A breath between announcements told back to back (the notice waited for the last one), so the office is
-        not spoken to without a pause all through the peak; the speaking budget counts it. Critical ones go at once.
-        True when the notice follows the last announcement back to back."""
-        if not notice.received_at or datetime.fromisoformat(notice.received_at).timestamp() >= self._ended_at:
-            return False
-        pause = self.settings.pause_between
-        left = self._ended_at + pause - self._clock.time()
-        if pause and notice.priority != "critical" and left > 0:
+    def _follows_the_last(self, notice: Notice) -> bool:
+        """Whether the notice waited for the last announcement: it is told back to back with it, in a run."""
+        return bool(notice.received_at) and datetime.fromisoformat(notice.received_at).timestamp() < self._ended_at
+
+    def _breathe(self) -> None:
+        """A breath between announcements told back to back, so the office is not spoken to without a pause all
+        through the peak; the speaking budget counts it. Critical ones go at once (they are not given a breath)."""
+        left = self._ended_at + self.settings.pause_between - self._clock.time()
+        if left > 0:
             self._clock.sleep(left)
-        return True
 
     def unload_limit(self) -> float:
         """Minutes of silence after which the voices are let go now: ``unload_after`` in quiet hours; in working
