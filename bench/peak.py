@@ -100,6 +100,8 @@ def run(args: argparse.Namespace, folder: Path, proxy: PiProxy | None) -> None:
         proc.send_signal(signal.SIGTERM)
         proc.wait(60)
         stub.stop()
+        if args.keep_log:
+            args.keep_log.write_text(log.read_text())
     report(args, published, owed_to_speech(folder / "peak.db"), log.read_text().splitlines(), start, end, drained)
 
 
@@ -143,6 +145,7 @@ def main() -> None:
     parser.add_argument("--plain", action="store_true", help="espeak-ng for both languages (the small-board choice)")
     parser.add_argument("--drain", type=float, default=300.0, help="seconds to wait after the last event for the speaker to finish")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep-log", type=Path, help="copy the daemon's log here (to read what was said when)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         if args.pi:

@@ -146,6 +146,7 @@ def test_a_flood_of_mixed_categories_is_heard_in_time_urgent_first_and_nothing_i
     assert lags[len(lags) // 2] <= 8 and lags[int(0.9 * len(lags))] <= 15, lags
     assert lags[-1] <= 15 + 2 * longest, lags[-5:]  # never a sentence cut: at worst two critical ones go before
     assert any("待处理，请看屏幕" in sentence for _, _, sentence in heard)  # folded into summaries
+    assert any(sentence.startswith("又有") for _, _, sentence in heard)  # and in a run, only what is new
 
 
 def test_without_the_budget_the_same_flood_falls_minutes_behind(office_day):
@@ -174,4 +175,19 @@ def test_the_waiting_are_counted_by_category_once_each_with_money_in_笔():
 
     items = [waiting(1, "refund"), waiting(2, "refund"), waiting(2, "refund", department="service"), waiting(3, "member", amount=False),
              waiting(4, "refund")]
-    assert waiting_sentence(items, cfg) == "3笔退款申诉、1条会员待处理，请看屏幕"
+    assert waiting_sentence(items, cfg) == "有3笔退款申诉、1条会员待处理，请看屏幕"
+
+
+def test_a_summary_names_the_urgent_categories_first_and_one_in_a_run_says_only_what_is_new():
+    """Before, a summary named the two largest categories: at a peak the orders, while the withdrawals waiting for
+    review were only in its total ('有4笔订单、2条会员等7条…'). And every summary of a run repeated
+    '待处理，请看屏幕' (1.5 s) to an office that had been told so a few seconds before."""
+    cfg = config_mod.load(EXAMPLE)
+
+    def waiting(n, category, priority, amount=True):
+        return Waiting(Job(f"m-{n}", "orders", "speech", 0), category, priority, "2026-11-23T02:00:00.000+00:00", 10, amount)
+
+    items = [waiting(n, "order", 1) for n in range(4)] + [waiting(10, "member", 1, amount=False)] * 2
+    items += [waiting(20, "finance", 2), waiting(21, "finance", 2)]
+    assert waiting_sentence(items, cfg) == "有2笔财务、4笔订单等7条待处理，请看屏幕"
+    assert waiting_sentence(items, cfg, again=True) == "又有2笔财务、4笔订单等7条"

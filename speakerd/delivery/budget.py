@@ -11,9 +11,10 @@ in the order the outbox hands them over, and adapts only as far as it must:
    high ones come next, within ``speech.urgent_within``;
 2. a short form of the sentence: who, what, the key figure
    (``订单部李娜，订单，2948元``);
-3. everything waiting but the critical ones in one summary by category
-   (``有5笔退款申诉、2条会员等9条待处理，请看屏幕``); a message that has waited past
-   its budget is heard only in such a summary.
+3. everything waiting but the critical ones in one summary by category, the
+   most urgent named first (``有5笔退款申诉、2条会员等9条待处理，请看屏幕``; one of a
+   run at a peak only ``又有…等9条``); a message that has waited past its
+   budget is heard only in such a summary.
 
 A message is either announced alone or counted in a summary that is heard:
 none is dropped. The panel and the push carry the detail. How long a sentence
@@ -44,6 +45,8 @@ URGENT = PRIORITIES.index("high")  # and above: told before the others, within s
 CRITICAL = PRIORITIES.index("critical")  # never shortened or folded
 WHO_CHARS = 8  # what the template adds to the content: '财务部零零三号，'
 NAMED = 2  # categories a summary names; the rest are in its total
+SUMMARY_KEY = ("speech", "speaking budget")  # when the last summary was decided
+AGAIN_WITHIN = 60.0  # seconds: a summary this soon after the last is one of a run, said in its short form
 
 
 def speaking_budget(ctx: Context) -> Decision | None:
@@ -70,10 +73,12 @@ def speaking_budget(ctx: Context) -> Decision | None:
     shorts = _queue(notice, rank, seconds_to_say(short), rest, lambda w: syllables_to_say(len(_short_of(w, ctx.cfg))))
     if on_time and _in_time(now, ahead, shorts, speech):
         return Decision(Action.DELIVER, "short form: the speaker is behind", notice=dataclasses.replace(notice, spoken=short))
-    sentence = "有" + waiting_sentence([_as_waiting(notice), *rest], ctx.cfg)
+    again = now - ctx.summaries.get(SUMMARY_KEY, 0.0) <= AGAIN_WITHIN
+    sentence = waiting_sentence([_as_waiting(notice), *rest], ctx.cfg, again)
     covers = tuple(sorted({w.job.message_id for w in rest} - {notice.message_id}))
     return Decision(Action.GROUP, f"{len(covers) + 1} messages in one summary: the speaker is behind",
-                    notice=dataclasses.replace(notice, spoken=sentence, covers=covers), grouped=tuple(w.job for w in rest))
+                    notice=dataclasses.replace(notice, spoken=sentence, covers=covers), grouped=tuple(w.job for w in rest),
+                    key=SUMMARY_KEY)
 
 
 def _queue(notice: Notice, rank: int, seconds: float, rest: list[Waiting],
@@ -104,15 +109,22 @@ def short_sentence(notice: Notice) -> str:
     return f"{notice.department_name}{who}，{notice.category_name}{figure}"
 
 
-def waiting_sentence(waiting: Sequence[Waiting], cfg: Config) -> str:
-    """'5笔退款申诉、2条会员待处理，请看屏幕': the categories most first, 笔 where the messages carry money; past
-    :data:`NAMED` categories the total ('…、2条会员等12条待处理'), so the summary stays short when most is waiting."""
+def waiting_sentence(waiting: Sequence[Waiting], cfg: Config, again: bool = False) -> str:
+    """'有5笔退款申诉、2条会员待处理，请看屏幕': the most urgent categories first, then the most waiting; 笔 where the
+    messages carry money; past :data:`NAMED` categories the total ('…、2条会员等12条待处理'), so the summary stays
+    short when most is waiting. ``again``: one of a run of summaries at a peak, where the office has been told to
+    look at the screen a moment ago: only what is new ('又有2笔提现、1条会员等9条'), a second and a half shorter."""
     messages = {w.job.message_id: w for w in waiting}
     counts = Counter(_category_name(w.category, cfg) for w in messages.values())
+    urgency: dict[str, int] = {}
+    for w in messages.values():
+        name = _category_name(w.category, cfg)
+        urgency[name] = max(urgency.get(name, 0), w.priority)
     money = {_category_name(w.category, cfg) for w in messages.values() if w.has_amount}
-    parts = [f"{n}{'笔' if name in money else '条'}{name}" for name, n in counts.most_common(NAMED)]
+    named = sorted(counts, key=lambda name: (-urgency[name], -counts[name]))[:NAMED]
+    parts = [f"{counts[name]}{'笔' if name in money else '条'}{name}" for name in named]
     more = f"等{len(messages)}条" if len(counts) > NAMED else ""
-    return "、".join(parts) + more + "待处理，请看屏幕"
+    return ("又有" if again else "有") + "、".join(parts) + more + ("" if again else "待处理，请看屏幕")
 
 
 def _category_name(category: str, cfg: Config) -> str:
