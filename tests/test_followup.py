@@ -491,3 +491,33 @@ def alive(pid):
         return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
     except (FileNotFoundError, IndexError):
         return False
+
+
+def test_voices_let_go_in_quiet_hours_are_loaded_again_as_the_office_opens(device, clock, tmp_path, caplog):
+    """The first order of the morning waited for the voices to start: 18 s under the Pi proxy."""
+    d = device({"speech": {"unload_after": 0.01, "unload_after_working": 120, "quiet_hours": "20:00-08:30"}})
+    clock.set(21)
+    speech = quiet_speech(d, tmp_path, clock=clock)
+    try:
+        d.receive({**withdrawal(1), "type": "monitor.service_down", "content": "支付服务不可用"})  # critical: said at night
+        deliver(d, speech, "w-1")
+        night = speech.speaker.voices.pid
+        clock.advance(seconds=1)
+        assert wait_for(lambda: not speech.speaker.voices.running, 10)
+        looks = []
+        asked = speech._quiet_hours_now
+        speech._quiet_hours_now = lambda: looks.append(1) or asked()  # each round of the voices' watch asks it
+
+        def rounds(n):
+            looks.clear()
+            return wait_for(lambda: len(looks) >= n, 10)
+
+        clock.set(8, 29, days=1)
+        assert rounds(3) and not speech.speaker.voices.running  # still quiet hours: let go
+        clock.set(8, 31, days=1)
+        assert wait_for(lambda: "voices loaded as the office opens" in caplog.text, 30)
+        assert speech.speaker.voices.running and speech.speaker.voices.pid != night
+        clock.advance(minutes=30)
+        assert rounds(3) and speech.speaker.voices.running  # in the working day they stay (unload_after_working)
+    finally:
+        speech.close()

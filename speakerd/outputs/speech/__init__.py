@@ -89,7 +89,7 @@ class SpeechOutput:
         self._look_again = threading.Event()  # look for what to make ahead now, not at the next MAKE_AHEAD_EVERY
         self._voice_known = False
         if settings.unload_after:
-            threading.Thread(target=self._unload_when_idle, name="speech-idle", daemon=True).start()
+            threading.Thread(target=self._voices_follow_the_hours, name="speech-idle", daemon=True).start()
         self._warm = threading.Thread(target=self._make_ahead, name="speech-warm", daemon=True)
         if warm:
             self._warm.start()
@@ -219,12 +219,20 @@ class SpeechOutput:
         """Minutes of silence after which the voices are let go now: ``unload_after`` in quiet hours; in working
         hours ``unload_after_working`` (long), so the first announcement after a quiet spell does not wait for them."""
         settings = self.settings
-        if quiet.is_quiet(settings.quiet_hours, self._clock.now()) or not settings.unload_after_working:
+        if self._quiet_hours_now() or not settings.unload_after_working:
             return settings.unload_after
         return max(settings.unload_after, settings.unload_after_working)
 
-    def _unload_when_idle(self) -> None:
+    def _voices_follow_the_hours(self) -> None:
+        """Let the voices go after :meth:`unload_limit` of silence; load them again when the office opens.
+
+        Voices let go in quiet hours are started again as the quiet hours end, before the first announcement
+        of the day: on a slow board starting them takes long (18 s under the Pi proxy), and the first order of
+        the morning would wait for it. Voices let go after a long silence in the working day wait for the next
+        sentence, as they were let go to give their memory back.
+        """
         shortest = self.settings.unload_after * 60
+        load_at_opening = False
 
         def idle() -> bool:
             silent = self._clock.monotonic() - self._last_spoke
@@ -236,6 +244,22 @@ class SpeechOutput:
                     # asked again: a sentence may have been spoken while this waited for the speaker
                     if idle() and self.speaker.voices.unload():
                         logger.info("speech: voices unloaded after %g min without speaking", self.unload_limit())
+                        load_at_opening = self._quiet_hours_now()
+            elif load_at_opening and not self._quiet_hours_now():
+                load_at_opening = False
+                self._load_voices()
+
+    def _quiet_hours_now(self) -> bool:
+        return quiet.is_quiet(self.settings.quiet_hours, self._clock.now())
+
+    def _load_voices(self) -> None:
+        try:
+            self.speaker.voices.engine("zh")
+        except Exception as exc:  # noqa: BLE001 - the next sentence starts them, and says why if it cannot
+            logger.warning("speech: voices not loaded as the office opens (the next announcement loads them): %s", exc)
+            return
+        self._last_spoke = self._clock.monotonic()  # the silence of the night is not counted against them again
+        logger.info("speech: voices loaded as the office opens")
 
     def _write_chime(self, category: Category | None, priority: str, synthesis: Synthesis | None) -> None:
         try:
