@@ -181,7 +181,8 @@ def test_the_waiting_are_counted_by_category_once_each_with_money_in_笔():
 def test_a_summary_names_the_urgent_categories_first_and_one_in_a_run_says_only_what_is_new():
     """Before, a summary named the two largest categories: at a peak the orders, while the withdrawals waiting for
     review were only in its total ('有4笔订单、2条会员等7条…'). And every summary of a run repeated
-    '待处理，请看屏幕' (1.5 s) to an office that had been told so a few seconds before."""
+    '待处理，请看屏幕' (1.5 s) to an office that had been told so a few seconds before; in a run the most urgent
+    category is named, the rest are in the total."""
     cfg = config_mod.load(EXAMPLE)
 
     def waiting(n, category, priority, amount=True):
@@ -190,4 +191,4 @@ def test_a_summary_names_the_urgent_categories_first_and_one_in_a_run_says_only_
     items = [waiting(n, "order", 1) for n in range(4)] + [waiting(10, "member", 1, amount=False)] * 2
     items += [waiting(20, "finance", 2), waiting(21, "finance", 2)]
     assert waiting_sentence(items, cfg) == "有2笔财务、4笔订单等7条待处理，请看屏幕"
-    assert waiting_sentence(items, cfg, again=True) == "又有2笔财务、4笔订单等7条"
+    assert waiting_sentence(items, cfg, again=True) == "又有2笔财务等7条"

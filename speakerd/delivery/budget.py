@@ -13,7 +13,7 @@ in the order the outbox hands them over, and adapts only as far as it must:
    (``订单部李娜，订单，2948元``);
 3. everything waiting but the critical ones in one summary by category, the
    most urgent named first (``有5笔退款申诉、2条会员等9条待处理，请看屏幕``; one of a
-   run at a peak only ``又有…等9条``); a message that has waited past its
+   run at a peak only ``又有2笔退款申诉等9条``); a message that has waited past its
    budget is heard only in such a summary.
 
 A message is either announced alone or counted in a summary that is heard:
@@ -113,7 +113,8 @@ def waiting_sentence(waiting: Sequence[Waiting], cfg: Config, again: bool = Fals
     """'有5笔退款申诉、2条会员待处理，请看屏幕': the most urgent categories first, then the most waiting; 笔 where the
     messages carry money; past :data:`NAMED` categories the total ('…、2条会员等12条待处理'), so the summary stays
     short when most is waiting. ``again``: one of a run of summaries at a peak, where the office has been told to
-    look at the screen a moment ago: only what is new ('又有2笔提现、1条会员等9条'), a second and a half shorter."""
+    look at the screen a few seconds ago: only what is new, its most urgent category named ('又有2笔财务等9条'), three
+    seconds shorter; a summary every few seconds, the office hears the rest on the next or reads it on the screen."""
     messages = {w.job.message_id: w for w in waiting}
     counts = Counter(_category_name(w.category, cfg) for w in messages.values())
     urgency: dict[str, int] = {}
@@ -121,7 +122,7 @@ def waiting_sentence(waiting: Sequence[Waiting], cfg: Config, again: bool = Fals
         name = _category_name(w.category, cfg)
         urgency[name] = max(urgency.get(name, 0), w.priority)
     money = {_category_name(w.category, cfg) for w in messages.values() if w.has_amount}
-    named = sorted(counts, key=lambda name: (-urgency[name], -counts[name]))[:NAMED]
+    named = sorted(counts, key=lambda name: (-urgency[name], -counts[name]))[:1 if again else NAMED]
     parts = [f"{counts[name]}{'笔' if name in money else '条'}{name}" for name in named]
     more = f"等{len(messages)}条" if len(counts) > NAMED else ""
     return ("又有" if again else "有") + "、".join(parts) + more + ("" if again else "待处理，请看屏幕")
