@@ -14,7 +14,10 @@ After the first event (which loads the voices) it waits until the device has
 made its openings ahead, as a device that has run a while has (``--cold``:
 not, as a device just started).
 
-    .venv/bin/python bench/latency.py [--events 100] [--modes poll,long-poll] [--pi] [--cold]
+``--silence MIN`` then leaves the device quiet for MIN minutes before one
+more event: the first announcement after a lull.
+
+    .venv/bin/python bench/latency.py [--events 100] [--modes poll,long-poll] [--pi] [--cold] [--silence MIN]
 """
 
 from __future__ import annotations
@@ -107,7 +110,18 @@ def wait_for_openings(daemon, mode):
     print(f"  {mode}: {len(wanted)} openings (and the fixed phrases) made ahead in {time.monotonic() - started:.0f} s")
 
 
-def run(mode, count, folder, rng, cold=False):
+def heard(stub, sink, i):
+    """(published, chime begins, chime ends, first word) of event ``i``, published now."""
+    message_id = event(i)["id"]
+    published = time.monotonic()
+    stub.platform.publish([event(i)])
+    with sink.done:
+        if not sink.done.wait_for(lambda: message_id in sink.heard, 120):
+            raise SystemExit(f"{message_id} was never heard")
+    return (published, *sink.heard[message_id])
+
+
+def run(mode, count, folder, rng, cold=False, silence=0.0):
     stub = StubServer([], pace=0).start()
     sink = TimingSink()
 
@@ -123,13 +137,7 @@ def run(mode, count, folder, rng, cold=False):
     try:
         for i in range(count + 1):  # the first loads the voices: reported apart
             time.sleep(rng.uniform(0.2, 2.2))
-            message_id = event(i)["id"]
-            published = time.monotonic()
-            stub.platform.publish([event(i)])
-            with sink.done:
-                if not sink.done.wait_for(lambda message_id=message_id: message_id in sink.heard, 60):
-                    raise SystemExit(f"{message_id} was never heard")
-            heard_chime, chime_end, heard_speech = sink.heard[message_id]
+            published, heard_chime, chime_end, heard_speech = heard(stub, sink, i)
             if i == 0:
                 print(f"  {mode}: first event after start (voices load): chime {heard_chime - published:.2f} s, "
                       f"first word {heard_speech - published:.2f} s")
@@ -139,6 +147,12 @@ def run(mode, count, folder, rng, cold=False):
             chime.append(heard_chime - published)
             speech.append(heard_speech - published)
             after.append(heard_speech - chime_end)
+        if silence:
+            time.sleep(silence * 60)
+            loaded = daemon.speech.speaker.voices.running
+            published, heard_chime, _, heard_speech = heard(stub, sink, count + 1)
+            print(f"  {mode}: first event after {silence:g} min of silence (voices {'still' if loaded else 'not'} loaded): "
+                  f"chime {heard_chime - published:.2f} s, first word {heard_speech - published:.2f} s")
     finally:
         daemon.stop()
         stub.stop()
@@ -157,6 +171,7 @@ def main():
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--pi", action="store_true", help="this process under the Pi-class CPU proxy (a cgroup quota; root)")
     parser.add_argument("--cold", action="store_true", help="do not wait for the openings to be made ahead (a device just started)")
+    parser.add_argument("--silence", type=float, default=0.0, help="then minutes of silence before one more event (the first after a lull)")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     if args.pi:
@@ -171,7 +186,7 @@ def main():
 def measure(args, rng):
     with tempfile.TemporaryDirectory() as tmp:
         for mode in args.modes.split(","):
-            chime, speech, after = run(mode, args.events, Path(tmp), rng, args.cold)
+            chime, speech, after = run(mode, args.events, Path(tmp), rng, args.cold, args.silence)
             print(f"{mode:9s} ({len(speech)} events): chime heard p50 {statistics.median(chime):.3f} s, p95 {pct(chime, 95):.3f} s;"
                   f" first word heard p50 {statistics.median(speech):.3f} s, p95 {pct(speech, 95):.3f} s, max {max(speech):.3f} s;"
                   f" silence from the chime's end to the first word p50 {statistics.median(after):.3f} s, p95 {pct(after, 95):.3f} s")
