@@ -192,3 +192,5 @@ def test_a_summary_names_the_urgent_categories_first_and_one_in_a_run_says_only_
     items += [waiting(20, "finance", 2), waiting(21, "finance", 2)]
     assert waiting_sentence(items, cfg) == "有2笔财务、4笔订单等7条待处理，请看屏幕"
     assert waiting_sentence(items, cfg, again=True) == "又有2笔财务等7条"
+    two = [waiting(20, "finance", 2), waiting(1, "order", 1)]
+    assert waiting_sentence(two, cfg, again=True) == "又有1笔财务等2条"  # the one not named is in the total

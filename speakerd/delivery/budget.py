@@ -124,7 +124,7 @@ def waiting_sentence(waiting: Sequence[Waiting], cfg: Config, again: bool = Fals
     money = {_category_name(w.category, cfg) for w in messages.values() if w.has_amount}
     named = sorted(counts, key=lambda name: (-urgency[name], -counts[name]))[:1 if again else NAMED]
     parts = [f"{counts[name]}{'笔' if name in money else '条'}{name}" for name in named]
-    more = f"等{len(messages)}条" if len(counts) > NAMED else ""
+    more = f"等{len(messages)}条" if len(counts) > len(named) else ""
     return ("又有" if again else "有") + "、".join(parts) + more + ("" if again else "待处理，请看屏幕")
 
 
