@@ -25,7 +25,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from speakerd import config as config_mod
 from speakerd.config import Config
-from speakerd.daemon import watchdog
+from speakerd.daemon import arenas, watchdog
 from speakerd.daemon.chores import Chores
 from speakerd.daemon.clock_watch import ClockWatch
 from speakerd.daemon.config_watch import ConfigWatch
@@ -156,6 +156,7 @@ class Daemon:
 
     def run(self) -> int:
         """The service: start, handle signals, stop cleanly. Returns the exit code."""
+        arenas.limit()  # before the threads exist
         self.start()
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(signum, self._on_signal)
