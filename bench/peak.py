@@ -121,6 +121,8 @@ def report(args, published, owed, lines, start, end, drained) -> None:
         elif (m := SPOKE.match(line)) and m[2] in began:
             speaking += stamp(m[1]) - began.pop(m[2])
     heard = {m: first[m] - published[m] for m in owed if m in published and m in first}
+    if args.lags:
+        args.lags.write_text("".join(f"{m}\t{owed[m]}\t{published[m]:.2f}\t{lag:.2f}\n" for m, lag in heard.items()))
     never = [m for m in owed if m in published and m not in first]
     print(f"events            : {len(published)} over {end - start:.0f} s ({args.rate:g}/s), {len(owed)} owed a hearing; "
           f"voices {'plain (espeak-ng)' if args.plain else 'natural (shipped)'}")
@@ -146,6 +148,7 @@ def main() -> None:
     parser.add_argument("--drain", type=float, default=300.0, help="seconds to wait after the last event for the speaker to finish")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep-log", type=Path, help="copy the daemon's log here (to read what was said when)")
+    parser.add_argument("--lags", type=Path, help="write each message's id, priority, when published (epoch s) and its wait here (TSV)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         if args.pi:
