@@ -85,8 +85,9 @@ def test_an_announcement_starting_names_every_message_it_tells(tmp_path, caplog)
     assert (tmp_path / "heard" / "m-1.wav").exists()
 
 
-def test_the_first_clause_is_made_while_the_chime_plays(tmp_path, monkeypatch):
-    """Before, synthesis began only once the chime had been written to the (blocking) card: a Pi heard a pause."""
+@pytest.fixture
+def synthesis_began(monkeypatch) -> threading.Event:
+    """Set when the voice is first asked for a sentence's parts."""
     made = threading.Event()
     parts = Speaker.parts
 
@@ -95,6 +96,12 @@ def test_the_first_clause_is_made_while_the_chime_plays(tmp_path, monkeypatch):
         yield from parts(self, sentence, lang)
 
     monkeypatch.setattr(Speaker, "parts", watched)
+    return made
+
+
+def test_the_first_clause_is_made_while_the_chime_plays(tmp_path, synthesis_began):
+    """Before, synthesis began only once the chime had been written to the (blocking) card: a Pi heard a pause."""
+    made = synthesis_began
     output, _ = speech_output(tmp_path)
     during_chime = []
     write = output.sink.write
@@ -218,21 +225,14 @@ def test_a_summary_in_a_run_of_announcements_goes_without_its_chime(tmp_path):
     assert saved == pytest.approx((len(chimes.chime("ding")) + len(GAP)) / OUTPUT_RATE, abs=0.02)
 
 
-def test_the_first_clause_of_an_announcement_in_a_run_is_made_during_the_breath_before_it(tmp_path, monkeypatch):
+def test_the_first_clause_of_an_announcement_in_a_run_is_made_during_the_breath_before_it(tmp_path, synthesis_began):
     """Under the Pi proxy the breath between back-to-back announcements was followed by a second silence while the
     voice made the first clause: synthesis began only once the breath was over."""
     from datetime import timedelta
 
     from speakerd.clock import iso
 
-    made = threading.Event()
-    parts = Speaker.parts
-
-    def watched(self, sentence, lang=None):
-        made.set()
-        yield from parts(self, sentence, lang)
-
-    monkeypatch.setattr(Speaker, "parts", watched)
+    made = synthesis_began
     clock = FakeClock()
     output, cfg = speech_output(tmp_path, clock)
     breaths: list[bool] = []
