@@ -14,7 +14,7 @@ import pytest
 from speakerd import config as config_mod
 from speakerd.clock import SYSTEM, FakeClock
 from speakerd.outputs.interface import Notice
-from speakerd.outputs.speech import Speaker, SpeechOutput, make_sink
+from speakerd.outputs.speech import Speaker, SpeechOutput, Synthesis, make_sink
 from speakerd.outputs.speech.realtime import BUFFER, RealTimeSink
 
 from .helpers import wait_until
@@ -252,3 +252,37 @@ def test_the_first_clause_of_an_announcement_in_a_run_is_made_during_the_breath_
         output.close()
     assert breaths == [True]
     assert cfg.speech.pause_between > 0
+
+
+def test_an_announcement_without_a_chime_is_logged_as_saying_when_its_first_word_plays(tmp_path, caplog, monkeypatch):
+    """The 'saying' line came when the announcement was taken; without a chime its first sound is the first clause,
+    which on a slow board is made seconds later, and the office peak bench counted it heard before it was."""
+    release = threading.Event()
+    parts = Speaker.parts
+
+    def slow(self, sentence, lang=None):
+        release.wait(30)  # the voice still making the first clause
+        yield from parts(self, sentence, lang)
+
+    monkeypatch.setattr(Speaker, "parts", slow)
+    waiting = threading.Event()  # the output waits for the first clause
+    iterate = Synthesis.__iter__
+
+    def watched(self):
+        waiting.set()
+        yield from iterate(self)
+
+    monkeypatch.setattr(Synthesis, "__iter__", watched)
+    output, _ = speech_output(tmp_path)
+    caplog.set_level(logging.INFO, logger="speakerd.outputs.speech")
+    done = threading.Thread(target=output.play, args=("又有2笔财务等7条", None, "normal", "m-1", "speech", ("m-1", "m-2")))
+    try:
+        done.start()
+        assert waiting.wait(10)
+        assert not [r for r in caplog.records if r.getMessage().startswith("saying")]  # nothing plays yet
+        release.set()
+        done.join(30)
+    finally:
+        release.set()
+        output.close()
+    assert [r.getMessage() for r in caplog.records if r.getMessage().startswith("saying")] == ["saying m-1 ids=m-1,m-2: 又有2笔财务等7条"]

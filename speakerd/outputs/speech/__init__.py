@@ -83,6 +83,7 @@ class SpeechOutput:
         self._clock = clock
         self._last_spoke = clock.monotonic()
         self._ended_at = 0.0  # wall time the last announcement ended, for the pause between back-to-back ones
+        self._saying: tuple[str, ...] | None = None  # the log line of the announcement about to start playing
         self._closing = threading.Event()
         self._phrases = list(phrases)
         self._making = threading.Event()  # a phrase is being made ahead: the voices stay loaded meanwhile
@@ -192,12 +193,13 @@ class SpeechOutput:
             loudest = self.sink.volume
             if priority == "critical":
                 self.sink.volume = max(loudest, self.settings.critical_volume)
+            self._saying = ("saying %s ids=%s: %s", name, ",".join(ids), spoken)
             try:
-                logger.info("saying %s ids=%s: %s", name, ",".join(ids), spoken)
                 if mode in ("both", "chime"):
                     self._write_chime(category, priority, synthesis)
                 engines = self._play_parts(synthesis) if synthesis is not None else []
             finally:
+                self._saying = None
                 self.sink.volume = loudest
                 self.sink.close(name)
                 self._spoken()
@@ -261,9 +263,17 @@ class SpeechOutput:
         self._last_spoke = self._clock.monotonic()  # the silence of the night is not counted against them again
         logger.info("speech: voices loaded as the office opens")
 
+    def _write(self, samples: np.ndarray) -> None:
+        """To the sink; before an announcement's first samples, its ``saying`` line: it starts playing now (without a
+        chime, only once its first clause is made, which on a slow board is a while after it was taken)."""
+        if self._saying is not None:
+            logger.info(*self._saying)
+            self._saying = None
+        self.sink.write(samples)
+
     def _write_chime(self, category: Category | None, priority: str, synthesis: Synthesis | None) -> None:
         try:
-            self.sink.write(np.concatenate([self._chime(category, priority), GAP]))
+            self._write(np.concatenate([self._chime(category, priority), GAP]))
         except BaseException:
             if synthesis is not None:
                 synthesis.abandon()
@@ -286,7 +296,7 @@ class SpeechOutput:
         engines: list[str] = []
         try:
             for samples, used in synthesis:
-                self.sink.write(samples)
+                self._write(samples)
                 engines += used
         finally:
             synthesis.abandon()
