@@ -9,7 +9,6 @@ and the office's events keep arriving while it speaks.
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
 
 import numpy as np
 import pytest
@@ -23,6 +22,7 @@ from speakerd.intake.platform import Batch
 from speakerd.outputs.interface import Notice
 from speakerd.outputs.speech import spoken_text
 from speakerd.outputs.speech.duration import CHIME, SUMMARY_CHIME, seconds_to_say
+from speakerd.outputs.speech.pace import Pace
 from speakerd.outputs.speech.realtime import RealTimeSink
 from speakerd.store import Job, Store, Waiting
 from speakerd.stub.scenarios import office
@@ -48,28 +48,33 @@ class OfficeClock(FakeClock):
 
 
 class TimedSpeech:
-    """Says each notice's sentence in the time it takes (silence of that length into the real-time sink)."""
+    """Says each notice's sentence in the time it takes (silence of that length into the real-time sink), paced as the
+    speech output paces it (:class:`~speakerd.outputs.speech.pace.Pace`: a breath between back-to-back announcements,
+    decided at its end, a summary in a run without its chime)."""
 
     name = "speech"
 
     def __init__(self, cfg, clock) -> None:
         self.cfg, self.clock = cfg, clock
         self.sink = RealTimeSink(clock=clock)
+        self.pace = Pace(cfg.speech, clock)
         self.heard: list[tuple[float, Notice, str]] = []  # (started, notice, sentence)
-        self.ended = 0.0
+
+    def ready_in(self, notice: Notice) -> float:
+        return self.pace.ready_in(notice)
 
     def deliver(self, notice: Notice) -> None:
         category = self.cfg.categories.get(notice.category)
         sentence = spoken_text(notice, category, self.cfg.speech.max_chars)
-        waited = datetime.fromisoformat(notice.received_at).timestamp() < self.ended
-        if waited and notice.priority != "critical":  # as the speech output rests between back-to-back announcements
-            self.clock.sleep(max(0.0, self.ended + self.cfg.speech.pause_between - self.clock.time()))
+        in_a_run = self.pace.follows_the_last(notice)
+        if self.pace.breath_for(notice):
+            self.pace.breathe()
         self.heard.append((self.clock.time(), notice, sentence))
         self.sink.open(RATE)
-        chime = SUMMARY_CHIME if notice.covers else CHIME  # as the speech output chimes a summary
+        chime = (0.0 if in_a_run else SUMMARY_CHIME) if notice.covers else CHIME
         self.sink.write(np.zeros(int(seconds_to_say(sentence, chime) * RATE), np.float32))
         self.sink.close(notice.message_id)
-        self.ended = self.clock.time()
+        self.pace.ended()
 
     def close(self) -> None:
         pass

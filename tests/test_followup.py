@@ -478,9 +478,9 @@ def test_in_working_hours_the_voices_stay_loaded_through_a_short_silence(device,
     speech = quiet_speech(d, tmp_path, clock=clock)
     try:
         clock.set(10)
-        assert speech.unload_limit() == 120
+        assert speech.hours.unload_limit() == 120
         clock.set(21)
-        assert speech.unload_limit() == 10
+        assert speech.hours.unload_limit() == 10
     finally:
         speech.close()
 
@@ -505,8 +505,8 @@ def test_voices_let_go_in_quiet_hours_are_loaded_again_as_the_office_opens(devic
         clock.advance(seconds=1)
         assert wait_for(lambda: not speech.speaker.voices.running, 10)
         looks = []
-        asked = speech._quiet_hours_now
-        speech._quiet_hours_now = lambda: looks.append(1) or asked()  # each round of the voices' watch asks it
+        asked = speech.hours.quiet_hours_now
+        speech.hours.quiet_hours_now = lambda: looks.append(1) or asked()  # each round of the voices' watch asks it
 
         def rounds(n):
             looks.clear()

@@ -139,6 +139,7 @@ class OutputWorker:
             return
         try:
             notice = notice_from_row(row, self._config())
+            self._until_ready(notice)
             delivered = self._carry_out(job, notice, self._attention.decide(self.output.name, notice))
         except NotYet as held:
             self.store.outbox.postpone(job, held.until)
@@ -152,6 +153,14 @@ class OutputWorker:
             self.store.outbox.retry_now(self.output.name)  # the backlog flows now, in order
             if self._health:
                 self._health.ok(f"output:{self.output.name}")
+
+    def _until_ready(self, notice: Notice) -> None:
+        """Wait until a paced output (speech in a run) would start the notice, so the policy decides with what came
+        meanwhile: a message that arrives during the breath between two announcements is told in the next."""
+        ready_in = getattr(self.output, "ready_in", None)
+        wait = ready_in(notice) if ready_in is not None else 0.0
+        if wait > 0 and not self._stop.is_set():
+            self._clock.sleep(wait)
 
     def _carry_out(self, job: Job, notice: Notice, decision: Decision) -> bool:
         """Do what the policy decided, and record it; True when the output really delivered something.

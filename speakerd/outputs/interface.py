@@ -65,6 +65,14 @@ class Output(Protocol):
         """Release the device or connection; safe to call twice."""
 
 
+class Paced(Protocol):
+    """An output that tells one thing after another with a pause between (speech): dispatch asks it how long before it
+    would start a notice, and asks the attention policy only then, so what comes meanwhile is decided with it."""
+
+    def ready_in(self, notice: Notice) -> float:
+        """Seconds until the output would start telling ``notice``; 0 when at once."""
+
+
 class Speaking(Protocol):
     """The speech output's second interface: sentences of the device's own (reminders, replays, the say command)."""
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,10 +28,11 @@ import numpy as np
 
 from speakerd.clock import SYSTEM, Clock
 from speakerd.outputs.speech import audio, chimes, openings, reading
+from speakerd.outputs.speech.pace import Pace
 from speakerd.outputs.speech.realtime import RealTimeSink
 from speakerd.outputs.speech.speaker import GAP, Speaker, Synthesis
+from speakerd.outputs.speech.voice_hours import VoiceHours
 from speakerd.outputs.speech.voices import OUTPUT_RATE
-from speakerd.rules import quiet
 
 if TYPE_CHECKING:
     from speakerd.config import Category, Config, SpeechConfig
@@ -81,16 +81,14 @@ class SpeechOutput:
         self.sink = make_sink(settings, clock)
         self._playing = threading.Lock()  # the outbox worker, replays and reminders share one speaker
         self._clock = clock
-        self._last_spoke = clock.monotonic()
-        self._ended_at = 0.0  # wall time the last announcement ended, for the pause between back-to-back ones
+        self.pace = Pace(settings, clock)
         self._saying: tuple[str, ...] | None = None  # the log line of the announcement about to start playing
         self._closing = threading.Event()
         self._phrases = list(phrases)
         self._making = threading.Event()  # a phrase is being made ahead: the voices stay loaded meanwhile
         self._look_again = threading.Event()  # look for what to make ahead now, not at the next MAKE_AHEAD_EVERY
         self._voice_known = False
-        if settings.unload_after:
-            threading.Thread(target=self._voices_follow_the_hours, name="speech-idle", daemon=True).start()
+        self.hours = VoiceHours(settings, clock, self.speaker.voices, self._playing, self._making)
         self._warm = threading.Thread(target=self._make_ahead, name="speech-warm", daemon=True)
         if warm:
             self._warm.start()
@@ -125,7 +123,7 @@ class SpeechOutput:
 
     def _spoken(self) -> None:
         """After speaking: the voice is known now, so a look for openings that waited for it goes ahead."""
-        self._last_spoke = self._clock.monotonic()
+        self.hours.used()
         if not self.speaker.knows():
             return
         if not self._voice_known:
@@ -149,7 +147,7 @@ class SpeechOutput:
         return made
 
     def _quiet(self) -> bool:
-        return not self._playing.locked() and self._clock.monotonic() - self._last_spoke >= WARM_WHEN_QUIET_FOR
+        return not self._playing.locked() and self.hours.silent_for() >= WARM_WHEN_QUIET_FOR
 
     def explain(self, written: str, lang: str | None = None) -> list[str]:
         """``speakerd say --explain``: one tab-separated line per run of ``written`` (language, engine, words, pinyin).
@@ -162,13 +160,12 @@ class SpeechOutput:
         """Chime and sentence, as the category has them; whether to speak at all was decided by the attention policy."""
         category = self._config().categories.get(notice.category)
         mode = category.announce if category else "both"
-        in_a_run = self._follows_the_last(notice)
-        if in_a_run and notice.covers and mode == "both":
+        if self.pace.follows_the_last(notice) and notice.covers and mode == "both":
             mode = "speech"  # a summary told in a run of announcements: the office listens already, its chime only costs time
         # A summary may count several categories: it has the short neutral chime, not one category's.
         chime_of, priority = (None, "normal") if notice.covers else (category, notice.priority)
         self.play(spoken_text(notice, category, self.settings.max_chars), chime_of, priority, notice.message_id, mode,
-                  ids=(notice.message_id, *notice.covers), breath=in_a_run and notice.priority != "critical")
+                  ids=(notice.message_id, *notice.covers), breath=self.pace.breath_for(notice))
 
     def play(self, spoken: str, category: Category | None, priority: str, name: str, mode: str = "both",
              ids: tuple[str, ...] = (), breath: bool = False) -> None:
@@ -184,7 +181,7 @@ class SpeechOutput:
             synthesis = Synthesis(self.speaker, spoken) if mode in ("both", "speech") else None
             try:
                 if breath:
-                    self._breathe()
+                    self.pace.breathe()
                 self.sink.open(OUTPUT_RATE)
             except BaseException:
                 if synthesis is not None:
@@ -200,68 +197,17 @@ class SpeechOutput:
                 engines = self._play_parts(synthesis) if synthesis is not None else []
             finally:
                 self._saying = None
+                if breath and synthesis is not None:
+                    self.pace.learn(synthesis.lead)
                 self.sink.volume = loudest
                 self.sink.close(name)
                 self._spoken()
-                self._ended_at = self._clock.time()
+                self.pace.ended()
         logger.info("spoke %s [%s]: %s", name, " ".join(engines) or mode, spoken)
 
-    def _follows_the_last(self, notice: Notice) -> bool:
-        """Whether the notice waited for the last announcement: it is told back to back with it, in a run."""
-        return bool(notice.received_at) and datetime.fromisoformat(notice.received_at).timestamp() < self._ended_at
-
-    def _breathe(self) -> None:
-        """A breath between announcements told back to back, so the office is not spoken to without a pause all
-        through the peak; the speaking budget counts it. Critical ones go at once (they are not given a breath)."""
-        left = self._ended_at + self.settings.pause_between - self._clock.time()
-        if left > 0:
-            self._clock.sleep(left)
-
-    def unload_limit(self) -> float:
-        """Minutes of silence after which the voices are let go now: ``unload_after`` in quiet hours; in working
-        hours ``unload_after_working`` (long), so the first announcement after a quiet spell does not wait for them."""
-        settings = self.settings
-        if self._quiet_hours_now() or not settings.unload_after_working:
-            return settings.unload_after
-        return max(settings.unload_after, settings.unload_after_working)
-
-    def _voices_follow_the_hours(self) -> None:
-        """Let the voices go after :meth:`unload_limit` of silence; load them again when the office opens.
-
-        Voices let go in quiet hours are started again as the quiet hours end, before the first announcement
-        of the day: on a slow board starting them takes long (18 s under the Pi proxy), and the first order of
-        the morning would wait for it. Voices let go after a long silence in the working day wait for the next
-        sentence, as they were let go to give their memory back.
-        """
-        shortest = self.settings.unload_after * 60
-        load_at_opening = False
-
-        def idle() -> bool:
-            silent = self._clock.monotonic() - self._last_spoke
-            return self.speaker.voices.running and silent > self.unload_limit() * 60 and not self._making.is_set()
-
-        while not self._closing.wait(min(30.0, shortest / 4)):
-            if idle():
-                with self._playing:
-                    # asked again: a sentence may have been spoken while this waited for the speaker
-                    if idle() and self.speaker.voices.unload():
-                        logger.info("speech: voices unloaded after %g min without speaking", self.unload_limit())
-                        load_at_opening = self._quiet_hours_now()
-            elif load_at_opening and not self._quiet_hours_now():
-                load_at_opening = False
-                self._load_voices()
-
-    def _quiet_hours_now(self) -> bool:
-        return quiet.is_quiet(self.settings.quiet_hours, self._clock.now())
-
-    def _load_voices(self) -> None:
-        try:
-            self.speaker.voices.engine("zh")
-        except Exception as exc:  # noqa: BLE001 - the next sentence starts them, and says why if it cannot
-            logger.warning("speech: voices not loaded as the office opens (the next announcement loads them): %s", exc)
-            return
-        self._last_spoke = self._clock.monotonic()  # the silence of the night is not counted against them again
-        logger.info("speech: voices loaded as the office opens")
+    def ready_in(self, notice: Notice) -> float:
+        """Seconds until this output would start ``notice`` (:class:`~.pace.Pace`): dispatch decides it only then."""
+        return self.pace.ready_in(notice)
 
     def _write(self, samples: np.ndarray) -> None:
         """To the sink; before an announcement's first samples, its ``saying`` line: it starts playing now (without a
@@ -315,6 +261,7 @@ class SpeechOutput:
     def close(self) -> None:
         """Stop now: an announcement playing is cut off (it stays owed) and the voice process ends."""
         self._closing.set()
+        self.hours.close()
         self._look_again.set()
         self.sink.abort()
         if self._warm.is_alive():

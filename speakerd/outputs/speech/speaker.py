@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import queue
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,6 +39,8 @@ class Synthesis:
     def __init__(self, speaker: Speaker, spoken: str, lang: str | None = None) -> None:
         self._ready: queue.Queue = queue.Queue(maxsize=2)
         self._abandoned = threading.Event()
+        self._began = time.monotonic()
+        self.lead: float | None = None  # seconds the voice took for the first part
         threading.Thread(target=self._produce, args=(speaker, spoken, lang), name="speech-synth", daemon=True).start()
 
     def __iter__(self) -> Iterator[tuple[np.ndarray, list[str]]]:
@@ -70,6 +73,8 @@ class Synthesis:
             self._put(None)
 
     def _put(self, item: object) -> None:
+        if self.lead is None:
+            self.lead = time.monotonic() - self._began
         while not self._abandoned.is_set():
             try:
                 self._ready.put(item, timeout=0.2)
