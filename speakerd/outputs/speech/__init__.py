@@ -65,7 +65,8 @@ def make_sink(settings: SpeechConfig, clock: Clock = SYSTEM) -> audio.WavFolder 
 
 
 class SpeechOutput:
-    """Implements :class:`~speakerd.outputs.interface.Output` and :class:`~speakerd.outputs.interface.Speaking`."""
+    """Implements :class:`~speakerd.outputs.interface.Output`, :class:`~speakerd.outputs.interface.Paced` and
+    :class:`~speakerd.outputs.interface.Speaking`."""
 
     name = "speech"
 
