@@ -199,3 +199,16 @@ def test_a_summary_names_the_urgent_categories_first_and_one_in_a_run_says_only_
     assert waiting_sentence(items, cfg, again=True) == "又有2笔财务等7条"
     two = [waiting(20, "finance", 2), waiting(1, "order", 1)]
     assert waiting_sentence(two, cfg, again=True) == "又有1笔财务等2条"  # the one not named is in the total
+
+
+def test_at_a_peak_a_message_told_alone_is_told_short_even_when_the_whole_sentence_would_be_in_time(office_day):
+    """A long member merge (10 s) told in full during a lull of the peak held up the urgent messages arriving while it
+    played; a minute after the last summary the office hears whole sentences again."""
+    merge = {"type": "member.merged", "content": "会员合并：黄磊的手机号与老账号已合并，积分和优惠券一并转入新账号，请核对"}
+    events = spoken_events(60, every=1.0) + [(110.0, {**merge, "id": "lull-1"}), (250.0, {**merge, "id": "quiet-1"})]
+    arrived, heard = office_day(events)
+    said = {notice.message_id: sentence for _, notice, sentence in heard}
+    summaries = [at for at, notice, _ in heard if notice.covers]
+    assert summaries and arrived["lull-1"] - max(at for at in summaries if at < arrived["lull-1"]) < 60
+    assert "积分" not in said["lull-1"] and said["lull-1"].startswith("会员部")
+    assert "积分" in said["quiet-1"]

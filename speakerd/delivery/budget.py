@@ -10,7 +10,10 @@ in the order the outbox hands them over, and adapts only as far as it must:
    cutting one (the outbox hands them over first; this rule leaves them alone);
    high ones come next, within ``speech.urgent_within``;
 2. a short form of the sentence: who, what, the key figure
-   (``订单部李娜，订单，2948元``);
+   (``订单部李娜，订单，2948元``); at a peak (a summary told within the last
+   minute) always, even when the whole sentence would be in time: told while
+   the office is quiet for a moment, a long sentence (a member merge, 10 s)
+   held up every urgent message that arrived while it played;
 3. everything waiting but the critical ones in one summary by category, the
    most urgent named first (``有5笔退款申诉、2条会员等9条待处理，请看屏幕``; one of a
    run at a peak only ``又有2笔退款申诉等9条``); a message that has waited past its
@@ -46,7 +49,7 @@ CRITICAL = PRIORITIES.index("critical")  # never shortened or folded
 WHO_CHARS = 8  # what the template adds to the content: '财务部零零三号，'
 NAMED = 2  # categories a summary names; the rest are in its total
 SUMMARY_KEY = ("speech", "speaking budget")  # when the last summary was decided
-AGAIN_WITHIN = 60.0  # seconds: a summary this soon after the last is one of a run, said in its short form
+AGAIN_WITHIN = 60.0  # seconds since the last summary: still at a peak (short forms only, summaries said short)
 
 
 def speaking_budget(ctx: Context) -> Decision | None:
@@ -66,15 +69,15 @@ def speaking_budget(ctx: Context) -> Decision | None:
     ahead = sum(syllables_to_say(w.chars + WHO_CHARS) for w in others if w.priority >= CRITICAL)
     rest = [w for w in others if w.priority < CRITICAL]
     full = seconds_to_say(spoken_text(notice, ctx.category, speech.max_chars))
-    if _in_time(now, ahead, _queue(notice, rank, full, rest, lambda w: syllables_to_say(w.chars + WHO_CHARS)), speech):
+    at_peak = now - ctx.summaries.get(SUMMARY_KEY, 0.0) <= AGAIN_WITHIN
+    if not at_peak and _in_time(now, ahead, _queue(notice, rank, full, rest, lambda w: syllables_to_say(w.chars + WHO_CHARS)), speech):
         return None
     short = short_sentence(notice)
     on_time = now - mine <= (speech.urgent_within if rank >= URGENT else speech.heard_within)
     shorts = _queue(notice, rank, seconds_to_say(short), rest, lambda w: syllables_to_say(len(_short_of(w, ctx.cfg))))
     if on_time and _in_time(now, ahead, shorts, speech):
         return Decision(Action.DELIVER, "short form: the speaker is behind", notice=dataclasses.replace(notice, spoken=short))
-    again = now - ctx.summaries.get(SUMMARY_KEY, 0.0) <= AGAIN_WITHIN
-    sentence = waiting_sentence([_as_waiting(notice), *rest], ctx.cfg, again)
+    sentence = waiting_sentence([_as_waiting(notice), *rest], ctx.cfg, at_peak)
     covers = tuple(sorted({w.job.message_id for w in rest} - {notice.message_id}))
     return Decision(Action.GROUP, f"{len(covers) + 1} messages in one summary: the speaker is behind",
                     notice=dataclasses.replace(notice, spoken=sentence, covers=covers), grouped=tuple(w.job for w in rest),
