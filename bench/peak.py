@@ -11,7 +11,7 @@ high messages and for the rest; the share of the time spent speaking; and how
 many messages were heard alone, in a summary, never. ``--pi`` runs the daemon
 and its voice process under the Pi-class CPU proxy (bench/piproxy.py).
 
-    .venv/bin/python bench/peak.py [--minutes 10] [--rate 1] [--pi] [--plain]
+    .venv/bin/python bench/peak.py [--minutes 10] [--rate 1] [--pi] [--plain] [--keep-log FILE] [--lags FILE]
 """
 
 from __future__ import annotations
