@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -89,6 +90,9 @@ def test_dispatch_asks_the_policy_only_when_a_paced_output_is_ready(tmp_path):
     decided: list[float] = []
 
     class Recording:
+        def tells(self, output, notice):
+            return True
+
         def decide(self, output, notice):
             decided.append(clock.time())
             return Decision(Action.DELIVER, notice=notice)
@@ -100,3 +104,21 @@ def test_dispatch_asks_the_policy_only_when_a_paced_output_is_ready(tmp_path):
     store.close()
     assert [t - start for t in decided] == [pytest.approx(1.2)] and [n.message_id for n in output.delivered] == ["w-1"]
 
+
+
+def test_a_notice_the_output_would_not_tell_is_decided_at_once_without_a_breath(tmp_path):
+    """A hub skips the messages its departments' speakers announce: each waited a breath first, and at a peak the
+    hub's queue of skips fell behind by a second and a half per message."""
+    cfg = config_mod.load(EXAMPLE)
+    finance = dataclasses.replace(cfg.categories["finance"], announce="none")
+    cfg = dataclasses.replace(cfg, categories={**cfg.categories, "finance": finance})
+    clock = FakeClock()
+    store = Store(tmp_path / "speakerd.db", clock)
+    Ingest(cfg, store)(Batch([{"id": "w-1", "type": "finance.withdrawal", "content": "马丽申请提现500元"}], "c"), ["speech"])
+    output = PacedOutput(wait=1.2)
+    worker = OutputWorker(output, store, lambda: cfg)
+    start = clock.time()
+    assert worker._step()
+    state = store.outbox.state_of("w-1", store.query("select department from assignments where message_id = 'w-1'")[0]["department"], "speech")
+    store.close()
+    assert clock.time() == start and not output.delivered and state is not None and state[0] == "done"

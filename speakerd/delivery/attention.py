@@ -52,18 +52,31 @@ class Attention:
         self._summaries: dict[tuple[str, ...], float] = {}
 
     def decide(self, output: str, notice: Notice) -> Decision:
+        decision, now = self._ask(output, notice)
+        if decision is None:
+            return Decision(Action.DELIVER, notice=notice)
+        if decision.key:
+            self._summaries[decision.key] = now
+        if decision.action is not Action.DEFER:
+            logger.info("%s: %s %s: %s", output, decision.action.value, notice.message_id, decision.reason)
+        return decision
+
+    def tells(self, output: str, notice: Notice) -> bool:
+        """Whether the output would tell the notice now (deliver it, or a summary with it), without deciding it: nothing
+        is remembered or logged. Dispatch asks before waiting for a paced output, so a skip never waits a breath."""
+        decision, _ = self._ask(output, notice)
+        return decision is None or decision.action in (Action.DELIVER, Action.GROUP)
+
+    def _ask(self, output: str, notice: Notice) -> tuple[Decision | None, float]:
+        """The first rule's decision (None: no rule has one, deliver as it is) and when it was asked."""
         cfg = self._config()
         ctx = Context(output, notice, cfg.categories.get(notice.category), cfg, self._store, self._store.clock.now(), self._heard_by,
                       self._summaries, self._promised)
         for rule in RULES.get(output, ()):
             decision = rule(ctx)
             if decision is not None:
-                if decision.key:
-                    self._summaries[decision.key] = ctx.now.timestamp()
-                if decision.action is not Action.DEFER:
-                    logger.info("%s: %s %s: %s", output, decision.action.value, notice.message_id, decision.reason)
-                return decision
-        return Decision(Action.DELIVER, notice=notice)
+                return decision, ctx.now.timestamp()
+        return None, ctx.now.timestamp()
 
 
 def heard_elsewhere(ctx: Context) -> Decision | None:

@@ -156,10 +156,11 @@ class OutputWorker:
 
     def _until_ready(self, notice: Notice) -> None:
         """Wait until a paced output (speech in a run) would start the notice, so the policy decides with what came
-        meanwhile: a message that arrives during the breath between two announcements is told in the next."""
+        meanwhile: a message that arrives during the breath between two announcements is told in the next. Only for
+        a notice the output would tell: one skipped (its speaker is online) or deferred is decided at once."""
         ready_in = getattr(self.output, "ready_in", None)
         wait = ready_in(notice) if ready_in is not None else 0.0
-        if wait > 0 and not self._stop.is_set():
+        if wait > 0 and not self._stop.is_set() and self._attention.tells(self.output.name, notice):
             self._clock.sleep(wait)
 
     def _carry_out(self, job: Job, notice: Notice, decision: Decision) -> bool:
