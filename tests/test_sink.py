@@ -286,3 +286,28 @@ def test_an_announcement_without_a_chime_is_logged_as_saying_when_its_first_word
         release.set()
         output.close()
     assert [r.getMessage() for r in caplog.records if r.getMessage().startswith("saying")] == ["saying m-1 ids=m-1,m-2: 又有2笔财务等7条"]
+
+
+def test_a_synthesis_abandoned_before_its_voice_fails_ends_quietly(monkeypatch):
+    """The sound card failed to open while the first clause was being made (made ahead, during the breath); the voice
+    process was then killed at close, and the helper thread died of an unhandled exception putting the failure."""
+    from speakerd.outputs.speech.voice_process import VoiceProcessError
+
+    failing, died = threading.Event(), []
+
+    class Voice:
+        def sentences(self, spoken, lang=None):
+            return [spoken]
+
+        def parts(self, sentence, lang=None):
+            failing.wait(10)
+            raise VoiceProcessError("ended unexpectedly (killed by SIGKILL)")
+            yield
+
+    monkeypatch.setattr(threading, "excepthook", lambda args: died.append(args.exc_type))
+    synthesis = Synthesis(Voice(), "又有2笔财务等7条")
+    synthesis.abandon()
+    failing.set()
+    for thread in [t for t in threading.enumerate() if t.name == "speech-synth"]:
+        thread.join(10)
+    assert died == []

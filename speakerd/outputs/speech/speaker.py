@@ -56,6 +56,7 @@ class Synthesis:
                 self._ready.get_nowait()
 
     def _produce(self, speaker: Speaker, spoken: str, lang: str | None) -> None:
+        failure: OutputError | None = None
         try:
             for sentence in speaker.sentences(spoken, lang):
                 for part in speaker.parts(sentence, lang):
@@ -64,12 +65,14 @@ class Synthesis:
         except _Abandoned:
             return
         except VoiceUnavailable as exc:
-            self._put(OutputError(f"no voice can speak: {exc}"))
+            failure = OutputError(f"no voice can speak: {exc}")
         except VoiceProcessError as exc:
-            self._put(OutputError(f"the voice process {exc}"))
+            failure = OutputError(f"the voice process {exc}")
         except Exception as exc:  # noqa: BLE001
-            self._put(OutputError(f"speech synthesis failed: {exc}"))
-        with contextlib.suppress(_Abandoned):
+            failure = OutputError(f"speech synthesis failed: {exc}")
+        with contextlib.suppress(_Abandoned):  # abandoned meanwhile (the sound card failed, the daemon stops): nobody reads
+            if failure is not None:
+                self._put(failure)
             self._put(None)
 
     def _put(self, item: object) -> None:
