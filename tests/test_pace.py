@@ -122,3 +122,15 @@ def test_a_notice_the_output_would_not_tell_is_decided_at_once_without_a_breath(
     state = store.outbox.state_of("w-1", store.query("select department from assignments where message_id = 'w-1'")[0]["department"], "speech")
     store.close()
     assert clock.time() == start and not output.delivered and state is not None and state[0] == "done"
+
+
+def test_a_wall_clock_stepped_back_never_makes_the_breath_longer(run):
+    """The breath was measured on the wall clock: stepped back a day (NTP, or set by hand), the next announcement
+    waited a day."""
+    pace, clock, settings, _ = run
+    clock.step(days=-1)
+    received = clock.now()  # after the step: before the last announcement ended, on the wall clock
+    assert pace.ready_in(notice(received)) <= settings.pause_between
+    start = clock.monotonic()
+    pace.breathe()
+    assert clock.monotonic() - start <= settings.pause_between

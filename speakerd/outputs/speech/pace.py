@@ -32,7 +32,8 @@ class Pace:
     def __init__(self, settings: SpeechConfig, clock: Clock) -> None:
         self._settings = settings
         self._clock = clock
-        self._ended_at = 0.0  # wall time the last announcement ended
+        self._ended_at = 0.0  # wall time the last announcement ended: told against when a notice was received
+        self._ended_mono = float("-inf")  # the same on the clock that never jumps: the breath is measured on it
         self._lead = LEAD
 
     def follows_the_last(self, notice: Notice) -> bool:
@@ -48,11 +49,12 @@ class Pace:
         if not self.breath_for(notice):
             return 0.0
         pause = self._settings.pause_between
-        return max(0.0, self._ended_at + pause - min(self._lead, pause) - self._clock.time())
+        return max(0.0, self._ended_mono + pause - min(self._lead, pause) - self._clock.monotonic())
 
     def breathe(self) -> None:
-        """Wait out what is left of the breath since the last announcement ended."""
-        left = self._ended_at + self._settings.pause_between - self._clock.time()
+        """Wait out what is left of the breath since the last announcement ended (never more than the breath: a wall
+        clock stepped back a day made it a day)."""
+        left = self._ended_mono + self._settings.pause_between - self._clock.monotonic()
         if left > 0:
             self._clock.sleep(left)
 
@@ -64,3 +66,4 @@ class Pace:
     def ended(self) -> None:
         """An announcement has just ended."""
         self._ended_at = self._clock.time()
+        self._ended_mono = self._clock.monotonic()
