@@ -48,15 +48,18 @@ class Pace:
         """Seconds until the notice should be decided: the rest of its breath less the voice's lead; 0 at once."""
         if not self.breath_for(notice):
             return 0.0
-        pause = self._settings.pause_between
-        return max(0.0, self._ended_mono + pause - min(self._lead, pause) - self._clock.monotonic())
+        return max(0.0, self._breath_left() - min(self._lead, self._settings.pause_between))
 
     def breathe(self) -> None:
-        """Wait out what is left of the breath since the last announcement ended (never more than the breath: a wall
-        clock stepped back a day made it a day)."""
-        left = self._ended_mono + self._settings.pause_between - self._clock.monotonic()
+        """Wait out what is left of the breath since the last announcement ended."""
+        left = self._breath_left()
         if left > 0:
             self._clock.sleep(left)
+
+    def _breath_left(self) -> float:
+        """Seconds of the breath still to come: never more than the breath (measured on the wall clock, a step back
+        of a day made it a day)."""
+        return self._ended_mono + self._settings.pause_between - self._clock.monotonic()
 
     def learn(self, lead: float | None) -> None:
         """The voice took ``lead`` seconds for this announcement's first clause (None: it made none)."""
