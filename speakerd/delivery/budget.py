@@ -118,13 +118,12 @@ def waiting_sentence(waiting: Sequence[Waiting], cfg: Config, again: bool = Fals
     short when most is waiting. ``again``: one of a run of summaries at a peak, where the office has been told to
     look at the screen a few seconds ago: only what is new, its most urgent category named ('又有2笔财务等9条'), three
     seconds shorter; a summary every few seconds, the office hears the rest on the next or reads it on the screen."""
-    messages = {w.job.message_id: w for w in waiting}
-    counts = Counter(_category_name(w.category, cfg) for w in messages.values())
+    messages = {w.job.message_id: (_category_name(w.category, cfg), w) for w in waiting}
+    counts = Counter(name for name, _ in messages.values())
     urgency: dict[str, int] = {}
-    for w in messages.values():
-        name = _category_name(w.category, cfg)
+    for name, w in messages.values():
         urgency[name] = max(urgency.get(name, 0), w.priority)
-    money = {_category_name(w.category, cfg) for w in messages.values() if w.has_amount}
+    money = {name for name, w in messages.values() if w.has_amount}
     named = sorted(counts, key=lambda name: (-urgency[name], -counts[name]))[:1 if again else NAMED]
     parts = [f"{counts[name]}{'笔' if name in money else '条'}{name}" for name in named]
     more = f"等{len(messages)}条" if len(counts) > len(named) else ""
