@@ -15,6 +15,7 @@ import pytest
 
 from speakerd import config as config_mod
 from speakerd.clock import FakeClock
+from speakerd.delivery.attention import Attention
 from speakerd.delivery.budget import short_sentence, waiting_sentence
 from speakerd.delivery.dispatch import OutputWorker
 from speakerd.intake.ingest import Ingest
@@ -82,14 +83,16 @@ class TimedSpeech:
 
 @pytest.fixture
 def office_day(tmp_path):
-    def run(events: list[tuple[float, dict]], **speech):
+    def run(events: list[tuple[float, dict]], heard_by=None, muted=None, **speech):
         cfg = config_mod.load(EXAMPLE)
         cfg = dataclasses.replace(cfg, speech=dataclasses.replace(cfg.speech, **speech))
         clock = OfficeClock()
         store = Store(tmp_path / f"day-{len(list(tmp_path.iterdir()))}.db", clock)
         ingest, output = Ingest(cfg, store), TimedSpeech(cfg, clock)
-        worker = OutputWorker(output, store, lambda: cfg)
+        worker = OutputWorker(output, store, lambda: cfg, attention=Attention(store, lambda: cfg, heard_by=heard_by))
         start, waiting, arrived = clock.time(), sorted(events, key=lambda e: e[0]), {}
+        if muted:
+            store.mutes.mute("department", muted, start + 86400)
 
         def arrive() -> None:
             due = [raw for at, raw in waiting if start + at <= clock.time()]
@@ -161,6 +164,29 @@ def test_without_the_budget_the_same_flood_falls_minutes_behind(office_day):
     assert set(told) == set(arrived)
     lags = sorted(told[m] - arrived[m] for m in told)
     assert lags[len(lags) // 2] > 60 and all(not notice.covers or "过去" in sentence for _, notice, sentence in heard)
+
+
+@pytest.mark.parametrize("elsewhere", ["a speaker online", "muted"])
+def test_a_summary_leaves_out_the_messages_this_speaker_would_not_tell(office_day, tmp_path, elsewhere):
+    """A hub skips each message whose department's speaker is online when its turn comes, but its summaries counted
+    every message waiting: at a peak the office heard the orders department's messages from their speaker and again
+    in the hub's summaries ('有6笔订单预警、3笔退款申诉等45条待处理'), and they were never skipped. So it was with a
+    department muted, and with an order burst's summary."""
+    import sqlite3
+
+    if elsewhere == "muted":
+        arrived, heard = office_day(spoken_events(240, every=1.0), muted="orders")
+    else:
+        online = lambda department: (["orders-speaker"], []) if department == "orders" else ([], [])  # noqa: E731
+        arrived, heard = office_day(spoken_events(240, every=1.0), heard_by=online)
+    with sqlite3.connect(tmp_path / "day-0.db") as db:
+        orders = {m for m, in db.execute("select message_id from outbox where output = 'speech' and department = 'orders'")}
+        others = {m for m, in db.execute("select message_id from outbox where output = 'speech' and department != 'orders'")}
+    orders -= others  # a message for two departments is still told here for the other
+    told = first_heard(heard)
+    assert len(orders) > 50 and any(notice.covers for _, notice, _ in heard)
+    assert not orders & set(told), sorted(orders & set(told))[:5]
+    assert set(told) == others
 
 
 def test_short_sentence_says_who_what_and_the_key_figure():

@@ -27,13 +27,13 @@ from speakerd.delivery.budget import speaking_budget
 from speakerd.delivery.decision import Action, Context, Decision, Rule
 from speakerd.message import made_here
 from speakerd.message.business import is_vip, number
+from speakerd.outputs.interface import Notice
 from speakerd.outputs.push.recipients import recipients
 from speakerd.rules import quiet
 
 if TYPE_CHECKING:
     from speakerd.config import Category, Config
-    from speakerd.outputs.interface import Notice
-    from speakerd.store import Owed, Store
+    from speakerd.store import Job, Owed, Store
 
 logger = logging.getLogger(__name__)
 
@@ -71,12 +71,24 @@ class Attention:
         """The first rule's decision (None: no rule has one, deliver as it is) and when it was asked."""
         cfg = self._config()
         ctx = Context(output, notice, cfg.categories.get(notice.category), cfg, self._store, self._store.clock.now(), self._heard_by,
-                      self._summaries, self._promised)
+                      self._summaries, self._promised, lambda job, category, received_at: _tells_too(ctx, job, category, received_at))
         for rule in RULES.get(output, ()):
             decision = rule(ctx)
             if decision is not None:
                 return decision, ctx.now.timestamp()
         return None, ctx.now.timestamp()
+
+
+def _tells_too(ctx: Context, job: Job, category: str, received_at: str) -> bool:
+    """Whether the output would tell another message owed to it at all: none of the rules of :data:`WHETHER` skips,
+    holds or defers it. A summary counts only those, so a hub's summary never tells what a department's speaker says,
+    nor a muted department's messages, nor a stale one."""
+    found = ctx.cfg.categories.get(category)
+    notice = Notice(message_id=job.message_id, content="", category=category, category_name=found.name if found else category,
+                    priority=found.priority if found else "normal", department=job.department, department_name=job.department,
+                    subsystem="", subsystem_name="", received_at=received_at)
+    other = dataclasses.replace(ctx, notice=notice, category=found)
+    return all(rule(other) is None for rule in WHETHER.get(ctx.output, ()))
 
 
 def heard_elsewhere(ctx: Context) -> Decision | None:
@@ -174,7 +186,8 @@ def burst(ctx: Context) -> Decision | None:
     settings, received = category.burst, datetime.fromisoformat(ctx.notice.received_at).timestamp()
     if ctx.now.timestamp() < received + settings.group_wait:
         return Decision(Action.DEFER, "grouping wait", until=received + settings.group_wait)
-    group = ctx.store.outbox.pending_of_category(ctx.output, ctx.notice.category, iso(ctx.now))
+    group = [owed for owed in ctx.store.outbox.pending_of_category(ctx.output, ctx.notice.category, iso(ctx.now))
+             if ctx.tells_too(owed.job, ctx.notice.category, owed.received_at)]
     return _summary(ctx, category, group, received, "in one summary", ("spoken",))
 
 
@@ -250,7 +263,9 @@ def burst_sentence(template: str, category: Category, messages: list[tuple[dict[
     return sentence
 
 
+# Whether an output tells a message at all; then how (alone, in a burst's summary, short or in a summary of all waiting).
+WHETHER: dict[str, tuple[Rule, ...]] = {"speech": (heard_elsewhere, not_announced, stale, snoozed, muted, quiet_hours)}
 RULES: dict[str, tuple[Rule, ...]] = {
-    "speech": (heard_elsewhere, not_announced, stale, snoozed, muted, quiet_hours, burst, speaking_budget),
+    "speech": (*WHETHER["speech"], burst, speaking_budget),
     "push": (push_burst,),
 }

@@ -58,14 +58,16 @@ def speaking_budget(ctx: Context) -> Decision | None:
     In time is ``speech.urgent_within`` for high messages, ``speech.heard_within`` for the rest, told in the
     order the outbox hands them over (critical, high, then the others). Critical messages, the device's own
     and a budget of 0 are left alone. A summary counts every message waiting but the critical ones: high
-    messages alone can fill an hour, and the ordinary ones behind them must still be heard.
+    messages alone can fill an hour, and the ordinary ones behind them must still be heard. Every one this output
+    tells at all, that is: not one a department's speaker says for a hub, nor a muted one (``ctx.tells_too``).
     """
     notice, rank = ctx.notice, PRIORITIES.index(ctx.notice.priority)
     speech = ctx.cfg.speech
     if not (speech.heard_within and speech.urgent_within) or rank >= CRITICAL or made_here(notice.app) or not notice.received_at:
         return None
     now, mine = ctx.now.timestamp(), _received(notice.received_at)
-    others = [w for w in ctx.store.outbox.waiting(ctx.output) if (w.job.message_id, w.job.department) != (notice.message_id, notice.department)]
+    others = [w for w in ctx.store.outbox.waiting(ctx.output) if (w.job.message_id, w.job.department) != (notice.message_id, notice.department)
+              and ctx.tells_too(w.job, w.category, w.received_at)]
     ahead = sum(syllables_to_say(w.chars + WHO_CHARS) for w in others if w.priority >= CRITICAL)
     rest = [w for w in others if w.priority < CRITICAL]
     full = seconds_to_say(spoken_text(notice, ctx.category, speech.max_chars))

@@ -43,6 +43,8 @@ class Context:
     heard_by: Callable[[str], tuple[list[str], list[str]] | None]  # (online, offline) speakers of a department on a hub; None: not known yet
     summaries: dict[tuple[str, ...], float]  # when each recipient last got a summary (epoch seconds)
     promised: Callable[[str], bool] = lambda message_id: False  # a hub sent it as covered: it says it itself
+    # Whether the output would tell another message owed to it at all (job, category, received_at): a summary counts only those.
+    tells_too: Callable[[Job, str, str], bool] = lambda job, category, received_at: True
 
 
 Rule = Callable[[Context], "Decision | None"]

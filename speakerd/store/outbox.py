@@ -32,6 +32,7 @@ class Owed:
     job: Job
     data: dict[str, Any]
     tier: str = ""
+    received_at: str = ""
 
 
 @dataclass(frozen=True)
@@ -144,13 +145,13 @@ class Outbox:
         department, staff_id = recipient or (None, None)
         states = "('pending', 'failed', 'sending')" if under_way else "('pending', 'failed')"
         rows = self._conn.query(
-            "select o.message_id, o.department, o.attempts, m.data, m.user_tier from outbox o join messages m on m.id = o.message_id"
+            "select o.message_id, o.department, o.attempts, m.data, m.user_tier, m.received_at from outbox o join messages m on m.id = o.message_id"
             " join assignments a on a.message_id = o.message_id and a.department = o.department"
             f" where o.output = ? and o.state in {states} and m.category = ? and m.received_at <= ?"
             " and (? = 0 or (o.department = ? and a.staff_id is ?))"
             " order by o.rowid", [output, category, received_before, recipient is not None, department, staff_id])
-        return [Owed(Job(r["message_id"], r["department"], output, r["attempts"]), json.loads(r["data"] or "{}"), r["user_tier"] or "")
-                for r in rows]
+        return [Owed(Job(r["message_id"], r["department"], output, r["attempts"]), json.loads(r["data"] or "{}"), r["user_tier"] or "",
+                     r["received_at"]) for r in rows]
 
     def waiting(self, output: str) -> list[Waiting]:
         """Every job owed to ``output`` and not under way (due or deferred), in the order they would be told."""
