@@ -120,6 +120,36 @@ def test_a_department_with_no_speaker_online_is_announced_by_the_hub(fleet, stub
     assert wait_until(lambda: fleet.said("hub") == ["o-1"] and fleet.said("fin") == ["w-1"], 20)
 
 
+def test_a_hub_restarted_between_promising_and_saying_a_message_still_says_it(fleet, tmp_path):
+    """The speaker counts a message sent as covered as heard and says nothing. The hub's promise to say it lived in
+    memory: restarted before its turn to speak came, with the speaker back by then, the hub skipped it too."""
+    from speakerd.clock import SYSTEM
+    from speakerd.config import load
+    from speakerd.delivery.attention import Action, Attention
+    from speakerd.fleet.hub import Hub
+    from speakerd.health.alerts import Health
+    from speakerd.intake.ingest import Ingest
+    from speakerd.intake.platform import Batch
+    from speakerd.store import Store
+
+    from .test_speech import notice
+
+    cfg = load(fleet.config("hub", "hub"))
+    told = notice(message_id="w-1", received_at=SYSTEM.iso())
+    with Store(tmp_path / "promises.db") as store:
+        Ingest(cfg, store)(Batch([withdrawal(1)], "c"), ["speech"])
+        hub = Hub(cfg, store, Health(store, lambda raw: None, 60, 3600))
+        assert hub.will_say(told)  # the hub's speech has not decided on it: promised
+        hub.close()
+    with Store(tmp_path / "promises.db") as store:
+        hub = Hub(cfg, store, Health(store, lambda raw: None, 60, 3600))
+        try:
+            policy = Attention(store, lambda: cfg, heard_by=lambda department: (["fin"], []), promised=hub.promised)
+            assert policy.decide("speech", told).action is Action.DELIVER
+        finally:
+            hub.close()
+
+
 def test_a_speaker_that_was_off_gets_its_backlog_once_and_a_restart_repeats_nothing(fleet, stub):
     fleet.start("fin", "speaker", departments=["finance"])
     server = stub([])

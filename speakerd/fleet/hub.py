@@ -38,9 +38,6 @@ CONFIRM_SECONDS = 10.0  # how long a send may wait for the broker's acknowledgem
 MOST_SITES = 500  # site counts kept from the broker: what a hostile publisher of counts can make this hub hold
 
 
-PROMISES_KEPT = 10_000  # promised ids kept, oldest let go first: far more than a backlog the hub's speech works through
-
-
 class Hub(Member):
     """Owns the link; ``output`` is what dispatch delivers through; ``broadcast_ack`` tells the speakers."""
 
@@ -54,7 +51,6 @@ class Hub(Member):
         self._sparse = Sparse(logger)
         self.output = FleetOutput(self)
         self.announces_unheard = cfg.fleet.hub_announces_unheard
-        self._promised: dict[str, None] = {}  # ids the hub sent as covered: it says them whoever comes online meanwhile
         self.link.subscribe(self.every_site.status("+"))
         self.link.subscribe(self.topics.ack_request("+"))
         self.link.subscribe(self.every_site.counts())
@@ -135,13 +131,11 @@ class Hub(Member):
             return False
         if found[0] == "done":
             return not (found[1] or "").startswith(NOT_TOLD)  # said alone, or in a summary
-        self._promised[notice.message_id] = None
-        while len(self._promised) > PROMISES_KEPT:
-            self._promised.pop(next(iter(self._promised)))
+        self.store.promises.make(notice.message_id)
         return True
 
     def promised(self, message_id: str) -> bool:
-        return message_id in self._promised
+        return self.store.promises.made(message_id)
 
     def speakers_of(self, department: str) -> tuple[list[str], list[str]]:
         """``(online, offline)`` speakers of this site that announce ``department`` and are enrolled for it."""

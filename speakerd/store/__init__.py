@@ -22,6 +22,7 @@ One part per concern, each the only writer of its tables or columns:
 ``store.duty``            today's changes to who is on duty
 ``store.mutes``           mutes of a category or department, with their end
 ``store.handovers``       messages taken over or handed on
+``store.promises``        messages a hub promised its speakers to say itself
 ========================  ==================================================
 """
 
@@ -45,6 +46,7 @@ from speakerd.store.meta import Meta
 from speakerd.store.migrations import migrations
 from speakerd.store.outages import Outages
 from speakerd.store.outbox import Job, Outbox, Owed, Waiting
+from speakerd.store.promises import Promises
 from speakerd.store.pushlog import PushLog
 from speakerd.store.reports import Reports
 
@@ -71,6 +73,7 @@ class Store:
         self.duty = DutyChanges(self._conn)
         self.mutes = Mutes(self._conn)
         self.handovers = Handovers(self._conn)
+        self.promises = Promises(self._conn)
 
     def __enter__(self) -> Store:
         return self

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from speakerd.store.connection import Connection, received_before
 
-REFERRING = ("outbox", "push_log", "assignments")  # tables whose rows name a message
+REFERRING = ("outbox", "push_log", "assignments", "promises")  # tables whose rows name a message
 
 
 class Housekeeping:

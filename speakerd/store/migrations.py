@@ -187,3 +187,9 @@ def m014_handovers(db: Database) -> None:
     db.table("handovers").create({"message_id": str, "department": str, "from_staff": str, "to_staff": str, "kind": str,
                                   "via": str, "at": str, "day": str})
     db.table("handovers").create_index(["day"])
+
+
+@migrations()
+def m015_promises(db: Database) -> None:
+    """Messages a hub sent as covered and must say itself (:mod:`speakerd.store.promises`): they outlive a restart."""
+    db.table("promises").create({"message_id": str, "made_at": str}, pk="message_id")
