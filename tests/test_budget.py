@@ -189,6 +189,21 @@ def test_a_summary_leaves_out_the_messages_this_speaker_would_not_tell(office_da
     assert set(told) == others
 
 
+def test_a_late_message_with_nothing_else_waiting_is_told_short_not_in_a_summary_of_one(tmp_path):
+    """Late with nothing else waiting (the speaker was busy, or the device restarted), a message was said as
+    '有1笔财务待处理，请看屏幕': a summary of one, which tells less than its own short form in the same time."""
+    from speakerd.delivery.decision import Action
+
+    from .test_speech import notice
+
+    cfg, clock = config_mod.load(EXAMPLE), FakeClock()
+    with Store(tmp_path / "one.db", clock) as store:
+        late = notice(received_at=clock.iso())
+        clock.advance(seconds=60)
+        decision = Attention(store, lambda: cfg).decide("speech", late)
+    assert decision.action is Action.DELIVER and decision.notice.spoken == "财务部王芳，财务，5000元"
+
+
 def test_short_sentence_says_who_what_and_the_key_figure():
     notice = Notice(message_id="m-1", content="客户张三已支付订单1234", category="order", category_name="订单", priority="normal",
                     department="orders", department_name="订单部", subsystem="mall", subsystem_name="商城", staff_id="005",

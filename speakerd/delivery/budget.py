@@ -17,7 +17,8 @@ in the order the outbox hands them over, and adapts only as far as it must:
 3. everything waiting but the critical ones in one summary by category, the
    most urgent named first (``有5笔退款申诉、2条会员等9条待处理，请看屏幕``; one of a
    run at a peak only ``又有2笔退款申诉等9条``); a message that has waited past its
-   budget is heard only in such a summary.
+   budget is heard only in such a summary, unless nothing else waits: then its
+   short form tells more than a summary of one.
 
 A message is either announced alone or counted in a summary that is heard:
 none is dropped. The panel and the push carry the detail. How long a sentence
@@ -53,7 +54,8 @@ AGAIN_WITHIN = 60.0  # seconds since the last summary: still at a peak (short fo
 
 
 def speaking_budget(ctx: Context) -> Decision | None:
-    """Deliver in full when everything waiting is first heard in time; else a short form; else one summary of all.
+    """Deliver in full when everything waiting is first heard in time; else a short form; else one summary of all
+    (of one alone and late: its short form).
 
     In time is ``speech.urgent_within`` for high messages, ``speech.heard_within`` for the rest, told in the
     order the outbox hands them over (critical, high, then the others). Critical messages, the device's own
@@ -77,7 +79,8 @@ def speaking_budget(ctx: Context) -> Decision | None:
     short = short_sentence(notice)
     on_time = now - mine <= (speech.urgent_within if rank >= URGENT else speech.heard_within)
     shorts = _queue(notice, rank, seconds_to_say(short), rest, lambda w: syllables_to_say(len(_short_of(w, ctx.cfg))))
-    if on_time and _in_time(now, ahead, shorts, speech):
+    # Alone and late, outside a peak's run of summaries: its own short form tells more than a summary of one.
+    if (on_time and _in_time(now, ahead, shorts, speech)) or not (rest or at_peak):
         return Decision(Action.DELIVER, "short form: the speaker is behind", notice=dataclasses.replace(notice, spoken=short))
     sentence = waiting_sentence([_as_waiting(notice), *rest], ctx.cfg, at_peak)
     covers = tuple(sorted({w.job.message_id for w in rest} - {notice.message_id}))
