@@ -311,3 +311,24 @@ def test_a_synthesis_abandoned_before_its_voice_fails_ends_quietly(monkeypatch):
     for thread in [t for t in threading.enumerate() if t.name == "speech-synth"]:
         thread.join(10)
     assert died == []
+
+
+def test_a_voice_that_fails_teaches_the_pace_no_lead():
+    """The lead learnt for the breath was taken from the first thing the helper put, a failure as well as a clause:
+    a voice failing at once taught the pace that the voice is quick."""
+    from speakerd.errors import OutputError
+    from speakerd.outputs.speech.voice_process import VoiceProcessError
+
+    class Voice:
+        def sentences(self, spoken, lang=None):
+            return [spoken]
+
+        def parts(self, sentence, lang=None):
+            raise VoiceProcessError("ended unexpectedly (killed by SIGKILL)")
+            yield
+
+    synthesis = Synthesis(Voice(), "又有2笔财务等7条")
+    with pytest.raises(OutputError):
+        list(synthesis)
+    assert synthesis.lead is None
+

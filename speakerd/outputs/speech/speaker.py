@@ -40,7 +40,7 @@ class Synthesis:
         self._ready: queue.Queue = queue.Queue(maxsize=2)
         self._abandoned = threading.Event()
         self._began = time.monotonic()
-        self.lead: float | None = None  # seconds the voice took for the first part
+        self.lead: float | None = None  # seconds the voice took for the first part; None while (or if) it made none
         threading.Thread(target=self._produce, args=(speaker, spoken, lang), name="speech-synth", daemon=True).start()
 
     def __iter__(self) -> Iterator[tuple[np.ndarray, list[str]]]:
@@ -60,6 +60,8 @@ class Synthesis:
         try:
             for sentence in speaker.sentences(spoken, lang):
                 for part in speaker.parts(sentence, lang):
+                    if self.lead is None:
+                        self.lead = time.monotonic() - self._began
                     self._put(part)
                 self._put((GAP, []))
         except _Abandoned:
@@ -76,8 +78,6 @@ class Synthesis:
             self._put(None)
 
     def _put(self, item: object) -> None:
-        if self.lead is None:
-            self.lead = time.monotonic() - self._began
         while not self._abandoned.is_set():
             try:
                 self._ready.put(item, timeout=0.2)
