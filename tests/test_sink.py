@@ -119,15 +119,16 @@ def test_the_first_clause_is_made_while_the_chime_plays(tmp_path, synthesis_bega
     assert during_chime == [True]
 
 
-def test_a_sink_that_fails_during_the_chime_leaves_no_synthesis_waiting(tmp_path):
+@pytest.mark.parametrize("failing", ["write", "open"])
+def test_a_sink_that_fails_to_open_or_during_the_chime_leaves_no_synthesis_waiting(tmp_path, failing):
     from speakerd.errors import OutputError
 
     output, _ = speech_output(tmp_path)
 
-    def broken(samples):
+    def broken(*args):
         raise OutputError("sound device failed while playing")
 
-    output.sink.write = broken
+    setattr(output.sink, failing, broken)
     before = {t.name for t in threading.enumerate()}
     try:
         with pytest.raises(OutputError):

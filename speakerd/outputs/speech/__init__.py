@@ -184,27 +184,32 @@ class SpeechOutput:
                 if breath:
                     self.pace.breathe()
                 self.sink.open(OUTPUT_RATE)
-            except BaseException:
-                if synthesis is not None:
-                    synthesis.abandon()
-                raise
-            loudest = self.sink.volume
-            if priority == "critical":
-                self.sink.volume = max(loudest, self.settings.critical_volume)
-            self._saying = ("saying %s ids=%s: %s", name, ",".join(ids), spoken)
-            try:
-                if mode in ("both", "chime"):
-                    self._write_chime(category, priority, synthesis)
-                engines = self._play_parts(synthesis) if synthesis is not None else []
+                engines = self._played(synthesis, category, priority, name, ("saying %s ids=%s: %s", name, ",".join(ids), spoken),
+                                       chime=mode in ("both", "chime"), learn=breath)
             finally:
-                self._saying = None
-                if breath and synthesis is not None:
-                    self.pace.learn(synthesis.lead)
-                self.sink.volume = loudest
-                self.sink.close(name)
-                self._spoken()
-                self.pace.ended()
+                if synthesis is not None:
+                    synthesis.abandon()  # heard to the end, or failing part-way: its helper stops either way
         logger.info("spoke %s [%s]: %s", name, " ".join(engines) or mode, spoken)
+
+    def _played(self, synthesis: Synthesis | None, category: Category | None, priority: str, name: str,
+                saying: tuple[str, ...], chime: bool, learn: bool) -> list[str]:
+        """Chime and sentence into the open sink, closed after; returns the engines used."""
+        loudest = self.sink.volume
+        if priority == "critical":
+            self.sink.volume = max(loudest, self.settings.critical_volume)
+        self._saying = saying
+        try:
+            if chime:
+                self._write(np.concatenate([self._chime(category, priority), GAP]))
+            return self._play_parts(synthesis) if synthesis is not None else []
+        finally:
+            self._saying = None
+            if learn and synthesis is not None:
+                self.pace.learn(synthesis.lead)
+            self.sink.volume = loudest
+            self.sink.close(name)
+            self._spoken()
+            self.pace.ended()
 
     def ready_in(self, notice: Notice) -> float:
         """Seconds until this output would start ``notice`` (:class:`~.pace.Pace`): dispatch decides it only then."""
@@ -217,14 +222,6 @@ class SpeechOutput:
             logger.info(*self._saying)
             self._saying = None
         self.sink.write(samples)
-
-    def _write_chime(self, category: Category | None, priority: str, synthesis: Synthesis | None) -> None:
-        try:
-            self._write(np.concatenate([self._chime(category, priority), GAP]))
-        except BaseException:
-            if synthesis is not None:
-                synthesis.abandon()
-            raise
 
     def _chime(self, category, priority):
         choice = (category.chime if category else "") or chimes.BY_PRIORITY.get(priority, "ding")
