@@ -99,6 +99,34 @@ def test_the_password_must_be_long_enough_and_typed_twice_the_same(blank):
     assert stored_hash(path) is None
 
 
+def test_the_wizard_sets_up_a_woocommerce_shop_as_the_platform_and_the_device_reads_its_orders(blank, shop, caplog):
+    """The wizard asked for a speakerd platform's address and token only: a WooCommerce shop had to be typed into
+    config.yaml, which shop staff do not do. Now its REST API key is asked for, tested and kept as the token is."""
+    from .woo_shop import KEY, SECRET, T0, order
+
+    daemon, app, path, _ = blank
+    client = app.test_client()
+    claim(client, daemon)
+    page = client.get("/setup/platform").get_data(as_text=True)
+    assert 'name="kind" value="woocommerce"' in page and 'name="consumer_secret"' in page
+    page = post(client, "/setup/platform", kind="woocommerce", url=shop.url, consumer_key=KEY, consumer_secret="cs_wrong",
+                action="test").get_data(as_text=True)
+    assert "平台拒绝了访问令牌" in page and config_mod.load(path).platform.kind == "speakerd"  # nothing kept that failed
+    shop.put(order(7, "processing", T0))
+    page = post(client, "/setup/platform", kind="woocommerce", url=shop.url.removeprefix("http://"), consumer_key=KEY,
+                consumer_secret=SECRET, action="test").get_data(as_text=True)
+    assert "连接成功" in page and "已保存这个密钥" in page
+    platform = config_mod.load(path).platform
+    assert (platform.kind, platform.url, platform.consumer_key, platform.consumer_secret) == ("woocommerce", shop.url, KEY, SECRET)
+    assert post(client, "/setup/platform", kind="woocommerce", url=shop.url, action="save").headers["Location"] == "/setup/company"
+    assert config_mod.load(path).platform.consumer_secret == SECRET  # empty boxes keep what was tested
+    page = client.get("/setup/platform").get_data(as_text=True)
+    assert KEY not in page and SECRET not in page and "已设置" in page
+    assert KEY not in caplog.text and SECRET not in caplog.text
+    assert wait_until(lambda: any(m["id"] == "woo-7-processing" for m in daemon.store.reports.messages()), 20)
+    assert post(client, "/setup/platform", kind="rss", url=shop.url, action="save").status_code == 400
+
+
 def test_the_wizard_from_a_blank_device_to_a_working_dashboard(blank, caplog):
     daemon, app, path, server = blank
     client = app.test_client()

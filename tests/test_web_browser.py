@@ -272,6 +272,11 @@ def test_the_wizard_from_a_blank_device_to_a_working_dashboard(browser, blank_de
     click(browser, "button.primary")
     assert wait_until(lambda: browser.current_url.endswith("/setup/platform"))
 
+    # Only what the chosen kind of platform needs is asked for.
+    assert browser.find_element(By.NAME, "token").is_displayed() and not browser.find_element(By.NAME, "consumer_key").is_displayed()
+    click(browser, "input[value=woocommerce]")
+    assert browser.find_element(By.NAME, "consumer_secret").is_displayed() and not browser.find_element(By.NAME, "token").is_displayed()
+    click(browser, "input[value=speakerd]")
     url = browser.find_element(By.NAME, "url")
     url.clear()
     url.send_keys(server.url)

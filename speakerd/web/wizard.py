@@ -12,22 +12,25 @@ offering it.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from speakerd.config import zone
+from speakerd.config import PlatformConfig, zone
 from speakerd.config.push_urls import mask
+from speakerd.config.schema import Secret
 from speakerd.device.password import MIN_LENGTH, set_password
 from speakerd.errors import PlatformError
-from speakerd.intake.platform import FAILURE_KINDS, PlatformClient, safe_url
+from speakerd.intake.client import client_for
+from speakerd.intake.platform import FAILURE_KINDS, safe_url
 from speakerd.web import auth, config_write, playback, structures
 from speakerd.web.device import Device
 from speakerd.web.i18n import trouble_text
@@ -48,6 +51,14 @@ VOICES = {
     "espeak": (_l("Plain (espeak-ng)"), _l("Robotic but clear. Free software (GPL): a business may use it.")),
     "auto": (_l("Automatic"), _l("The natural voice when it is installed, else the plain one. The shipped default.")),
 }
+# What the shop runs on: the wizard asks for the address and what each needs to be read (a source pushing to the
+# device, the third kind, is set up under sources:, docs/sources.md).
+PLATFORM_KINDS = {
+    "speakerd": (_l("A platform with speakerd's API"), _l("Your platform gives you its address and a token for this device.")),
+    "woocommerce": (_l("A WooCommerce shop"), _l("The shop's address, and a REST API key made in WooCommerce → Settings → Advanced → "
+                                                 "REST API (Read permission is enough): its consumer key and consumer secret.")),
+}
+SECRETS = ("token", "consumer_key", "consumer_secret")
 # The shop's time zone, by the names staff know; a zone configured or set on the system outside these is offered too.
 ZONES = {"Asia/Shanghai": _l("China mainland (Beijing time)"), "Asia/Hong_Kong": _l("Hong Kong"), "Asia/Macau": _l("Macau"),
          "Asia/Taipei": _l("Taiwan"), "Asia/Singapore": _l("Singapore"), "Asia/Kuala_Lumpur": _l("Malaysia"),
@@ -140,26 +151,33 @@ def code_refused(app: Flask, device: Device) -> ResponseReturnValue | None:
 def _platform_step(app: Flask) -> None:
     @app.route("/setup/platform", methods=["GET", "POST"])
     def setup_platform() -> ResponseReturnValue:
-        cfg = _device().cfg
-        shown = safe_url(cfg.platform.url)  # never its user:password; typed back unchanged, the address stays as it is
+        platform = _device().cfg.platform
+        shown = safe_url(platform.url)  # never its user:password; typed back unchanged, the address stays as it is
         url: str = request.form.get("url", shown).strip()
-        url = cfg.platform.url if url == shown else with_scheme(url)
-        zones, chosen = zone_choices(cfg.calendar.time_zone)
+        url = platform.url if url == shown else with_scheme(url)
+        kind = request.form.get("kind", platform.kind if platform.kind in PLATFORM_KINDS else "speakerd")
+        if kind not in PLATFORM_KINDS:
+            abort(400)
+        zones, chosen = zone_choices(_device().cfg.calendar.time_zone)
         chosen = request.form.get("time_zone", chosen)
-        form = {"url": safe_url(url), "token_set": bool(str(cfg.platform.token)), "zones": zones, "time_zone": chosen}
+        form = {"url": safe_url(url), "kind": kind, "kinds": PLATFORM_KINDS, "zones": zones, "time_zone": chosen,
+                **{f"{name}_set": bool(str(getattr(platform, name))) for name in SECRETS}}
         if request.method == "GET":
             return page("setup_platform", form=form)
-        token = request.form.get("token", "").strip()
-        changes: dict[str, Any] = {"platform.url": url, "calendar.time_zone": chosen, **({"platform.token": token} if token else {})}
+        typed = {name: value for name in SECRETS if (value := request.form.get(name, "").strip())}  # empty: kept
+        changes: dict[str, Any] = {"platform.url": url, "calendar.time_zone": chosen, **({"platform.kind": kind} if kind != platform.kind else {}),
+                                   **{f"platform.{name}": value for name, value in typed.items()}}
         if request.form.get("action") == "test":
-            tested = _test(url, token or str(cfg.platform.token), cfg.platform.timeout)
-            if tested["ok"] and token:
-                # The box is empty on the page that answers (a token is never shown back): what worked is kept now,
+            tried: dict[str, Any] = {"kind": kind, "url": url, **{name: Secret(value) for name, value in typed.items()}}
+            tested = _test(dataclasses.replace(platform, **tried))
+            if tested["ok"] and typed:
+                # The boxes are empty on the page that answers (a secret is never shown back): what worked is kept now,
                 # or "save" would keep the old token after a test that passed with the new one.
                 refused = _write("setup_platform", changes, form=form, tested=tested)
                 if refused is not None:
                     return refused
-                tested["saved"], form["token_set"] = True, True
+                tested["saved"] = True
+                form.update({f"{name}_set": True for name in typed})
             return page("setup_platform", form=form, tested=tested)
         return _write("setup_platform", changes, form=form) or _next("setup_platform")
 
@@ -182,13 +200,13 @@ def _is_ip(host: str) -> bool:
     return True
 
 
-def _test(url: str, token: str, timeout: float) -> dict[str, Any]:
+def _test(platform: PlatformConfig) -> dict[str, Any]:
     """One poll of the platform as the daemon would make it: ok, or the failure's kind in words."""
-    client = PlatformClient(url, token, min(timeout, 10.0))
+    client = client_for(dataclasses.replace(platform, timeout=min(platform.timeout, 10.0)))
     try:
         batch = client.fetch(None, 1)
     except PlatformError as exc:
-        logger.info("web: platform test of %s failed: %s", safe_url(url), exc.kind)
+        logger.info("web: platform test of %s failed: %s", safe_url(platform.url), exc.kind)
         return {"ok": False, "kind": _(FAILURE_KINDS.get(exc.kind, exc.kind)), "detail": exc.reason}
     except ValueError as exc:  # an address requests cannot even parse
         wrong_address = FAILURE_KINDS["not_found"]
