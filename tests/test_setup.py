@@ -111,7 +111,7 @@ def test_the_wizard_sets_up_a_woocommerce_shop_as_the_platform_and_the_device_re
     assert 'name="kind" value="woocommerce"' in page and 'name="consumer_secret"' in page
     page = post(client, "/setup/platform", kind="woocommerce", url=shop.url, consumer_key=KEY, consumer_secret="cs_wrong",
                 action="test").get_data(as_text=True)
-    assert "平台拒绝了访问令牌" in page and config_mod.load(path).platform.kind == "speakerd"  # nothing kept that failed
+    assert "网店拒绝了这个密钥" in page and config_mod.load(path).platform.kind == "speakerd"  # nothing kept that failed
     shop.put(order(7, "processing", T0))
     page = post(client, "/setup/platform", kind="woocommerce", url=shop.url.removeprefix("http://"), consumer_key=KEY,
                 consumer_secret=SECRET, action="test").get_data(as_text=True)
