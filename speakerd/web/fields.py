@@ -10,6 +10,7 @@ value changed, so a save never writes defaults the file did not have.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import typing
 from collections.abc import Mapping
@@ -79,10 +80,16 @@ def _schema_field(path):
         if origin is dict:
             tp = typing.get_args(tp)[1]
             continue
-        hints = typing.get_type_hints(tp)
-        spec = next(f for f in dataclasses.fields(tp) if yaml_key(f) == part)
-        tp = hints[spec.name]
+        spec, tp = _declared(tp, part)
     return spec, tp
+
+
+@functools.cache
+def _declared(cls: type, key: str) -> tuple[dataclasses.Field, Any]:
+    """The field of ``cls`` under YAML key ``key`` and its type. Cached: resolving a class's annotations is slow
+    (a settings page has some 1,500 fields: 1.7 s of its render here, many seconds on a Pi), and they never change."""
+    spec = next(f for f in dataclasses.fields(cls) if yaml_key(f) == key)
+    return spec, typing.get_type_hints(cls)[spec.name]
 
 
 def _value(cfg, path):

@@ -119,7 +119,8 @@ def render(status: int = 200, errors: dict[str, Any] | None = None, submitted: d
            focus: str | None = None, tried: dict[str, Any] | None = None) -> ResponseReturnValue:
     cfg, version, broken = _current()
     simple = {name: (title, section_fields(cfg, name)) for name, (title, _) in SECTIONS.items()}
-    categories = {cat: [f for f in section_fields(cfg, "categories") if f.path.startswith(f"categories.{cat}.")] for cat in cfg.categories}
+    every = section_fields(cfg, "categories")
+    categories = {cat: [f for f in every if f.path.startswith(f"categories.{cat}.")] for cat in cfg.categories}
     submitted = submitted or {}
     return render_template(
         "settings.html", cfg=cfg, version=conflict or version, broken=broken, simple=simple, categories=categories,
