@@ -163,3 +163,20 @@ def shop():
     s = Shop()
     yield s
     s.stop()
+
+
+@pytest.fixture
+def site(stub, run_daemon, tmp_path):
+    """The shipped config, comments and all, on a daemon with a password, and a client logged in to its settings page."""
+    from speakerd.cli.demo import prepare
+    from speakerd.web import create_app
+
+    from .helpers import login
+
+    server = stub([{"id": "m-1", "type": "finance.withdrawal", "content": "马丽申请提现500元", "data": {"amount": 500}}])
+    setup = prepare(tmp_path, server.url)
+    daemon = run_daemon(setup.config_path, outputs=[])
+    client = create_app(daemon.store, daemon).test_client()
+    login(client, setup.password)
+    return daemon, client, setup.config_path
+

@@ -149,6 +149,13 @@ def login(client, password=WEB_PASSWORD):
     return client.post("/login", data={"password": password, "csrf_token": csrf(client)})
 
 
+def send(client, action, **values):
+    """Post a settings form as the page would: its CSRF token and the version of config.yaml it was made from."""
+    page = client.get("/settings").get_data(as_text=True)
+    version = re.search(r'name="version" value="([^"]+)"', page).group(1)
+    return client.post(action, data={"csrf_token": csrf(client, "/settings"), "version": version, **values})
+
+
 class AtOnce:
     """Counts how many callers are inside ``hold()`` at the same moment, and the most there ever were."""
 

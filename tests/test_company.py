@@ -8,32 +8,9 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from speakerd import config as config_mod
-from speakerd.cli.demo import prepare
-from speakerd.web import create_app
 
-from .helpers import csrf, login
-
-PASSWORD = "office-desk-7"
-
-
-@pytest.fixture
-def site(stub, run_daemon, tmp_path):
-    """The shipped config, comments and all, on a daemon with a password, and a logged-in client."""
-    server = stub([{"id": "m-1", "type": "finance.withdrawal", "content": "马丽申请提现500元", "data": {"amount": 500}}])
-    setup = prepare(tmp_path, server.url)
-    daemon = run_daemon(setup.config_path, outputs=[])
-    client = create_app(daemon.store, daemon).test_client()
-    login(client, setup.password)
-    return daemon, client, setup.config_path
-
-
-def send(client, url, **values):
-    page = client.get("/settings").get_data(as_text=True)
-    version = re.search(r'name="version" value="([^"]+)"', page).group(1)
-    return client.post(url, data={"csrf_token": csrf(client, "/settings"), "version": version, **values})
+from .helpers import send
 
 
 def test_add_a_subsystem_a_department_with_its_lead_and_a_category(site):

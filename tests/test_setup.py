@@ -263,7 +263,7 @@ def test_the_wizard_asks_where_the_shop_is_and_the_whole_device_keeps_that_zone(
 
 
 def test_an_address_without_its_scheme_gets_the_one_people_mean():
-    from speakerd.web.wizard import with_scheme
+    from speakerd.web.platform_test import with_scheme
 
     assert with_scheme("192.168.1.20:8000") == "http://192.168.1.20:8000"
     assert with_scheme("shop-server.local/api") == "http://shop-server.local/api"

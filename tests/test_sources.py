@@ -13,7 +13,7 @@ from speakerd.reports.status import status_lines
 from speakerd.web import create_app
 
 from .conftest import fast_platform
-from .helpers import claimed, login, wait_until
+from .helpers import claimed, login, send, wait_until
 from .woo_shop import KEY, SECRET, T0, order
 
 FAST = {"poll_interval": 0.2, "long_poll": 0, "timeout": 2, "retry_max": 1}
@@ -182,3 +182,43 @@ def test_a_sources_trouble_names_the_source_and_the_settings_to_check_are_its_ow
     assert what == "天猫：平台拒绝了设备的令牌" and todo == "请在设置页检查平台令牌（sources.tmall.token）"
     assert kind_text("auth", subject="platform") == KIND_TEXT["auth"]
     assert alert_phrase("unreachable", subject="source:market") == "技术告警，market：连不上平台，请检查平台服务是否在运行。"
+
+
+def test_the_settings_page_adds_a_woocommerce_shop_after_one_poll_and_removes_it(site, shop):
+    """Further sources were written in config.yaml by hand: shop staff could add a second shop only over SSH."""
+    from speakerd import config as config_mod
+
+    daemon, client, path = site
+    shop.put(order(7, "processing", T0))
+    refused = send(client, "/settings/sources/add", name="woo", kind="woocommerce", url=shop.url, consumer_key=KEY, consumer_secret="cs_wrong")
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "网店拒绝了这个密钥" in page and "cs_wrong" not in page and KEY not in page
+    assert config_mod.load(path).sources == {}
+    added = send(client, "/settings/sources/add", name="woo", kind="woocommerce", url=shop.url.removeprefix("http://"), consumer_key=KEY,
+                 consumer_secret=SECRET)
+    assert added.status_code == 302
+    source = config_mod.load(path).sources["woo"]
+    assert (source.kind, source.url, source.consumer_key, source.consumer_secret) == ("woocommerce", shop.url, KEY, SECRET)
+    assert wait_until(lambda: any(m["id"] == "woo:woo-7-processing" for m in daemon.store.reports.messages()), 30)
+    page = client.get("/settings").get_data(as_text=True)
+    assert 'id="source-woo"' in page and "已设置：consumer_key, consumer_secret" in page and KEY not in page and SECRET not in page
+    assert send(client, "/settings/sources/add", name="woo", kind="speakerd", url=shop.url).status_code == 400  # taken
+    assert send(client, "/settings/sources/remove", name="woo").status_code == 302
+    assert config_mod.load(path).sources == {} and "woo" not in daemon.cfg.sources
+    assert send(client, "/settings/sources/remove", name="woo").status_code == 400
+
+
+def test_a_source_that_does_not_answer_is_added_only_when_asked_and_a_pusher_needs_no_poll(site):
+    from speakerd import config as config_mod
+
+    _, client, path = site
+    dead = f"http://127.0.0.1:{free_port()}"
+    refused = send(client, "/settings/sources/add", name="tmall", kind="speakerd", url=dead, token="feed-token-1")
+    assert refused.status_code == 400 and "未添加：它没有应答" in refused.get_data(as_text=True) and "feed-token-1" not in refused.get_data(as_text=True)
+    assert send(client, "/settings/sources/add", name="tmall", kind="speakerd", url=dead, token="feed-token-1", anyway="on").status_code == 302
+    assert config_mod.load(path).sources["tmall"].token == "feed-token-1"
+    assert send(client, "/settings/sources/add", name="erp", kind="inbound", token="erp-token-long-enough-1").status_code == 302
+    assert config_mod.load(path).sources["erp"].kind == "inbound"
+    bad = send(client, "/settings/sources/add", name="a b", kind="inbound", token="another-token-long-enough")
+    assert bad.status_code == 400 and "sources" in bad.get_data(as_text=True)  # the config's own check names the field
+    assert send(client, "/settings/sources/add", name="x", kind="ftp", url=dead).status_code == 400

@@ -30,7 +30,7 @@ from speakerd.message import Rejected
 from speakerd.outputs.push.recipients import send_test
 from speakerd.outputs.speech import board
 from speakerd.rules.preview import preview
-from speakerd.web import company, playback, sounds_page
+from speakerd.web import company, playback, sounds_page, sources_page
 from speakerd.web import fields as fields_mod
 from speakerd.web.device import Device
 from speakerd.web.staff_form import edit_rota, edit_staff, rota_text
@@ -116,7 +116,7 @@ def route_text(text: str) -> str:
 
 
 def render(status: int = 200, errors: dict[str, Any] | None = None, submitted: dict[str, Any] | None = None, conflict: str | None = None,
-           focus: str | None = None, tried: dict[str, Any] | None = None) -> ResponseReturnValue:
+           focus: str | None = None, tried: dict[str, Any] | None = None, tested: dict[str, Any] | None = None) -> ResponseReturnValue:
     cfg, version, broken = _current()
     simple = {name: (title, section_fields(cfg, name)) for name, (title, _) in SECTIONS.items()}
     every = section_fields(cfg, "categories")
@@ -128,6 +128,7 @@ def render(status: int = 200, errors: dict[str, Any] | None = None, submitted: d
         route=submitted.get("route") if "route" in submitted else route_text(_file().read()[0]),
         masked=mask, rules=company.flat_routes(cfg), priorities=company.PRIORITIES, priority_labels=fields_mod.CHOICE_LABELS, sounds=sounds_page.choices(),
         voices=voices_in_use(cfg), board=board.detect(), rota_text=rota_text,
+        sources=sources_page.listed(cfg), source_kinds=sources_page.KINDS, tested=tested,
     ), status
 
 
@@ -170,6 +171,7 @@ def _save(focus, changes=None, edit=None):
 def register(app: Flask) -> None:
     company.register(app, _save, render, lambda: _current()[0])
     sounds_page.register(app, _save, render, lambda: _current()[0])
+    sources_page.register(app, _save, render, lambda: _current()[0])
 
     @app.get("/settings")
     def settings_page() -> ResponseReturnValue:

@@ -12,28 +12,23 @@ offering it.
 
 from __future__ import annotations
 
-import dataclasses
-import ipaddress
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from speakerd.config import PlatformConfig, zone
+from speakerd.config import zone
 from speakerd.config.push_urls import mask
-from speakerd.config.schema import Secret
 from speakerd.device.password import MIN_LENGTH, set_password
-from speakerd.errors import PlatformError
-from speakerd.intake.client import client_for
-from speakerd.intake.platform import FAILURE_KINDS, safe_url
+from speakerd.intake.platform import safe_url
 from speakerd.web import auth, config_write, playback, structures
 from speakerd.web.device import Device
 from speakerd.web.i18n import trouble_text
+from speakerd.web.platform_test import as_typed, try_platform, with_scheme
 from speakerd.web.staff_form import edit_staff
 
 if TYPE_CHECKING:
@@ -168,8 +163,7 @@ def _platform_step(app: Flask) -> None:
         changes: dict[str, Any] = {"platform.url": url, "calendar.time_zone": chosen, **({"platform.kind": kind} if kind != platform.kind else {}),
                                    **{f"platform.{name}": value for name, value in typed.items()}}
         if request.form.get("action") == "test":
-            tried: dict[str, Any] = {"kind": kind, "url": url, **{name: Secret(value) for name, value in typed.items()}}
-            tested = _test(dataclasses.replace(platform, **tried))
+            tested = try_platform(as_typed(platform, kind, url, typed))
             if tested["ok"] and typed:
                 # The boxes are empty on the page that answers (a secret is never shown back): what worked is kept now,
                 # or "save" would keep the old token after a test that passed with the new one.
@@ -180,43 +174,6 @@ def _platform_step(app: Flask) -> None:
                 form.update({f"{name}_set": True for name in typed})
             return page("setup_platform", form=form, tested=tested)
         return _write("setup_platform", changes, form=form) or _next("setup_platform")
-
-
-def with_scheme(url: str) -> str:
-    """An address typed without http:// or https:// gets the one people mean: plain HTTP for an address in the office
-    (an IP, localhost, NAME.local or .lan), HTTPS for a name on the internet. It was refused as a wrong address."""
-    if not url or "://" in url:
-        return url
-    host = urlsplit(f"//{url}").hostname or ""
-    local = host == "localhost" or host.endswith((".local", ".lan")) or "." not in host or _is_ip(host)
-    return ("http://" if local else "https://") + url
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
-
-
-def _test(platform: PlatformConfig) -> dict[str, Any]:
-    """One poll of the platform as the daemon would make it: ok, or the failure's kind in words."""
-    client = client_for(dataclasses.replace(platform, timeout=min(platform.timeout, 10.0)))
-    try:
-        batch = client.fetch(None, 1)
-    except PlatformError as exc:
-        logger.info("web: platform test of %s failed: %s", safe_url(platform.url), exc.kind)
-        if exc.kind == "auth" and platform.kind == "woocommerce":  # it has no token: say which of its boxes to check
-            return {"ok": False, "kind": _("The shop refused the key: check the consumer key and secret, and that the key may read."),
-                    "detail": exc.reason}
-        return {"ok": False, "kind": _(FAILURE_KINDS.get(exc.kind, exc.kind)), "detail": exc.reason}
-    except ValueError as exc:  # an address requests cannot even parse
-        wrong_address = FAILURE_KINDS["not_found"]
-        return {"ok": False, "kind": _(wrong_address), "detail": str(exc)[:200]}
-    finally:
-        client.close()
-    return {"ok": True, "waiting": len(batch.messages)}
 
 
 def _structure_step(app: Flask) -> None:
