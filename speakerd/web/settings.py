@@ -9,6 +9,7 @@ push target can be replaced or removed, not read.
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import re
@@ -107,8 +108,12 @@ def shown_paths(cfg: Config) -> list[str]:
     return [path for _, fields in SECTIONS.values() for path, _ in fields] + [f"categories.{first}.{key}" for key, _ in CATEGORY_FIELDS]
 
 
+@functools.lru_cache(maxsize=4)
 def route_text(text: str) -> str:
-    """The ``route:`` tree of config.yaml's ``text`` as YAML, comments and the file's indentation kept."""
+    """The ``route:`` tree of config.yaml's ``text`` as YAML, comments and the file's indentation kept.
+
+    Kept for the file's text: reading it round-trip is two thirds of drawing the settings page (seconds on a Pi).
+    """
     yaml = round_trip_yaml(text)
     out = io.StringIO()
     yaml.dump((yaml.load(text) or {}).get("route") or {}, out)
