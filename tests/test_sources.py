@@ -201,7 +201,7 @@ def test_the_settings_page_adds_a_woocommerce_shop_after_one_poll_and_removes_it
     assert (source.kind, source.url, source.consumer_key, source.consumer_secret) == ("woocommerce", shop.url, KEY, SECRET)
     assert wait_until(lambda: any(m["id"] == "woo:woo-7-processing" for m in daemon.store.reports.messages()), 30)
     page = client.get("/settings").get_data(as_text=True)
-    assert 'id="source-woo"' in page and "已设置：consumer_key, consumer_secret" in page and KEY not in page and SECRET not in page
+    assert 'id="source-woo"' in page and "已设置：WooCommerce 消费者密钥（Consumer key）、WooCommerce 消费者密码（Consumer secret）" in page and KEY not in page and SECRET not in page
     assert send(client, "/settings/sources/add", name="woo", kind="speakerd", url=shop.url).status_code == 400  # taken
     assert send(client, "/settings/sources/remove", name="woo").status_code == 302
     assert config_mod.load(path).sources == {} and "woo" not in daemon.cfg.sources

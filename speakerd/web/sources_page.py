@@ -30,13 +30,14 @@ if TYPE_CHECKING:
 KINDS = {"speakerd": _l("A platform or feed with speakerd's API"), "woocommerce": _l("A WooCommerce shop"),
          "inbound": _l("A system that pushes to this device (POST /v1/inbound)")}
 NEEDS = {"speakerd": ("url", "token"), "woocommerce": ("url", "consumer_key", "consumer_secret"), "inbound": ("token", "secret")}
-SECRETS = ("token", "consumer_key", "consumer_secret", "secret")
+SECRETS = {"token": _l("Access token"), "consumer_key": _l("WooCommerce consumer key"), "consumer_secret": _l("WooCommerce consumer secret"),
+           "secret": _l("Signing secret")}
 
 
 def listed(cfg: Config) -> list[dict[str, Any]]:
     """Each source as the page shows it: name, kind, address without credentials, which secrets are set."""
     return [{"name": name, "kind": KINDS.get(source.kind, source.kind), "url": safe_url(source.url) if source.kind != "inbound" else "",
-             "set": [key for key in SECRETS if key in NEEDS.get(source.kind, ()) and str(getattr(source, key))]}
+             "set": [label for key, label in SECRETS.items() if key in NEEDS.get(source.kind, ()) and str(getattr(source, key))]}
             for name, source in cfg.sources.items()]
 
 
