@@ -195,13 +195,15 @@ def test_the_settings_page_adds_a_woocommerce_shop_after_one_poll_and_removes_it
     assert refused.status_code == 400 and "网店拒绝了这个密钥" in page and "cs_wrong" not in page and KEY not in page
     assert config_mod.load(path).sources == {}
     added = send(client, "/settings/sources/add", name="woo", kind="woocommerce", url=shop.url.removeprefix("http://"), consumer_key=KEY,
-                 consumer_secret=SECRET)
+                 consumer_secret=SECRET, webhook_secret="wh-secret-2")
     assert added.status_code == 302
     source = config_mod.load(path).sources["woo"]
-    assert (source.kind, source.url, source.consumer_key, source.consumer_secret) == ("woocommerce", shop.url, KEY, SECRET)
+    assert (source.kind, source.url, source.consumer_key, source.consumer_secret, source.webhook_secret) == ("woocommerce", shop.url, KEY,
+                                                                                                            SECRET, "wh-secret-2")
     assert wait_until(lambda: any(m["id"] == "woo:woo-7-processing" for m in daemon.store.reports.messages()), 30)
     page = client.get("/settings").get_data(as_text=True)
-    assert 'id="source-woo"' in page and "已设置：WooCommerce 消费者密钥（Consumer key）、WooCommerce 消费者密码（Consumer secret）" in page and KEY not in page and SECRET not in page
+    assert 'id="source-woo"' in page and "已设置：WooCommerce 消费者密钥（Consumer key）、WooCommerce 消费者密码（Consumer secret）、WooCommerce Webhook 密钥" in page
+    assert KEY not in page and SECRET not in page and "wh-secret-2" not in page
     assert send(client, "/settings/sources/add", name="woo", kind="speakerd", url=shop.url).status_code == 400  # taken
     assert send(client, "/settings/sources/remove", name="woo").status_code == 302
     assert config_mod.load(path).sources == {} and "woo" not in daemon.cfg.sources

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import requests
 
 from speakerd.errors import PlatformError
 from speakerd.intake.woocommerce import WooClient, as_message
+from speakerd.ports import free_port
 
 from .conftest import fast_platform
 from .helpers import claimed, wait_until
@@ -78,3 +80,52 @@ def test_a_woocommerce_platform_without_its_key_is_refused_naming_the_field(writ
 
     with pytest.raises(ConfigError, match="platform.consumer_key"):
         config_mod.load(write_config({"platform": {"kind": "woocommerce", "url": "https://shop.example.com"}}))
+
+
+def deliver(url, order_or_body, secret, topic="order.updated"):
+    """A delivery as WooCommerce makes it: the order's JSON, signed with the webhook's secret (HMAC-SHA256, base64)."""
+    import base64
+    import hashlib
+    import hmac
+    import json
+
+    body = order_or_body if isinstance(order_or_body, bytes) else json.dumps(order_or_body).encode()
+    signature = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+    return requests.post(url, data=body, timeout=5, headers={"Content-Type": "application/json", "X-WC-Webhook-Topic": topic,
+                                                             "X-WC-Webhook-Signature": signature})
+
+
+def test_an_order_webhook_is_told_at_once_and_the_poll_that_finds_it_tells_nobody_twice(shop, write_config, run_daemon, recording, caplog):
+    """Polled every few seconds, a WooCommerce shop asked its server 17,000 times a day to learn of new orders; with
+    its webhooks the order comes the moment it is placed, and the polls (now minutes apart) only catch up."""
+    port = free_port()
+    cfg = fast_platform("http://127.0.0.1:9")
+    cfg["web"] = {"enabled": True, "listen": f"127.0.0.1:{port}"}
+    cfg["sources"] = {"woo": {"kind": "woocommerce", "url": shop.url, "consumer_key": KEY, "consumer_secret": SECRET,
+                              "webhook_secret": "wh-secret-1", "poll_interval": 0.5, "long_poll": 0}}
+    daemon = run_daemon(claimed(write_config(cfg)))
+    url = f"http://127.0.0.1:{port}/v1/woocommerce/woo"
+    assert requests.post(url, data="webhook_id=17", timeout=5).status_code == 200  # the shop's ping as the webhook is saved
+    placed = order(301, "processing", T0, total="88.00")
+    answer = deliver(url, placed, "wh-secret-1")
+    assert answer.status_code == 200 and answer.json()["stored"] == ["woo:woo-301-processing"]
+    assert wait_until(lambda: "woo:woo-301-processing" in [n.message_id for n in recording.notices])
+    assert deliver(url, placed, "wh-secret-1").json()["duplicates"] == 1  # the shop retries a delivery: told once
+    assert deliver(url, placed, "a-guess").status_code == 401
+    assert deliver(url, {"id": "x"}, "wh-secret-1").status_code == 400
+    assert deliver(url, {"id": 5, "name": "围巾"}, "wh-secret-1", topic="product.updated").json()["stored"] == []
+    assert deliver(f"http://127.0.0.1:{port}/v1/woocommerce/nothing", placed, "wh-secret-1").status_code == 404
+    shop.put(placed)  # the shop lists it from now on: the next poll finds the order the webhook brought
+    polls = len(shop.asked)
+    assert wait_until(lambda: len(shop.asked) >= polls + 2)
+    assert daemon.store.query("select count(*) as n from messages where id like 'woo:%'")[0]["n"] == 1
+    assert [n.message_id for n in recording.notices if n.message_id.startswith("woo:")] == ["woo:woo-301-processing"]
+    assert "wh-secret-1" not in caplog.text and "refused: wrong or missing signature" in caplog.text
+
+
+def test_a_webhook_secret_on_a_source_that_is_not_woocommerce_is_refused_naming_the_field(write_config):
+    from speakerd import config as config_mod
+    from speakerd.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="sources.erp.webhook_secret"):
+        config_mod.load(write_config({"sources": {"erp": {"kind": "inbound", "token": "erp-token-1", "webhook_secret": "x"}}}))

@@ -37,6 +37,7 @@ class PlatformConfig:
     app: str = setting("", "Sources under sources: only: the app shown for this source's messages that name none; empty: the source's name.")
     consumer_key: Secret = setting(Secret(""), "WooCommerce only: the REST API key's consumer key (ck_…; read access is enough). Never logged or shown.")
     consumer_secret: Secret = setting(Secret(""), "WooCommerce only: the REST API key's consumer secret (cs_…). Never logged or shown.")
+    webhook_secret: Secret = setting(Secret(""), "WooCommerce only: the secret of the shop's order webhooks (WooCommerce → Settings → Advanced → Webhooks: topics Order created and Order updated, API version 3, delivery URL http://THIS-DEVICE:8080/v1/woocommerce/NAME, NAME being the source's name or platform). With it an order is told the moment the shop sends it; the polls go on and catch up what a webhook missed, so poll_interval may be minutes. Never logged or shown.")
     poll_interval: Seconds = setting(Seconds(5.0), "Time between polls, as 30s, 5m, 1h or seconds; with long_poll on, the pause after an answer that came back early and empty.", minimum=0.2, maximum=86400)
     long_poll: float = setting(0.0, "Seconds the platform may hold a poll open until news arrives; 0 turns long-poll off.", minimum=0, maximum=300)
     timeout: float = setting(10.0, "Seconds to wait for the platform's answer, on top of long_poll.", minimum=0.5, maximum=300)

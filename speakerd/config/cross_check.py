@@ -91,7 +91,9 @@ def _source_problems(cfg: Config, written: set[str]) -> Iterator[tuple[str, str]
             for key in ("consumer_key", "consumer_secret"):
                 if not str(getattr(source, key)):
                     yield f"{path}.{key}", "a WooCommerce shop is read with its REST API key: set consumer_key and consumer_secret"
-        elif source.kind == "inbound":
+        elif str(source.webhook_secret):
+            yield f"{path}.webhook_secret", "webhooks are WooCommerce's: set it on a source of kind woocommerce"
+        if source.kind == "inbound":
             token = str(source.token)
             if not token:
                 yield f"{path}.token", "an inbound source is told apart by the token its pushes carry: set one"

@@ -19,7 +19,7 @@ import json
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 import requests
 
@@ -111,7 +111,8 @@ def as_message(order: dict[str, Any], app: str = "woocommerce") -> dict[str, Any
     amount = _amount(order.get("total"))
     currency = str(order.get("currency") or "CNY")
     money = (f"，金额{amount:.2f}元" if currency == "CNY" else f"，金额{amount:.2f} {currency}") if amount is not None else ""
-    items = [str(i.get("name", "")) for i in order.get("line_items") or [] if isinstance(i, dict)]
+    lines = order.get("line_items")
+    items = [str(i.get("name", "")) for i in (lines if isinstance(lines, list) else []) if isinstance(i, dict)]
     return {
         "id": f"woo-{order.get('id')}-{status}",
         "type": kind,
@@ -124,12 +125,17 @@ def as_message(order: dict[str, Any], app: str = "woocommerce") -> dict[str, Any
     }
 
 
+def is_order(found: object) -> TypeGuard[dict[str, Any]]:
+    """Whether ``found`` is an order as WooCommerce's REST API (and its webhooks) give one: an object with a number id."""
+    return isinstance(found, dict) and isinstance(found.get("id"), int) and not isinstance(found.get("id"), bool)
+
+
 def _orders(body: bytes) -> list[dict[str, Any]]:
     try:
         data = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise PlatformError("garbage", "the shop's answer is not JSON (is platform.url the shop's address?)") from None
-    if not isinstance(data, list) or not all(isinstance(o, dict) and isinstance(o.get("id"), int) for o in data):
+    if not isinstance(data, list) or not all(is_order(o) for o in data):
         raise PlatformError("garbage", "the shop's answer is not a list of WooCommerce orders")
     return [o for o in data if isinstance(o.get("date_modified_gmt"), str)]
 

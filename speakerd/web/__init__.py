@@ -46,7 +46,7 @@ HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
 SPARSE = Sparse(logger)  # what strangers send: a line a minute
-OPEN_ENDPOINTS = {"login", "static", "ack_form", "ack_done", "ack_handover", "switch_language", "kiosk", "metrics", "inbound"}  # each checks its own token
+OPEN_ENDPOINTS = {"login", "static", "ack_form", "ack_done", "ack_handover", "switch_language", "kiosk", "metrics", "inbound", "woocommerce_webhook"}  # each checks its own token
 
 
 def create_app(store: Store, device: Device | None = None) -> Flask:
@@ -65,10 +65,11 @@ def create_app(store: Store, device: Device | None = None) -> Flask:
     _ack_routes(app, store, csrf, device)
     kiosk.register(app, store)
     if device is not None:
-        from speakerd.web import backup_page, inbound_api, metrics_page, office, pages, push_page, settings, wizard
+        from speakerd.web import backup_page, inbound_api, metrics_page, office, pages, push_page, settings, wizard, woo_webhook
 
         metrics_page.register(app, device)
         inbound_api.register(app, device, csrf)
+        woo_webhook.register(app, device, csrf)
         pages.register(app)
         office.register(app)
         settings.register(app)

@@ -43,7 +43,8 @@ logger = logging.getLogger(__name__)
 
 SECTIONS = {
     "platform": (_l("Platform"), [("platform.kind", _l("Kind of platform")), ("platform.url", _l("Platform address")), ("platform.token", _l("Access token")),
-                          ("platform.consumer_key", _l("WooCommerce consumer key")), ("platform.consumer_secret", _l("WooCommerce consumer secret")), ("platform.poll_interval", _l("Poll interval (e.g. 30s, 5m, 1h)")),
+                          ("platform.consumer_key", _l("WooCommerce consumer key")), ("platform.consumer_secret", _l("WooCommerce consumer secret")),
+                          ("platform.webhook_secret", _l("WooCommerce webhook secret (orders pushed at once)")), ("platform.poll_interval", _l("Poll interval (e.g. 30s, 5m, 1h)")),
                           ("platform.long_poll", _l("Long-poll wait (seconds, 0 is off)")), ("platform.timeout", _l("Timeout (seconds)"))]),
     "speech": (_l("Speech"), [("speech.enabled", _l("Speech")), ("speech.volume", _l("Volume (0 to 1)")), ("speech.critical_volume", _l("Lowest volume for critical messages")),
                         ("speech.quiet_hours", _l("Quiet hours (e.g. 20:00-08:30)")), ("speech.voices.zh", _l("Chinese voice")), ("speech.voices.en", _l("English voice")),

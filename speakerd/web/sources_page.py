@@ -29,9 +29,9 @@ if TYPE_CHECKING:
 
 KINDS = {"speakerd": _l("A platform or feed with speakerd's API"), "woocommerce": _l("A WooCommerce shop"),
          "inbound": _l("A system that pushes to this device (POST /v1/inbound)")}
-NEEDS = {"speakerd": ("url", "token"), "woocommerce": ("url", "consumer_key", "consumer_secret"), "inbound": ("token", "secret")}
+NEEDS = {"speakerd": ("url", "token"), "woocommerce": ("url", "consumer_key", "consumer_secret", "webhook_secret"), "inbound": ("token", "secret")}
 SECRETS = {"token": _l("Access token"), "consumer_key": _l("WooCommerce consumer key"), "consumer_secret": _l("WooCommerce consumer secret"),
-           "secret": _l("Signing secret")}
+           "webhook_secret": _l("WooCommerce webhook secret (orders pushed at once)"), "secret": _l("Signing secret")}
 
 
 def listed(cfg: Config) -> list[dict[str, Any]]:
