@@ -60,6 +60,7 @@ def test_a_wrong_key_and_a_shop_that_is_no_woocommerce_are_named(shop):
 def test_an_order_in_another_currency_and_an_unknown_status_still_read(shop):
     message = as_message({**order(9, "checkout-draft", T0), "currency": "USD", "total": "19.90"})
     assert message["type"] == "order.checkout-draft" and "19.90 USD" in message["content"]
+    assert "items" not in as_message({**order(10, "processing", T0), "line_items": 5})["data"]  # a webhook's odd body: read, no items
 
 
 def test_the_daemon_reads_a_woocommerce_shop_and_tells_its_orders(shop, write_config, run_daemon, recording, caplog):
