@@ -52,7 +52,8 @@ def test_the_events_of_one_order_stay_distinct_and_the_window_ends(tmp_path):
 @pytest.mark.parametrize("raw, keyed", [
     (order("k-1"), True),
     ({"id": "k-2", "type": "order.paid", "content": "无订单号"}, False),  # a field of its key missing: by id only
-    ({"id": "k-3", "type": "monitor.service_down", "content": "支付网关无响应"}, False),  # not listed: a real repeat is news
+    ({"id": "k-3", "type": "monitor.service_down", "content": "支付网关无响应"}, False),  # no service named: by id only
+    ({"id": "k-5", "type": "platform.notice", "content": "系统维护"}, False),  # not listed: a real repeat is news
     ({"id": "k-4", "type": "campaign.rejected", "content": "未通过", "data": {"campaign": "双11", "attempt": 2}}, True),
 ])
 def test_which_messages_have_a_content_key(raw, keyed):
@@ -77,3 +78,37 @@ def test_dedupe_window_zero_keeps_only_the_id(tmp_path):
     with Store(tmp_path / "s.db", FakeClock()) as store:
         result = Ingest(cfg, store)(Batch([order("z-1"), order("z-2")], "1"), ["log"])
     assert len(result.new) == 2
+
+
+def alert(n, service="库存服务", kind="monitor.service_slow"):
+    return {"id": f"al-{n}", "type": kind, "app": "platform", "content": f"服务监控：{service}响应缓慢，平均{8000 + n}毫秒",
+            "data": {"service": service, "latency_ms": 8000 + n}}
+
+
+def test_a_monitor_repeating_an_alert_is_told_once_per_ten_minutes_and_a_new_one_after_that(tmp_path):
+    """Each repeat of a monitor's alert while a service stayed slow was a critical message said in full (8-10 s):
+    at the office peak these were the floor under the urgent messages' wait. As Alertmanager's repeat_interval:
+    told once per dedupe.windows (10 minutes), the repeats stored as its duplicates; a second real alert later is news."""
+    cfg = config_mod.load(EXAMPLE)
+    clock = FakeClock()
+    with Store(tmp_path / "s.db", clock) as store:
+        ingest = Ingest(cfg, store)
+        assert len(ingest(Batch([alert(1)], "1"), ["log"]).new) == 1
+        clock.advance(minutes=4)
+        again = ingest(Batch([alert(2), alert(3, service="支付服务"), alert(4, kind="monitor.service_down")], "2"), ["log"])
+        assert again.duplicates == 1 and [m for m, _, _ in again.new] == ["al-3", "al-4"]  # another service, another kind: news
+        clock.advance(minutes=7)  # 11 minutes after the first
+        assert [m for m, _, _ in ingest(Batch([alert(5)], "3"), ["log"]).new] == ["al-5"]
+        assert store.query("select duplicate_of from messages where id = 'al-2'")[0]["duplicate_of"] == "al-1"
+        clock.advance(days=6)  # an order's resend still repeats it for the 7 days of window_days
+        ingest(Batch([order("o-1")], "4"), ["log"])
+        clock.advance(days=6)
+        assert ingest(Batch([order("o-2")], "5"), ["log"]).duplicates == 1
+
+
+def test_a_window_that_is_not_a_time_is_refused_naming_it(write_config):
+    from speakerd.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="dedupe.windows.monitor"):
+        config_mod.load(write_config({"dedupe": {"windows": {"monitor.*": "soon"}}}))
+

@@ -219,12 +219,15 @@ class AcknowledgeConfig:
 DEDUPE_KEYS: dict[str, tuple[str, ...]] = {
     "order.*": ("type", "data.order_id"), "appeal.*": ("type", "data.order_id"), "finance.*": ("type", "data.withdrawal_id"),
     "member.*": ("type", "app", "data.phone"), "campaign.rejected": ("type", "data.campaign", "data.attempt"),
+    "monitor.*": ("type", "data.service"),
 }
+DEDUPE_WINDOWS: dict[str, Seconds] = {"monitor.*": Seconds(600)}
 
 
 @dataclass(frozen=True, kw_only=True)
 class DedupeConfig:
     window_days: float = setting(7.0, "Days within which a message about the same thing as an earlier one (the same order resent under a new id) is kept as its duplicate and told to nobody. 0: only the id makes a repeat.", minimum=0, maximum=365)
+    windows: dict[str, Seconds] = setting(factory=lambda: dict(DEDUPE_WINDOWS), help="Per event type pattern, a shorter time than window_days within which a repeat is a duplicate (30s, 5m, 1h): a monitor repeating an alert while it lasts (monitor.*: 10m) is told once per that time, as Alertmanager's repeat_interval, and a second real alert after it is news. The first pattern matching a type decides.")
     keys: dict[str, tuple[str, ...]] = setting(factory=lambda: dict(DEDUPE_KEYS), help="Per event type ('order.*' matches a family, '*' any other), the fields that say what a message is about: type, app, content, user.id or data.FIELD. The first pattern matching a type decides; a type not listed, or a message missing one of its fields, is told apart by its id only.")
 
 

@@ -15,7 +15,7 @@ from speakerd.config import PRIORITIES
 from speakerd.intake.source import Source
 from speakerd.rules.classify import Classifier, type_matches
 from speakerd.rules.duty import Changes
-from speakerd.rules.identity import content_key
+from speakerd.rules.identity import content_key, window_for
 from speakerd.rules.preview import preview
 from speakerd.rules.route import Assignment, Router, Target
 from speakerd.store import StoreError
@@ -174,13 +174,14 @@ class Ingest:
         verdict = self.classifier.classify(parsed)
         category = given.category or verdict.category
         priority = PRIORITIES.index(self.categories[category].priority)
-        key = None if given.own else content_key(parsed, self.dedupe.keys, given.scope) if self.dedupe.window_days else None
-        first = self._repeats(key) if key else None
+        window = window_for(parsed.type, self.dedupe.windows, self.dedupe.window_days)
+        key = None if given.own or not window else content_key(parsed, self.dedupe.keys, given.scope)
+        first = self._repeats(key, window) if key else None
         self.store.inbox.add_message(parsed, category, verdict.reason, priority, key, first)
         if first is not None:
             result.duplicates += 1
-            logger.info("message %s (%s) is about the same as %s, received within %g days: kept as its duplicate, told to nobody",
-                        parsed.id, parsed.type, first, self.dedupe.window_days)
+            logger.info("message %s (%s) is about the same as %s, received within %s: kept as its duplicate, told to nobody",
+                        parsed.id, parsed.type, first, timedelta(seconds=round(window)))
             return
         self.store.inbox.count_facts(parsed)
         if self._reports_handled(parsed):
@@ -188,8 +189,8 @@ class Ingest:
             return
         result.new.append((parsed.id, category, self._assign(parsed, category, priority, outputs, given)))
 
-    def _repeats(self, key: str) -> str | None:
-        since = self.store.clock.now() - timedelta(days=self.dedupe.window_days)
+    def _repeats(self, key: str, window: float) -> str | None:
+        since = self.store.clock.now() - timedelta(seconds=window)
         return self.store.inbox.first_with_key(key, iso(since))
 
     def _seen(self, raw: object, parsed: Message, own: bool) -> bool:

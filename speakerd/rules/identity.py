@@ -48,3 +48,11 @@ def _field(message: Message, name: str) -> Any:
     if head == "user":
         return getattr(message.user, rest, None)
     return getattr(message, head, None) if head in ("type", "app", "content") else None
+
+
+def window_for(type_: str, windows: Mapping[str, float], days: float) -> float:
+    """Seconds within which a message of ``type_`` about the same thing as an earlier one repeats it: the first
+    pattern of ``windows`` matching the type, else ``days``; 0 when content never makes a repeat."""
+    found = next((seconds for pattern, seconds in windows.items() if pattern == "*" or type_matches(pattern, type_)), None)
+    return float(found) if found is not None else days * 86400
+
