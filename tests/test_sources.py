@@ -181,6 +181,9 @@ def test_a_sources_trouble_names_the_source_and_the_settings_to_check_are_its_ow
     what, todo = kind_text("auth", subject="source:tmall log")
     assert what == "天猫：平台拒绝了设备的令牌" and todo == "请在设置页检查平台令牌（sources.tmall.token）"
     assert kind_text("auth", subject="platform") == KIND_TEXT["auth"]
+    # A WooCommerce shop has no token: a refused key sends people to its key, the source's own.
+    what, todo = kind_text("woo_auth", subject="source:woo")
+    assert what == "woo：网店拒绝了设备的接口密钥" and todo.endswith("（sources.woo.consumer_key）") and "令牌" not in todo
     assert alert_phrase("unreachable", subject="source:market") == "技术告警，market：连不上平台，请检查平台服务是否在运行。"
 
 

@@ -51,7 +51,7 @@ def test_a_bulk_action_past_one_page_in_one_second_is_read_to_its_end(shop):
 def test_a_wrong_key_and_a_shop_that_is_no_woocommerce_are_named(shop):
     with pytest.raises(PlatformError) as refused:
         WooClient(shop.url, KEY, "cs_wrong", 5).fetch(None, 10)
-    assert refused.value.kind == "auth"
+    assert refused.value.kind == "woo_auth" and "consumer_key" in refused.value.reason  # its key, not a token it does not have
     with pytest.raises(PlatformError) as wrong:
         WooClient(shop.url + "/nothing-here", KEY, SECRET, 5).fetch(None, 10)
     assert wrong.value.kind == "not_found"

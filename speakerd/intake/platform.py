@@ -29,6 +29,7 @@ FAILURE_KINDS = {
     "unreachable": N_("platform unreachable (connection refused or timed out)"),
     "server": N_("platform error (it answered with a server error)"),
     "auth": N_("credentials rejected: check platform.token"),
+    "woo_auth": N_("the shop refused the key: check the consumer key and secret, and that the key may read"),
     "not_found": N_("wrong address: check platform.url"),
     "garbage": N_("platform answered with something that is not a message list"),
     "slow": N_("platform answers too slowly (a whole poll took longer than its deadline)"),

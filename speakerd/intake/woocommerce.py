@@ -97,7 +97,14 @@ class WooClient:
             body = read_limited(response)
         except Exception as exc:  # noqa: BLE001 - named by kind, as the platform client names its failures
             raise as_platform_error(exc, self.endpoint, self.timeout) from None
-        check_status(response, self.endpoint)
+        try:
+            check_status(response, self.endpoint)
+        except PlatformError as exc:
+            if exc.kind != "auth":
+                raise
+            # A shop has no token: the alert must send people to its REST API key.
+            raise PlatformError("woo_auth", f"the shop refused the REST API key (HTTP {response.status_code}): check consumer_key and "
+                                            "consumer_secret, and that the key has Read permission") from None
         return _orders(body)
 
 

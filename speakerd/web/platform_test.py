@@ -35,9 +35,6 @@ def try_platform(platform: PlatformConfig) -> dict[str, Any]:
         batch = client.fetch(None, 1)
     except PlatformError as exc:
         logger.info("web: platform test of %s failed: %s", safe_url(platform.url), exc.kind)
-        if exc.kind == "auth" and platform.kind == "woocommerce":  # it has no token: say which of its boxes to check
-            return {"ok": False, "kind": _("The shop refused the key: check the consumer key and secret, and that the key may read."),
-                    "detail": exc.reason}
         return {"ok": False, "kind": _(FAILURE_KINDS.get(exc.kind, exc.kind)), "detail": exc.reason}
     except ValueError as exc:  # an address requests cannot even parse
         wrong_address = FAILURE_KINDS["not_found"]
