@@ -113,6 +113,8 @@ def test_an_order_webhook_is_told_at_once_and_the_poll_that_finds_it_tells_nobod
     assert wait_until(lambda: "woo:woo-301-processing" in [n.message_id for n in recording.notices])
     assert deliver(url, placed, "wh-secret-1").json()["duplicates"] == 1  # the shop retries a delivery: told once
     assert deliver(url, placed, "a-guess").status_code == 401
+    odd = requests.post(url, data=b"{}", timeout=5, headers={"X-WC-Webhook-Signature": "é=".encode("latin-1"), "X-WC-Webhook-Topic": "order.created"})
+    assert odd.status_code == 401  # not ASCII: refused, not a 500
     assert deliver(url, {"id": "x"}, "wh-secret-1").status_code == 400
     assert deliver(url, {"id": 5, "name": "围巾"}, "wh-secret-1", topic="product.updated").json()["stored"] == []
     assert deliver(f"http://127.0.0.1:{port}/v1/woocommerce/nothing", placed, "wh-secret-1").status_code == 404

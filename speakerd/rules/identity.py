@@ -55,4 +55,3 @@ def window_for(type_: str, windows: Mapping[str, float], days: float) -> float:
     pattern of ``windows`` matching the type, else ``days``; 0 when content never makes a repeat."""
     found = next((seconds for pattern, seconds in windows.items() if pattern == "*" or type_matches(pattern, type_)), None)
     return float(found) if found is not None else days * 86400
-

@@ -65,5 +65,6 @@ def register(app: Flask, device: Device, csrf: object) -> None:
 
 def signed(body: bytes, signature: str, secret: str) -> bool:
     """Whether ``signature`` is WooCommerce's for ``body``: base64 of its HMAC-SHA256 under the webhook's secret."""
-    expected = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
-    return bool(signature) and hmac.compare_digest(expected, signature.strip())
+    expected = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest())
+    # As bytes: compare_digest refuses text that is not ASCII, and a header is whatever a stranger sends.
+    return bool(signature) and hmac.compare_digest(expected, signature.strip().encode("utf-8", "replace"))
