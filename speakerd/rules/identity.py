@@ -15,19 +15,21 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from speakerd.rules.classify import type_matches
 
 if TYPE_CHECKING:
     from speakerd.message import Message
 
+T = TypeVar("T")
+
 def content_key(message: Message, keys: Mapping[str, Sequence[str]], scope: str = "") -> str | None:
     """The message's content key (a hash of its key fields), or None when its key has a field it lacks.
 
     ``scope``: the source's name under ``sources:``, so that two shops' order 1234 are two orders.
     """
-    fields = next((f for pattern, f in keys.items() if pattern == "*" or type_matches(pattern, message.type)), None)
+    fields = _first_for(message.type, keys)
     if not fields:
         return None
     values = [_field(message, name) for name in fields]
@@ -53,5 +55,10 @@ def _field(message: Message, name: str) -> Any:
 def window_for(type_: str, windows: Mapping[str, float], days: float) -> float:
     """Seconds within which a message of ``type_`` about the same thing as an earlier one repeats it: the first
     pattern of ``windows`` matching the type, else ``days``; 0 when content never makes a repeat."""
-    found = next((seconds for pattern, seconds in windows.items() if pattern == "*" or type_matches(pattern, type_)), None)
+    found = _first_for(type_, windows)
     return float(found) if found is not None else days * 86400
+
+
+def _first_for(type_: str, by_pattern: Mapping[str, T]) -> T | None:
+    """The value of the first pattern matching ``type_`` ('order.*' a family, '*' any other), as the config says."""
+    return next((value for pattern, value in by_pattern.items() if pattern == "*" or type_matches(pattern, type_)), None)
