@@ -232,18 +232,20 @@ class SpeechOutput:
             return chimes.chime("ding")
 
     def _speak(self, spoken, lang=None):
-        """Play clause by clause while the next is synthesised; return the engines used."""
-        return self._play_parts(Synthesis(self.speaker, spoken, lang))
-
-    def _play_parts(self, synthesis: Synthesis) -> list[str]:
-        """Write each part to the sink as it comes; return the engines used. A failing sink leaves nothing running."""
-        engines: list[str] = []
+        """Play clause by clause while the next is synthesised; return the engines used. A failing sink leaves
+        nothing running."""
+        synthesis = Synthesis(self.speaker, spoken, lang)
         try:
-            for samples, used in synthesis:
-                self._write(samples)
-                engines += used
+            return self._play_parts(synthesis)
         finally:
             synthesis.abandon()
+
+    def _play_parts(self, synthesis: Synthesis) -> list[str]:
+        """Write each part to the sink as it comes; return the engines used. Whoever made the synthesis abandons it."""
+        engines: list[str] = []
+        for samples, used in synthesis:
+            self._write(samples)
+            engines += used
         return engines
 
     def say(self, spoken: str, lang: str | None = None, name: str = "say") -> list[str]:
