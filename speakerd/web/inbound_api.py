@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Request, Response, jsonify, request
 
@@ -21,6 +21,7 @@ from speakerd.web.auth import bearer_matches
 
 if TYPE_CHECKING:
     from speakerd.config import Config
+    from speakerd.intake.ingest import IngestResult
     from speakerd.web.device import Device
 
 ENDPOINT = "inbound"
@@ -49,10 +50,15 @@ def register(app: Flask, device: Device, csrf: object) -> None:
             result = device.inbound.receive(payload, source)
         except ValueError as exc:
             return jsonify(error=str(exc)), 400
-        return jsonify(stored=[message_id for message_id, _, _ in result.new], duplicates=result.duplicates,
-                       quarantined=[{"id": pid, "reason": reason} for pid, reason in result.quarantined]), 200
+        return received(result), 200
 
     getattr(csrf, "exempt")(inbound)  # a program with its token, not a browser form
+
+
+def received(result: IngestResult, **more: Any) -> Response:
+    """What a push stored, what was a repeat, and what was kept aside with the reason, so the sender can correct it."""
+    return jsonify(stored=[message_id for message_id, _, _ in result.new], duplicates=result.duplicates,
+                   quarantined=[{"id": pid, "reason": reason} for pid, reason in result.quarantined], **more)
 
 
 def _senders(cfg: Config) -> list[tuple[Source, str, str]]:

@@ -24,6 +24,7 @@ from flask import Flask, Response, jsonify, request
 from speakerd.intake.source import PLATFORM, Source
 from speakerd.intake.woocommerce import as_message, is_order
 from speakerd.logs import Sparse
+from speakerd.web.inbound_api import received
 
 if TYPE_CHECKING:
     from speakerd.web.device import Device
@@ -57,8 +58,7 @@ def register(app: Flask, device: Device, csrf: object) -> None:
             return jsonify(error="the body is not a WooCommerce order (an object with a number id)"), 400
         source = Source(name)
         result = device.inbound.receive(as_message(order, source.app(cfg) or "woocommerce"), source)
-        return jsonify(ok=True, stored=[message_id for message_id, _, _ in result.new], duplicates=result.duplicates,
-                       quarantined=[{"id": pid, "reason": reason} for pid, reason in result.quarantined]), 200
+        return received(result, ok=True), 200
 
     getattr(csrf, "exempt")(woocommerce_webhook)  # the shop, signing with the secret, not a browser form
 
