@@ -20,6 +20,7 @@ from ruamel.yaml.comments import CommentedMap
 
 from speakerd.config.editor import DELETE, set_path
 from speakerd.intake.platform import safe_url
+from speakerd.intake.source import PLATFORM
 from speakerd.web.platform_test import as_typed, try_platform, with_scheme
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ def register(app: Flask, save: Callable[..., ResponseReturnValue], render: Calla
         cfg, name, kind = current(), request.form.get("name", "").strip(), request.form.get("kind", "")
         if kind not in KINDS:
             return refuse(_("Choose what kind of source it is."))
-        if name in cfg.sources or name == "platform":
+        if name in cfg.sources or name == PLATFORM:
             return refuse(_("There is already a source %(name)s.", name=name))
         values = {key: value for key in NEEDS[kind] if (value := request.form.get(key, "").strip())}
         if "url" in values:
